@@ -1,0 +1,196 @@
+"""The `tolok` command: thin wrappers that parse arguments, call the packages, print."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tolok import __version__
+from tolok.spec import LoadedProject, load_project
+from tolok.spec.models import KPI, Function, Indicator, Level
+from tolok.spec.schema import project_schema
+
+app = typer.Typer(
+    name="tolok",
+    help="Key performance indicators as code: define, validate and compute your KPIs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class SchemaPart(StrEnum):
+    project = "project"
+    kpis = "kpis"
+    goals = "goals"
+
+
+ProjectPath = Annotated[
+    Path, typer.Argument(help="Project folder (holding tolok.yaml) or the tolok.yaml file.")
+]
+
+
+def _console(stderr: bool = False) -> Console:
+    """Colour and boxes on a terminal; plain text when piped or captured."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(file=stream, highlight=False, soft_wrap=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tolok {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """tolok: key performance indicators as code."""
+
+
+@app.command()
+def validate(
+    path: ProjectPath = Path("."),
+    output: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
+) -> None:
+    """Check a project: every problem, with file:line:col and how to fix it. Exit 1 on errors."""
+    loaded = load_project(path)
+    if output is Format.json:
+        typer.echo(loaded.problems.to_json(loaded.root))
+    else:
+        _print_problems(loaded)
+    if loaded.problems.errors:
+        raise typer.Exit(1)
+
+
+def _print_problems(loaded: LoadedProject) -> None:
+    out = _console()
+    for problem in loaded.problems.sorted():
+        text = problem.render(loaded.root, loaded.lines(problem.where.file))
+        style = "red" if problem.severity.value == "error" else "yellow"
+        head, _, rest = text.partition("\n")
+        out.print(head, style=f"bold {style}", markup=False)
+        if rest:
+            out.print(rest, markup=False)
+        out.print()
+    errors, warnings = len(loaded.problems.errors), len(loaded.problems.warnings)
+    if errors:
+        out.print(f"{errors} error(s), {warnings} warning(s)", style="bold red", markup=False)
+        return
+    project = loaded.project
+    assert project is not None
+    out.print(
+        f"ok: {project.name}: {len(project.kpis)} KPIs, {len(project.datasets)} datasets, "
+        f"{len(project.goals)} goals" + (f", {warnings} warning(s)" if warnings else ""),
+        style="bold green",
+        markup=False,
+    )
+
+
+@app.command()
+def kpis(
+    path: ProjectPath = Path("."),
+    level: Annotated[Level | None, typer.Option(help="Only this level.")] = None,
+    function: Annotated[Function | None, typer.Option(help="Only this function.")] = None,
+    indicator: Annotated[Indicator | None, typer.Option(help="leading or lagging.")] = None,
+    owner: Annotated[str | None, typer.Option(help="Only KPIs owned by this person.")] = None,
+    goal: Annotated[str | None, typer.Option(help="Only KPIs of this goal.")] = None,
+    output: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
+) -> None:
+    """List the project's KPIs as a table, with filters."""
+    loaded = load_project(path)
+    if loaded.project is None or loaded.problems.errors:
+        _print_problems(loaded)
+        raise typer.Exit(1)
+    chosen = {
+        name: kpi
+        for name, kpi in loaded.project.kpis.items()
+        if (level is None or kpi.level == level)
+        and (function is None or kpi.function == function)
+        and (indicator is None or kpi.indicator == indicator)
+        and (owner is None or (kpi.owner or "").casefold() == owner.casefold())
+        and (goal is None or kpi.goal == goal)
+    }
+    if output is Format.json:
+        rows = [
+            {"name": n, **k.model_dump(mode="json", by_alias=True, exclude_none=True)}
+            for n, k in chosen.items()
+        ]
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    _print_kpis(loaded.project.name, chosen)
+
+
+def _print_kpis(project: str, chosen: dict[str, KPI]) -> None:
+    columns = [
+        "name",
+        "title",
+        "formula",
+        "unit",
+        "grain",
+        "level",
+        "function",
+        "indicator",
+        "owner",
+        "goal",
+        "status",
+    ]
+    rows = [
+        [
+            name,
+            kpi.title or "",
+            " ".join(kpi.formula.split()),
+            kpi.unit.value,
+            kpi.grain.value,
+            kpi.level.value if kpi.level else "",
+            kpi.function.value if kpi.function else "",
+            kpi.indicator.value if kpi.indicator else "",
+            kpi.owner or "",
+            kpi.goal or "",
+            kpi.status.value,
+        ]
+        for name, kpi in chosen.items()
+    ]
+    out = _console()
+    if not out.is_terminal:
+        # Plain tab-separated lines: readable, and easy for cut, awk or a spreadsheet.
+        for row in [columns, *rows]:
+            typer.echo("\t".join(row))
+        return
+    table = Table(title=f"{project}: {len(chosen)} KPIs", title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+
+
+@app.command()
+def schema(
+    part: Annotated[
+        SchemaPart,
+        typer.Option(help="project (tolok.yaml), kpis (kpis/*.yaml) or goals (goals/*.yaml)."),
+    ] = SchemaPart.project,
+) -> None:
+    """Print the JSON Schema of the YAML files, for editor autocompletion."""
+    typer.echo(json.dumps(project_schema(part.value), indent=2, ensure_ascii=False))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,271 @@
+"""Checks across definitions: formulas, names, references, cycles, files and columns.
+
+Runs after every entry validated on its own; each check adds problems with the exact
+place and never stops the others.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+from tolok.spec.columns import ColumnSet, dataset_columns, matching_files
+from tolok.spec.formula import FormulaError, Name, Node, Span, parse_formula, quote_name, walk
+from tolok.spec.formula import unquote_column as unquote
+from tolok.spec.functions import Context, Type
+from tolok.spec.loaded import LoadedProject
+from tolok.spec.models import Agg, Dataset, Project
+from tolok.spec.problems import Location
+from tolok.spec.refs import Scope
+from tolok.spec.source import locate_in_scalar
+from tolok.spec.typecheck import Checker, FormulaIssue, Lookup
+
+_EXPR_TYPE = {
+    Agg.sum: Type.number,
+    Agg.avg: Type.number,
+    Agg.median: Type.number,
+    Agg.percentile: Type.number,
+    Agg.sum_boolean: Type.boolean,
+}
+
+
+def check_project(loaded: LoadedProject) -> None:
+    project = loaded.project
+    assert project is not None
+    _check_goals(loaded, project)
+    for name, dataset in project.datasets.items():
+        _check_dataset(loaded, name, dataset)
+    scope = Scope.of(project, frozenset(loaded.broken))
+    edges: dict[str, list[tuple[str, Span]]] = {}
+    for name, formula in _kpi_formulas(loaded, project).items():
+        tree = _parse(loaded, ("kpis", name, "formula"), formula)
+        if tree is None:
+            continue
+        checker = Checker(Context.kpi, scope.resolver())
+        checker.check(tree, Type.number)
+        _report_formula(loaded, ("kpis", name, "formula"), checker.issues)
+        edges[name] = [(n.name, n.span) for n in _names(tree) if scope.is_kpi_ref(n)]
+    _check_kpi_cycles(loaded, edges)
+    for name, kpi in project.kpis.items():
+        if kpi.goal is not None and kpi.goal not in project.goals.keys() | loaded.broken:
+            _unknown_reference(loaded, ("kpis", name, "goal"), "goal", kpi.goal, project.goals)
+
+
+def _kpi_formulas(loaded: LoadedProject, project: Project) -> dict[str, str]:
+    """Formulas of every KPI, including those whose other keys failed validation: a typo
+    in `grain` should not hide a mistake in the formula."""
+    formulas = {name: kpi.formula for name, kpi in project.kpis.items()}
+    for (section, name), entry in loaded.entries.items():
+        if section == "kpis" and name not in formulas and hasattr(entry.node, "get"):
+            formula = entry.node.get("formula")
+            if isinstance(formula, str):
+                formulas[name] = formula
+    return dict(sorted(formulas.items()))
+
+
+def _check_goals(loaded: LoadedProject, project: Project) -> None:
+    for name, goal in project.goals.items():
+        if goal.parent is not None and goal.parent not in project.goals.keys() | loaded.broken:
+            _unknown_reference(
+                loaded, ("goals", name, "parent"), "goal", goal.parent, project.goals
+            )
+    for start in sorted(project.goals):
+        seen: list[str] = []
+        current: str | None = start
+        while current is not None and current in project.goals and current not in seen:
+            seen.append(current)
+            current = project.goals[current].parent
+        if current == start:
+            loop = " → ".join([*seen, start])
+            where = loaded.locate("goals", start, "parent")
+            loaded.problems.add(
+                "TLK014", f"goals form a cycle: {loop}", where, "a goal cannot be its own ancestor"
+            )
+
+
+def _check_dataset(loaded: LoadedProject, name: str, dataset: Dataset) -> None:
+    pattern = dataset.file_pattern
+    if pattern is not None and not matching_files(loaded.root, pattern):
+        loaded.problems.add(
+            "TLK007",
+            f"no file matches '{pattern}'",
+            loaded.locate("datasets", name, "source"),
+            "paths are relative to the project folder; globs like data/*.csv are allowed",
+        )
+    columns = dataset_columns(loaded.root, dataset)
+    named: list[tuple[str, int | None]] = [("time", None)] if dataset.time else []
+    named += [("dimensions", i) for i in range(len(dataset.dimensions))]
+    named += [("key", i) for i in range(len(dataset.key))]
+    for part, index in named:
+        value = getattr(dataset, part) if index is None else getattr(dataset, part)[index]
+        path = ("datasets", name, part) if index is None else ("datasets", name, part, index)
+        issue = _column_issue(unquote(value), columns, Span(0, len(value)))
+        if issue is not None:
+            loaded.problems.add(issue.code, issue.message, loaded.locate(*path), issue.hint)
+    for measure_name, measure in dataset.measures.items():
+        base = ("datasets", name, "measures", measure_name)
+        if dataset.is_manual:
+            if measure.expr is not None or measure.where is not None:
+                loaded.problems.add(
+                    "TLK004",
+                    "measures of a manual dataset take typed-in values; `expr` and `where` "
+                    "do not apply",
+                    loaded.locate(*base, "expr" if measure.expr is not None else "where", key=True),
+                    "remove them, or read the dataset from a file or table",
+                )
+            continue
+        resolver = _RowResolver(dataset, columns)
+        expr = measure.expr
+        if expr is None and measure.agg not in (Agg.count,):
+            expr = quote_name(measure_name)
+            tree = parse_formula(expr)
+            checker = Checker(Context.row, resolver)
+            checker.check(tree, _EXPR_TYPE.get(measure.agg, Type.any))
+            _report_formula(loaded, (*base,), checker.issues, key=True, default_expr=True)
+        elif expr is not None:
+            _check_row_formula(loaded, (*base, "expr"), expr, resolver, measure.agg)
+        if measure.where is not None:
+            _check_row_formula(loaded, (*base, "where"), measure.where, resolver, None)
+
+
+def _check_row_formula(
+    loaded: LoadedProject,
+    path: tuple[str, ...],
+    text: str,
+    resolver: _RowResolver,
+    agg: Agg | None,
+) -> None:
+    tree = _parse(loaded, path, text)
+    if tree is None:
+        return
+    checker = Checker(Context.row, resolver)
+    expected = Type.boolean if agg is None else _EXPR_TYPE.get(agg, Type.any)
+    checker.check(tree, expected)
+    _report_formula(loaded, path, checker.issues)
+
+
+class _RowResolver:
+    """Names in `expr` and `where` are the dataset's columns."""
+
+    def __init__(self, dataset: Dataset, columns: ColumnSet) -> None:
+        self.columns = columns
+        self.time = unquote(dataset.time) if dataset.time else None
+
+    def __call__(self, name: Name) -> Lookup:
+        if name.qualifier is not None:
+            return Lookup(
+                None,
+                FormulaIssue(
+                    "TLK016",
+                    f"'{name.qualifier}.{name.name}': name columns without a dataset",
+                    name.span,
+                    f"write `{name.qualifier}.{name.name}` in backticks if it is one column name",
+                ),
+            )
+        if name.name == self.time:
+            return Lookup(Type.time)
+        issue = _column_issue(name.name, self.columns, name.span)
+        if issue is not None:
+            return Lookup(None, issue)
+        return Lookup(self.columns.types.get(name.name, Type.any))
+
+
+def _column_issue(column: str, columns: ColumnSet, span: Span) -> FormulaIssue | None:
+    if column in columns.types or not columns.complete:
+        return None
+    exact = [c for c in columns.types if c.casefold() == column.casefold()]
+    close = exact or difflib.get_close_matches(column, list(columns.types), n=1, cutoff=0.6)
+    if close:
+        hint = f"did you mean {quote_name(close[0])}?"
+    else:
+        hint = "columns: " + ", ".join(quote_name(c) for c in columns.types)
+    if not column.isidentifier():
+        hint += " (names with spaces or punctuation go in backticks: `Order Date`)"
+    return FormulaIssue(
+        "TLK016", f"unknown column '{column}' (not in {columns.origin})", span, hint
+    )
+
+
+def _parse(loaded: LoadedProject, path: tuple[str, ...], text: str) -> Node | None:
+    try:
+        return parse_formula(text)
+    except FormulaError as exc:
+        issue = FormulaIssue(exc.code, exc.message, exc.span, exc.hint)
+        _report_formula(loaded, path, [issue])
+        return None
+
+
+def _report_formula(
+    loaded: LoadedProject,
+    path: tuple[str, ...],
+    issues: Iterable[FormulaIssue],
+    *,
+    key: bool = False,
+    default_expr: bool = False,
+) -> None:
+    section, name, *rest = path
+    for issue in issues:
+        if key or default_expr:
+            where = loaded.locate(section, name, *rest, key=True)
+            message = issue.message
+            if default_expr:
+                message += " (a measure without `expr` aggregates the column of its own name)"
+            loaded.problems.add(issue.code, message, where, issue.hint)
+            continue
+        start = loaded.locate(section, name, *rest)
+        raw = loaded.raw(section, name, *rest)
+        entry = loaded.entries[(section, name)]
+        where = locate_in_scalar(entry.file, start, raw, issue.span.start)
+        end = locate_in_scalar(entry.file, start, raw, max(issue.span.end - 1, issue.span.start))
+        length = end.col - where.col + 1 if end.line == where.line else 1
+        loaded.problems.add(
+            issue.code,
+            issue.message,
+            Location(where.file, where.line, where.col, length),
+            issue.hint,
+        )
+
+
+def _names(tree: Node) -> list[Name]:
+    return [n for n in walk(tree) if isinstance(n, Name)]
+
+
+def _check_kpi_cycles(loaded: LoadedProject, edges: dict[str, list[tuple[str, Span]]]) -> None:
+    reported: set[frozenset[str]] = set()
+    for start in sorted(edges):
+        cycle = _find_cycle(start, edges)
+        if cycle is None or frozenset(cycle) in reported:
+            continue
+        reported.add(frozenset(cycle))
+        first_ref = next(span for target, span in edges[start] if target == cycle[1 % len(cycle)])
+        loop = " → ".join([*cycle, start])
+        issue = FormulaIssue(
+            "TLK014",
+            f"KPIs refer to each other in a cycle: {loop}",
+            first_ref,
+            "break the loop: one of these KPIs must be computed from measures only",
+        )
+        _report_formula(loaded, ("kpis", start, "formula"), [issue])
+
+
+def _find_cycle(start: str, edges: dict[str, list[tuple[str, Span]]]) -> list[str] | None:
+    """The shortest path of KPI references that leads from `start` back to it."""
+    frontier: list[list[str]] = [[start]]
+    seen = {start}
+    while frontier:
+        path = frontier.pop(0)
+        for target, _ in edges.get(path[-1], []):
+            if target == start:
+                return path
+            if target not in seen:
+                seen.add(target)
+                frontier.append([*path, target])
+    return None
+
+
+def _unknown_reference(
+    loaded: LoadedProject, path: tuple[str, str, str], noun: str, value: str, known: Iterable[str]
+) -> None:
+    close = difflib.get_close_matches(value, list(known), n=1)
+    hint = f"did you mean '{close[0]}'?" if close else f"define it under `{noun}s:`"
+    loaded.problems.add("TLK008", f"unknown {noun} '{value}'", loaded.locate(*path), hint)

@@ -1,0 +1,490 @@
+"""The formula language: one parser for KPI formulas, measure `expr` and `where`.
+
+Formulas are read with Python's own parser (`ast`) and then translated, node by node,
+into the small tree below. Only the node kinds listed here exist; anything else Python
+would accept (attribute access, lambdas, comprehensions, indexing, f-strings, ...) is
+an error that points at the offending characters. Nothing is ever evaluated.
+
+Quoting rule for column names: a name that is not a plain identifier (spaces,
+punctuation, a leading digit, ...) is written between backticks, as in SQL dialects
+that use them: `` `Jumlah (Rp)` * 1000 ``, `` `Order Date` >= '2025-01-01' ``.
+A backtick inside a name is doubled. Fields that hold nothing but one column name
+(`time`, `dimensions`, `columns`) take the name as it is; backticks there are optional.
+
+>>> parse_formula("revenue / `Order Count`").op
+'/'
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+from dataclasses import dataclass
+
+MAX_LENGTH = 2000
+MAX_DEPTH = 60
+_PLACEHOLDER = "__q{}__"
+
+
+@dataclass(frozen=True)
+class Span:
+    """Character offsets `[start, end)` of a node in the formula text as written."""
+
+    start: int
+    end: int
+
+
+class FormulaError(Exception):
+    """A formula that cannot be read or does not make sense, with the place to blame."""
+
+    def __init__(self, message: str, span: Span, hint: str | None = None, code: str = "TLK010"):
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        self.hint = hint
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Number:
+    value: int | float
+    span: Span
+
+
+@dataclass(frozen=True)
+class String:
+    value: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Boolean:
+    value: bool
+    span: Span
+
+
+@dataclass(frozen=True)
+class Null:
+    span: Span
+
+
+@dataclass(frozen=True)
+class Name:
+    """A measure, KPI or column; `qualifier` is the dataset in `orders.revenue`."""
+
+    name: str
+    span: Span
+    qualifier: str | None = None
+    quoted: bool = False
+
+
+@dataclass(frozen=True)
+class Unary:
+    op: str  # "-", "+", "not"
+    operand: Node
+    span: Span
+
+
+@dataclass(frozen=True)
+class Binary:
+    op: str  # "+", "-", "*", "/"
+    left: Node
+    right: Node
+    span: Span
+
+
+@dataclass(frozen=True)
+class Logical:
+    op: str  # "and", "or"
+    operands: tuple[Node, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Compare:
+    op: str  # "==", "!=", "<", "<=", ">", ">=", "in", "not in"
+    left: Node
+    right: Node
+    span: Span
+
+
+@dataclass(frozen=True)
+class Items:
+    """The literal list on the right of `in`: `region in ('Bali', 'Jawa Barat')`."""
+
+    items: tuple[Node, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Call:
+    func: str
+    args: tuple[Node, ...]
+    span: Span
+    func_span: Span
+
+
+Node = Number | String | Boolean | Null | Name | Unary | Binary | Logical | Compare | Items | Call
+
+_BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+_UNARY = {ast.USub: "-", ast.UAdd: "+", ast.Not: "not"}
+_COMPARE = {
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.In: "in",
+    ast.NotIn: "not in",
+}
+_DESCRIBE = {
+    ast.Attribute: "attribute access",
+    ast.Subscript: "indexing",
+    ast.Lambda: "a lambda",
+    ast.ListComp: "a comprehension",
+    ast.SetComp: "a comprehension",
+    ast.DictComp: "a comprehension",
+    ast.GeneratorExp: "a comprehension",
+    ast.Dict: "a dictionary",
+    ast.Set: "a set",
+    ast.JoinedStr: "an f-string",
+    ast.IfExp: "an inline if (use case(...))",
+    ast.NamedExpr: "an assignment",
+    ast.Starred: "a starred argument",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+    ast.Slice: "a slice",
+    ast.Tuple: "a list outside of `in`",
+    ast.List: "a list outside of `in`",
+}
+_OPERATOR_HINTS = {
+    ast.Pow: "'**' (multiply instead, or ask for a function)",
+    ast.FloorDiv: "'//' (use '/')",
+    ast.Mod: "'%'",
+    ast.MatMult: "'@'",
+    ast.BitAnd: "'&' (use 'and')",
+    ast.BitOr: "'|' (use 'or')",
+    ast.BitXor: "'^'",
+    ast.LShift: "'<<'",
+    ast.RShift: "'>>'",
+    ast.Invert: "'~' (use 'not')",
+    ast.Is: "'is' (use '==' or is_null(x))",
+    ast.IsNot: "'is not' (use '!=' or not is_null(x))",
+}
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """The formula rewritten for Python's parser, and where each character came from."""
+
+    source: str
+    origin: tuple[int, ...]  # origin[i] = offset in the original text of source[i]
+    quoted: tuple[str, ...]  # column names that were written in backticks, by placeholder
+
+
+def parse_formula(text: str) -> Node:
+    """Parse a formula into a tree, or raise `FormulaError` pointing at the problem.
+
+    Never evaluates anything and never raises anything but `FormulaError`.
+    """
+    if len(text) > MAX_LENGTH:
+        raise FormulaError(
+            f"formula is too long ({len(text)} characters; at most {MAX_LENGTH})",
+            Span(MAX_LENGTH, len(text)),
+            "split it into several KPIs or measures",
+        )
+    if not text.strip():
+        raise FormulaError("formula is empty", Span(0, len(text)), "write an expression")
+    prepared = _prepare(text)
+    try:
+        tree = ast.parse(prepared.source, mode="eval")
+    except SyntaxError as exc:
+        raise _syntax_error(exc, prepared, text) from None
+    except (ValueError, RecursionError, MemoryError, OverflowError):
+        raise FormulaError("formula cannot be read", Span(0, len(text))) from None
+    return _Converter(prepared, text).convert(tree.body, 0)
+
+
+def _prepare(text: str) -> _Prepared:
+    """Replace backtick-quoted names by placeholders and line breaks by spaces.
+
+    Tracks quotes so that a backtick inside a text literal is just a character, and
+    bounds bracket nesting before Python's parser sees the text.
+    """
+    out: list[str] = []
+    origin: list[int] = []
+    quoted: list[str] = []
+    depth = 0
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch in "'\"":
+            end = _string_end(text, i)
+            out.append(text[i:end])
+            origin.extend(range(i, end))
+            i = end
+        elif ch == "`":
+            name, end = _backtick_name(text, i)
+            placeholder = _PLACEHOLDER.format(len(quoted))
+            quoted.append(name)
+            out.append(placeholder)
+            origin.extend([i] * (len(placeholder) - 1) + [end - 1])
+            i = end
+        else:
+            if ch in "([{":
+                depth += 1
+                if depth > MAX_DEPTH // 2:
+                    raise FormulaError("formula is nested too deeply", Span(i, i + 1))
+            elif ch in ")]}":
+                depth -= 1
+            out.append(" " if ch in "\r\n\t" else ch)
+            origin.append(i)
+            i += 1
+    origin.append(len(text))
+    return _Prepared("".join(out), tuple(origin), tuple(quoted))
+
+
+def _string_end(text: str, start: int) -> int:
+    quote = text[start]
+    i = start + 1
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text[i] in "\r\n":
+            raise FormulaError(
+                "text value runs past the end of the line",
+                Span(start, i),
+                f"close it with {quote} on the same line",
+            )
+        if text[i] == quote:
+            return i + 1
+        i += 1
+    raise FormulaError(
+        "text value is never closed", Span(start, len(text)), f"add the closing {quote}"
+    )
+
+
+def _backtick_name(text: str, start: int) -> tuple[str, int]:
+    i = start + 1
+    name: list[str] = []
+    while i < len(text):
+        if text[i] == "`":
+            if text[i + 1 : i + 2] == "`":
+                name.append("`")
+                i += 2
+                continue
+            if not name:
+                raise FormulaError(
+                    "empty column name ``", Span(start, i + 1), "write the name between backticks"
+                )
+            return "".join(name), i + 1
+        if text[i] in "\r\n":
+            break
+        name.append(text[i])
+        i += 1
+    raise FormulaError(
+        "column name in backticks is never closed",
+        Span(start, i),
+        "add the closing backtick `",
+    )
+
+
+def _syntax_error(exc: SyntaxError, prepared: _Prepared, text: str) -> FormulaError:
+    # SyntaxError.offset is 1-based and counts characters of the (single) line;
+    # 0 means Python ran out of input.
+    reason = (exc.msg or "invalid syntax").rstrip(".")
+    if reason.startswith("invalid syntax. Perhaps"):
+        reason = "invalid syntax"
+    if not exc.offset:
+        return FormulaError(
+            "formula ends too early", Span(len(text), len(text) + 1), "complete the expression"
+        )
+    offset = exc.offset - 1
+    end_offset = max((exc.end_offset or 0) - 1, offset + 1)
+    start = _origin_at(prepared, offset)
+    end = max(_origin_at(prepared, end_offset), start + 1)
+    if start >= len(text):
+        return FormulaError(f"formula ends too early ({reason})", Span(len(text), len(text) + 1))
+    return FormulaError(f"cannot read the formula here: {reason}", Span(start, min(end, len(text))))
+
+
+def _origin_at(prepared: _Prepared, index: int) -> int:
+    return prepared.origin[min(index, len(prepared.origin) - 1)]
+
+
+class _Converter:
+    """Translates Python's tree into ours, rejecting every node kind not listed."""
+
+    def __init__(self, prepared: _Prepared, text: str) -> None:
+        self.prepared = prepared
+        self.text = text
+        encoded = prepared.source.encode("utf-8")
+        self._char_at_byte = _byte_to_char_table(prepared.source, len(encoded))
+
+    def span(self, node: ast.AST) -> Span:
+        start_b = getattr(node, "col_offset", 0)
+        end_b = getattr(node, "end_col_offset", None) or start_b + 1
+        start = self.prepared.origin[self._char_at_byte[start_b]]
+        end = self.prepared.origin[self._char_at_byte[end_b]]
+        return Span(start, max(end, start + 1))
+
+    def convert(self, node: ast.expr, depth: int) -> Node:
+        if depth > MAX_DEPTH:
+            raise FormulaError("formula is nested too deeply", self.span(node))
+        span = self.span(node)
+        below = depth + 1
+        match node:
+            case ast.Constant(value=value):
+                return self._constant(value, span)
+            case ast.Name(id=ident):
+                return self._name(ident, span)
+            case ast.Attribute(value=ast.Name(id=qualifier), attr=attr):
+                return self._qualified(qualifier, attr, span)
+            case ast.BinOp(left=left, op=op, right=right) if type(op) in _BINARY:
+                return Binary(
+                    _BINARY[type(op)], self.convert(left, below), self.convert(right, below), span
+                )
+            case ast.BinOp(op=op):
+                raise self._operator_error(op, node)
+            case ast.UnaryOp(op=op, operand=operand) if type(op) in _UNARY:
+                return Unary(_UNARY[type(op)], self.convert(operand, below), span)
+            case ast.UnaryOp(op=op):
+                raise self._operator_error(op, node)
+            case ast.BoolOp(op=op, values=values):
+                word = "and" if isinstance(op, ast.And) else "or"
+                return Logical(word, tuple(self.convert(v, below) for v in values), span)
+            case ast.Compare():
+                return self._compare(node, below)
+            case ast.Call():
+                return self._call(node, below)
+        kind = _DESCRIBE.get(type(node), type(node).__name__)
+        raise FormulaError(f"{kind} is not allowed in a formula", span)
+
+    def _constant(self, value: object, span: Span) -> Node:
+        if isinstance(value, bool):
+            return Boolean(value, span)
+        if value is None:
+            return Null(span)
+        if isinstance(value, int | float):
+            return Number(value, span)
+        if isinstance(value, str):
+            return String(value, span)
+        raise FormulaError(f"{type(value).__name__} values are not allowed in a formula", span)
+
+    def _name(self, ident: str, span: Span) -> Name:
+        if ident.startswith("__q") and ident.endswith("__") and ident[3:-2].isdigit():
+            return Name(self.prepared.quoted[int(ident[3:-2])], span, quoted=True)
+        if ident.startswith("__"):
+            raise FormulaError(
+                "names starting with '__' are not allowed", span, "rename the column or measure"
+            )
+        return Name(ident, span)
+
+    def _qualified(self, qualifier: str, attr: str, span: Span) -> Name:
+        left = self._name(qualifier, span)
+        right = self._name(attr, span)
+        return Name(right.name, span, qualifier=left.name, quoted=right.quoted)
+
+    def _compare(self, node: ast.Compare, depth: int) -> Node:
+        parts: list[Node] = []
+        left_ast = node.left
+        left = self.convert(left_ast, depth)
+        for op, right_ast in zip(node.ops, node.comparators, strict=True):
+            if type(op) not in _COMPARE:
+                raise self._operator_error(op, node)
+            symbol = _COMPARE[type(op)]
+            if symbol in ("in", "not in"):
+                right: Node = self._items(right_ast, depth)
+            else:
+                right = self.convert(right_ast, depth)
+            span = Span(self.span(left_ast).start, self.span(right_ast).end)
+            parts.append(Compare(symbol, left, right, span))
+            left_ast, left = right_ast, right
+        if len(parts) == 1:
+            return parts[0]
+        return Logical("and", tuple(parts), self.span(node))
+
+    def _items(self, node: ast.expr, depth: int) -> Items:
+        if not isinstance(node, ast.Tuple | ast.List):
+            raise FormulaError(
+                "`in` needs a list of values on its right",
+                self.span(node),
+                "write it as region in ('Bali', 'Jawa Barat')",
+            )
+        return Items(tuple(self.convert(e, depth + 1) for e in node.elts), self.span(node))
+
+    def _call(self, node: ast.Call, depth: int) -> Call:
+        if not isinstance(node.func, ast.Name):
+            raise FormulaError(
+                "only the functions of the formula language can be called", self.span(node.func)
+            )
+        if node.keywords:
+            raise FormulaError(
+                "named arguments are not supported",
+                self.span(node.keywords[0].value),
+                "pass the arguments by position, e.g. rolling(revenue, 3, 'avg')",
+            )
+        func = self._name(node.func.id, self.span(node.func))
+        args = tuple(self.convert(a, depth) for a in node.args)
+        return Call(func.name, args, self.span(node), self.span(node.func))
+
+    def _operator_error(self, op: ast.AST, node: ast.AST) -> FormulaError:
+        what = _OPERATOR_HINTS.get(type(op), type(op).__name__)
+        return FormulaError(f"the operator {what} is not allowed in a formula", self.span(node))
+
+
+def _byte_to_char_table(source: str, n_bytes: int) -> list[int]:
+    """Python's tree gives UTF-8 byte offsets; map each byte offset to a character."""
+    table = [0] * (n_bytes + 1)
+    byte = 0
+    for index, ch in enumerate(source):
+        width = len(ch.encode("utf-8"))
+        for k in range(width):
+            table[byte + k] = index
+        byte += width
+    table[n_bytes] = len(source)
+    return table
+
+
+def walk(node: Node) -> list[Node]:
+    """Every node of a tree, parents before children."""
+    out: list[Node] = []
+    stack: list[Node] = [node]
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        stack.extend(reversed(children(current)))
+    return out
+
+
+def children(node: Node) -> tuple[Node, ...]:
+    match node:
+        case Unary(operand=operand):
+            return (operand,)
+        case Binary(left=left, right=right) | Compare(left=left, right=right):
+            return (left, right)
+        case Logical(operands=operands):
+            return operands
+        case Items(items=items):
+            return items
+        case Call(args=args):
+            return args
+    return ()
+
+
+def quote_name(name: str) -> str:
+    """Write a column name so that a formula reads it back: `` `Order Date` ``."""
+    if name.isidentifier() and not name.startswith("__") and not keyword.iskeyword(name):
+        return name
+    return "`" + name.replace("`", "``") + "`"
+
+
+def unquote_column(text: str) -> str:
+    """A column name from a field that holds only a name; backticks there are optional."""
+    stripped = text.strip()
+    if len(stripped) >= 3 and stripped[0] == stripped[-1] == "`":
+        return stripped[1:-1].replace("``", "`")
+    return text

@@ -1,0 +1,298 @@
+"""Loading a project folder: every file read, every problem reported in one run.
+
+A project is `tolok.yaml` plus optional `kpis/*.yaml` and `goals/*.yaml`, each of which
+holds a mapping of names to definitions (optionally under a top-level `kpis:` or `goals:`
+key). Entries are validated one by one so that one broken KPI never hides another.
+"""
+
+from __future__ import annotations
+
+import difflib
+import keyword
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml.comments import CommentedMap
+
+from tolok.spec.check import check_project
+from tolok.spec.loaded import EntrySource, LoadedProject
+from tolok.spec.models import SECTIONS, Dataset, Measure, Project, Settings, Spec
+from tolok.spec.problems import Location, Problems
+from tolok.spec.schema_walk import model_at
+from tolok.spec.source import PathPart, SourceFile, locate, plain, read_yaml
+
+PROJECT_FILE = "tolok.yaml"
+FOLDER_SECTIONS = ("kpis", "goals")
+_NOUNS = {"datasets": "dataset", "goals": "goal", "kpis": "KPI"}
+
+
+def load_project(path: Path) -> LoadedProject:
+    """Read and check a project; problems are collected, never raised."""
+    path = path.resolve()
+    main = path if path.is_file() else path / PROJECT_FILE
+    root = main.parent
+    loaded = LoadedProject(root, None, Problems())
+    if not main.exists():
+        loaded.problems.add(
+            "TLK007",
+            f"no {PROJECT_FILE} in {root}",
+            Location(main, 1, 1),
+            "run tolok in a project folder, or pass its path: tolok validate path/to/project",
+        )
+        return loaded
+    settings = _read_main(loaded, main)
+    for section in FOLDER_SECTIONS:
+        for file in sorted([*(root / section).glob("*.yaml"), *(root / section).glob("*.yml")]):
+            _read_section_file(loaded, file, section)
+    models = {section: _validate_entries(loaded, section) for section in SECTIONS}
+    if settings is not None:
+        loaded.project = Project(**dict(settings), **models)
+        check_project(loaded)
+    return loaded
+
+
+def _read_main(loaded: LoadedProject, main: Path) -> Spec | None:
+    source = read_yaml(main, loaded.problems)
+    if source is None:
+        return None
+    loaded.files[main] = source
+    data = source.data
+    if data is None:
+        if not loaded.problems.items:
+            loaded.problems.add(
+                "TLK003", f"{PROJECT_FILE} is empty", Location(main, 1, 1), "start with `name: …`"
+            )
+        return None
+    if not isinstance(data, CommentedMap):
+        loaded.problems.add(
+            "TLK004",
+            f"{PROJECT_FILE} must be a mapping of keys to values",
+            Location(main, 1, 1),
+            "start with `name: My Project`",
+        )
+        return None
+    for section in SECTIONS:
+        value = data.get(section)
+        if value is None:
+            continue
+        if not isinstance(value, CommentedMap):
+            where = locate(source, data, (section,))
+            loaded.problems.add(
+                "TLK004", f"`{section}` must be a mapping of names to definitions", where
+            )
+            continue
+        for name in value:
+            _register(loaded, section, str(name), source, value)
+    top = {k: v for k, v in data.items() if k not in SECTIONS}
+    return _validate(loaded, Settings, top, source, data, ()) or _usable_settings(top)
+
+
+def _usable_settings(top: dict[str, Any]) -> Settings:
+    """Settings with the broken keys dropped, so that the rest of the project still gets
+    checked (the broken keys are already reported)."""
+    values = plain(top)
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        bad = {error["loc"][0] for error in exc.errors() if error["loc"]}
+    kept = {k: v for k, v in values.items() if k not in bad and k in Settings.model_fields}
+    return Settings.model_validate({"name": "?", **kept})
+
+
+def _read_section_file(loaded: LoadedProject, file: Path, section: str) -> None:
+    source = read_yaml(file, loaded.problems)
+    if source is None:
+        return
+    loaded.files[file] = source
+    data = source.data
+    if data is None:
+        return
+    if isinstance(data, CommentedMap) and list(data) == [section]:
+        data = data[section]
+    if not isinstance(data, CommentedMap):
+        loaded.problems.add(
+            "TLK004",
+            f"a file in {section}/ must be a mapping of {_NOUNS[section]} names to definitions",
+            Location(file, 1, 1),
+        )
+        return
+    for name in data:
+        _register(loaded, section, str(name), source, data)
+
+
+def _register(
+    loaded: LoadedProject, section: str, name: str, source: SourceFile, parent: CommentedMap
+) -> None:
+    line, col = parent.lc.key(name)
+    where = Location(source.path, line + 1, col + 1, len(name))
+    noun = _NOUNS[section]
+    previous = loaded.entries.get((section, name))
+    if previous is not None:
+        first = previous.key
+        rel = _relative(first.file, loaded.root)
+        loaded.problems.add(
+            "TLK005",
+            f"duplicate {noun} '{name}': also defined at {rel}:{first.line}:{first.col}",
+            where,
+            f"rename one of them; {noun} names are unique across the whole project",
+        )
+        return
+    bad = _name_problem(section, name)
+    if bad:
+        loaded.problems.add("TLK006", f"'{name}' cannot be used as a {noun} name", where, bad)
+    loaded.entries[(section, name)] = EntrySource(source, parent[name], where)
+
+
+def _name_problem(section: str, name: str) -> str | None:
+    if section == "goals":
+        ok = name.replace("-", "_").isidentifier() and not name.startswith("_")
+        return None if ok else "use letters, digits, '-' and '_', starting with a letter"
+    if name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("__"):
+        return None
+    fixed = "".join(c if c.isalnum() else "_" for c in name).strip("_") or "name"
+    if fixed[0].isdigit() or keyword.iskeyword(fixed):
+        fixed = "_" + fixed
+    return f"names in formulas use letters, digits and '_', starting with a letter: {fixed}"
+
+
+def _validate_entries(loaded: LoadedProject, section: str) -> dict[str, Any]:
+    model = SECTIONS[section]
+    valid: dict[str, Any] = {}
+    for (kind, name), entry in loaded.entries.items():
+        if kind != section:
+            continue
+        if not isinstance(entry.node, CommentedMap):
+            loaded.problems.add(
+                "TLK004",
+                f"{_NOUNS[section]} '{name}' must be a mapping of keys to values",
+                entry.key,
+                "indent its keys below the name",
+            )
+            loaded.broken.add(name)
+            continue
+        if model is Dataset:
+            result = _validate_dataset(loaded, entry)
+        else:
+            result = _validate(loaded, model, entry.node, entry.file, entry.node, (), entry.key)
+        if result is None:
+            loaded.broken.add(name)
+        else:
+            valid[name] = result
+    return valid
+
+
+def _validate_dataset(loaded: LoadedProject, entry: EntrySource) -> Spec | None:
+    """Measures are validated one by one: a broken measure leaves its siblings usable."""
+    node = entry.node
+    measures = node.get("measures")
+    if not isinstance(measures, CommentedMap):
+        return _validate(loaded, Dataset, node, entry.file, node, (), entry.key)
+    good: dict[str, Any] = {}
+    for measure in measures:
+        result = _validate(
+            loaded, Measure, measures[measure], entry.file, node, ("measures", measure)
+        )
+        if result is None:
+            loaded.broken.add(str(measure))
+        else:
+            good[str(measure)] = result
+    rest = {k: v for k, v in node.items() if k != "measures"}
+    dataset = _validate(loaded, Dataset, rest, entry.file, node, (), entry.key)
+    if dataset is None:
+        return None
+    return dataset.model_copy(update={"measures": good})
+
+
+def _validate(
+    loaded: LoadedProject,
+    model: type[Spec],
+    data: Any,
+    source: SourceFile,
+    node: Any,
+    prefix: tuple[PathPart, ...],
+    owner: Location | None = None,
+) -> Spec | None:
+    """Validate `data` against `model`; report every error at its place in the file."""
+    values = plain(data)
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        for error in exc.errors():
+            _report(loaded, model, error, source, node, prefix, owner)
+        return None
+
+
+def _report(
+    loaded: LoadedProject,
+    model: type[BaseModel],
+    error: Any,
+    source: SourceFile,
+    node: Any,
+    prefix: tuple[PathPart, ...],
+    owner: Location | None,
+) -> None:
+    loc: tuple[PathPart, ...] = tuple(error["loc"])
+    kind = error["type"]
+    field_name = next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
+    if kind == "extra_forbidden":
+        where = locate(source, node, prefix + loc, key=True)
+        parent = model_at(model, loc[:-1])
+        valid = sorted(_keys(parent)) if parent else []
+        close = difflib.get_close_matches(field_name, valid, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else f"valid keys: {', '.join(valid)}"
+        loaded.problems.add("TLK002", f"unknown key '{field_name}'", where, hint)
+        return
+    if kind == "missing":
+        where = locate(source, node, prefix + loc[:-1], key=True)
+        if len(loc) == 1 and owner is not None:
+            where = owner
+        loaded.problems.add(
+            "TLK003", f"missing required key '{field_name}'", where, f"add `{field_name}: …`"
+        )
+        return
+    where = locate(source, node, prefix + loc)
+    if not loc and owner is not None:
+        where = owner
+    message, advice = _describe(kind, error, field_name)
+    loaded.problems.add("TLK004", message, where, advice)
+
+
+def _describe(kind: str, error: Any, field_name: str) -> tuple[str, str | None]:
+    value = error.get("input")
+    label = f"`{field_name}`" if field_name else "value"
+    if kind == "enum":
+        expected = error.get("ctx", {}).get("expected", "")
+        choices = [c.strip(" '") for c in expected.replace(" or ", ", ").split(",")]
+        close = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.5)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        return f"'{value}' is not a valid {field_name}", f"{hint}use one of: {', '.join(choices)}"
+    if kind == "value_error":
+        return str(error["msg"]).removeprefix("Value error, "), None
+    friendly = {
+        "dict_type": (f"{label} must be a mapping of keys to values", None),
+        "model_type": (f"{label} must be a mapping of keys to values", None),
+        "list_type": (f"{label} must be a list, e.g. [a, b]", None),
+        "string_type": (f"{label} must be text", "put the value in quotes"),
+        "float_parsing": (f"{label} must be a number, not '{value}'", None),
+        "float_type": (f"{label} must be a number", None),
+        "int_parsing": (f"{label} must be a whole number, not '{value}'", None),
+        "bool_parsing": (f"{label} must be true or false, not '{value}'", None),
+        "bool_type": (f"{label} must be true or false", None),
+        "string_pattern_mismatch": (f"'{value}' is not a valid {field_name}", None),
+    }
+    if kind in friendly:
+        return friendly[kind]
+    message = str(error["msg"])
+    return f"{label}: {message[:1].lower()}{message[1:]}", None
+
+
+def _keys(model: type[BaseModel]) -> list[str]:
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()

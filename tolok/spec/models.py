@@ -1,0 +1,403 @@
+"""The KPI spec language as frozen pydantic models: what a `tolok.yaml` may say.
+
+Class names are the YAML nouns. Every model forbids unknown keys so that a typo is an
+error with a suggestion rather than a silently ignored line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated, Any
+from zoneinfo import available_timezones
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Locale(StrEnum):
+    en = "en"
+    id = "id"
+
+
+class Weekday(StrEnum):
+    monday = "monday"
+    tuesday = "tuesday"
+    wednesday = "wednesday"
+    thursday = "thursday"
+    friday = "friday"
+    saturday = "saturday"
+    sunday = "sunday"
+
+
+class Month(StrEnum):
+    january = "january"
+    february = "february"
+    march = "march"
+    april = "april"
+    may = "may"
+    june = "june"
+    july = "july"
+    august = "august"
+    september = "september"
+    october = "october"
+    november = "november"
+    december = "december"
+
+
+class FiscalYearLabel(StrEnum):
+    """Which calendar year names a fiscal year: the one it ends in (FY2026 = Apr 2025-Mar 2026)."""
+
+    end = "end"
+    start = "start"
+
+
+class Agg(StrEnum):
+    sum = "sum"
+    count = "count"  # type: ignore[assignment]  # shadows str.count, on purpose
+    count_distinct = "count_distinct"
+    avg = "avg"
+    min = "min"
+    max = "max"
+    median = "median"
+    percentile = "percentile"
+    sum_boolean = "sum_boolean"
+
+
+class ColumnType(StrEnum):
+    string = "string"
+    integer = "integer"
+    number = "number"
+    boolean = "boolean"
+    date = "date"
+    timestamp = "timestamp"
+
+
+class Unit(StrEnum):
+    number = "number"
+    percent = "percent"
+    currency = "currency"
+    duration = "duration"
+    count = "count"  # type: ignore[assignment]  # shadows str.count, on purpose
+
+
+class Direction(StrEnum):
+    up = "up"
+    down = "down"
+    band = "band"
+
+
+class Grain(StrEnum):
+    day = "day"
+    week = "week"
+    month = "month"
+    quarter = "quarter"
+    year = "year"
+    fiscal_quarter = "fiscal_quarter"
+    fiscal_year = "fiscal_year"
+
+
+class Level(StrEnum):
+    strategic = "strategic"
+    operational = "operational"
+    functional = "functional"
+
+
+class Function(StrEnum):
+    marketing = "marketing"
+    sales = "sales"
+    service = "service"
+    website = "website"
+    finance = "finance"
+    hr = "hr"
+    it = "it"
+    operations = "operations"
+    product = "product"
+
+
+class Indicator(StrEnum):
+    leading = "leading"
+    lagging = "lagging"
+
+
+class Status(StrEnum):
+    draft = "draft"
+    active = "active"
+    retired = "retired"
+
+
+class Vs(StrEnum):
+    last_year = "last_year"
+    previous = "previous"
+
+
+_PERIOD = re.compile(
+    r"^(?:\d{4}(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?|-W(?:0[1-9]|[1-4]\d|5[0-3])"
+    r"|-Q[1-4])?|FY\d{4}(?:-Q[1-4])?)$"
+)
+PERIOD_FORMS = "2026, 2026-Q1, 2026-03, 2026-W09, 2026-03-15, FY2026 or FY2026-Q1"
+
+
+def _period_text(value: Any) -> Any:
+    """YAML reads `2026-03-15` as a date and `2026` as a number; both name periods."""
+    if isinstance(value, dt.date):
+        return value.isoformat()[:10]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _check_period(value: str) -> str:
+    if not _PERIOD.match(value):
+        raise ValueError(f"'{value}' is not a period; write it as {PERIOD_FORMS}")
+    return value
+
+
+Period = Annotated[
+    str,
+    BeforeValidator(_period_text),
+    AfterValidator(_check_period),
+    Field(examples=["2026-03", "2026-Q1", "FY2026"]),
+]
+Slice = dict[str, str | int | float | bool]
+
+
+class _TargetForm(Spec):
+    slice: Slice | None = Field(
+        None, description="Dimension values this target is for, e.g. {region: Bali}."
+    )
+
+
+class ConstantTarget(_TargetForm):
+    """One value from a period on: `{value: 0.03, from: 2026-01}`."""
+
+    value: float
+    from_: Period | None = Field(None, alias="from")
+    until: Period | None = None
+
+
+class TargetPoint(_TargetForm):
+    """One period's value, in a list of them: `[{period: 2026-01, value: 100}, ...]`."""
+
+    period: Period
+    value: float
+
+
+class GrowthTarget(_TargetForm):
+    """A rule: `{growth: 0.2, vs: last_year}` is 20% above the same period a year before."""
+
+    growth: float
+    vs: Vs = Vs.last_year
+    from_: Period | None = Field(None, alias="from")
+
+
+class Ramp(Spec):
+    to: float = Field(description="The value to reach.")
+    by: Period = Field(description="The period by which it is reached.")
+    baseline: float | None = Field(
+        None, description="Where the ramp starts; the KPI's value before `from` when left out."
+    )
+
+
+class RampTarget(_TargetForm):
+    """A straight line from a baseline to a goal value by a deadline."""
+
+    ramp: Ramp
+    from_: Period | None = Field(None, alias="from")
+
+
+def _target_form(value: Any) -> str | None:
+    """Which of the target forms a mapping (or an already built target) is."""
+    if isinstance(value, BaseModel):
+        return _FORM_TAGS.get(type(value))
+    if isinstance(value, dict):
+        for key, tag in (("ramp", "ramp"), ("growth", "growth"), ("period", "point")):
+            if key in value:
+                return tag
+        return "constant"
+    return None
+
+
+TargetForm = Annotated[
+    Annotated[ConstantTarget, Tag("constant")]
+    | Annotated[TargetPoint, Tag("point")]
+    | Annotated[GrowthTarget, Tag("growth")]
+    | Annotated[RampTarget, Tag("ramp")],
+    Discriminator(
+        _target_form,
+        custom_error_type="target_form",
+        custom_error_message="a target is a mapping such as {value: 0.03, from: 2026-01}",
+    ),
+]
+
+
+def _as_target_list(value: Any) -> Any:
+    return [value] if isinstance(value, dict) else value
+
+
+Target = Annotated[
+    list[TargetForm],
+    BeforeValidator(_as_target_list, json_schema_input_type=TargetForm | list[TargetForm]),
+]
+_FORM_TAGS: dict[type, str] = {
+    ConstantTarget: "constant",
+    TargetPoint: "point",
+    GrowthTarget: "growth",
+    RampTarget: "ramp",
+}
+
+
+class Thresholds(Spec):
+    """Share of the target reached below which a KPI is at risk or off track."""
+
+    at_risk: float = Field(0.95, gt=0)
+    off_track: float = Field(0.85, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Thresholds:
+        if self.off_track > self.at_risk:
+            raise ValueError("off_track must not be above at_risk")
+        return self
+
+
+class Measure(Spec):
+    """An aggregation over a dataset's rows: `{agg: sum, expr: amount, where: "paid"}`."""
+
+    agg: Agg
+    expr: str | None = Field(
+        None, description="Column or expression to aggregate; defaults to the measure's name."
+    )
+    where: str | None = Field(None, description="Only rows for which this condition holds.")
+    p: float | None = Field(None, gt=0, lt=1, description="Quantile for `agg: percentile`.")
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _percentile(self) -> Measure:
+        if self.agg is Agg.percentile and self.p is None:
+            raise ValueError("agg 'percentile' needs `p`, the quantile between 0 and 1 (e.g. 0.9)")
+        if self.agg is not Agg.percentile and self.p is not None:
+            raise ValueError("`p` only applies to agg 'percentile'")
+        return self
+
+
+class Dataset(Spec):
+    """Rows of one kind (orders, sessions, tickets) and the measures computed over them."""
+
+    source: str = Field(
+        description="`file:path/to/*.csv`, a warehouse table (`schema.table`), or `manual`."
+    )
+    time: str | None = Field(None, description="Column with each row's timestamp or date.")
+    dimensions: list[str] = Field(default_factory=list)
+    columns: dict[str, ColumnType] = Field(
+        default_factory=dict, description="Declared column types, checked on ingest."
+    )
+    key: list[str] = Field(default_factory=list, description="Columns that identify a row.")
+    measures: dict[str, Measure] = Field(default_factory=dict)
+    description: str | None = None
+
+    @property
+    def is_manual(self) -> bool:
+        return self.source.strip() == "manual"
+
+    @property
+    def file_pattern(self) -> str | None:
+        source = self.source.strip()
+        return source[len("file:") :].strip() if source.startswith("file:") else None
+
+    @model_validator(mode="after")
+    def _needs_time(self) -> Dataset:
+        if not self.source.strip():
+            raise ValueError("`source` is empty; use file:PATH, a table name, or manual")
+        if self.time is None and not self.is_manual:
+            raise ValueError("a dataset read from a file or table needs `time`, its date column")
+        return self
+
+
+class Goal(Spec):
+    title: str
+    description: str | None = None
+    level: Level | None = None
+    owner: str | None = None
+    parent: str | None = Field(None, description="The goal this one contributes to.")
+    weight: float | None = Field(None, gt=0, description="Weight in the parent's roll-up.")
+
+
+class KPI(Spec):
+    title: str | None = None
+    description: str | None = None
+    formula: str
+    unit: Unit = Unit.number
+    direction: Direction = Direction.up
+    tolerance: float | None = Field(
+        None, gt=0, description="For direction band: allowed distance from target, as a share."
+    )
+    grain: Grain = Grain.month
+    level: Level | None = None
+    function: Function | None = None
+    indicator: Indicator | None = None
+    owner: str | None = None
+    goal: str | None = None
+    weight: float | None = Field(None, gt=0, description="Weight in the goal's roll-up.")
+    target: Target | None = None
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    actions: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    status: Status = Status.active
+    changelog: str | None = Field(None, description="Why the definition last changed.")
+
+    @model_validator(mode="after")
+    def _band(self) -> KPI:
+        if self.direction is Direction.band and self.tolerance is None:
+            raise ValueError("direction 'band' needs `tolerance`, e.g. 0.05 for ±5% of target")
+        if self.direction is not Direction.band and self.tolerance is not None:
+            raise ValueError("`tolerance` only applies to direction 'band'")
+        return self
+
+
+_TIMEZONES = frozenset(available_timezones()) | {"UTC"}
+
+
+class Settings(Spec):
+    """Project-wide settings: the top of `tolok.yaml`."""
+
+    name: str
+    locale: Locale = Locale.en
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. IDR.")
+    timezone: str = "UTC"
+    week_start: Weekday = Weekday.monday
+    fiscal_year_start: Month = Month.january
+    fiscal_year_label: FiscalYearLabel = FiscalYearLabel.end
+    warehouse: str = "duckdb:///warehouse.duckdb"
+    store: str = "sqlite:///tolok.db"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        if value not in _TIMEZONES:
+            raise ValueError(f"'{value}' is not a time zone name such as Asia/Jakarta or UTC")
+        return value
+
+
+class Project(Settings):
+    """A whole project once every file is read: settings plus named definitions."""
+
+    datasets: dict[str, Dataset] = Field(default_factory=dict)
+    goals: dict[str, Goal] = Field(default_factory=dict)
+    kpis: dict[str, KPI] = Field(default_factory=dict)
+
+
+SECTIONS: dict[str, type[Spec]] = {"datasets": Dataset, "goals": Goal, "kpis": KPI}

@@ -1,0 +1,174 @@
+"""Reading YAML files while keeping where every key and value was written."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.scalarstring import (
+    DoubleQuotedScalarString,
+    FoldedScalarString,
+    LiteralScalarString,
+    SingleQuotedScalarString,
+)
+
+from tolok.spec.problems import Location, Problems
+
+PathPart = str | int
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path
+    lines: list[str]
+    data: Any  # the round-trip tree: CommentedMap / CommentedSeq / scalars
+
+
+def read_yaml(path: Path, problems: Problems) -> SourceFile | None:
+    """Read one YAML file; a syntax error becomes a problem with its position."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        problems.add("TLK001", f"file is not UTF-8 text ({exc.reason})", Location(path, 1, 1))
+        return None
+    except OSError as exc:
+        problems.add("TLK007", f"cannot read file: {exc.strerror}", Location(path, 1, 1))
+        return None
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    try:
+        data = yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problems.add("TLK001", _yaml_message(exc), Location(path, line, col), _yaml_hint(exc))
+        return SourceFile(path, text.splitlines(), None)
+    return SourceFile(path, text.splitlines(), data)
+
+
+def _yaml_message(exc: MarkedYAMLError) -> str:
+    problem = (exc.problem or "invalid YAML").strip()
+    if problem.startswith("found duplicate key"):
+        key = problem.split('"')[1] if '"' in problem else "?"
+        return f"duplicate key '{key}' in this mapping"
+    return f"YAML cannot be read: {problem}"
+
+
+def _yaml_hint(exc: MarkedYAMLError) -> str | None:
+    problem = exc.problem or ""
+    if problem.startswith("found duplicate key"):
+        return "a key may appear once per mapping; remove or rename one of them"
+    if "tab" in problem:
+        return "indent with spaces, not tabs"
+    if "mapping values are not allowed" in problem:
+        return "a value containing ': ' must be quoted"
+    return "check indentation, quotes and brackets around this place"
+
+
+def plain(node: Any) -> Any:
+    """The round-trip tree as plain dicts, lists, str, int, float, bool and dates."""
+    if isinstance(node, dict):
+        return {str(k): plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [plain(v) for v in node]
+    if isinstance(node, bool) or node is None or isinstance(node, dt.date):
+        return node
+    if isinstance(node, str):
+        return str(node)
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    return node
+
+
+def locate(
+    file: SourceFile, node: Any, path: tuple[PathPart, ...], *, key: bool = False
+) -> Location:
+    """Where `path` (keys and indexes below `node`) was written.
+
+    Parts of the path that are not in the YAML (pydantic's union tags, list-wrapping of a
+    single value) are skipped. With `key=True` the last part points at the key itself.
+    """
+    here = _node_location(file, node)
+    current = node
+    for index, part in enumerate(path):
+        last = index == len(path) - 1
+        if isinstance(current, CommentedMap) and part in current:
+            line, col = current.lc.key(part) if (key and last) else current.lc.value(part)
+            here = Location(
+                file.path, line + 1, col + 1, _length(current[part], key and last, part)
+            )
+            current = current[part]
+        elif isinstance(current, CommentedSeq) and isinstance(part, int) and part < len(current):
+            line, col = current.lc.item(part)
+            here = Location(file.path, line + 1, col + 1, _length(current[part], False, part))
+            current = current[part]
+    return here
+
+
+def _node_location(file: SourceFile, node: Any) -> Location:
+    lc = getattr(node, "lc", None)
+    if lc is not None and lc.line is not None:
+        return Location(file.path, lc.line + 1, lc.col + 1)
+    return Location(file.path, 1, 1)
+
+
+def _length(value: Any, is_key: bool, part: PathPart) -> int:
+    if is_key:
+        return len(str(part))
+    if isinstance(value, str) and "\n" not in value:
+        quoted = isinstance(value, SingleQuotedScalarString | DoubleQuotedScalarString)
+        return len(value) + (2 if quoted else 0)
+    return 1
+
+
+def locate_in_scalar(file: SourceFile, start: Location, value: str, offset: int) -> Location:
+    """Where character `offset` of a string value was written in the file.
+
+    Handles plain and quoted one-line scalars exactly, and literal (`|`), folded (`>`)
+    and multi-line plain scalars line by line.
+    """
+    if isinstance(value, LiteralScalarString | FoldedScalarString):
+        return _in_block(file, start, value, offset)
+    col = start.col + (
+        1 if isinstance(value, SingleQuotedScalarString | DoubleQuotedScalarString) else 0
+    )
+    line_text = file.lines[start.line - 1] if start.line <= len(file.lines) else ""
+    room = len(line_text) - (col - 1)
+    if offset < room or start.line >= len(file.lines):
+        return start.shifted(start.line, col + offset, 1)
+    # A plain or quoted scalar folded over several lines: each line break became a space.
+    offset -= room + 1
+    line = start.line + 1
+    while line <= len(file.lines):
+        text = file.lines[line - 1]
+        indent = len(text) - len(text.lstrip())
+        content = len(text.strip())
+        if offset <= content:
+            return start.shifted(line, indent + 1 + offset, 1)
+        offset -= content + 1
+        line += 1
+    return start.shifted(start.line, col, 1)
+
+
+def _in_block(file: SourceFile, start: Location, value: str, offset: int) -> Location:
+    literal = isinstance(value, LiteralScalarString)
+    line = start.line + 1
+    consumed = 0
+    while line <= len(file.lines):
+        text = file.lines[line - 1]
+        indent = len(text) - len(text.lstrip())
+        content = len(text.strip())
+        if offset <= consumed + content:
+            return start.shifted(line, indent + 1 + offset - consumed, 1)
+        consumed += content + 1  # the newline (literal) or the folding space (folded)
+        line += 1
+        if not literal and not text.strip():
+            consumed -= 1
+    return start
