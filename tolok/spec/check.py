@@ -11,7 +11,6 @@ from collections.abc import Iterable
 
 from tolok.spec.columns import ColumnSet, dataset_columns, matching_files
 from tolok.spec.formula import FormulaError, Name, Node, Span, parse_formula, quote_name, walk
-from tolok.spec.formula import unquote_column as unquote
 from tolok.spec.functions import Context, Type
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Agg, Dataset, Project
@@ -99,7 +98,7 @@ def _check_dataset(loaded: LoadedProject, name: str, dataset: Dataset) -> None:
     for part, index in named:
         value = getattr(dataset, part) if index is None else getattr(dataset, part)[index]
         path = ("datasets", name, part) if index is None else ("datasets", name, part, index)
-        issue = _column_issue(unquote(value), columns, Span(0, len(value)))
+        issue = _column_issue(value, columns, Span(0, len(value)))
         if issue is not None:
             loaded.problems.add(issue.code, issue.message, loaded.locate(*path), issue.hint)
     for measure_name, measure in dataset.measures.items():
@@ -149,7 +148,7 @@ class _RowResolver:
 
     def __init__(self, dataset: Dataset, columns: ColumnSet) -> None:
         self.columns = columns
-        self.time = unquote(dataset.time) if dataset.time else None
+        self.time = dataset.time
 
     def __call__(self, name: Name) -> Lookup:
         if name.qualifier is not None:
@@ -179,8 +178,6 @@ def _column_issue(column: str, columns: ColumnSet, span: Span) -> FormulaIssue |
         hint = f"did you mean {quote_name(close[0])}?"
     else:
         hint = "columns: " + ", ".join(quote_name(c) for c in columns.types)
-    if not column.isidentifier():
-        hint += " (names with spaces or punctuation go in backticks: `Order Date`)"
     return FormulaIssue(
         "TLK016", f"unknown column '{column}' (not in {columns.origin})", span, hint
     )

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import keyword
+import warnings
 from dataclasses import dataclass
 
 MAX_LENGTH = 2000
@@ -196,10 +197,13 @@ def parse_formula(text: str) -> Node:
             "split it into several KPIs or measures",
         )
     if not text.strip():
-        raise FormulaError("formula is empty", Span(0, len(text)), "write an expression")
+        raise FormulaError("formula is empty", Span(0, max(len(text), 1)), "write an expression")
     prepared = _prepare(text)
     try:
-        tree = ast.parse(prepared.source, mode="eval")
+        with warnings.catch_warnings():
+            # Python's own warnings (odd escapes, "1if") are about Python, not formulas.
+            warnings.simplefilter("ignore")
+            tree = ast.parse(prepared.source, mode="eval")
     except SyntaxError as exc:
         raise _syntax_error(exc, prepared, text) from None
     except (ValueError, RecursionError, MemoryError, OverflowError):

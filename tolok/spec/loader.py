@@ -17,7 +17,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from tolok.spec.check import check_project
 from tolok.spec.loaded import EntrySource, LoadedProject
-from tolok.spec.models import SECTIONS, Dataset, Measure, Project, Settings, Spec
+from tolok.spec.models import SECTIONS, BlameError, Dataset, Measure, Project, Settings, Spec
 from tolok.spec.problems import Location, Problems
 from tolok.spec.schema_walk import model_at
 from tolok.spec.source import PathPart, SourceFile, locate, plain, read_yaml
@@ -218,8 +218,10 @@ def _validate(
     try:
         return model.model_validate(values)
     except ValidationError as exc:
-        for error in exc.errors():
-            _report(loaded, model, error, source, node, prefix, owner)
+        errors = exc.errors()
+        for error in errors:
+            if not _explained_by_typo(error, errors):
+                _report(loaded, model, error, source, node, prefix, owner)
         return None
 
 
@@ -251,11 +253,28 @@ def _report(
             "TLK003", f"missing required key '{field_name}'", where, f"add `{field_name}: …`"
         )
         return
+    blame = error.get("ctx", {}).get("error")
+    if isinstance(blame, BlameError):
+        loc = (*loc, blame.key)
     where = locate(source, node, prefix + loc)
     if not loc and owner is not None:
         where = owner
     message, advice = _describe(kind, error, field_name)
     loaded.problems.add("TLK004", message, where, advice)
+
+
+def _explained_by_typo(error: Any, errors: list[Any]) -> bool:
+    """A missing key next to an unknown key that looks like it (`formular`) is one typo:
+    report the unknown key with its suggestion, not a second error."""
+    if error["type"] != "missing":
+        return False
+    parent, wanted = tuple(error["loc"][:-1]), str(error["loc"][-1])
+    typos = [
+        str(e["loc"][-1])
+        for e in errors
+        if e["type"] == "extra_forbidden" and tuple(e["loc"][:-1]) == parent
+    ]
+    return bool(difflib.get_close_matches(wanted, typos, n=1, cutoff=0.6))
 
 
 def _describe(kind: str, error: Any, field_name: str) -> tuple[str, str | None]:

@@ -24,6 +24,16 @@ from pydantic import (
     model_validator,
 )
 
+from tolok.spec.formula import unquote_column
+
+
+class BlameError(ValueError):
+    """A model-level check that knows which key to blame, so the error points there."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
 
 class Spec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
@@ -176,6 +186,18 @@ Period = Annotated[
 Slice = dict[str, str | int | float | bool]
 
 
+def _number_as_text(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Formula = Annotated[str, BeforeValidator(_number_as_text)]
+ColumnName = Annotated[str, AfterValidator(unquote_column)]
+"""A column named in a field that holds only a name; backticks there are optional."""
+"""A formula as written; YAML reads `formula: 100` as a number, which is a formula too."""
+
+
 class _TargetForm(Spec):
     slice: Slice | None = Field(
         None, description="Dimension values this target is for, e.g. {region: Bali}."
@@ -270,7 +292,7 @@ class Thresholds(Spec):
     @model_validator(mode="after")
     def _ordered(self) -> Thresholds:
         if self.off_track > self.at_risk:
-            raise ValueError("off_track must not be above at_risk")
+            raise BlameError("off_track", "off_track must not be above at_risk")
         return self
 
 
@@ -278,19 +300,21 @@ class Measure(Spec):
     """An aggregation over a dataset's rows: `{agg: sum, expr: amount, where: "paid"}`."""
 
     agg: Agg
-    expr: str | None = Field(
+    expr: Formula | None = Field(
         None, description="Column or expression to aggregate; defaults to the measure's name."
     )
-    where: str | None = Field(None, description="Only rows for which this condition holds.")
+    where: Formula | None = Field(None, description="Only rows for which this condition holds.")
     p: float | None = Field(None, gt=0, lt=1, description="Quantile for `agg: percentile`.")
     description: str | None = None
 
     @model_validator(mode="after")
     def _percentile(self) -> Measure:
         if self.agg is Agg.percentile and self.p is None:
-            raise ValueError("agg 'percentile' needs `p`, the quantile between 0 and 1 (e.g. 0.9)")
+            raise BlameError(
+                "agg", "agg 'percentile' needs `p`, the quantile between 0 and 1 (e.g. 0.9)"
+            )
         if self.agg is not Agg.percentile and self.p is not None:
-            raise ValueError("`p` only applies to agg 'percentile'")
+            raise BlameError("p", "`p` only applies to agg 'percentile'")
         return self
 
 
@@ -300,12 +324,12 @@ class Dataset(Spec):
     source: str = Field(
         description="`file:path/to/*.csv`, a warehouse table (`schema.table`), or `manual`."
     )
-    time: str | None = Field(None, description="Column with each row's timestamp or date.")
-    dimensions: list[str] = Field(default_factory=list)
-    columns: dict[str, ColumnType] = Field(
+    time: ColumnName | None = Field(None, description="Column with each row's timestamp or date.")
+    dimensions: list[ColumnName] = Field(default_factory=list)
+    columns: dict[ColumnName, ColumnType] = Field(
         default_factory=dict, description="Declared column types, checked on ingest."
     )
-    key: list[str] = Field(default_factory=list, description="Columns that identify a row.")
+    key: list[ColumnName] = Field(default_factory=list, description="Columns that identify a row.")
     measures: dict[str, Measure] = Field(default_factory=dict)
     description: str | None = None
 
@@ -321,9 +345,11 @@ class Dataset(Spec):
     @model_validator(mode="after")
     def _needs_time(self) -> Dataset:
         if not self.source.strip():
-            raise ValueError("`source` is empty; use file:PATH, a table name, or manual")
+            raise BlameError("source", "`source` is empty; use file:PATH, a table name, or manual")
         if self.time is None and not self.is_manual:
-            raise ValueError("a dataset read from a file or table needs `time`, its date column")
+            raise BlameError(
+                "source", "a dataset read from a file or table needs `time`, its date column"
+            )
         return self
 
 
@@ -339,7 +365,7 @@ class Goal(Spec):
 class KPI(Spec):
     title: str | None = None
     description: str | None = None
-    formula: str
+    formula: Formula
     unit: Unit = Unit.number
     direction: Direction = Direction.up
     tolerance: float | None = Field(
@@ -362,9 +388,11 @@ class KPI(Spec):
     @model_validator(mode="after")
     def _band(self) -> KPI:
         if self.direction is Direction.band and self.tolerance is None:
-            raise ValueError("direction 'band' needs `tolerance`, e.g. 0.05 for ±5% of target")
+            raise BlameError(
+                "direction", "direction 'band' needs `tolerance`, e.g. 0.05 for ±5% of target"
+            )
         if self.direction is not Direction.band and self.tolerance is not None:
-            raise ValueError("`tolerance` only applies to direction 'band'")
+            raise BlameError("tolerance", "`tolerance` only applies to direction 'band'")
         return self
 
 

@@ -115,6 +115,10 @@ class Scope:
         close = difflib.get_close_matches(name.name, known, n=1, cutoff=0.6)
         if close:
             return f"did you mean '{close[0]}'?"
+        dataset_named = self.project.datasets.get(name.name)
+        if dataset_named is not None:
+            measures = ", ".join(dataset_named.measures) or "none yet"
+            return f"'{name.name}' is a dataset; use one of its measures: {measures}"
         for dataset_name, dataset in self.project.datasets.items():
             if name.name in dataset.dimensions or name.name == dataset.time:
                 return (

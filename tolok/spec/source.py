@@ -56,6 +56,13 @@ def _yaml_message(exc: MarkedYAMLError) -> str:
     if problem.startswith("found duplicate key"):
         key = problem.split('"')[1] if '"' in problem else "?"
         return f"duplicate key '{key}' in this mapping"
+    context, mark = exc.context, exc.context_mark
+    if context and mark and exc.problem_mark and mark.line != exc.problem_mark.line:
+        what = context.removeprefix("while ").removeprefix("parsing ").removeprefix("scanning ")
+        return (
+            f"YAML cannot be read: {problem} ({what} that starts at line {mark.line + 1}, "
+            f"column {mark.column + 1})"
+        )
     return f"YAML cannot be read: {problem}"
 
 
@@ -158,17 +165,18 @@ def locate_in_scalar(file: SourceFile, start: Location, value: str, offset: int)
 
 
 def _in_block(file: SourceFile, start: Location, value: str, offset: int) -> Location:
+    """Block scalars keep each line's indentation beyond the block's own indentation."""
     literal = isinstance(value, LiteralScalarString)
-    line = start.line + 1
+    lines = file.lines[start.line :]
+    filled = [text for text in lines if text.strip()]
+    if not filled:
+        return start
+    block_indent = len(filled[0]) - len(filled[0].lstrip())
     consumed = 0
-    while line <= len(file.lines):
-        text = file.lines[line - 1]
-        indent = len(text) - len(text.lstrip())
-        content = len(text.strip())
-        if offset <= consumed + content:
-            return start.shifted(line, indent + 1 + offset - consumed, 1)
-        consumed += content + 1  # the newline (literal) or the folding space (folded)
-        line += 1
-        if not literal and not text.strip():
-            consumed -= 1
+    for number, text in enumerate(lines, start=start.line + 1):
+        content = text[block_indent:].rstrip() if text.strip() else ""
+        if offset <= consumed + len(content):
+            return start.shifted(number, block_indent + 1 + offset - consumed, 1)
+        # The newline (literal) or the folding space (folded) between lines.
+        consumed += len(content) + (1 if literal or content else 0)
     return start
