@@ -14,7 +14,7 @@ from rich.table import Table
 
 from tolok import __version__
 from tolok.spec import LoadedProject, load_project
-from tolok.spec.models import KPI, Function, Indicator, Level
+from tolok.spec.models import KPI, Function, Grain, Indicator, Level
 from tolok.spec.schema import project_schema
 
 app = typer.Typer(
@@ -179,6 +179,61 @@ def _print_kpis(project: str, chosen: dict[str, KPI]) -> None:
     for row in rows:
         table.add_row(*row)
     out.print(table)
+
+
+def _load_or_exit(path: Path) -> LoadedProject:
+    loaded = load_project(path)
+    if loaded.project is None or loaded.problems.errors:
+        _print_problems(loaded)
+        raise typer.Exit(1)
+    return loaded
+
+
+@app.command()
+def refresh(path: ProjectPath = Path(".")) -> None:
+    """Compute every active KPI from the data and print the board."""
+    from tolok.terminal import print_board, run_refresh
+
+    loaded = _load_or_exit(path)
+    series = run_refresh(loaded, _console(stderr=True))
+    print_board(loaded, series, _console())
+
+
+class ShowFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class Compare(StrEnum):
+    previous = "previous"
+    last_year = "last_year"
+
+
+@app.command()
+def show(
+    kpi: Annotated[str, typer.Argument(help="The KPI's name.")],
+    path: Annotated[Path, typer.Option("--project", "-p", help="Project folder.")] = Path("."),
+    by: Annotated[
+        list[str] | None, typer.Option("--by", help="Break down by a dimension (repeatable).")
+    ] = None,
+    grain: Annotated[Grain | None, typer.Option(help="Another grain than the KPI's.")] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="First period or day: 2026-01, 2026-Q1, …")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last period or day.")] = None,
+    compare: Annotated[Compare | None, typer.Option(help="previous or last_year.")] = None,
+    where: Annotated[
+        str | None, typer.Option(help="Filter on dimensions, e.g. \"Region == 'Bali'\".")
+    ] = None,
+    output: Annotated[ShowFormat, typer.Option("--format")] = ShowFormat.table,
+) -> None:
+    """A KPI's values per period: change, comparison, breakdown, sparkline."""
+    from tolok.terminal import ShowOptions, run_show
+
+    loaded = _load_or_exit(path)
+    options = ShowOptions(kpi, tuple(by or ()), grain, start, end, compare, where, output)
+    run_show(loaded, options, _console(), _console(stderr=True))
 
 
 @app.command()

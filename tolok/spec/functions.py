@@ -30,9 +30,11 @@ class Arg(StrEnum):
     anything = "anything"
     count = "count"  # type: ignore[assignment]  # a whole number literal >= 1
     agg = "agg"  # one of ROLLING_AGGS, as a text literal
+    grain = "grain"  # one of TO_DATE_GRAINS, as a text literal
 
 
 ROLLING_AGGS = ("sum", "avg", "min", "max")
+TO_DATE_GRAINS = ("week", "month", "quarter", "year", "fiscal_quarter", "fiscal_year")
 
 
 @dataclass(frozen=True)
@@ -87,11 +89,15 @@ KPI_FUNCTIONS: dict[str, Signature] = {
             "rolling",
             (N, Arg.count, Arg.agg),
             "rolling(x, n[, 'sum'|'avg'|'min'|'max'])",
-            "aggregate over the last n periods",
+            "x over the last n periods together (sum), or the avg/min/max of its n values",
             required=2,
         ),
         _sig(
-            "to_date", (N,), "to_date(x)", "period-to-date total (month-, quarter-, year-to-date)"
+            "to_date",
+            (N, Arg.grain),
+            "to_date(x[, 'month'|'quarter'|'year'|'fiscal_year'...])",
+            "x from the start of the enclosing period (year by default) to each period's end",
+            required=1,
         ),
         _sig("ratio", (N, N), "ratio(a, b)", "a / b, empty when b is 0"),
         _sig("min", (N, N), "min(a, b, ...)", "the smallest of its arguments", variadic=True),

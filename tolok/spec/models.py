@@ -296,6 +296,15 @@ class Thresholds(Spec):
         return self
 
 
+_TIMEZONES = frozenset(available_timezones()) | {"UTC"}
+
+
+def _check_zone(value: str) -> str:
+    if value not in _TIMEZONES:
+        raise ValueError(f"'{value}' is not a time zone name such as Asia/Jakarta or UTC")
+    return value
+
+
 class Measure(Spec):
     """An aggregation over a dataset's rows: `{agg: sum, expr: amount, where: "paid"}`."""
 
@@ -330,8 +339,17 @@ class Dataset(Spec):
         default_factory=dict, description="Declared column types, checked on ingest."
     )
     key: list[ColumnName] = Field(default_factory=list, description="Columns that identify a row.")
+    timezone: str | None = Field(
+        None,
+        description="Zone of timestamps stored without one; the project's zone when left out.",
+    )
     measures: dict[str, Measure] = Field(default_factory=dict)
     description: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return None if value is None else _check_zone(value)
 
     @property
     def is_manual(self) -> bool:
@@ -396,7 +414,6 @@ class KPI(Spec):
         return self
 
 
-_TIMEZONES = frozenset(available_timezones()) | {"UTC"}
 
 
 class Settings(Spec):
@@ -415,9 +432,7 @@ class Settings(Spec):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        if value not in _TIMEZONES:
-            raise ValueError(f"'{value}' is not a time zone name such as Asia/Jakarta or UTC")
-        return value
+        return _check_zone(value)
 
 
 class Project(Settings):

@@ -25,7 +25,15 @@ from tolok.spec.formula import (
     String,
     Unary,
 )
-from tolok.spec.functions import FUNCTIONS, ROLLING_AGGS, Arg, Context, Signature, Type
+from tolok.spec.functions import (
+    FUNCTIONS,
+    ROLLING_AGGS,
+    TO_DATE_GRAINS,
+    Arg,
+    Context,
+    Signature,
+    Type,
+)
 
 
 @dataclass(frozen=True)
@@ -172,9 +180,10 @@ class Checker:
                     f"write it as {signature.usage}",
                 )
             return Type.number
-        if kind is Arg.agg:
-            if not (isinstance(arg, String) and arg.value in ROLLING_AGGS):
-                choices = ", ".join(f"'{a}'" for a in ROLLING_AGGS)
+        if kind in (Arg.agg, Arg.grain):
+            allowed = ROLLING_AGGS if kind is Arg.agg else TO_DATE_GRAINS
+            if not (isinstance(arg, String) and arg.value in allowed):
+                choices = ", ".join(f"'{a}'" for a in allowed)
                 self._issue("TLK012", f"{label} must be one of {choices}", _span(arg))
             return Type.text
         wanted = {Arg.number: Type.number, Arg.time: Type.time, Arg.text: Type.text}.get(kind)

@@ -1,0 +1,125 @@
+"""Measure results laid out for formulas: one row per period, one column per slice.
+
+Every frame of a computation shares the same period spine (every period of the range,
+including those with no rows) and the same slices (one per combination of breakdown
+values seen in the data, `[]` without a breakdown), so formulas are plain element-wise
+arithmetic and time functions are shifts along the rows.
+
+Slices are keyed by the JSON of their dimension values (`["Bali", "web"]`), which keeps
+nulls (`[null]`) and mixed types exact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tolok.compile.calendar import Calendar
+from tolok.compile.measures import PERIOD, column_of
+from tolok.compile.plan import Need, Window
+from tolok.compile.rowexpr import CompileError
+from tolok.spec.models import Agg, Grain, Project
+
+SLICE = "__slice"
+ZERO_WHEN_EMPTY = {Agg.sum, Agg.count, Agg.count_distinct, Agg.sum_boolean}
+
+
+def slice_key(values: Sequence[object]) -> str:
+    return json.dumps([_plain(v) for v in values], ensure_ascii=False, default=str)
+
+
+def slice_values(key: str) -> list[object]:
+    values: list[object] = json.loads(key)
+    return values
+
+
+def _plain(value: object) -> object:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pd.Timestamp | dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def with_slice_keys(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """A query result with its period as a date and its breakdown values as one key."""
+    out = frame.copy()
+    out[PERIOD] = pd.to_datetime(out[PERIOD]).dt.date
+    if by:
+        out[SLICE] = [slice_key(row) for row in out[list(by)].itertuples(index=False)]
+    else:
+        out[SLICE] = slice_key([])
+    return out
+
+
+@dataclass
+class MeasureFrames:
+    """Per-period results of every measure a computation needs, on a shared spine."""
+
+    project: Project
+    calendar: Calendar
+    grain: Grain
+    periods: list[dt.date]
+    slices: list[str]
+    results: dict[str, pd.DataFrame]  # dataset -> long frame (period, slice, m__ columns)
+    windowed: dict[Need, pd.DataFrame]  # non-decomposable windows, already wide
+
+    def wide(self, dataset: str, column: str, fill: float) -> pd.DataFrame:
+        frame = self.results.get(dataset)
+        if frame is None or column not in frame.columns or frame.empty:
+            return self.constant(fill)
+        table = frame.pivot_table(
+            index=PERIOD, columns=SLICE, values=column, aggfunc="first", dropna=False
+        )
+        return self.conform(table, fill)
+
+    def conform(self, table: pd.DataFrame, fill: float) -> pd.DataFrame:
+        out = table.reindex(index=self.periods, columns=self.slices).astype("float64")
+        return out.fillna(fill) if not np.isnan(fill) else out
+
+    def constant(self, value: float) -> pd.DataFrame:
+        return pd.DataFrame(value, index=self.periods, columns=self.slices, dtype="float64")
+
+    def series(self, need: Need) -> pd.DataFrame:
+        """The values of a measure, per period or over a window ending with each period."""
+        ref = need.measure
+        dataset = self.project.datasets[ref.dataset]
+        measure = dataset.measures[ref.measure]
+        name = f"{ref.dataset}.{ref.measure}"
+        fill = 0.0 if measure.agg in ZERO_WHEN_EMPTY and not dataset.is_manual else np.nan
+        if need in self.windowed:
+            return self.conform(self.windowed[need], fill)
+        if measure.agg is Agg.avg:
+            total = self.wide(ref.dataset, column_of(ref.measure, "sum"), 0.0)
+            count = self.wide(ref.dataset, column_of(ref.measure, "n"), 0.0)
+            if need.window is not None:
+                total, count = self.window(total, need.window, "sum"), self.window(
+                    count, need.window, "sum"
+                )
+            return total / count.replace(0, np.nan)
+        values = self.wide(ref.dataset, column_of(ref.measure), fill)
+        if need.window is None:
+            return values
+        if measure.agg in (Agg.sum, Agg.count, Agg.sum_boolean):
+            return self.window(values, need.window, "sum")
+        if measure.agg in (Agg.min, Agg.max):
+            return self.window(values, need.window, measure.agg.value)
+        raise CompileError(f"measure '{name}' over a window was not computed")
+
+    def window(self, values: pd.DataFrame, window: Window, how: str) -> pd.DataFrame:
+        """Sum (or min, max) of per-period values over the window ending at each period."""
+        if window.within is not None:
+            groups = [self.calendar.start_of(p, window.within) for p in self.periods]
+            grouped = values.groupby(groups, sort=False)
+            cumulative = {"sum": grouped.cumsum, "min": grouped.cummin, "max": grouped.cummax}
+            return cumulative[how]()
+        rolled = values.rolling(window.trailing, min_periods=window.trailing)
+        result: pd.DataFrame = getattr(rolled, how)()
+        return result

@@ -1,0 +1,276 @@
+"""Measures of one dataset, aggregated per period (and slice) in as few scans as possible.
+
+All the measures of a dataset needed at one grain and breakdown go into one `GROUP BY`,
+so a dataset is read once however many KPIs use it. Measure filters become conditional
+aggregates; a filter shared by every measure of the batch goes into `WHERE` instead, where
+the warehouse can skip rows early. Distinct counts use `COUNT(DISTINCT CASE ...)`, which
+DuckDB runs much faster than `COUNT(DISTINCT ...) FILTER (...)`.
+
+`avg` is computed as a sum and a count so that it rolls up and windows correctly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+from tolok.compile.buckets import bucket
+from tolok.compile.calendar import Calendar
+from tolok.compile.dialect import Dialect
+from tolok.compile.rowexpr import CompileError, RowScope, compile_row
+from tolok.spec.formula import parse_formula, quote_name
+from tolok.spec.models import Agg, Dataset, Grain, Measure
+
+PERIOD = "__period"
+ADDITIVE = {Agg.sum, Agg.count, Agg.count_distinct, Agg.sum_boolean}
+
+
+def column_of(measure: str, part: str = "") -> str:
+    """The result column of a measure (or of one part of it: `sum`, `n`)."""
+    return f"m__{measure}" + (f"__{part}" if part else "")
+
+
+@dataclass(frozen=True)
+class MeasureQuery:
+    """What to aggregate: measures of one dataset at a grain, by dimensions, over a range."""
+
+    dataset: str
+    measures: tuple[str, ...]
+    grain: Grain
+    by: tuple[str, ...] = ()
+    start: dt.date | None = None  # first day, inclusive, wall-clock
+    end: dt.date | None = None  # day after the last, exclusive
+    where: str | None = None  # a row condition chosen at query time (dimension filters)
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """One Ibis query per group of measures that can share a scan."""
+
+    tables: tuple[ir.Table, ...]
+
+
+@dataclass(frozen=True)
+class Context:
+    dataset: Dataset
+    calendar: Calendar
+    dialect: Dialect
+    project_zone: str
+
+
+def compile_measures(table: ir.Table, query: MeasureQuery, ctx: Context) -> Compiled:
+    """The aggregation queries for `query` over the dataset's rows in `table`."""
+    rows, local, when, shared = _rows(table, query, ctx)
+    rows = rows.mutate(**{PERIOD: bucket(when, query.grain, ctx.calendar, ctx.dialect)})
+    return _aggregations(rows, local, [PERIOD, *query.by], query, ctx, shared)
+
+
+def compile_windowed(
+    table: ir.Table,
+    query: MeasureQuery,
+    ctx: Context,
+    windows: list[tuple[dt.date, dt.date, dt.date]],
+) -> Compiled:
+    """Measures that cannot be added up across periods (distinct counts, medians), each
+    computed over a window of days per period: `windows` holds (period, first day, day
+    after the last). Rows are joined to the windows that hold them, then aggregated."""
+    rows, local, when, shared = _rows(table, query, ctx)
+    day = when.date() if isinstance(when, ir.TimestampValue) else when
+    rows = rows.mutate(__day=day)
+    spine = ibis.memtable(
+        {
+            PERIOD: [w[0] for w in windows],
+            "__from": [w[1] for w in windows],
+            "__to": [w[2] for w in windows],
+        }
+    )
+    spine = spine.cast({PERIOD: "date", "__from": "date", "__to": "date"})
+    joined = rows.join(
+        spine, [rows["__day"] >= spine["__from"], rows["__day"] < spine["__to"]]
+    )
+    return _aggregations(joined, local, [PERIOD, *query.by], query, ctx, shared)
+
+
+def _rows(
+    table: ir.Table, query: MeasureQuery, ctx: Context
+) -> tuple[ir.Table, Callable[[ir.Value], ir.Value], ir.Value, str | None]:
+    """The dataset's rows after the range, query filter and shared measure filter."""
+    if ctx.dataset.time is None:
+        raise CompileError(f"dataset '{query.dataset}' has no time column")
+    if ctx.dataset.time not in table.columns:
+        raise CompileError(
+            f"time column '{ctx.dataset.time}' is not in the data "
+            f"(columns: {', '.join(table.columns)})",
+            path=("datasets", query.dataset, "time"),
+        )
+
+    def local(value: ir.Value) -> ir.Value:
+        return ctx.dialect.local_time(value, ctx.dataset.timezone, ctx.project_zone)
+
+    scope = RowScope(table, local)
+    when = local(table[ctx.dataset.time])
+    conditions = _range(when, query)
+    if query.where:
+        conditions.append(compile_row(parse_formula(query.where), scope))
+    measures = {name: ctx.dataset.measures[name] for name in query.measures}
+    shared = _shared_filter(measures)
+    if shared is not None:
+        try:
+            conditions.append(compile_row(parse_formula(shared), scope))
+        except CompileError as exc:
+            first = next(iter(measures))
+            path = ("datasets", query.dataset, "measures", first, "where")
+            raise CompileError(f"measure '{first}': {exc.message}", exc.node, path) from exc
+    rows = table.filter(*conditions) if conditions else table
+    when = local(rows[ctx.dataset.time])
+    return rows, local, when, shared
+
+
+def _aggregations(
+    rows: ir.Table,
+    local: Callable[[ir.Value], ir.Value],
+    keys: list[str],
+    query: MeasureQuery,
+    ctx: Context,
+    shared: str | None,
+) -> Compiled:
+    metrics: dict[str, ir.Scalar] = {}
+    tables: list[ir.Table] = []
+    for name in query.measures:
+        measure = ctx.dataset.measures[name]
+        try:
+            value, condition = _value_and_condition(name, measure, shared, RowScope(rows, local))
+        except CompileError as exc:
+            path = ("datasets", query.dataset, "measures", name, *exc.path)
+            raise CompileError(f"measure '{name}': {exc.message}", exc.node, path) from exc
+        if measure.agg in (Agg.median, Agg.percentile) and not ctx.dialect.quantiles:
+            tables.append(_quantile_by_window(rows, keys, name, measure, value, condition))
+            continue
+        metrics.update(_aggregate(name, measure, value, condition, rows))
+    if metrics or not tables:
+        tables.insert(0, rows.group_by(keys).aggregate(**metrics))
+    return Compiled(tuple(tables))
+
+
+def _range(when: ir.Value, query: MeasureQuery) -> list[ir.Value]:
+    out: list[ir.Value] = []
+    for bound, is_start in ((query.start, True), (query.end, False)):
+        if bound is None:
+            continue
+        literal = ibis.literal(bound) if isinstance(when, ir.DateValue) else ibis.literal(
+            dt.datetime.combine(bound, dt.time())
+        )
+        out.append(when >= literal if is_start else when < literal)
+    return out
+
+
+def _shared_filter(measures: dict[str, Measure]) -> str | None:
+    """The `where` every measure of the batch has, if they all have the same one."""
+    filters = {m.where for m in measures.values()}
+    if len(filters) == 1:
+        return next(iter(filters))
+    return None
+
+
+def _value_and_condition(
+    name: str, measure: Measure, shared: str | None, scope: RowScope
+) -> tuple[ir.Value | None, ir.BooleanValue | None]:
+    expr = measure.expr
+    if expr is None and measure.agg is not Agg.count:
+        expr = quote_name(name)
+    part = "expr" if measure.expr is not None else ""
+    value = _compile_part(expr, scope, part) if expr is not None else None
+    condition = None
+    if measure.where is not None and measure.where != shared:
+        compiled = _compile_part(measure.where, scope, "where")
+        if not isinstance(compiled, ir.BooleanValue):
+            raise CompileError("`where` is not a condition", path=("where",))
+        condition = compiled
+    return value, condition
+
+
+def _compile_part(text: str, scope: RowScope, part: str) -> ir.Value:
+    try:
+        return compile_row(parse_formula(text), scope)
+    except CompileError as exc:
+        raise CompileError(exc.message, exc.node, (part,) if part else ()) from exc
+
+
+def _aggregate(
+    name: str,
+    measure: Measure,
+    value: ir.Value | None,
+    condition: ir.BooleanValue | None,
+    rows: ir.Table,
+) -> dict[str, ir.Scalar]:
+    agg = measure.agg
+    if agg is Agg.count:
+        counted = rows.count(where=condition) if value is None else value.count(where=condition)
+        return {column_of(name): counted}
+    assert value is not None
+    if agg is Agg.count_distinct:
+        kept = value if condition is None else ibis.cases((condition, value))
+        return {column_of(name): kept.nunique()}
+    if agg is Agg.sum_boolean:
+        flags = ibis.cases((_boolean(value), 1), else_=0)
+        return {column_of(name): flags.sum(where=condition)}
+    number = _numeric(name, value)
+    if agg is Agg.avg:
+        return {
+            column_of(name, "sum"): number.sum(where=condition),
+            column_of(name, "n"): number.count(where=condition),
+        }
+    reducers: dict[Agg, Callable[[], ir.Scalar]] = {
+        Agg.sum: lambda: number.sum(where=condition),
+        Agg.min: lambda: number.min(where=condition),
+        Agg.max: lambda: number.max(where=condition),
+        Agg.median: lambda: number.quantile(0.5, where=condition),
+        Agg.percentile: lambda: number.quantile(measure.p or 0.5, where=condition),
+    }
+    return {column_of(name): reducers[agg]()}
+
+
+def _quantile_by_window(
+    rows: ir.Table,
+    keys: list[str],
+    name: str,
+    measure: Measure,
+    value: ir.Value | None,
+    condition: ir.BooleanValue | None,
+) -> ir.Table:
+    """An exact, interpolated quantile with window functions, for warehouses without a
+    quantile aggregate (MySQL/MariaDB): the same result as PostgreSQL's percentile_cont."""
+    assert value is not None
+    p = 0.5 if measure.agg is Agg.median else (measure.p or 0.5)
+    kept = rows.filter(value.notnull(), *([condition] if condition is not None else []))
+    ranked = kept.select(*keys, __v=_numeric(name, value).cast("float64"))
+    window = ibis.window(group_by=[ranked[k] for k in keys], order_by=ranked["__v"])
+    whole = ibis.window(group_by=[ranked[k] for k in keys])
+    ranked = ranked.mutate(
+        __rank=ibis.row_number().over(window), __n=ranked["__v"].count().over(whole)
+    )
+    position = (ranked["__n"] - 1) * p
+    picked = ranked.filter(
+        (ranked["__rank"] == position.floor()) | (ranked["__rank"] == position.ceil())
+    )
+    low, high = picked["__v"].min(), picked["__v"].max()
+    fraction = ((picked["__n"] - 1) * p - ((picked["__n"] - 1) * p).floor()).max()
+    return picked.group_by(keys).aggregate(**{column_of(name): low + (high - low) * fraction})
+
+
+def _numeric(name: str, value: ir.Value) -> ir.NumericValue:
+    if isinstance(value, ir.BooleanValue):
+        return value.cast("int64")
+    if not isinstance(value, ir.NumericValue):
+        raise CompileError(f"measure '{name}' aggregates {value.type()}, not numbers")
+    return value
+
+
+def _boolean(value: ir.Value) -> ir.BooleanValue:
+    if not isinstance(value, ir.BooleanValue):
+        raise CompileError(f"sum_boolean needs a condition, found {value.type()}")
+    return value

@@ -1,0 +1,75 @@
+"""KPI values as people read them, in their language: `Rp 103.666.000`, `1,5%`, `32 min`.
+
+Durations are minutes (what `minutes_between` gives). Missing values show as `–`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from babel.numbers import format_currency, format_decimal, format_percent
+
+from tolok.spec.models import Unit
+
+MISSING = "–"
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def format_value(value: float | None, unit: Unit, currency: str, locale: str) -> str:
+    """One KPI value with its unit, in the project's locale."""
+    if value is None:
+        return MISSING
+    if unit is Unit.percent:
+        return format_percent(value, format="#,##0.0%", locale=locale)
+    if unit is Unit.currency:
+        # Indonesian writes "Rp 1.234.567"; other locales keep their own habit ("$1,234").
+        space = "\u00a0" if locale == "id" else ""
+        pattern = f"¤{space}#,##0" if abs(value) >= 100 else f"¤{space}#,##0.00"
+        return format_currency(
+            value, currency, format=pattern, locale=locale, currency_digits=False
+        )
+    if unit is Unit.count:
+        return format_decimal(round(value), format="#,##0", locale=locale)
+    if unit is Unit.duration:
+        return format_minutes(value, locale)
+    size = abs(value)
+    pattern = "#,##0" if size >= 1000 else ("#,##0.#" if size >= 100 else "#,##0.00")
+    return format_decimal(value, format=pattern, locale=locale)
+
+
+def format_minutes(minutes: float, locale: str) -> str:
+    sign = "-" if minutes < 0 else ""
+    minutes = abs(minutes)
+    if minutes < 60:
+        return f"{sign}{format_decimal(minutes, format='#,##0.#', locale=locale)} min"
+    hours, rest = divmod(round(minutes), 60)
+    if hours < 48:
+        return f"{sign}{hours} h {rest:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{sign}{days} d {hours} h"
+
+
+def format_change(change: float | None, locale: str) -> str:
+    """A relative change with its sign: `+8,9%`, `-14,1%`."""
+    if change is None:
+        return MISSING
+    text = format_percent(abs(change), format="#,##0.0%", locale=locale)
+    return ("+" if change >= 0 else "-") + text
+
+
+def sparkline(values: Sequence[float | None]) -> str:
+    """A line of block characters, lowest value ▁ to highest █; gaps stay blank."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return ""
+    low, high = min(present), max(present)
+    span = high - low
+    out = []
+    for value in values:
+        if value is None:
+            out.append(" ")
+        elif span == 0:
+            out.append(_BARS[3])
+        else:
+            out.append(_BARS[round((value - low) / span * (len(_BARS) - 1))])
+    return "".join(out)

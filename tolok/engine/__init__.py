@@ -1,0 +1,1 @@
+"""Running compiled KPIs on a warehouse: connections, file sources, batched queries."""

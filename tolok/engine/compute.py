@@ -1,0 +1,347 @@
+"""Computing KPIs: plan the measures, run one query per dataset, evaluate the formulas.
+
+A batch of KPIs at one grain and breakdown reads each dataset once: the measures every KPI
+of the batch needs from a dataset go into a single aggregation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from tolok.compile.calendar import Calendar
+from tolok.compile.evaluate import Evaluator
+from tolok.compile.frames import SLICE, MeasureFrames, slice_key, slice_values, with_slice_keys
+from tolok.compile.measures import (
+    PERIOD,
+    Context,
+    MeasureQuery,
+    compile_measures,
+    compile_windowed,
+)
+from tolok.compile.plan import KpiPlan, Need, Window, plan_kpi
+from tolok.compile.rowexpr import CompileError
+from tolok.engine.warehouse import Warehouse, WarehouseError
+from tolok.spec.loaded import LoadedProject
+from tolok.spec.models import Agg, Grain, Project
+from tolok.spec.refs import Scope
+
+DECOMPOSABLE = {Agg.sum, Agg.count, Agg.sum_boolean, Agg.avg, Agg.min, Agg.max}
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to compute: KPIs at a grain, optionally by dimensions, over a range of days."""
+
+    kpis: tuple[str, ...]
+    grain: Grain
+    by: tuple[str, ...] = ()
+    start: dt.date | None = None  # first day shown (its period is the first period)
+    end: dt.date | None = None  # last day shown, inclusive
+    where: str | None = None
+    compare: str | None = None  # "previous", "last_year", or a label range "2025-01..2025-03"
+
+
+@dataclass(frozen=True)
+class Point:
+    period: dt.date
+    label: str
+    slice: tuple[tuple[str, object], ...]
+    value: float | None
+    compare: float | None = None
+
+    @property
+    def change(self) -> float | None:
+        if self.value is None or self.compare is None or self.compare == 0:
+            return None
+        return (self.value - self.compare) / abs(self.compare)
+
+
+@dataclass(frozen=True)
+class KpiSeries:
+    kpi: str
+    grain: Grain
+    by: tuple[str, ...]
+    points: tuple[Point, ...]
+    compare: str | None = None
+
+
+@dataclass
+class Batch:
+    """Everything one request reads, shared by the KPIs it computes."""
+
+    loaded: LoadedProject
+    warehouse: Warehouse
+    request: Request
+    calendar: Calendar
+    plans: dict[str, KpiPlan] = field(default_factory=dict)
+
+    @property
+    def project(self) -> Project:
+        assert self.loaded.project is not None
+        return self.loaded.project
+
+
+def compute(
+    loaded: LoadedProject,
+    warehouse: Warehouse,
+    request: Request,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, KpiSeries]:
+    """The series of every KPI in the request."""
+    project = loaded.project
+    assert project is not None
+    batch = Batch(loaded, warehouse, request, Calendar.of(project))
+    for name in request.kpis:
+        try:
+            batch.plans[name] = plan_kpi(project, name, request.grain, batch.calendar)
+        except CompileError as exc:
+            raise _located(batch, exc, ("kpis", name, "formula")) from exc
+    first, last = _range(batch)
+    fetch_first = _fetch_start(batch, first)
+    fetch_end = batch.calendar.end_of(last, request.grain) if last else None
+    results, spans = _run_queries(batch, fetch_first, fetch_end, progress)
+    periods, slices = _spine(batch, results, spans, fetch_first, last)
+    windowed = _run_windowed(batch, periods, fetch_first, fetch_end)
+    frames = MeasureFrames(
+        project, batch.calendar, request.grain, periods, slices, results, windowed
+    )
+    evaluator = Evaluator(frames, Scope.of(project))
+    out: dict[str, KpiSeries] = {}
+    for name, plan in batch.plans.items():
+        values = evaluator.kpi(name)
+        shown = _shown_periods(batch, plan, periods, spans, first, last)
+        out[name] = _series(batch, name, values, shown)
+    return out
+
+
+def _range(batch: Batch) -> tuple[dt.date | None, dt.date | None]:
+    grain, calendar = batch.request.grain, batch.calendar
+    first = calendar.start_of(batch.request.start, grain) if batch.request.start else None
+    last = calendar.start_of(batch.request.end, grain) if batch.request.end else None
+    return first, last
+
+
+def _fetch_start(batch: Batch, first: dt.date | None) -> dt.date | None:
+    """History before the first period shown: for growth, rolling, last_year, to_date and
+    comparisons, aligned to a year start so that year-to-date sums are whole."""
+    if first is None:
+        return None
+    lookback = max((plan.lookback for plan in batch.plans.values()), default=0)
+    lookback += batch.calendar.periods_per_year(batch.request.grain) + 1
+    earlier = batch.calendar.shift(first, batch.request.grain, -lookback)
+    year = Grain.fiscal_year if batch.request.grain.value.startswith("fiscal") else Grain.year
+    return batch.calendar.start_of(earlier, year)
+
+
+def _needs_by_dataset(batch: Batch) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for plan in batch.plans.values():
+        for need in plan.needs:
+            out.setdefault(need.measure.dataset, set()).add(need.measure.measure)
+    return out
+
+
+def _run_queries(
+    batch: Batch,
+    start: dt.date | None,
+    end: dt.date | None,
+    progress: Callable[[str], None] | None,
+) -> tuple[dict[str, pd.DataFrame], dict[str, tuple[dt.date, dt.date]]]:
+    results: dict[str, pd.DataFrame] = {}
+    spans: dict[str, tuple[dt.date, dt.date]] = {}
+    for dataset, measures in sorted(_needs_by_dataset(batch).items()):
+        if progress:
+            progress(dataset)
+        if batch.project.datasets[dataset].is_manual:
+            continue  # values typed in by people arrive with the store
+        query = _query(batch, dataset, tuple(sorted(measures)), start, end)
+        frame = _execute(batch, dataset, query, None)
+        if frame.empty:
+            continue
+        results[dataset] = frame
+        spans[dataset] = (min(frame[PERIOD]), max(frame[PERIOD]))
+    return results, spans
+
+
+def _query(
+    batch: Batch, dataset: str, measures: tuple[str, ...], start: dt.date | None, end: dt.date | None
+) -> MeasureQuery:
+    return MeasureQuery(
+        dataset, measures, batch.request.grain, batch.request.by, start, end, batch.request.where
+    )
+
+
+def _execute(
+    batch: Batch,
+    dataset: str,
+    query: MeasureQuery,
+    windows: list[tuple[dt.date, dt.date, dt.date]] | None,
+) -> pd.DataFrame:
+    warehouse = batch.warehouse
+    _check_dimensions(batch, dataset)
+    table = warehouse.table(dataset)
+    ctx = Context(
+        batch.project.datasets[dataset],
+        batch.calendar,
+        warehouse.dialect(dataset),
+        batch.project.timezone,
+    )
+    try:
+        if windows is None:
+            compiled = compile_measures(table, query, ctx)
+        else:
+            compiled = compile_windowed(table, query, ctx, windows)
+    except CompileError as exc:
+        raise _located(batch, exc, ("datasets", dataset)) from exc
+    keys = [PERIOD, *query.by]
+    frame: pd.DataFrame | None = None
+    for expr in compiled.tables:
+        part = warehouse.execute(expr, dataset)
+        part = _normalise_keys(part, keys)
+        frame = part if frame is None else frame.merge(part, on=keys, how="outer")
+    assert frame is not None
+    return with_slice_keys(frame, query.by)
+
+
+def _normalise_keys(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    out = frame.copy()
+    out[PERIOD] = pd.to_datetime(out[PERIOD]).dt.date
+    for key in keys[1:]:
+        out[key] = out[key].astype(object).where(out[key].notna(), None)
+    return out
+
+
+def _check_dimensions(batch: Batch, dataset: str) -> None:
+    declared = batch.project.datasets[dataset].dimensions
+    for dimension in batch.request.by:
+        if dimension not in declared:
+            raise WarehouseError(
+                f"cannot break down by '{dimension}': dataset '{dataset}' does not have it "
+                f"(dimensions: {', '.join(declared) or 'none'})",
+                batch.loaded.locate("datasets", dataset),
+                "break down by a dimension every dataset of the KPI shares",
+            )
+
+
+def _spine(
+    batch: Batch,
+    results: dict[str, pd.DataFrame],
+    spans: dict[str, tuple[dt.date, dt.date]],
+    first: dt.date | None,
+    last: dt.date | None,
+) -> tuple[list[dt.date], list[str]]:
+    starts = [span[0] for span in spans.values()]
+    ends = [span[1] for span in spans.values()]
+    begin = first or (min(starts) if starts else None)
+    finish = last or (max(ends) if ends else None)
+    if begin is None or finish is None:
+        begin = finish = batch.calendar.start_of(dt.date.today(), batch.request.grain)
+    periods = batch.calendar.spine(begin, finish, batch.request.grain)
+    if not batch.request.by:
+        return periods, [slice_key([])]
+    keys = sorted({k for frame in results.values() for k in frame[SLICE].unique()})
+    return periods, keys
+
+
+def _run_windowed(
+    batch: Batch, periods: list[dt.date], start: dt.date | None, end: dt.date | None
+) -> dict[Need, pd.DataFrame]:
+    """Distinct counts and medians over rolling / to-date windows, recomputed from rows."""
+    out: dict[Need, pd.DataFrame] = {}
+    grain, calendar = batch.request.grain, batch.calendar
+    for plan in batch.plans.values():
+        for need in plan.needs:
+            window = need.window
+            agg = batch.project.datasets[need.measure.dataset].measures[need.measure.measure].agg
+            if window is None or agg in DECOMPOSABLE or need in out:
+                continue
+            if batch.project.datasets[need.measure.dataset].is_manual:
+                continue
+            spans = [(p, window.start(calendar, p, grain), calendar.end_of(p, grain)) for p in periods]
+            query = _query(batch, need.measure.dataset, (need.measure.measure,), None, end)
+            frame = _execute(batch, need.measure.dataset, query, spans)
+            out[need] = _pivot(frame, need)
+    return out
+
+
+def _pivot(frame: pd.DataFrame, need: Need) -> pd.DataFrame:
+    from tolok.compile.measures import column_of
+
+    return frame.pivot_table(
+        index=PERIOD, columns=SLICE, values=column_of(need.measure.measure), aggfunc="first"
+    )
+
+
+def _shown_periods(
+    batch: Batch,
+    plan: KpiPlan,
+    periods: list[dt.date],
+    spans: dict[str, tuple[dt.date, dt.date]],
+    first: dt.date | None,
+    last: dt.date | None,
+) -> list[dt.date]:
+    """The range asked for; without one, the span of the KPI's own data."""
+    own = [spans[d] for d in plan.datasets if d in spans]
+    begin = first or (min(s[0] for s in own) if own else None)
+    finish = last or (max(s[1] for s in own) if own else None)
+    if begin is None or finish is None:
+        return [periods[-1]] if periods else []
+    return [p for p in periods if begin <= p <= finish]
+
+
+def _series(batch: Batch, name: str, values: pd.DataFrame, shown: list[dt.date]) -> KpiSeries:
+    compare = _comparison(batch, values)
+    by = batch.request.by
+    points: list[Point] = []
+    for period in shown:
+        for key in values.columns:
+            slice_ = tuple(zip(by, slice_values(str(key)), strict=True))
+            points.append(
+                Point(
+                    period,
+                    batch.calendar.label(period, batch.request.grain),
+                    slice_,
+                    _number(values.at[period, key]),
+                    _number(compare.at[period, key]) if compare is not None else None,
+                )
+            )
+    return KpiSeries(name, batch.request.grain, by, tuple(points), batch.request.compare)
+
+
+def _comparison(batch: Batch, values: pd.DataFrame) -> pd.DataFrame | None:
+    how = batch.request.compare
+    if how is None:
+        return None
+    if how == "previous":
+        return values.shift(1)
+    if how == "last_year":
+        earlier = [batch.calendar.year_ago(p, batch.request.grain) for p in values.index]
+        moved = values.reindex(earlier)
+        moved.index = values.index
+        return moved
+    raise WarehouseError(f"unknown comparison '{how}': use previous or last_year")
+
+
+def _number(value: object) -> float | None:
+    if value is None:
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return None if np.isnan(number) or np.isinf(number) else number
+
+
+def _located(batch: Batch, exc: CompileError, fallback: tuple[str, ...]) -> WarehouseError:
+    path = exc.path or fallback
+    section, name, *rest = path
+    try:
+        where = batch.loaded.locate(section, name, *rest)
+    except (KeyError, TypeError):
+        where = batch.loaded.locate(section, name)
+    return WarehouseError(exc.message, where)
+
+
+__all__ = ["KpiSeries", "Point", "Request", "Window", "compute"]

@@ -1,0 +1,239 @@
+"""Where the data lives: the warehouse from `warehouse:` and the files datasets name.
+
+Files (`file:` CSV, Parquet, Excel, JSON lines; globs) are read by an embedded DuckDB —
+the warehouse itself when it is DuckDB. Table sources are read from the warehouse.
+Connections are opened on first use and fail within 10 seconds, naming the setting.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+from ibis.backends import BaseBackend
+
+from tolok.compile.dialect import Dialect, dialect_for
+from tolok.spec.columns import matching_files
+from tolok.spec.loaded import LoadedProject
+from tolok.spec.models import ColumnType, Dataset
+from tolok.spec.problems import Location
+
+CONNECT_TIMEOUT = 10
+_CASTS = {
+    ColumnType.string: "string",
+    ColumnType.integer: "int64",
+    ColumnType.number: "float64",
+    ColumnType.boolean: "boolean",
+    ColumnType.date: "date",
+    ColumnType.timestamp: "timestamp",
+}
+
+
+class WarehouseError(Exception):
+    """Something about the data people can act on: which setting, file or line to look at."""
+
+    def __init__(self, message: str, where: Location | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.where = where
+        self.hint = hint
+
+
+@dataclass
+class Warehouse:
+    loaded: LoadedProject
+    _warehouse: BaseBackend | None = None
+    _files: BaseBackend | None = None
+    _tables: dict[str, ir.Table] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        assert self.loaded.project is not None
+        return self.loaded.project.warehouse
+
+    def backend(self) -> BaseBackend:
+        if self._warehouse is None:
+            self._warehouse = connect(self.url, self.loaded.root, self._setting())
+        return self._warehouse
+
+    def files(self) -> BaseBackend:
+        if self._files is None:
+            warehouse = self.backend()
+            self._files = warehouse if warehouse.name == "duckdb" else ibis.duckdb.connect()
+        return self._files
+
+    def dialect(self, dataset: str) -> Dialect:
+        return dialect_for(self._backend_of(dataset).name)
+
+    def table(self, name: str) -> ir.Table:
+        """The rows of a dataset, with declared column types applied."""
+        if name not in self._tables:
+            dataset = self._dataset(name)
+            table = self._read(name, dataset)
+            self._tables[name] = _cast_declared(table, dataset, self.loaded, name)
+        return self._tables[name]
+
+    def execute(self, expr: ir.Table, dataset: str) -> pd.DataFrame:
+        backend = self._backend_of(dataset)
+        try:
+            frame: pd.DataFrame = backend.execute(expr)
+        except Exception as exc:
+            raise WarehouseError(
+                f"the query for dataset '{dataset}' failed on {backend.name}: "
+                f"{_first_line(exc)}",
+                self.loaded.locate("datasets", dataset),
+            ) from exc
+        return frame
+
+    def _backend_of(self, name: str) -> BaseBackend:
+        return self.files() if self._dataset(name).file_pattern is not None else self.backend()
+
+    def _dataset(self, name: str) -> Dataset:
+        assert self.loaded.project is not None
+        return self.loaded.project.datasets[name]
+
+    def _setting(self) -> Location | None:
+        main = self.loaded.root / "tolok.yaml"
+        source = self.loaded.files.get(main)
+        if source is None or not hasattr(source.data, "lc") or "warehouse" not in source.data:
+            return None
+        line, col = source.data.lc.value("warehouse")
+        return Location(main, line + 1, col + 1)
+
+    def _read(self, name: str, dataset: Dataset) -> ir.Table:
+        pattern = dataset.file_pattern
+        where = self.loaded.locate("datasets", name, "source")
+        if pattern is None:
+            return self._warehouse_table(name, dataset, where)
+        files = matching_files(self.loaded.root, pattern)
+        if not files:
+            raise WarehouseError(
+                f"dataset '{name}': no file matches '{pattern}'",
+                where,
+                "paths are relative to the project folder",
+            )
+        try:
+            return read_files(self.files(), files)
+        except Exception as exc:
+            raise WarehouseError(
+                f"dataset '{name}': cannot read {files[0].name}: {_first_line(exc)}", where
+            ) from exc
+
+    def _warehouse_table(self, name: str, dataset: Dataset, where: Location) -> ir.Table:
+        source = dataset.source.strip()
+        schema, _, table = source.rpartition(".")
+        backend = self.backend()
+        try:
+            return backend.table(table, database=schema or None)
+        except Exception as exc:
+            raise WarehouseError(
+                f"dataset '{name}': table '{source}' not found in the warehouse "
+                f"({_redact(self.url)}): {_first_line(exc)}",
+                where,
+                "check the table name, or use file:PATH for a file",
+            ) from exc
+
+
+def read_files(backend: BaseBackend, files: list[Path]) -> ir.Table:
+    """One table from files of one kind (a folder of monthly CSVs reads as one table)."""
+    suffix = files[0].suffix.lower()
+    paths = [str(f) for f in files]
+    if suffix in (".csv", ".tsv", ".txt"):
+        delimiter = "\t" if suffix == ".tsv" else ","
+        table: ir.Table = backend.read_csv(paths, delim=delimiter)  # type: ignore[attr-defined]
+        return table
+    if suffix == ".parquet":
+        parquet: ir.Table = backend.read_parquet(paths)  # type: ignore[attr-defined]
+        return parquet
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        lines: ir.Table = backend.read_json(paths)  # type: ignore[attr-defined]
+        return lines
+    if suffix in (".xlsx", ".xlsm"):
+        frame = pd.concat([pd.read_excel(f, engine="openpyxl") for f in files], ignore_index=True)
+        return ibis.memtable(frame)
+    raise WarehouseError(f"cannot read {files[0].name}: use CSV, Parquet, .xlsx or JSON lines")
+
+
+def _cast_declared(
+    table: ir.Table, dataset: Dataset, loaded: LoadedProject, name: str
+) -> ir.Table:
+    casts = {c: _CASTS[t] for c, t in dataset.columns.items() if c in table.columns}
+    missing = [c for c in dataset.columns if c not in table.columns]
+    if missing:
+        raise WarehouseError(
+            f"dataset '{name}': column '{missing[0]}' is declared but not in the data "
+            f"(columns: {', '.join(table.columns)})",
+            loaded.locate("datasets", name, "columns", missing[0], key=True),
+        )
+    mismatched = {c: t for c, t in casts.items() if str(table[c].type()).split("(")[0] != t}
+    return table.cast(mismatched) if mismatched else table
+
+
+def connect(url: str, root: Path, setting: Location | None = None) -> BaseBackend:
+    """An Ibis backend for a warehouse URL; DuckDB paths are relative to the project."""
+    scheme = urlsplit(url).scheme.lower()
+    try:
+        if scheme == "duckdb":
+            return ibis.duckdb.connect(_duckdb_path(url, root))
+        if scheme in ("pyspark", "spark"):
+            return _spark(url)
+        if scheme in ("postgres", "postgresql"):
+            return ibis.connect(
+                "postgres" + url[len(scheme) :], connect_timeout=CONNECT_TIMEOUT
+            )
+        if scheme in ("mysql", "mariadb"):
+            return ibis.connect("mysql" + url[len(scheme) :], connect_timeout=CONNECT_TIMEOUT)
+        return ibis.connect(url)
+    except Exception as exc:
+        raise WarehouseError(
+            f"cannot connect to the warehouse {_redact(url)}: {_first_line(exc)}",
+            setting,
+            "check `warehouse:` in tolok.yaml: host, port, user, database, and that the "
+            "server is running",
+        ) from exc
+
+
+def _duckdb_path(url: str, root: Path) -> str:
+    path = url[len("duckdb://") :]
+    if path in ("", "/", "/:memory:", ":memory:"):
+        return ":memory:"
+    path = path[1:] if path.startswith("/") and not path.startswith("//") else path[1:]
+    target = Path(path)
+    return str(target if target.is_absolute() else root / target)
+
+
+def _spark(url: str) -> BaseBackend:
+    from pyspark.sql import SparkSession
+
+    parts = urlsplit(url)
+    master = parts.netloc or "local[*]"
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder: Any = SparkSession.builder.master(master).appName("tolok")
+    session = (
+        builder.config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="tolok-spark-"))
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    return ibis.pyspark.connect(session)
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]

@@ -1,0 +1,268 @@
+"""The terminal side of `tolok refresh` and `tolok show`: progress, board, tables.
+
+Imported only by those commands, so that `tolok validate` never pays for Ibis and pandas.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from tolok.compile.calendar import Calendar, PeriodError
+from tolok.compile.rowexpr import CompileError
+from tolok.display import format_change, format_value, sparkline
+from tolok.engine.compute import KpiSeries, Point, Request, compute
+from tolok.engine.refresh import refresh
+from tolok.engine.warehouse import Warehouse, WarehouseError
+from tolok.spec.loaded import LoadedProject
+from tolok.spec.models import KPI, Direction, Grain, Project
+from tolok.spec.problems import Location, Problem
+
+SPARK_PERIODS = 12
+
+
+@dataclass(frozen=True)
+class ShowOptions:
+    kpi: str
+    by: tuple[str, ...]
+    grain: Grain | None
+    start: str | None
+    end: str | None
+    compare: StrEnum | None
+    where: str | None
+    output: StrEnum
+
+
+@contextmanager
+def _reported(loaded: LoadedProject, console: Console) -> Iterator[None]:
+    """Data errors as a place in the YAML and a hint, then exit 1; never a traceback."""
+    try:
+        yield
+    except WarehouseError as exc:
+        _print_error(loaded, console, exc.message, exc.where, exc.hint)
+        raise typer.Exit(1) from None
+    except CompileError as exc:
+        _print_error(loaded, console, exc.message, None, None)
+        raise typer.Exit(1) from None
+
+
+def _print_error(
+    loaded: LoadedProject,
+    console: Console,
+    message: str,
+    where: Location | None,
+    hint: str | None,
+) -> None:
+    if where is None:
+        console.print(f"error: {message}", style="bold red", markup=False)
+        if hint:
+            console.print(f"  hint: {hint}", markup=False)
+        return
+    problem = Problem("TLK020", message, where, hint)
+    console.print(problem.render(loaded.root, loaded.lines(where.file)), markup=False)
+
+
+def run_refresh(loaded: LoadedProject, errors: Console) -> dict[str, KpiSeries]:
+    warehouse = Warehouse(loaded)
+    with _reported(loaded, errors), Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), console=errors, transient=True
+    ) as progress:
+        task = progress.add_task("refreshing", total=None)
+
+        def step(dataset: str) -> None:
+            progress.update(task, description=f"reading {dataset}")
+
+        return refresh(loaded, warehouse, step)
+
+
+def print_board(loaded: LoadedProject, series: dict[str, KpiSeries], out: Console) -> None:
+    """Every KPI's latest period: value, change against the period before, trend, owner."""
+    project = _project(loaded)
+    header = ["kpi", "period", "value", "vs previous", f"last {SPARK_PERIODS}", "owner"]
+    rows: list[tuple[list[str], str]] = []
+    for name, kpi_series in series.items():
+        kpi = project.kpis[name]
+        points = [p for p in kpi_series.points if not p.slice]
+        latest = points[-1] if points else None
+        before = points[-2] if len(points) > 1 else None
+        change = _change(latest, before)
+        cells = [
+            kpi.title or name,
+            latest.label if latest else "",
+            _value(project, kpi, latest.value if latest else None),
+            format_change(change, project.locale.value),
+            sparkline([p.value for p in points[-SPARK_PERIODS:]]),
+            kpi.owner or "",
+        ]
+        rows.append((cells, _change_style(kpi, change)))
+    if not out.is_terminal:
+        for cells in [header, *[r[0] for r in rows]]:
+            typer.echo("\t".join(cells))
+        return
+    table = Table(title=f"{project.name}: {len(rows)} KPIs", title_justify="left")
+    for column in header:
+        table.add_column(column, justify="right" if column in ("value", "vs previous") else "left")
+    for cells, style in rows:
+        table.add_row(*cells[:3], f"[{style}]{cells[3]}[/]" if style else cells[3], *cells[4:])
+    out.print(table)
+
+
+def run_show(loaded: LoadedProject, options: ShowOptions, out: Console, errors: Console) -> None:
+    project = _project(loaded)
+    if options.kpi not in project.kpis:
+        known = ", ".join(project.kpis)
+        errors.print(f"error: no KPI '{options.kpi}' (KPIs: {known})", markup=False)
+        raise typer.Exit(1)
+    kpi = project.kpis[options.kpi]
+    calendar = Calendar.of(project)
+    request = Request(
+        (options.kpi,),
+        options.grain or kpi.grain,
+        options.by,
+        _day(calendar, options.start, last=False),
+        _day(calendar, options.end, last=True),
+        options.where,
+        options.compare.value if options.compare else None,
+    )
+    if options.where:
+        _check_filter(loaded, options.where, errors)
+    with _reported(loaded, errors):
+        result = compute(loaded, Warehouse(loaded), request)[options.kpi]
+    if options.output.value == "json":
+        typer.echo(json.dumps(_as_json(project, kpi, result), indent=2, ensure_ascii=False))
+    elif options.output.value == "csv":
+        typer.echo(_as_csv(result), nl=False)
+    else:
+        _print_series(project, kpi, result, out)
+
+
+def _day(calendar: Calendar, text: str | None, *, last: bool) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        grain, start = calendar.parse(text)
+    except PeriodError as exc:
+        raise typer.BadParameter(
+            f"{exc}; write a day (2026-03-15) or a period (2026-03, 2026-Q1, 2026, FY2026)"
+        ) from None
+    return calendar.end_of(start, grain) - dt.timedelta(days=1) if last else start
+
+
+def _check_filter(loaded: LoadedProject, where: str, errors: Console) -> None:
+    from tolok.spec.formula import FormulaError, parse_formula
+
+    try:
+        parse_formula(where)
+    except FormulaError as exc:
+        errors.print(f"error: --where: {exc.message}", markup=False)
+        errors.print(f"  {where}\n  {' ' * exc.span.start}^", markup=False)
+        raise typer.Exit(2) from None
+
+
+def _print_series(project: Project, kpi: KPI, result: KpiSeries, out: Console) -> None:
+    locale = project.locale.value
+    dims = list(result.by)
+    header = ["period", *dims, "value"]
+    if result.compare:
+        header += [result.compare.replace("_", " "), "change"]
+    rows = []
+    for point in result.points:
+        cells = [point.label, *[_text(v) for _, v in point.slice], _value(project, kpi, point.value)]
+        if result.compare:
+            cells += [_value(project, kpi, point.compare), format_change(point.change, locale)]
+        rows.append(cells)
+    if not out.is_terminal:
+        for cells in [header, *rows]:
+            typer.echo("\t".join(cells))
+        return
+    table = Table(title=f"{kpi.title or result.kpi} ({result.grain.value})", title_justify="left")
+    for column in header:
+        table.add_column(column, justify="left" if column == "period" or column in dims else "right")
+    for cells in rows:
+        table.add_row(*cells)
+    out.print(table)
+    for key, points in _by_slice(result).items():
+        label = ", ".join(f"{k}={_text(v)}" for k, v in key) or "trend"
+        out.print(f"{label}: {sparkline([p.value for p in points[-SPARK_PERIODS * 2 :]])}")
+
+
+def _by_slice(result: KpiSeries) -> dict[tuple[tuple[str, object], ...], list[Point]]:
+    out: dict[tuple[tuple[str, object], ...], list[Point]] = {}
+    for point in result.points:
+        out.setdefault(point.slice, []).append(point)
+    return out
+
+
+def _as_json(project: Project, kpi: KPI, result: KpiSeries) -> dict[str, object]:
+    return {
+        "kpi": result.kpi,
+        "title": kpi.title,
+        "unit": kpi.unit.value,
+        "currency": project.currency if kpi.unit.value == "currency" else None,
+        "grain": result.grain.value,
+        "by": list(result.by),
+        "compare": result.compare,
+        "points": [
+            {
+                "period": p.label,
+                "start": p.period.isoformat(),
+                **({"slice": dict(p.slice)} if result.by else {}),
+                "value": p.value,
+                **({"compare": p.compare, "change": p.change} if result.compare else {}),
+            }
+            for p in result.points
+        ],
+    }
+
+
+def _as_csv(result: KpiSeries) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    header = ["period", "start", *result.by, "value"]
+    if result.compare:
+        header += ["compare", "change"]
+    writer.writerow(header)
+    for p in result.points:
+        row: list[object] = [p.label, p.period.isoformat(), *[v for _, v in p.slice], p.value]
+        if result.compare:
+            row += [p.compare, p.change]
+        writer.writerow(["" if v is None else v for v in row])
+    return buffer.getvalue()
+
+
+def _change(latest: Point | None, before: Point | None) -> float | None:
+    if latest is None or before is None or latest.value is None or before.value in (None, 0):
+        return None
+    assert before.value is not None
+    return (latest.value - before.value) / abs(before.value)
+
+
+def _change_style(kpi: KPI, change: float | None) -> str:
+    if change is None or change == 0 or kpi.direction is Direction.band:
+        return ""
+    good = (change > 0) == (kpi.direction is Direction.up)
+    return "green" if good else "red"
+
+
+def _value(project: Project, kpi: KPI, value: float | None) -> str:
+    return format_value(value, kpi.unit, project.currency, project.locale.value)
+
+
+def _text(value: object) -> str:
+    return "(empty)" if value is None else str(value)
+
+
+def _project(loaded: LoadedProject) -> Project:
+    assert loaded.project is not None
+    return loaded.project
