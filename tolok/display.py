@@ -1,6 +1,6 @@
 """KPI values as people read them, in their language: `Rp 103.666.000`, `1,5%`, `32 min`.
 
-Durations are minutes (what `minutes_between` gives). Missing values show as `–`.
+Durations are minutes (what `minutes_between` gives). Missing values show as an en dash.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from babel.numbers import format_currency, format_decimal, format_percent
 
 from tolok.spec.models import Unit
 
-MISSING = "–"
+MISSING = "\u2013"  # en dash
 _BARS = "▁▂▃▄▅▆▇█"
 
 

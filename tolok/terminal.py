@@ -75,9 +75,12 @@ def _print_error(
 
 def run_refresh(loaded: LoadedProject, errors: Console) -> dict[str, KpiSeries]:
     warehouse = Warehouse(loaded)
-    with _reported(loaded, errors), Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), console=errors, transient=True
-    ) as progress:
+    with (
+        _reported(loaded, errors),
+        Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), console=errors, transient=True
+        ) as progress,
+    ):
         task = progress.add_task("refreshing", total=None)
 
         def step(dataset: str) -> None:
@@ -178,7 +181,11 @@ def _print_series(project: Project, kpi: KPI, result: KpiSeries, out: Console) -
         header += [result.compare.replace("_", " "), "change"]
     rows = []
     for point in result.points:
-        cells = [point.label, *[_text(v) for _, v in point.slice], _value(project, kpi, point.value)]
+        cells = [
+            point.label,
+            *[_text(v) for _, v in point.slice],
+            _value(project, kpi, point.value),
+        ]
         if result.compare:
             cells += [_value(project, kpi, point.compare), format_change(point.change, locale)]
         rows.append(cells)
@@ -188,7 +195,9 @@ def _print_series(project: Project, kpi: KPI, result: KpiSeries, out: Console) -
         return
     table = Table(title=f"{kpi.title or result.kpi} ({result.grain.value})", title_justify="left")
     for column in header:
-        table.add_column(column, justify="left" if column == "period" or column in dims else "right")
+        table.add_column(
+            column, justify="left" if column == "period" or column in dims else "right"
+        )
     for cells in rows:
         table.add_row(*cells)
     out.print(table)

@@ -28,7 +28,7 @@ def bucket(
         start: ir.DateValue = day - back.as_interval("D")
         return start
     if dialect.native_truncate and grain in _TRUNCATE:
-        truncated: ir.DateValue = day.truncate(_TRUNCATE[grain])  # type: ignore[arg-type]
+        truncated: ir.DateValue = day.truncate(_TRUNCATE[grain])
         return truncated
     size = MONTH_BASED[grain]
     offset = calendar.fiscal_start_month - 1 if grain.value.startswith("fiscal") else 0

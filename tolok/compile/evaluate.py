@@ -1,4 +1,4 @@
-"""KPI formulas evaluated over measure frames (periods × slices).
+"""KPI formulas evaluated over measure frames (periods by slices).
 
 Arithmetic is element-wise; a division by zero is empty (null), never an error. Time
 functions move along the period spine: `previous(x, n)` is x n periods before, `growth(x, n)`
@@ -76,7 +76,8 @@ class Evaluator:
         if func == "ratio":
             return _arithmetic("/", values[0], values[1])
         if func == "abs":
-            return abs(values[0])
+            first = values[0]
+            return first.abs() if isinstance(first, pd.DataFrame) else abs(first)
         if func in ("min", "max", "coalesce"):
             return self._combine(func, values)
         raise CompileError(f"unknown function '{func}'", node)
@@ -134,7 +135,7 @@ def _integer(node: Node) -> int:
 
 
 def _first_present(stacked: np.ndarray) -> np.ndarray:
-    out = stacked[0].copy()
+    out: np.ndarray = stacked[0].copy()
     for layer in stacked[1:]:
         out = np.where(np.isnan(out), layer, out)
     return out
@@ -142,10 +143,9 @@ def _first_present(stacked: np.ndarray) -> np.ndarray:
 
 def _nan_reduce(ufunc: Callable[..., np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
     def reduce(stacked: np.ndarray) -> np.ndarray:
-        out = stacked[0]
+        out: np.ndarray = stacked[0]
         for layer in stacked[1:]:
             out = ufunc(out, layer)  # fmin/fmax ignore a NaN when the other side has a value
         return out
 
     return reduce
-

@@ -100,8 +100,9 @@ class MeasureFrames:
             total = self.wide(ref.dataset, column_of(ref.measure, "sum"), 0.0)
             count = self.wide(ref.dataset, column_of(ref.measure, "n"), 0.0)
             if need.window is not None:
-                total, count = self.window(total, need.window, "sum"), self.window(
-                    count, need.window, "sum"
+                total, count = (
+                    self.window(total, need.window, "sum"),
+                    self.window(count, need.window, "sum"),
                 )
             return total / count.replace(0, np.nan)
         values = self.wide(ref.dataset, column_of(ref.measure), fill)
@@ -118,8 +119,9 @@ class MeasureFrames:
         if window.within is not None:
             groups = [self.calendar.start_of(p, window.within) for p in self.periods]
             grouped = values.groupby(groups, sort=False)
-            cumulative = {"sum": grouped.cumsum, "min": grouped.cummin, "max": grouped.cummax}
-            return cumulative[how]()
+            if how == "min":
+                return grouped.cummin()
+            return grouped.cummax() if how == "max" else grouped.cumsum()
         rolled = values.rolling(window.trailing, min_periods=window.trailing)
         result: pd.DataFrame = getattr(rolled, how)()
         return result

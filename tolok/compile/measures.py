@@ -21,7 +21,7 @@ import ibis.expr.types as ir
 from tolok.compile.buckets import bucket
 from tolok.compile.calendar import Calendar
 from tolok.compile.dialect import Dialect
-from tolok.compile.rowexpr import CompileError, RowScope, compile_row
+from tolok.compile.rowexpr import CompileError, RowScope, as_condition, compile_row
 from tolok.spec.formula import parse_formula, quote_name
 from tolok.spec.models import Agg, Dataset, Grain, Measure
 
@@ -89,9 +89,7 @@ def compile_windowed(
         }
     )
     spine = spine.cast({PERIOD: "date", "__from": "date", "__to": "date"})
-    joined = rows.join(
-        spine, [rows["__day"] >= spine["__from"], rows["__day"] < spine["__to"]]
-    )
+    joined = rows.join(spine, [rows["__day"] >= spine["__from"], rows["__day"] < spine["__to"]])
     return _aggregations(joined, local, [PERIOD, *query.by], query, ctx, shared)
 
 
@@ -115,12 +113,12 @@ def _rows(
     when = local(table[ctx.dataset.time])
     conditions = _range(when, query)
     if query.where:
-        conditions.append(compile_row(parse_formula(query.where), scope))
+        conditions.append(as_condition(compile_row(parse_formula(query.where), scope)))
     measures = {name: ctx.dataset.measures[name] for name in query.measures}
     shared = _shared_filter(measures)
     if shared is not None:
         try:
-            conditions.append(compile_row(parse_formula(shared), scope))
+            conditions.append(as_condition(compile_row(parse_formula(shared), scope)))
         except CompileError as exc:
             first = next(iter(measures))
             path = ("datasets", query.dataset, "measures", first, "where")
@@ -161,8 +159,10 @@ def _range(when: ir.Value, query: MeasureQuery) -> list[ir.Value]:
     for bound, is_start in ((query.start, True), (query.end, False)):
         if bound is None:
             continue
-        literal = ibis.literal(bound) if isinstance(when, ir.DateValue) else ibis.literal(
-            dt.datetime.combine(bound, dt.time())
+        literal = (
+            ibis.literal(bound)
+            if isinstance(when, ir.DateValue)
+            else ibis.literal(dt.datetime.combine(bound, dt.time()))
         )
         out.append(when >= literal if is_start else when < literal)
     return out
@@ -187,9 +187,10 @@ def _value_and_condition(
     condition = None
     if measure.where is not None and measure.where != shared:
         compiled = _compile_part(measure.where, scope, "where")
-        if not isinstance(compiled, ir.BooleanValue):
-            raise CompileError("`where` is not a condition", path=("where",))
-        condition = compiled
+        try:
+            condition = as_condition(compiled)
+        except CompileError:
+            raise CompileError("`where` is not a condition", path=("where",)) from None
     return value, condition
 
 
@@ -271,6 +272,7 @@ def _numeric(name: str, value: ir.Value) -> ir.NumericValue:
 
 
 def _boolean(value: ir.Value) -> ir.BooleanValue:
-    if not isinstance(value, ir.BooleanValue):
-        raise CompileError(f"sum_boolean needs a condition, found {value.type()}")
-    return value
+    try:
+        return as_condition(value)
+    except CompileError:
+        raise CompileError(f"sum_boolean needs a condition, found {value.type()}") from None

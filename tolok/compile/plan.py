@@ -99,10 +99,7 @@ def _walk(
         return _walk(inner, scope, project, grain, calendar, window, plan, (*path, ref.name))
     if not isinstance(node, Call):
         return max(
-            (
-                _walk(c, scope, project, grain, calendar, window, plan, path)
-                for c in children(node)
-            ),
+            (_walk(c, scope, project, grain, calendar, window, plan, path) for c in children(node)),
             default=0,
         )
     own, inner_window = _call_history(node, grain, calendar, window)
@@ -124,8 +121,8 @@ def _call_history(
     if node.func == "last_year":
         return calendar.periods_per_year(grain) + 1, window
     if node.func == "rolling":
-        agg = node.args[2].value if len(node.args) > 2 and isinstance(node.args[2], String) else "sum"
-        if agg != "sum":
+        third = node.args[2] if len(node.args) > 2 else None
+        if isinstance(third, String) and third.value != "sum":
             return count - 1, window
         _no_nesting(node, window)
         return count - 1, Window(trailing=count)

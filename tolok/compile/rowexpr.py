@@ -28,9 +28,7 @@ from tolok.spec.formula import (
 class CompileError(ValueError):
     """A formula that passed the spec's checks but cannot run against this table."""
 
-    def __init__(
-        self, message: str, node: Node | None = None, path: tuple[str, ...] = ()
-    ) -> None:
+    def __init__(self, message: str, node: Node | None = None, path: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.node = node
@@ -177,6 +175,13 @@ def _numeric(value: ir.Value) -> ir.NumericValue:
 
 
 def _boolean(value: ir.Value) -> ir.BooleanValue:
+    return as_condition(value)
+
+
+def as_condition(value: ir.Value) -> ir.BooleanValue:
+    """A condition; whole numbers count as one too (MySQL stores booleans as TINYINT)."""
+    if isinstance(value, ir.IntegerValue):
+        return value != 0
     if not isinstance(value, ir.BooleanValue):
         raise CompileError(f"expected a condition, found {value.type()}")
     return value

@@ -169,7 +169,11 @@ def _run_queries(
 
 
 def _query(
-    batch: Batch, dataset: str, measures: tuple[str, ...], start: dt.date | None, end: dt.date | None
+    batch: Batch,
+    dataset: str,
+    measures: tuple[str, ...],
+    start: dt.date | None,
+    end: dt.date | None,
 ) -> MeasureQuery:
     return MeasureQuery(
         dataset, measures, batch.request.grain, batch.request.by, start, end, batch.request.where
@@ -212,7 +216,8 @@ def _normalise_keys(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     out = frame.copy()
     out[PERIOD] = pd.to_datetime(out[PERIOD]).dt.date
     for key in keys[1:]:
-        out[key] = out[key].astype(object).where(out[key].notna(), None)
+        column = out[key].astype(object)
+        out[key] = column.mask(column.isna(), None)
     return out
 
 
@@ -262,7 +267,9 @@ def _run_windowed(
                 continue
             if batch.project.datasets[need.measure.dataset].is_manual:
                 continue
-            spans = [(p, window.start(calendar, p, grain), calendar.end_of(p, grain)) for p in periods]
+            spans = [
+                (p, window.start(calendar, p, grain), calendar.end_of(p, grain)) for p in periods
+            ]
             query = _query(batch, need.measure.dataset, (need.measure.measure,), None, end)
             frame = _execute(batch, need.measure.dataset, query, spans)
             out[need] = _pivot(frame, need)

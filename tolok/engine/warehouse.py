@@ -87,8 +87,7 @@ class Warehouse:
             frame: pd.DataFrame = backend.execute(expr)
         except Exception as exc:
             raise WarehouseError(
-                f"the query for dataset '{dataset}' failed on {backend.name}: "
-                f"{_first_line(exc)}",
+                f"the query for dataset '{dataset}' failed on {backend.name}: {_first_line(exc)}",
                 self.loaded.locate("datasets", dataset),
             ) from exc
         return frame
@@ -148,13 +147,13 @@ def read_files(backend: BaseBackend, files: list[Path]) -> ir.Table:
     paths = [str(f) for f in files]
     if suffix in (".csv", ".tsv", ".txt"):
         delimiter = "\t" if suffix == ".tsv" else ","
-        table: ir.Table = backend.read_csv(paths, delim=delimiter)  # type: ignore[attr-defined]
+        table: ir.Table = backend.read_csv(paths, delim=delimiter)
         return table
     if suffix == ".parquet":
-        parquet: ir.Table = backend.read_parquet(paths)  # type: ignore[attr-defined]
+        parquet: ir.Table = backend.read_parquet(paths)
         return parquet
     if suffix in (".jsonl", ".ndjson", ".json"):
-        lines: ir.Table = backend.read_json(paths)  # type: ignore[attr-defined]
+        lines: ir.Table = backend.read_json(paths)
         return lines
     if suffix in (".xlsx", ".xlsm"):
         frame = pd.concat([pd.read_excel(f, engine="openpyxl") for f in files], ignore_index=True)
@@ -162,9 +161,7 @@ def read_files(backend: BaseBackend, files: list[Path]) -> ir.Table:
     raise WarehouseError(f"cannot read {files[0].name}: use CSV, Parquet, .xlsx or JSON lines")
 
 
-def _cast_declared(
-    table: ir.Table, dataset: Dataset, loaded: LoadedProject, name: str
-) -> ir.Table:
+def _cast_declared(table: ir.Table, dataset: Dataset, loaded: LoadedProject, name: str) -> ir.Table:
     casts = {c: _CASTS[t] for c, t in dataset.columns.items() if c in table.columns}
     missing = [c for c in dataset.columns if c not in table.columns]
     if missing:
@@ -179,16 +176,14 @@ def _cast_declared(
 
 def connect(url: str, root: Path, setting: Location | None = None) -> BaseBackend:
     """An Ibis backend for a warehouse URL; DuckDB paths are relative to the project."""
-    scheme = urlsplit(url).scheme.lower()
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     try:
         if scheme == "duckdb":
             return ibis.duckdb.connect(_duckdb_path(url, root))
         if scheme in ("pyspark", "spark"):
             return _spark(url)
         if scheme in ("postgres", "postgresql"):
-            return ibis.connect(
-                "postgres" + url[len(scheme) :], connect_timeout=CONNECT_TIMEOUT
-            )
+            return ibis.connect("postgres" + url[len(scheme) :], connect_timeout=CONNECT_TIMEOUT)
         if scheme in ("mysql", "mariadb"):
             return ibis.connect("mysql" + url[len(scheme) :], connect_timeout=CONNECT_TIMEOUT)
         return ibis.connect(url)
@@ -205,16 +200,15 @@ def _duckdb_path(url: str, root: Path) -> str:
     path = url[len("duckdb://") :]
     if path in ("", "/", "/:memory:", ":memory:"):
         return ":memory:"
-    path = path[1:] if path.startswith("/") and not path.startswith("//") else path[1:]
-    target = Path(path)
+    target = Path(path[1:])  # duckdb:///relative.duckdb, duckdb:////absolute.duckdb
     return str(target if target.is_absolute() else root / target)
 
 
 def _spark(url: str) -> BaseBackend:
     from pyspark.sql import SparkSession
 
-    parts = urlsplit(url)
-    master = parts.netloc or "local[*]"
+    # urlsplit reads the brackets of local[2] as an IPv6 address: take the text as it is.
+    master = url.split("://", 1)[1].strip("/") or "local[*]"
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder: Any = SparkSession.builder.master(master).appName("tolok")
@@ -228,7 +222,10 @@ def _spark(url: str) -> BaseBackend:
 
 
 def _redact(url: str) -> str:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
     if parts.password:
         return url.replace(f":{parts.password}@", ":***@")
     return url

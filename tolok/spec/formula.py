@@ -412,6 +412,9 @@ class _Converter:
         return Logical("and", tuple(parts), self.span(node))
 
     def _items(self, node: ast.expr, depth: int) -> Items:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str | int | float):
+            # `region in ('Bali')`: Python reads one value in brackets as no list at all.
+            return Items((self.convert(node, depth + 1),), self.span(node))
         if not isinstance(node, ast.Tuple | ast.List):
             raise FormulaError(
                 "`in` needs a list of values on its right",

@@ -414,8 +414,6 @@ class KPI(Spec):
         return self
 
 
-
-
 class Settings(Spec):
     """Project-wide settings: the top of `tolok.yaml`."""
 

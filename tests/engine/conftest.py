@@ -1,0 +1,136 @@
+"""One suite, every backend: DuckDB, PostgreSQL, MariaDB and Spark (local mode).
+
+Each backend gets the same fixture rows as tables; the same project then points its
+`warehouse:` at it. A backend that cannot be reached is skipped locally with the reason and
+fails the run in CI (CI=true), so a green CI always means all four were tested.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.engine.fixture_data import ORDER_COLUMNS, ORDERS, SESSION_COLUMNS, SESSIONS
+
+BACKENDS = ["duckdb", "postgres", "mysql", "pyspark"]
+POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+MYSQL_URL = "mysql://root:@127.0.0.1:3306/test"
+
+
+def unavailable(backend: str, reason: object) -> None:
+    message = f"{backend} is not reachable here: {reason}"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def frames() -> tuple[pd.DataFrame, pd.DataFrame]:
+    orders = pd.DataFrame(ORDERS, columns=ORDER_COLUMNS)
+    orders["ordered_at"] = pd.to_datetime(orders["ordered_at"])
+    sessions = pd.DataFrame(SESSIONS, columns=SESSION_COLUMNS)
+    sessions["day"] = pd.to_datetime(sessions["day"]).dt.date
+    return orders, sessions
+
+
+@pytest.fixture(scope="session")
+def spark_session() -> Iterator[object]:
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    try:
+        from pyspark.sql import SparkSession
+
+        session = (
+            SparkSession.builder.master("local[1]")
+            .appName("tolok-tests")
+            .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="tolok-spark-"))
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "1")
+            .config("spark.sql.session.timeZone", "UTC")
+            .getOrCreate()
+        )
+    except Exception as exc:  # no Java, no pyspark
+        unavailable("pyspark", exc)
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def warehouse_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A warehouse holding tables `tolok_orders` and `tolok_sessions`, by URL."""
+    import ibis
+
+    backend = request.param
+    orders, sessions = frames()
+    if backend == "duckdb":
+        path = tmp_path_factory.mktemp("duckdb") / "warehouse.duckdb"
+        url = f"duckdb:///{path}"
+        con = ibis.duckdb.connect(str(path))
+    elif backend == "postgres":
+        url = POSTGRES_URL
+        try:
+            con = ibis.connect("postgres://postgres@127.0.0.1:5432/test", connect_timeout=5)
+        except Exception as exc:
+            unavailable(backend, exc)
+    elif backend == "mysql":
+        url = MYSQL_URL
+        try:
+            con = ibis.connect("mysql://root:@127.0.0.1:3306/test", connect_timeout=5)
+        except Exception as exc:
+            unavailable(backend, exc)
+    else:
+        session = request.getfixturevalue("spark_session")
+        url = "pyspark://local[1]"
+        con = ibis.pyspark.connect(session)
+    con.create_table("tolok_orders", orders, overwrite=True)
+    con.create_table("tolok_sessions", sessions, overwrite=True)
+    if backend == "duckdb":
+        con.disconnect()
+    return url
+
+
+def write_project(folder: Path, warehouse: str, kpis: str, settings: str = "") -> Path:
+    """A project over the fixture tables; `kpis` is the YAML of its kpis: mapping."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "tolok.yaml").write_text(
+        f"""\
+name: Fixture shop
+timezone: Asia/Jakarta
+fiscal_year_start: april
+warehouse: {warehouse}
+{settings}
+datasets:
+  orders:
+    source: tolok_orders
+    time: ordered_at
+    timezone: UTC
+    dimensions: [region, status]
+    measures:
+      revenue: {{agg: sum, expr: amount, where: "status == 'paid'"}}
+      orders: {{agg: count, where: "status == 'paid'"}}
+      all_orders: {{agg: count}}
+      buyers: {{agg: count_distinct, expr: customer_id, where: "status == 'paid'"}}
+      median_amount: {{agg: median, expr: amount}}
+      p90_amount: {{agg: percentile, p: 0.9, expr: amount}}
+      avg_paid: {{agg: avg, expr: amount, where: "status == 'paid'"}}
+      smallest: {{agg: min, expr: amount}}
+      largest: {{agg: max, expr: amount}}
+      first_orders: {{agg: sum_boolean, expr: is_first}}
+      big_or_bali: {{agg: count, where: "amount >= 100 or region in ('Bali')"}}
+  sessions:
+    source: tolok_sessions
+    time: day
+    dimensions: [region]
+    measures:
+      visits: {{agg: sum}}
+kpis:
+{kpis}
+""",
+        encoding="utf-8",
+    )
+    return folder
