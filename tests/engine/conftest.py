@@ -7,27 +7,17 @@ fails the run in CI (CI=true), so a green CI always means all four were tested.
 
 from __future__ import annotations
 
-import os
-import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from tests.conftest import unavailable
 from tests.engine.fixture_data import ORDER_COLUMNS, ORDERS, SESSION_COLUMNS, SESSIONS
 
 BACKENDS = ["duckdb", "postgres", "mysql", "pyspark"]
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 MYSQL_URL = "mysql://root:@127.0.0.1:3306/test"
-
-
-def unavailable(backend: str, reason: object) -> None:
-    message = f"{backend} is not reachable here: {reason}"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def frames() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -36,28 +26,6 @@ def frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     sessions = pd.DataFrame(SESSIONS, columns=SESSION_COLUMNS)
     sessions["day"] = pd.to_datetime(sessions["day"]).dt.date
     return orders, sessions
-
-
-@pytest.fixture(scope="session")
-def spark_session() -> Iterator[object]:
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    try:
-        from pyspark.sql import SparkSession
-
-        session = (
-            SparkSession.builder.master("local[1]")
-            .appName("tolok-tests")
-            .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="tolok-spark-"))
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "1")
-            .config("spark.sql.session.timeZone", "UTC")
-            .getOrCreate()
-        )
-    except Exception as exc:  # no Java, no pyspark
-        unavailable("pyspark", exc)
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
