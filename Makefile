@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/tolok validate examples/toko
-	$(BIN)/tolok kpis examples/toko
+	$(BIN)/tolok refresh examples/toko
 
 lint: $(STAMP)
 	$(BIN)/ruff check tolok tests

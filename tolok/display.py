@@ -57,6 +57,14 @@ def format_change(change: float | None, locale: str) -> str:
     return ("+" if change >= 0 else "-") + text
 
 
+def format_points(difference: float | None, locale: str) -> str:
+    """The change of a percentage, in percentage points: 1,5% to 1,8% is `+0,3 pp`."""
+    if difference is None:
+        return MISSING
+    points = format_decimal(abs(difference) * 100, format="#,##0.0", locale=locale)
+    return ("+" if difference >= 0 else "-") + points + " pp"
+
+
 def sparkline(values: Sequence[float | None]) -> str:
     """A line of block characters, lowest value ▁ to highest █; gaps stay blank."""
     present = [v for v in values if v is not None]

@@ -21,12 +21,12 @@ from rich.table import Table
 
 from tolok.compile.calendar import Calendar, PeriodError
 from tolok.compile.rowexpr import CompileError
-from tolok.display import format_change, format_value, sparkline
+from tolok.display import format_change, format_points, format_value, sparkline
 from tolok.engine.compute import KpiSeries, Point, Request, compute
 from tolok.engine.refresh import refresh
 from tolok.engine.warehouse import Warehouse, WarehouseError
 from tolok.spec.loaded import LoadedProject
-from tolok.spec.models import KPI, Direction, Grain, Project
+from tolok.spec.models import KPI, Direction, Grain, Project, Unit
 from tolok.spec.problems import Location, Problem
 
 SPARK_PERIODS = 12
@@ -78,7 +78,11 @@ def run_refresh(loaded: LoadedProject, errors: Console) -> dict[str, KpiSeries]:
     with (
         _reported(loaded, errors),
         Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), console=errors, transient=True
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            console=errors,
+            transient=True,
+            disable=not errors.is_terminal,
         ) as progress,
     ):
         task = progress.add_task("refreshing", total=None)
@@ -104,7 +108,7 @@ def print_board(loaded: LoadedProject, series: dict[str, KpiSeries], out: Consol
             kpi.title or name,
             latest.label if latest else "",
             _value(project, kpi, latest.value if latest else None),
-            format_change(change, project.locale.value),
+            _movement(kpi, latest, before, change, project.locale.value),
             sparkline([p.value for p in points[-SPARK_PERIODS:]]),
             kpi.owner or "",
         ]
@@ -255,6 +259,17 @@ def _change(latest: Point | None, before: Point | None) -> float | None:
         return None
     assert before.value is not None
     return (latest.value - before.value) / abs(before.value)
+
+
+def _movement(
+    kpi: KPI, latest: Point | None, before: Point | None, change: float | None, locale: str
+) -> str:
+    """Percentages move in points (1,5% to 1,8% is +0,3 pp), other values by a share."""
+    if kpi.unit is Unit.percent:
+        if latest is None or before is None or latest.value is None or before.value is None:
+            return format_points(None, locale)
+        return format_points(latest.value - before.value, locale)
+    return format_change(change, locale)
 
 
 def _change_style(kpi: KPI, change: float | None) -> str:

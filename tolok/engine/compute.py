@@ -29,6 +29,7 @@ from tolok.engine.warehouse import Warehouse, WarehouseError
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Agg, Grain, Project
 from tolok.spec.refs import Scope
+from tolok.spec.source import locate_in_scalar
 
 DECOMPOSABLE = {Agg.sum, Agg.count, Agg.sum_boolean, Agg.avg, Agg.min, Agg.max}
 
@@ -344,10 +345,17 @@ def _number(value: object) -> float | None:
 def _located(batch: Batch, exc: CompileError, fallback: tuple[str, ...]) -> WarehouseError:
     path = exc.path or fallback
     section, name, *rest = path
+    loaded = batch.loaded
     try:
-        where = batch.loaded.locate(section, name, *rest)
+        where = loaded.locate(section, name, *rest)
+        raw = loaded.raw(section, name, *rest)
     except (KeyError, TypeError):
-        where = batch.loaded.locate(section, name)
+        return WarehouseError(exc.message, loaded.locate(section, name))
+    if exc.node is not None and isinstance(raw, str):
+        # Point at the very name in the formula, as the spec's own errors do.
+        where = locate_in_scalar(
+            loaded.entries[(section, name)].file, where, raw, exc.node.span.start
+        )
     return WarehouseError(exc.message, where)
 
 

@@ -120,7 +120,7 @@ class Warehouse:
                 "paths are relative to the project folder",
             )
         try:
-            return read_files(self.files(), files)
+            return _known_types(read_files(self.files(), files))
         except Exception as exc:
             raise WarehouseError(
                 f"dataset '{name}': cannot read {files[0].name}: {_first_line(exc)}", where
@@ -159,6 +159,20 @@ def read_files(backend: BaseBackend, files: list[Path]) -> ir.Table:
         frame = pd.concat([pd.read_excel(f, engine="openpyxl") for f in files], ignore_index=True)
         return ibis.memtable(frame)
     raise WarehouseError(f"cannot read {files[0].name}: use CSV, Parquet, .xlsx or JSON lines")
+
+
+def _known_types(table: ir.Table) -> ir.Table:
+    """Types newer than Ibis knows (DuckDB 2's nanosecond timestamps) as ones it does."""
+    casts: dict[str, str] = {}
+    for name, dtype in table.schema().items():
+        if not dtype.is_unknown():
+            continue
+        text = str(dtype).upper()
+        if "TIMESTAMPTZ" in text or "TIMESTAMP WITH TIME ZONE" in text:
+            casts[name] = "timestamp('UTC')"
+        elif "TIMESTAMP" in text:
+            casts[name] = "timestamp"
+    return table.cast(casts) if casts else table
 
 
 def _cast_declared(table: ir.Table, dataset: Dataset, loaded: LoadedProject, name: str) -> ir.Table:
