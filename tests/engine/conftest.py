@@ -13,19 +13,32 @@ import pandas as pd
 import pytest
 
 from tests.conftest import unavailable
-from tests.engine.fixture_data import ORDER_COLUMNS, ORDERS, SESSION_COLUMNS, SESSIONS
+from tests.engine.fixture_data import (
+    DEAL_COLUMNS,
+    DEALS,
+    LEAD_COLUMNS,
+    LEADS,
+    ORDER_COLUMNS,
+    ORDERS,
+    SESSION_COLUMNS,
+    SESSIONS,
+)
 
 BACKENDS = ["duckdb", "postgres", "mysql", "pyspark"]
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 MYSQL_URL = "mysql://root:@127.0.0.1:3306/test"
 
 
-def frames() -> tuple[pd.DataFrame, pd.DataFrame]:
+def frames() -> dict[str, pd.DataFrame]:
     orders = pd.DataFrame(ORDERS, columns=ORDER_COLUMNS)
     orders["ordered_at"] = pd.to_datetime(orders["ordered_at"])
     sessions = pd.DataFrame(SESSIONS, columns=SESSION_COLUMNS)
     sessions["day"] = pd.to_datetime(sessions["day"]).dt.date
-    return orders, sessions
+    leads = pd.DataFrame(LEADS, columns=LEAD_COLUMNS)
+    leads["created_at"] = pd.to_datetime(leads["created_at"])
+    deals = pd.DataFrame(DEALS, columns=DEAL_COLUMNS)
+    deals["won_at"] = pd.to_datetime(deals["won_at"])
+    return {"orders": orders, "sessions": sessions, "leads": leads, "deals": deals}
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -34,7 +47,7 @@ def warehouse_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     import ibis
 
     backend = request.param
-    orders, sessions = frames()
+    tables = frames()
     if backend == "duckdb":
         path = tmp_path_factory.mktemp("duckdb") / "warehouse.duckdb"
         url = f"duckdb:///{path}"
@@ -55,8 +68,8 @@ def warehouse_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
         session = request.getfixturevalue("spark_session")
         url = "pyspark://local[1]"
         con = ibis.pyspark.connect(session)
-    con.create_table("tolok_orders", orders, overwrite=True)
-    con.create_table("tolok_sessions", sessions, overwrite=True)
+    for name, data in tables.items():
+        con.create_table(f"tolok_{name}", data, overwrite=True)
     if backend == "duckdb":
         con.disconnect()
     return url
@@ -96,6 +109,27 @@ datasets:
     dimensions: [region]
     measures:
       visits: {{agg: sum}}
+  leads:
+    source: tolok_leads
+    time: created_at
+    timezone: UTC
+    dimensions: [channel]
+    measures:
+      leads: {{agg: count_distinct, expr: lead_id}}
+      won_30d:
+        agg: conversion
+        entity: lead_id
+        to: deals
+        to_where: "stage == 'won'"
+        within: 30 days
+      won_30d_rate: {{agg: conversion, entity: lead_id, to: deals, to_where: "stage == 'won'",
+                     within: 30 days, as: rate}}
+  deals:
+    source: tolok_deals
+    time: won_at
+    timezone: UTC
+    measures:
+      deals_won: {{agg: count, where: "stage == 'won'"}}
 kpis:
 {kpis}
 """,

@@ -50,6 +50,36 @@ SESSIONS = [
 ]
 SESSION_COLUMNS = ["day", "region", "visits"]
 
+# Conversions: a lead (lead_id, created_at UTC, channel) becomes a won deal within 30 days.
+LEADS = [
+    ("L1", dt.datetime(2026, 1, 5, 3, 0), "ads"),
+    ("L2", dt.datetime(2026, 1, 20, 3, 0), "ads"),
+    ("L3", dt.datetime(2026, 1, 31, 18, 0), "organic"),  # 1 February in Jakarta
+    ("L4", dt.datetime(2026, 2, 10, 3, 0), "organic"),
+    ("L5", dt.datetime(2026, 2, 25, 3, 0), "ads"),
+]
+LEAD_COLUMNS = ["lead_id", "created_at", "channel"]
+DEALS = [
+    ("D1", "L1", dt.datetime(2026, 1, 20, 3, 0), "won"),
+    ("D2", "L1", dt.datetime(2026, 1, 25, 3, 0), "won"),  # a second deal: L1 counts once
+    ("D3", "L2", dt.datetime(2026, 2, 25, 3, 0), "won"),  # 36 days later: too late
+    ("D4", "L3", dt.datetime(2026, 2, 15, 3, 0), "lost"),  # not won
+    ("D5", "L3", dt.datetime(2026, 3, 1, 3, 0), "won"),  # 28 days 9 hours later
+    ("D6", "L4", dt.datetime(2026, 2, 9, 3, 0), "won"),  # before the lead: not a conversion
+    ("D7", "L5", dt.datetime(2026, 3, 27, 3, 0), "won"),  # exactly 30 days: inside
+]
+DEAL_COLUMNS = ["deal_id", "lead_id", "won_at", "stage"]
+
+
+def converted_leads(window: dt.timedelta) -> set[str]:
+    """Leads with a won deal from their creation to the end of the window (inclusive)."""
+    out = set()
+    for lead, created, _ in LEADS:
+        for _, deal_lead, won, stage in DEALS:
+            if deal_lead == lead and stage == "won" and created <= won <= created + window:
+                out.add(lead)
+    return out
+
 
 def local(moment: dt.datetime) -> dt.datetime:
     return moment.replace(tzinfo=UTC).astimezone(ZONE).replace(tzinfo=None)

@@ -7,10 +7,13 @@ from pathlib import Path
 
 from tests.engine.conftest import write_project
 from tests.engine.fixture_data import (
+    LEADS,
     ORDERS,
     SESSIONS,
+    converted_leads,
     fiscal_quarter_april,
     iso_week,
+    local,
     median,
     month,
     order_day,
@@ -299,3 +302,37 @@ def test_filter_and_comparison(warehouse_url: str, tmp_path: Path) -> None:
         ("2026-01", 405.0, 40.0),
         ("2026-02", 110.0, 60.0),
     ]
+
+
+def test_conversions_within_a_window_count_in_the_first_events_period(
+    warehouse_url: str, tmp_path: Path
+) -> None:
+    formulas = {
+        "won": "won_30d",
+        "rate": "won_30d_rate",
+        "rate_by_formula": "won_30d / leads",
+        "rate_2m": "rolling(won_30d_rate, 2)",
+    }
+    got = run(
+        warehouse_url, tmp_path, formulas, Grain.month, dt.date(2026, 1, 1), dt.date(2026, 3, 31)
+    )
+    converted = converted_leads(dt.timedelta(days=30))
+    months = ["2026-01", "2026-02", "2026-03"]
+    started = {
+        m: {lead for lead, created, _ in LEADS if month(local(created).date()) == m} for m in months
+    }
+    won = {m: float(len(started[m] & converted)) for m in months}
+    rate = {m: ratio(won[m], len(started[m])) for m in months}
+    two = {
+        m: ratio(
+            len((started[m] | started[months[i - 1]]) & converted) if i else None,
+            len(started[m] | started[months[i - 1]]) if i else None,
+        )
+        for i, m in enumerate(months)
+    }
+    assert got["won"] == rounded(won)  # type: ignore[arg-type]
+    assert got["rate"] == rounded(rate)
+    assert got["rate_by_formula"] == rounded(rate)
+    assert got["rate_2m"]["2026-02"] == round(3 / 5, 9)
+    assert got["rate_2m"]["2026-03"] == rounded(two)["2026-03"]
+    assert won == {"2026-01": 1.0, "2026-02": 2.0, "2026-03": 0.0}

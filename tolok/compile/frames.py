@@ -23,10 +23,10 @@ from tolok.compile.calendar import Calendar
 from tolok.compile.measures import PERIOD, column_of
 from tolok.compile.plan import Need, Window
 from tolok.compile.rowexpr import CompileError
-from tolok.spec.models import Agg, Grain, Project
+from tolok.spec.models import Agg, ConversionAs, Grain, Project
 
 SLICE = "__slice"
-ZERO_WHEN_EMPTY = {Agg.sum, Agg.count, Agg.count_distinct, Agg.sum_boolean}
+ZERO_WHEN_EMPTY = {Agg.sum, Agg.count, Agg.count_distinct, Agg.sum_boolean, Agg.conversion}
 
 
 def slice_key(values: Sequence[object]) -> str:
@@ -96,6 +96,12 @@ class MeasureFrames:
         fill = 0.0 if measure.agg in ZERO_WHEN_EMPTY and not dataset.is_manual else np.nan
         if need in self.windowed:
             return self.conform(self.windowed[need], fill)
+        if measure.agg is Agg.conversion and measure.as_ is ConversionAs.rate:
+            if need.window is not None:
+                raise CompileError(f"measure '{name}' over a window was not computed")
+            converted = self.wide(ref.dataset, column_of(ref.measure, "conv"), 0.0)
+            started = self.wide(ref.dataset, column_of(ref.measure, "base"), 0.0)
+            return converted / started.replace(0, np.nan)
         if measure.agg is Agg.avg:
             total = self.wide(ref.dataset, column_of(ref.measure, "sum"), 0.0)
             count = self.wide(ref.dataset, column_of(ref.measure, "n"), 0.0)

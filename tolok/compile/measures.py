@@ -20,13 +20,13 @@ import ibis.expr.types as ir
 
 from tolok.compile.buckets import bucket
 from tolok.compile.calendar import Calendar
+from tolok.compile.conversion import TableLookup, flag_column, with_conversion_flags
 from tolok.compile.dialect import Dialect
 from tolok.compile.rowexpr import CompileError, RowScope, as_condition, compile_row
 from tolok.spec.formula import parse_formula, quote_name
-from tolok.spec.models import Agg, Dataset, Grain, Measure
+from tolok.spec.models import Agg, ConversionAs, Dataset, Grain, Measure
 
 PERIOD = "__period"
-ADDITIVE = {Agg.sum, Agg.count, Agg.count_distinct, Agg.sum_boolean}
 
 
 def column_of(measure: str, part: str = "") -> str:
@@ -60,6 +60,10 @@ class Context:
     calendar: Calendar
     dialect: Dialect
     project_zone: str
+    lookup: TableLookup | None = None  # other datasets' rows, for conversion measures
+
+    def localise(self, value: ir.Value, dataset: Dataset) -> ir.Value:
+        return self.dialect.local_time(value, dataset.timezone, self.project_zone)
 
 
 def compile_measures(table: ir.Table, query: MeasureQuery, ctx: Context) -> Compiled:
@@ -124,6 +128,7 @@ def _rows(
             path = ("datasets", query.dataset, "measures", first, "where")
             raise CompileError(f"measure '{first}': {exc.message}", exc.node, path) from exc
     rows = table.filter(*conditions) if conditions else table
+    rows = with_conversion_flags(rows, measures, ctx.dataset, ctx.lookup, ctx.localise)
     when = local(rows[ctx.dataset.time])
     return rows, local, when, shared
 
@@ -180,7 +185,7 @@ def _value_and_condition(
     name: str, measure: Measure, shared: str | None, scope: RowScope
 ) -> tuple[ir.Value | None, ir.BooleanValue | None]:
     expr = measure.expr
-    if expr is None and measure.agg is not Agg.count:
+    if expr is None and measure.agg not in (Agg.count, Agg.conversion):
         expr = quote_name(name)
     part = "expr" if measure.expr is not None else ""
     value = _compile_part(expr, scope, part) if expr is not None else None
@@ -209,6 +214,8 @@ def _aggregate(
     rows: ir.Table,
 ) -> dict[str, ir.Scalar]:
     agg = measure.agg
+    if agg is Agg.conversion:
+        return _conversion(name, measure, condition, rows)
     if agg is Agg.count:
         counted = rows.count(where=condition) if value is None else value.count(where=condition)
         return {column_of(name): counted}
@@ -233,6 +240,19 @@ def _aggregate(
         Agg.percentile: lambda: number.quantile(measure.p or 0.5, where=condition),
     }
     return {column_of(name): reducers[agg]()}
+
+
+def _conversion(
+    name: str, measure: Measure, condition: ir.BooleanValue | None, rows: ir.Table
+) -> dict[str, ir.Scalar]:
+    assert measure.entity is not None
+    entity = rows[measure.entity]
+    flag = rows[flag_column(name)]
+    converted = ibis.cases((flag if condition is None else flag & condition, entity)).nunique()
+    if measure.as_ is ConversionAs.count:
+        return {column_of(name): converted}
+    started = entity.nunique() if condition is None else ibis.cases((condition, entity)).nunique()
+    return {column_of(name, "conv"): converted, column_of(name, "base"): started}
 
 
 def _quantile_by_window(

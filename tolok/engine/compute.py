@@ -10,16 +10,19 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
 from tolok.compile.calendar import Calendar
+from tolok.compile.conversion import TableLookup
 from tolok.compile.evaluate import Evaluator
 from tolok.compile.frames import SLICE, MeasureFrames, slice_key, slice_values, with_slice_keys
 from tolok.compile.measures import (
     PERIOD,
     Context,
     MeasureQuery,
+    column_of,
     compile_measures,
     compile_windowed,
 )
@@ -27,7 +30,7 @@ from tolok.compile.plan import KpiPlan, Need, Window, plan_kpi
 from tolok.compile.rowexpr import CompileError
 from tolok.engine.warehouse import Warehouse, WarehouseError
 from tolok.spec.loaded import LoadedProject
-from tolok.spec.models import Agg, Grain, Project
+from tolok.spec.models import Agg, Dataset, Grain, Project
 from tolok.spec.refs import Scope
 from tolok.spec.source import locate_in_scalar
 
@@ -195,6 +198,7 @@ def _execute(
         batch.calendar,
         warehouse.dialect(dataset),
         batch.project.timezone,
+        _lookup(batch, dataset),
     )
     try:
         if windows is None:
@@ -211,6 +215,20 @@ def _execute(
         frame = part if frame is None else frame.merge(part, on=keys, how="outer")
     assert frame is not None
     return with_slice_keys(frame, query.by)
+
+
+def _lookup(batch: Batch, dataset: str) -> TableLookup:
+    """Other datasets' rows for conversions, when they live where this one does."""
+
+    def lookup(name: str) -> tuple[ir.Table, Dataset]:
+        if not batch.warehouse.same_place(dataset, name):
+            raise CompileError(
+                f"dataset '{name}' is not where dataset '{dataset}' is (a file and a warehouse "
+                "table): a conversion needs both in one place"
+            )
+        return batch.warehouse.table(name), batch.project.datasets[name]
+
+    return lookup
 
 
 def _normalise_keys(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -278,11 +296,14 @@ def _run_windowed(
 
 
 def _pivot(frame: pd.DataFrame, need: Need) -> pd.DataFrame:
-    from tolok.compile.measures import column_of
+    name = need.measure.measure
 
-    return frame.pivot_table(
-        index=PERIOD, columns=SLICE, values=column_of(need.measure.measure), aggfunc="first"
-    )
+    def wide(column: str) -> pd.DataFrame:
+        return frame.pivot_table(index=PERIOD, columns=SLICE, values=column, aggfunc="first")
+
+    if column_of(name, "conv") in frame.columns:  # a conversion rate
+        return wide(column_of(name, "conv")) / wide(column_of(name, "base")).replace(0, np.nan)
+    return wide(column_of(name))
 
 
 def _shown_periods(

@@ -92,6 +92,10 @@ class Warehouse:
             ) from exc
         return frame
 
+    def same_place(self, one: str, other: str) -> bool:
+        """Both datasets are read by the same engine, so a query can join them."""
+        return self._backend_of(one) is self._backend_of(other)
+
     def _backend_of(self, name: str) -> BaseBackend:
         return self.files() if self._dataset(name).file_pattern is not None else self.backend()
 

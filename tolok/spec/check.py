@@ -13,7 +13,7 @@ from tolok.spec.columns import ColumnSet, dataset_columns, matching_files
 from tolok.spec.formula import FormulaError, Name, Node, Span, parse_formula, quote_name, walk
 from tolok.spec.functions import Context, Type
 from tolok.spec.loaded import LoadedProject
-from tolok.spec.models import Agg, Dataset, Project
+from tolok.spec.models import Agg, Dataset, Measure, Project
 from tolok.spec.problems import Location
 from tolok.spec.refs import Scope
 from tolok.spec.source import locate_in_scalar
@@ -115,7 +115,9 @@ def _check_dataset(loaded: LoadedProject, name: str, dataset: Dataset) -> None:
             continue
         resolver = _RowResolver(dataset, columns)
         expr = measure.expr
-        if expr is None and measure.agg not in (Agg.count,):
+        if measure.agg is Agg.conversion:
+            _check_conversion(loaded, base, measure, resolver)
+        elif expr is None and measure.agg not in (Agg.count,):
             expr = quote_name(measure_name)
             tree = parse_formula(expr)
             checker = Checker(Context.row, resolver)
@@ -125,6 +127,40 @@ def _check_dataset(loaded: LoadedProject, name: str, dataset: Dataset) -> None:
             _check_row_formula(loaded, (*base, "expr"), expr, resolver, measure.agg)
         if measure.where is not None:
             _check_row_formula(loaded, (*base, "where"), measure.where, resolver, None)
+
+
+def _check_conversion(
+    loaded: LoadedProject, base: tuple[str, ...], measure: Measure, resolver: _RowResolver
+) -> None:
+    """The entity column here, and the later event's dataset, entity and filter there."""
+    project = loaded.project
+    assert project is not None
+    assert measure.entity is not None
+    assert measure.to is not None
+    issue = _column_issue(measure.entity, resolver.columns, Span(0, len(measure.entity)))
+    if issue is not None:
+        loaded.problems.add(issue.code, issue.message, loaded.locate(*base, "entity"), issue.hint)
+    target = project.datasets.get(measure.to)
+    if target is None:
+        if measure.to not in loaded.broken:
+            _unknown_reference(loaded, (*base, "to"), "dataset", measure.to, project.datasets)
+        return
+    if target.time is None:
+        loaded.problems.add(
+            "TLK004",
+            f"dataset '{measure.to}' has no `time`, so no conversion can be timed",
+            loaded.locate(*base, "to"),
+        )
+        return
+    there = _RowResolver(target, dataset_columns(loaded.root, target))
+    entity = measure.to_entity or measure.entity
+    key = "to_entity" if measure.to_entity else "entity"
+    issue = _column_issue(entity, there.columns, Span(0, len(entity)))
+    if issue is not None:
+        message = f"{issue.message} of dataset '{measure.to}'"
+        loaded.problems.add(issue.code, message, loaded.locate(*base, key), issue.hint)
+    if measure.to_where is not None:
+        _check_row_formula(loaded, (*base, "to_where"), measure.to_where, there, None)
 
 
 def _check_row_formula(
@@ -261,7 +297,7 @@ def _find_cycle(start: str, edges: dict[str, list[tuple[str, Span]]]) -> list[st
 
 
 def _unknown_reference(
-    loaded: LoadedProject, path: tuple[str, str, str], noun: str, value: str, known: Iterable[str]
+    loaded: LoadedProject, path: tuple[str, ...], noun: str, value: str, known: Iterable[str]
 ) -> None:
     close = difflib.get_close_matches(value, list(known), n=1)
     hint = f"did you mean '{close[0]}'?" if close else f"define it under `{noun}s:`"

@@ -86,6 +86,12 @@ class Agg(StrEnum):
     median = "median"
     percentile = "percentile"
     sum_boolean = "sum_boolean"
+    conversion = "conversion"
+
+
+class ConversionAs(StrEnum):
+    count = "count"  # type: ignore[assignment]  # shadows str.count, on purpose
+    rate = "rate"
 
 
 class ColumnType(StrEnum):
@@ -305,6 +311,26 @@ def _check_zone(value: str) -> str:
     return value
 
 
+_WITHIN = re.compile(r"^\s*(\d+)\s*(minute|hour|day|week)s?\s*$")
+
+
+def _within(value: Any) -> Any:
+    if isinstance(value, str):
+        match = _WITHIN.match(value)
+        if not match:
+            raise ValueError(f"'{value}' is not a duration; write it as 30 days, 2 weeks, 48 hours")
+        amount, unit = int(match.group(1)), match.group(2)
+        return dt.timedelta(**{f"{unit}s": amount})
+    return value
+
+
+Within = Annotated[
+    dt.timedelta,
+    BeforeValidator(_within, json_schema_input_type=str),
+    Field(examples=["30 days"]),
+]
+
+
 class Measure(Spec):
     """An aggregation over a dataset's rows: `{agg: sum, expr: amount, where: "paid"}`."""
 
@@ -314,16 +340,49 @@ class Measure(Spec):
     )
     where: Formula | None = Field(None, description="Only rows for which this condition holds.")
     p: float | None = Field(None, gt=0, lt=1, description="Quantile for `agg: percentile`.")
+    entity: ColumnName | None = Field(
+        None, description="Conversion: the column identifying what converts (lead_id)."
+    )
+    to: str | None = Field(None, description="Conversion: the dataset of the later event.")
+    to_entity: ColumnName | None = Field(
+        None, description="Conversion: the entity column there, when named differently."
+    )
+    to_where: Formula | None = Field(
+        None, description="Conversion: which rows of `to` count, e.g. stage == 'won'."
+    )
+    within: Within | None = Field(
+        None, description="Conversion: how long after the first event, e.g. 30 days."
+    )
+    as_: ConversionAs = Field(
+        ConversionAs.count,
+        alias="as",
+        description="Conversion: how many converted (count) or which share of them (rate).",
+    )
     description: str | None = None
 
     @model_validator(mode="after")
-    def _percentile(self) -> Measure:
+    def _fields_of_agg(self) -> Measure:
         if self.agg is Agg.percentile and self.p is None:
             raise BlameError(
                 "agg", "agg 'percentile' needs `p`, the quantile between 0 and 1 (e.g. 0.9)"
             )
         if self.agg is not Agg.percentile and self.p is not None:
             raise BlameError("p", "`p` only applies to agg 'percentile'")
+        conversion = ("entity", "to", "within")
+        if self.agg is Agg.conversion:
+            for key in conversion:
+                if getattr(self, key) is None:
+                    raise BlameError(
+                        "agg",
+                        "agg 'conversion' needs `entity`, `to` and `within`, e.g. "
+                        "{agg: conversion, entity: lead_id, to: deals, within: 30 days}",
+                    )
+            if self.expr is not None:
+                raise BlameError("expr", "a conversion counts entities; `expr` does not apply")
+        else:
+            for key in (*conversion, "to_entity", "to_where"):
+                if getattr(self, key) is not None:
+                    raise BlameError(key, f"`{key}` only applies to agg 'conversion'")
         return self
 
 
