@@ -205,11 +205,6 @@ class ShowFormat(StrEnum):
     csv = "csv"
 
 
-class Compare(StrEnum):
-    previous = "previous"
-    last_year = "last_year"
-
-
 @app.command()
 def show(
     kpi: Annotated[str, typer.Argument(help="The KPI's name.")],
@@ -222,7 +217,10 @@ def show(
         str | None, typer.Option("--from", help="First period or day: 2026-01, 2026-Q1, …")
     ] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last period or day.")] = None,
-    compare: Annotated[Compare | None, typer.Option(help="previous or last_year.")] = None,
+    compare: Annotated[
+        str | None,
+        typer.Option(help="previous, last_year, or another range: 2025-01..2025-03."),
+    ] = None,
     where: Annotated[
         str | None, typer.Option(help="Filter on dimensions, e.g. \"Region == 'Bali'\".")
     ] = None,

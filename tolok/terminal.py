@@ -22,7 +22,7 @@ from rich.table import Table
 from tolok.compile.calendar import Calendar, PeriodError
 from tolok.compile.rowexpr import CompileError
 from tolok.display import format_change, format_points, format_value, sparkline
-from tolok.engine.compute import KpiSeries, Point, Request, compute
+from tolok.engine.compute import KpiSeries, Point, Request, compare_range, compute
 from tolok.engine.refresh import refresh
 from tolok.engine.warehouse import Warehouse, WarehouseError
 from tolok.spec.loaded import LoadedProject
@@ -39,7 +39,7 @@ class ShowOptions:
     grain: Grain | None
     start: str | None
     end: str | None
-    compare: StrEnum | None
+    compare: str | None
     where: str | None
     output: StrEnum
 
@@ -140,10 +140,14 @@ def run_show(loaded: LoadedProject, options: ShowOptions, out: Console, errors: 
         _day(calendar, options.start, last=False),
         _day(calendar, options.end, last=True),
         options.where,
-        options.compare.value if options.compare else None,
+        options.compare,
     )
     if options.where:
         _check_filter(loaded, options.where, errors)
+    try:
+        compare_range(calendar, options.compare)
+    except WarehouseError as exc:
+        raise typer.BadParameter(f"{exc.message}; {exc.hint or ''}".rstrip("; ")) from None
     with _reported(loaded, errors):
         result = compute(loaded, Warehouse(loaded), request)[options.kpi]
     if options.output.value == "json":

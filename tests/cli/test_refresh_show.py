@@ -17,6 +17,11 @@ from tolok.cli import app
 runner = CliRunner()
 
 
+def plain(output: str) -> str:
+    """Rich draws usage errors in a box, wrapped: the text without the box."""
+    return " ".join(output.replace("│", " ").split())
+
+
 @pytest.fixture
 def example(tmp_path: Path) -> Path:
     """A copy, so the DuckDB file a refresh writes stays out of the repository."""
@@ -129,4 +134,34 @@ def test_show_unknown_kpi_and_bad_period(example: Path) -> None:
     assert "no KPI 'revenu'" in result.output
     result = runner.invoke(app, ["show", "revenue", "-p", str(example), "--from", "March"])
     assert result.exit_code == 2
-    assert "'March' is not a period label" in result.output
+    assert "'March' is not a period label" in plain(result.output)
+
+
+def test_show_compared_with_another_range_period_by_period(example: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "show",
+            "revenue",
+            "-p",
+            str(example),
+            "--from",
+            "2026-01",
+            "--to",
+            "2026-03",
+            "--compare",
+            "2025-10..2025-12",
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    points = json.loads(result.output)["points"]
+    pairs = [(p["period"], p["value"], p["compare"]) for p in points]
+    assert pairs == [
+        (now, paid_revenue_by_month(now), paid_revenue_by_month(then))
+        for now, then in [("2026-01", "2025-10"), ("2026-02", "2025-11"), ("2026-03", "2025-12")]
+    ]
+    result = runner.invoke(app, ["show", "revenue", "-p", str(example), "--compare", "lastyear"])
+    assert result.exit_code == 2
+    assert "use previous, last_year or FROM..TO" in plain(result.output)

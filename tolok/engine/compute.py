@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import ibis.expr.types as ir
 import numpy as np
@@ -99,7 +99,15 @@ def compute(
     """The series of every KPI in the request."""
     project = loaded.project
     assert project is not None
-    batch = Batch(loaded, warehouse, request, Calendar.of(project))
+    calendar = Calendar.of(project)
+    other = compare_range(calendar, request.compare)
+    if other is not None:
+        main = compute(loaded, warehouse, replace(request, compare=None), progress)
+        earlier = compute(
+            loaded, warehouse, replace(request, start=other[0], end=other[1], compare=None)
+        )
+        return {name: _aligned(main[name], earlier[name], request) for name in main}
+    batch = Batch(loaded, warehouse, request, calendar)
     for name in request.kpis:
         try:
             batch.plans[name] = plan_kpi(project, name, request.grain, batch.calendar)
@@ -121,6 +129,39 @@ def compute(
         shown = _shown_periods(batch, plan, periods, spans, first, last)
         out[name] = _series(batch, name, values, shown)
     return out
+
+
+def compare_range(calendar: Calendar, compare: str | None) -> tuple[dt.date, dt.date] | None:
+    """`2025-01..2025-03` as its first and last day; None for previous and last_year."""
+    if compare is None or compare in ("previous", "last_year"):
+        return None
+    first, sep, last = compare.partition("..")
+    if not sep:
+        raise WarehouseError(
+            f"unknown comparison '{compare}'", hint="use previous, last_year or FROM..TO"
+        )
+    try:
+        _, start = calendar.parse(first)
+        last_grain, end = calendar.parse(last)
+    except ValueError as exc:
+        raise WarehouseError(f"comparison '{compare}': {exc}") from None
+    return start, calendar.end_of(end, last_grain) - dt.timedelta(days=1)
+
+
+def _aligned(main: KpiSeries, earlier: KpiSeries, request: Request) -> KpiSeries:
+    """Compare period by period in order: the first shown with the first of the other range."""
+    by_slice: dict[tuple[tuple[str, object], ...], list[Point]] = {}
+    for point in earlier.points:
+        by_slice.setdefault(point.slice, []).append(point)
+    seen: dict[tuple[tuple[str, object], ...], int] = {}
+    points = []
+    for point in main.points:
+        index = seen.get(point.slice, 0)
+        seen[point.slice] = index + 1
+        others = by_slice.get(point.slice, [])
+        value = others[index].value if index < len(others) else None
+        points.append(replace(point, compare=value))
+    return replace(main, points=tuple(points), compare=request.compare)
 
 
 def _range(batch: Batch) -> tuple[dt.date | None, dt.date | None]:
