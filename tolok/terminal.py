@@ -23,7 +23,7 @@ from tolok.compile.calendar import Calendar, PeriodError
 from tolok.compile.rowexpr import CompileError
 from tolok.display import format_change, format_points, format_value, sparkline
 from tolok.engine.compute import KpiSeries, Point, Request, compare_range, compute
-from tolok.engine.refresh import refresh
+from tolok.engine.refresh import Refreshed, refresh
 from tolok.engine.warehouse import Warehouse, WarehouseError
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Direction, Grain, Project, Unit
@@ -73,7 +73,7 @@ def _print_error(
     console.print(problem.render(loaded.root, loaded.lines(where.file)), markup=False)
 
 
-def run_refresh(loaded: LoadedProject, errors: Console) -> dict[str, KpiSeries]:
+def run_refresh(loaded: LoadedProject, errors: Console) -> Refreshed:
     warehouse = Warehouse(loaded)
     with (
         _reported(loaded, errors),
@@ -93,9 +93,10 @@ def run_refresh(loaded: LoadedProject, errors: Console) -> dict[str, KpiSeries]:
         return refresh(loaded, warehouse, step)
 
 
-def print_board(loaded: LoadedProject, series: dict[str, KpiSeries], out: Console) -> None:
+def print_board(loaded: LoadedProject, refreshed: Refreshed, out: Console) -> None:
     """Every KPI's latest period: value, change against the period before, trend, owner."""
     project = _project(loaded)
+    series = refreshed.totals
     header = ["kpi", "period", "value", "vs previous", f"last {SPARK_PERIODS}", "owner"]
     rows: list[tuple[list[str], str]] = []
     for name, kpi_series in series.items():
@@ -113,11 +114,18 @@ def print_board(loaded: LoadedProject, series: dict[str, KpiSeries], out: Consol
             kpi.owner or "",
         ]
         rows.append((cells, _change_style(kpi, change)))
+    if refreshed.breakdowns:
+        names = sorted(f"{kpi} by {' x '.join(by)}" for kpi, by in refreshed.breakdowns)
+        note = "also computed: " + ", ".join(names)
+    else:
+        note = ""
     if not out.is_terminal:
         for cells in [header, *[r[0] for r in rows]]:
             typer.echo("\t".join(cells))
+        if note:
+            typer.echo(note, err=True)
         return
-    table = Table(title=f"{project.name}: {len(rows)} KPIs", title_justify="left")
+    table = Table(title=f"{project.name}: {len(rows)} KPIs", title_justify="left", caption=note)
     for column in header:
         table.add_column(column, justify="right" if column in ("value", "vs previous") else "left")
     for cells, style in rows:

@@ -336,3 +336,64 @@ def test_duplicate_key_in_one_file(tmp_path: Path) -> None:
         1,
         "duplicate key 'name' in this mapping",
     )
+
+
+TWO_DATASETS = """\
+name: T
+datasets:
+  orders:
+    source: shop.orders
+    time: ordered_at
+    dimensions: [region, channel]
+    measures:
+      revenue: {agg: sum, expr: amount}
+      orders: {agg: count}
+  sessions:
+    source: shop.sessions
+    time: day
+    dimensions: [region]
+    measures:
+      visits: {agg: sum}
+kpis:
+"""
+
+
+def test_breakdowns_need_a_dimension_every_dataset_shares(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "tolok.yaml": TWO_DATASETS
+            + "  revenue:\n    formula: revenue\n    breakdowns: [region, [region, channel]]\n"
+            + "  conversion:\n    formula: orders / visits\n    breakdowns: [region, channel]\n",
+        },
+    )
+    problems = load_project(tmp_path).problems.errors
+    assert [(p.where.line, p.where.col, p.message) for p in problems] == [
+        (22, 26, "cannot break down by 'channel': dataset 'sessions' does not have it"),
+    ]
+
+
+def test_conversion_measures_are_checked(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "tolok.yaml": TWO_DATASETS.replace(
+                "      orders: {agg: count}\n",
+                "      orders: {agg: count}\n"
+                "      came_back: {agg: conversion, entity: region, to: sesions, within: 7 days}\n"
+                "      bad_window: {agg: conversion, entity: region, to: sessions, within: soon}\n"
+                "      no_entity: {agg: conversion, to: sessions, within: 1 week}\n",
+            ),
+        },
+    )
+    problems = load_project(tmp_path).problems.errors
+    assert [(p.where.line, p.message, p.hint) for p in problems] == [
+        (10, "unknown dataset 'sesions'", "did you mean 'sessions'?"),
+        (11, "'soon' is not a duration; write it as 30 days, 2 weeks, 48 hours", None),
+        (
+            12,
+            "agg 'conversion' needs `entity`, `to` and `within`, e.g. "
+            "{agg: conversion, entity: lead_id, to: deals, within: 30 days}",
+            None,
+        ),
+    ]

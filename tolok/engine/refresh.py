@@ -1,8 +1,13 @@
-"""A full refresh: every active KPI at its own grain, KPIs of one grain in one batch."""
+"""A full refresh: every active KPI at its own grain, and by its declared breakdowns.
+
+KPIs of one grain (and one breakdown) form one batch, so each dataset is read once per batch
+however many KPIs use it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from tolok.engine.compute import KpiSeries, Request, compute
 from tolok.engine.warehouse import Warehouse
@@ -10,19 +15,35 @@ from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Grain, Status
 
 
+@dataclass(frozen=True)
+class Refreshed:
+    totals: dict[str, KpiSeries]  # KPI -> its series, in the project's order
+    breakdowns: dict[tuple[str, tuple[str, ...]], KpiSeries]  # (KPI, dimensions) -> series
+
+
 def refresh(
     loaded: LoadedProject,
     warehouse: Warehouse,
     progress: Callable[[str], None] | None = None,
-) -> dict[str, KpiSeries]:
-    """Compute every active KPI; the measures of a dataset are read once per grain."""
+) -> Refreshed:
+    """Compute every active KPI, in total and by each breakdown it declares."""
     project = loaded.project
     assert project is not None
-    by_grain: dict[Grain, list[str]] = {}
+    batches: dict[tuple[Grain, tuple[str, ...]], list[str]] = {}
     for name, kpi in project.kpis.items():
-        if kpi.status is Status.active:
-            by_grain.setdefault(kpi.grain, []).append(name)
-    out: dict[str, KpiSeries] = {}
-    for grain, names in by_grain.items():
-        out.update(compute(loaded, warehouse, Request(tuple(names), grain), progress))
-    return {name: out[name] for name in project.kpis if name in out}
+        if kpi.status is not Status.active:
+            continue
+        batches.setdefault((kpi.grain, ()), []).append(name)
+        for dimensions in kpi.breakdowns:
+            batches.setdefault((kpi.grain, tuple(dimensions)), []).append(name)
+    totals: dict[str, KpiSeries] = {}
+    breakdowns: dict[tuple[str, tuple[str, ...]], KpiSeries] = {}
+    for (grain, by), names in batches.items():
+        result = compute(loaded, warehouse, Request(tuple(names), grain, by), progress)
+        for name, series in result.items():
+            if by:
+                breakdowns[(name, by)] = series
+            else:
+                totals[name] = series
+    ordered = {name: totals[name] for name in project.kpis if name in totals}
+    return Refreshed(ordered, breakdowns)

@@ -15,7 +15,7 @@ from tolok.spec.functions import Context, Type
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Agg, Dataset, Measure, Project
 from tolok.spec.problems import Location
-from tolok.spec.refs import Scope
+from tolok.spec.refs import KpiRef, MeasureRef, Scope
 from tolok.spec.source import locate_in_scalar
 from tolok.spec.typecheck import Checker, FormulaIssue, Lookup
 
@@ -45,6 +45,7 @@ def check_project(loaded: LoadedProject) -> None:
         _report_formula(loaded, ("kpis", name, "formula"), checker.issues)
         edges[name] = [(n.name, n.span) for n in _names(tree) if scope.is_kpi_ref(n)]
     _check_kpi_cycles(loaded, edges)
+    _check_breakdowns(loaded, project, scope, edges)
     for name, kpi in project.kpis.items():
         if kpi.goal is not None and kpi.goal not in project.goals.keys() | loaded.broken:
             _unknown_reference(loaded, ("kpis", name, "goal"), "goal", kpi.goal, project.goals)
@@ -261,6 +262,50 @@ def _report_formula(
 
 def _names(tree: Node) -> list[Name]:
     return [n for n in walk(tree) if isinstance(n, Name)]
+
+
+def _check_breakdowns(
+    loaded: LoadedProject,
+    project: Project,
+    scope: Scope,
+    edges: dict[str, list[tuple[str, Span]]],
+) -> None:
+    """A KPI can be broken down by the dimensions all of its datasets share."""
+    for name, kpi in project.kpis.items():
+        if not kpi.breakdowns or name not in edges:
+            continue
+        datasets = _datasets_of(name, project, scope, set())
+        for index, dimensions in enumerate(kpi.breakdowns):
+            for dimension in dimensions:
+                lacking = [
+                    d for d in sorted(datasets) if dimension not in project.datasets[d].dimensions
+                ]
+                if lacking:
+                    loaded.problems.add(
+                        "TLK016",
+                        f"cannot break down by '{dimension}': dataset '{lacking[0]}' does not "
+                        "have it",
+                        loaded.locate("kpis", name, "breakdowns", index),
+                        "break down by a dimension every dataset of the KPI lists",
+                    )
+
+
+def _datasets_of(name: str, project: Project, scope: Scope, seen: set[str]) -> set[str]:
+    if name in seen:
+        return set()
+    seen.add(name)
+    out: set[str] = set()
+    try:
+        tree = parse_formula(project.kpis[name].formula)
+    except FormulaError:
+        return out
+    for node in _names(tree):
+        found = scope.resolve(node)
+        if isinstance(found, MeasureRef):
+            out.add(found.dataset)
+        elif isinstance(found, KpiRef):
+            out |= _datasets_of(found.name, project, scope, seen)
+    return out
 
 
 def _check_kpi_cycles(loaded: LoadedProject, edges: dict[str, list[tuple[str, Span]]]) -> None:

@@ -439,6 +439,17 @@ class Goal(Spec):
     weight: float | None = Field(None, gt=0, description="Weight in the parent's roll-up.")
 
 
+def _as_dimensions(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+Breakdown = Annotated[
+    list[ColumnName],
+    BeforeValidator(_as_dimensions, json_schema_input_type=str | list[str]),
+]
+"""One dimension, or several together."""
+
+
 class KPI(Spec):
     title: str | None = None
     description: str | None = None
@@ -459,6 +470,10 @@ class KPI(Spec):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     actions: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
+    breakdowns: list[Breakdown] = Field(
+        default_factory=list,
+        description="Dimensions a refresh also computes the KPI by: [Region, [Region, Channel]].",
+    )
     status: Status = Status.active
     changelog: str | None = Field(None, description="Why the definition last changed.")
 
