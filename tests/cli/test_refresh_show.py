@@ -129,6 +129,14 @@ def test_show_a_breakdown_the_kpi_cannot_have(example: Path) -> None:
     assert "Traceback" not in result.output
 
 
+def test_show_a_filter_on_a_dimension_one_dataset_lacks(example: Path) -> None:
+    result = runner.invoke(
+        app, ["show", "conversion_rate", "-p", str(example), "--where", "Region == 'Bali'"]
+    )
+    assert result.exit_code == 1
+    assert "cannot filter on 'Region': dataset 'sessions' does not have it" in result.output
+
+
 def test_show_unknown_kpi_and_bad_period(example: Path) -> None:
     result = runner.invoke(app, ["show", "revenu", "-p", str(example)])
     assert result.exit_code == 1

@@ -29,6 +29,7 @@ from tolok.compile.measures import (
 from tolok.compile.plan import KpiPlan, Need, Window, plan_kpi
 from tolok.compile.rowexpr import CompileError
 from tolok.engine.warehouse import Warehouse, WarehouseError
+from tolok.spec.formula import Name, parse_formula, walk
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Agg, Dataset, Grain, Project
 from tolok.spec.refs import Scope
@@ -282,7 +283,17 @@ def _normalise_keys(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def _check_dimensions(batch: Batch, dataset: str) -> None:
+    """Breakdowns and query-time filters use dimensions the dataset declares."""
     declared = batch.project.datasets[dataset].dimensions
+    if batch.request.where:
+        for name in _filter_names(batch.request.where):
+            if name not in declared:
+                raise WarehouseError(
+                    f"cannot filter on '{name}': dataset '{dataset}' does not have it as a "
+                    f"dimension (dimensions: {', '.join(declared) or 'none'})",
+                    batch.loaded.locate("datasets", dataset),
+                    "filter on a dimension every dataset of the KPI shares",
+                )
     for dimension in batch.request.by:
         if dimension not in declared:
             raise WarehouseError(
@@ -291,6 +302,10 @@ def _check_dimensions(batch: Batch, dataset: str) -> None:
                 batch.loaded.locate("datasets", dataset),
                 "break down by a dimension every dataset of the KPI shares",
             )
+
+
+def _filter_names(where: str) -> list[str]:
+    return [n.name for n in walk(parse_formula(where)) if isinstance(n, Name)]
 
 
 def _spine(
