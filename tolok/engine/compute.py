@@ -26,8 +26,17 @@ from tolok.compile.measures import (
     compile_measures,
     compile_windowed,
 )
-from tolok.compile.plan import KpiPlan, Need, Window, plan_kpi
+from tolok.compile.plan import KpiPlan, Need, plan_kpi
 from tolok.compile.rowexpr import CompileError
+from tolok.engine.series import (
+    KpiSeries,
+    Point,
+    Request,
+    aligned,
+    compare_range,
+    comparison,
+    number,
+)
 from tolok.engine.warehouse import Warehouse, WarehouseError
 from tolok.spec.formula import Name, parse_formula, walk
 from tolok.spec.loaded import LoadedProject
@@ -36,43 +45,6 @@ from tolok.spec.refs import Scope
 from tolok.spec.source import locate_in_scalar
 
 DECOMPOSABLE = {Agg.sum, Agg.count, Agg.sum_boolean, Agg.avg, Agg.min, Agg.max}
-
-
-@dataclass(frozen=True)
-class Request:
-    """What to compute: KPIs at a grain, optionally by dimensions, over a range of days."""
-
-    kpis: tuple[str, ...]
-    grain: Grain
-    by: tuple[str, ...] = ()
-    start: dt.date | None = None  # first day shown (its period is the first period)
-    end: dt.date | None = None  # last day shown, inclusive
-    where: str | None = None
-    compare: str | None = None  # "previous", "last_year", or a label range "2025-01..2025-03"
-
-
-@dataclass(frozen=True)
-class Point:
-    period: dt.date
-    label: str
-    slice: tuple[tuple[str, object], ...]
-    value: float | None
-    compare: float | None = None
-
-    @property
-    def change(self) -> float | None:
-        if self.value is None or self.compare is None or self.compare == 0:
-            return None
-        return (self.value - self.compare) / abs(self.compare)
-
-
-@dataclass(frozen=True)
-class KpiSeries:
-    kpi: str
-    grain: Grain
-    by: tuple[str, ...]
-    points: tuple[Point, ...]
-    compare: str | None = None
 
 
 @dataclass
@@ -107,7 +79,7 @@ def compute(
         earlier = compute(
             loaded, warehouse, replace(request, start=other[0], end=other[1], compare=None)
         )
-        return {name: _aligned(main[name], earlier[name], request) for name in main}
+        return {name: aligned(main[name], earlier[name], request) for name in main}
     batch = Batch(loaded, warehouse, request, calendar)
     for name in request.kpis:
         try:
@@ -130,39 +102,6 @@ def compute(
         shown = _shown_periods(batch, plan, periods, spans, first, last)
         out[name] = _series(batch, name, values, shown)
     return out
-
-
-def compare_range(calendar: Calendar, compare: str | None) -> tuple[dt.date, dt.date] | None:
-    """`2025-01..2025-03` as its first and last day; None for previous and last_year."""
-    if compare is None or compare in ("previous", "last_year"):
-        return None
-    first, sep, last = compare.partition("..")
-    if not sep:
-        raise WarehouseError(
-            f"unknown comparison '{compare}'", hint="use previous, last_year or FROM..TO"
-        )
-    try:
-        _, start = calendar.parse(first)
-        last_grain, end = calendar.parse(last)
-    except ValueError as exc:
-        raise WarehouseError(f"comparison '{compare}': {exc}") from None
-    return start, calendar.end_of(end, last_grain) - dt.timedelta(days=1)
-
-
-def _aligned(main: KpiSeries, earlier: KpiSeries, request: Request) -> KpiSeries:
-    """Compare period by period in order: the first shown with the first of the other range."""
-    by_slice: dict[tuple[tuple[str, object], ...], list[Point]] = {}
-    for point in earlier.points:
-        by_slice.setdefault(point.slice, []).append(point)
-    seen: dict[tuple[tuple[str, object], ...], int] = {}
-    points = []
-    for point in main.points:
-        index = seen.get(point.slice, 0)
-        seen[point.slice] = index + 1
-        others = by_slice.get(point.slice, [])
-        value = others[index].value if index < len(others) else None
-        points.append(replace(point, compare=value))
-    return replace(main, points=tuple(points), compare=request.compare)
 
 
 def _range(batch: Batch) -> tuple[dt.date | None, dt.date | None]:
@@ -380,7 +319,7 @@ def _shown_periods(
 
 
 def _series(batch: Batch, name: str, values: pd.DataFrame, shown: list[dt.date]) -> KpiSeries:
-    compare = _comparison(batch, values)
+    compare = comparison(batch.calendar, batch.request.grain, batch.request.compare, values)
     by = batch.request.by
     points: list[Point] = []
     for period in shown:
@@ -391,32 +330,11 @@ def _series(batch: Batch, name: str, values: pd.DataFrame, shown: list[dt.date])
                     period,
                     batch.calendar.label(period, batch.request.grain),
                     slice_,
-                    _number(values.at[period, key]),
-                    _number(compare.at[period, key]) if compare is not None else None,
+                    number(values.at[period, key]),
+                    number(compare.at[period, key]) if compare is not None else None,
                 )
             )
     return KpiSeries(name, batch.request.grain, by, tuple(points), batch.request.compare)
-
-
-def _comparison(batch: Batch, values: pd.DataFrame) -> pd.DataFrame | None:
-    how = batch.request.compare
-    if how is None:
-        return None
-    if how == "previous":
-        return values.shift(1)
-    if how == "last_year":
-        earlier = [batch.calendar.year_ago(p, batch.request.grain) for p in values.index]
-        moved = values.reindex(earlier)
-        moved.index = values.index
-        return moved
-    raise WarehouseError(f"unknown comparison '{how}': use previous or last_year")
-
-
-def _number(value: object) -> float | None:
-    if value is None:
-        return None
-    number = float(value)  # type: ignore[arg-type]
-    return None if np.isnan(number) or np.isinf(number) else number
 
 
 def _located(batch: Batch, exc: CompileError, fallback: tuple[str, ...]) -> WarehouseError:
@@ -436,4 +354,4 @@ def _located(batch: Batch, exc: CompileError, fallback: tuple[str, ...]) -> Ware
     return WarehouseError(exc.message, where)
 
 
-__all__ = ["KpiSeries", "Point", "Request", "Window", "compute"]
+__all__ = ["KpiSeries", "Point", "Request", "compare_range", "compute"]
