@@ -16,7 +16,7 @@ from enum import StrEnum
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from tolok.compile.calendar import Calendar, PeriodError
@@ -79,6 +79,8 @@ def run_refresh(loaded: LoadedProject, errors: Console) -> Refreshed:
         _reported(loaded, errors),
         Progress(
             SpinnerColumn(),
+            BarColumn(),
+            MofNCompleteColumn(),
             TextColumn("{task.description}"),
             console=errors,
             transient=True,
@@ -87,8 +89,8 @@ def run_refresh(loaded: LoadedProject, errors: Console) -> Refreshed:
     ):
         task = progress.add_task("refreshing", total=None)
 
-        def step(dataset: str) -> None:
-            progress.update(task, description=f"reading {dataset}")
+        def step(description: str, done: int, total: int) -> None:
+            progress.update(task, description=description, completed=done, total=total)
 
         return refresh(loaded, warehouse, step)
 

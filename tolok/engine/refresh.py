@@ -21,10 +21,14 @@ class Refreshed:
     breakdowns: dict[tuple[str, tuple[str, ...]], KpiSeries]  # (KPI, dimensions) -> series
 
 
+Progress = Callable[[str, int, int], None]
+"""Told what is being read, how many batches are done and how many there are."""
+
+
 def refresh(
     loaded: LoadedProject,
     warehouse: Warehouse,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> Refreshed:
     """Compute every active KPI, in total and by each breakdown it declares."""
     project = loaded.project
@@ -38,12 +42,20 @@ def refresh(
             batches.setdefault((kpi.grain, tuple(dimensions)), []).append(name)
     totals: dict[str, KpiSeries] = {}
     breakdowns: dict[tuple[str, tuple[str, ...]], KpiSeries] = {}
-    for (grain, by), names in batches.items():
-        result = compute(loaded, warehouse, Request(tuple(names), grain, by), progress)
+    for done, ((grain, by), names) in enumerate(batches.items()):
+        label = grain.value + (f" by {' x '.join(by)}" if by else "")
+
+        def step(dataset: str, label: str = label, done: int = done) -> None:
+            if progress is not None:
+                progress(f"{label}: reading {dataset}", done, len(batches))
+
+        result = compute(loaded, warehouse, Request(tuple(names), grain, by), step)
         for name, series in result.items():
             if by:
                 breakdowns[(name, by)] = series
             else:
                 totals[name] = series
+    if progress is not None:
+        progress("done", len(batches), len(batches))
     ordered = {name: totals[name] for name in project.kpis if name in totals}
     return Refreshed(ordered, breakdowns)
