@@ -23,8 +23,9 @@ from tolok.compile.calendar import Calendar, PeriodError
 from tolok.compile.rowexpr import CompileError
 from tolok.display import format_change, format_points, format_value, sparkline
 from tolok.engine.compute import KpiSeries, Point, Request, compare_range, compute
+from tolok.engine.errors import WarehouseError
 from tolok.engine.refresh import Refreshed, refresh
-from tolok.engine.warehouse import Warehouse, WarehouseError
+from tolok.engine.warehouse import Warehouse
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Direction, Grain, Project, Unit
 from tolok.spec.problems import Location, Problem

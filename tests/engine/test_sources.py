@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from tolok.engine.compute import Request, compute
-from tolok.engine.warehouse import Warehouse, WarehouseError
+from tolok.engine.errors import WarehouseError
+from tolok.engine.warehouse import Warehouse
 from tolok.spec import load_project
 from tolok.spec.models import Grain
 

@@ -28,16 +28,17 @@ from tolok.compile.measures import (
 )
 from tolok.compile.plan import KpiPlan, Need, plan_kpi
 from tolok.compile.rowexpr import CompileError
+from tolok.engine.errors import WarehouseError
 from tolok.engine.series import (
     KpiSeries,
     Point,
     Request,
     aligned,
     compare_range,
-    comparison,
     number,
+    with_comparison,
 )
-from tolok.engine.warehouse import Warehouse, WarehouseError
+from tolok.engine.warehouse import Warehouse
 from tolok.spec.formula import Name, parse_formula, walk
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Agg, Dataset, Grain, Project
@@ -319,22 +320,22 @@ def _shown_periods(
 
 
 def _series(batch: Batch, name: str, values: pd.DataFrame, shown: list[dt.date]) -> KpiSeries:
-    compare = comparison(batch.calendar, batch.request.grain, batch.request.compare, values)
-    by = batch.request.by
-    points: list[Point] = []
-    for period in shown:
-        for key in values.columns:
-            slice_ = tuple(zip(by, slice_values(str(key)), strict=True))
-            points.append(
-                Point(
-                    period,
-                    batch.calendar.label(period, batch.request.grain),
-                    slice_,
-                    number(values.at[period, key]),
-                    number(compare.at[period, key]) if compare is not None else None,
-                )
-            )
-    return KpiSeries(name, batch.request.grain, by, tuple(points), batch.request.compare)
+    """Points over the whole spine (so that comparisons reach back), then the shown ones."""
+    by, grain, calendar = batch.request.by, batch.request.grain, batch.calendar
+    points = [
+        Point(
+            period,
+            calendar.label(period, grain),
+            tuple(zip(by, slice_values(str(key)), strict=True)),
+            number(values.at[period, key]),
+        )
+        for period in values.index
+        for key in values.columns
+    ]
+    compared = with_comparison(points, calendar, grain, batch.request.compare)
+    wanted = set(shown)
+    kept = tuple(p for p in compared if p.period in wanted)
+    return KpiSeries(name, grain, by, kept, batch.request.compare)
 
 
 def _located(batch: Batch, exc: CompileError, fallback: tuple[str, ...]) -> WarehouseError:

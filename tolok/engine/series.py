@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, replace
 
-import numpy as np
-import pandas as pd
-
 from tolok.compile.calendar import Calendar
-from tolok.engine.warehouse import WarehouseError
+from tolok.engine.errors import WarehouseError
 from tolok.spec.models import Grain
 
 
@@ -83,23 +81,26 @@ def aligned(main: KpiSeries, earlier: KpiSeries, request: Request) -> KpiSeries:
     return replace(main, points=tuple(points), compare=request.compare)
 
 
-def comparison(
-    calendar: Calendar, grain: Grain, how: str | None, values: pd.DataFrame
-) -> pd.DataFrame | None:
-    if how is None:
-        return None
-    if how == "previous":
-        return values.shift(1)
-    if how == "last_year":
-        earlier = [calendar.year_ago(p, grain) for p in values.index]
-        moved = values.reindex(earlier)
-        moved.index = values.index
-        return moved
-    raise WarehouseError(f"unknown comparison '{how}': use previous or last_year")
+def with_comparison(
+    points: list[Point], calendar: Calendar, grain: Grain, how: str | None
+) -> list[Point]:
+    """Each point with the value it is compared with: the period before, or a year before."""
+    if how not in ("previous", "last_year"):
+        return points
+    values = {(p.slice, p.period): p.value for p in points}
+    out = []
+    for point in points:
+        if how == "previous":
+            earlier = calendar.shift(point.period, grain, -1)
+        else:
+            earlier = calendar.year_ago(point.period, grain)
+        out.append(replace(point, compare=values.get((point.slice, earlier))))
+    return out
 
 
 def number(value: object) -> float | None:
+    """A float for output; NaN and infinities (0 / 0, x / 0) are no value."""
     if value is None:
         return None
-    number = float(value)  # type: ignore[arg-type]
-    return None if np.isnan(number) or np.isinf(number) else number
+    result = float(value)  # type: ignore[arg-type]
+    return result if math.isfinite(result) else None

@@ -21,6 +21,7 @@ import pandas as pd
 from ibis.backends import BaseBackend
 
 from tolok.compile.dialect import Dialect, dialect_for
+from tolok.engine.errors import WarehouseError
 from tolok.spec.columns import matching_files
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import ColumnType, Dataset
@@ -35,16 +36,6 @@ _CASTS = {
     ColumnType.date: "date",
     ColumnType.timestamp: "timestamp",
 }
-
-
-class WarehouseError(Exception):
-    """Something about the data people can act on: which setting, file or line to look at."""
-
-    def __init__(self, message: str, where: Location | None = None, hint: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.where = where
-        self.hint = hint
 
 
 @dataclass

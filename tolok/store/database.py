@@ -1,0 +1,102 @@
+"""Opening the store: its URL, the engine, and migrations to the newest revision.
+
+The embedded SQLite store upgrades itself when opened; a shared PostgreSQL store is
+upgraded on purpose, with `tolok db upgrade`, and refuses to be used until it is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class StoreError(Exception):
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+def store_url(url: str, root: Path) -> str:
+    """`sqlite:///tolok.db` is a file in the project folder; other URLs are used as given."""
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database)
+        if not path.is_absolute():
+            return str(parsed.set(database=str(root / path)))
+    if parsed.drivername in ("postgresql", "postgres"):
+        return str(parsed.set(drivername="postgresql+psycopg"))
+    return url
+
+
+def connect(url: str) -> Engine:
+    try:
+        engine = create_engine(url, future=True)
+    except Exception as exc:
+        raise StoreError(f"cannot open the store {url}: {exc}", "check `store:`") from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(connection: object, _: object) -> None:
+    cursor = connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for a refresh
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head() -> str:
+    revision = ScriptDirectory.from_config(_config()).get_current_head()
+    assert revision is not None
+    return revision
+
+
+def current(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        revision: str | None = MigrationContext.configure(connection).get_current_revision()
+        return revision
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    config = _config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def open_store(url: str) -> Engine:
+    """An engine on a store at the newest revision."""
+    engine = connect(url)
+    try:
+        revision = current(engine)
+    except Exception as exc:
+        raise StoreError(
+            f"cannot reach the store {make_url(url).render_as_string(hide_password=True)}: "
+            f"{str(exc).splitlines()[0]}",
+            "check `store:` in tolok.yaml",
+        ) from exc
+    if revision == head():
+        return engine
+    if engine.dialect.name == "sqlite":
+        upgrade(engine)
+        return engine
+    raise StoreError(
+        f"the store is at revision {revision or 'none'}, tolok needs {head()}",
+        "run `tolok db upgrade` once (back the database up first)",
+    )

@@ -1,0 +1,177 @@
+"""Computed values in the store, and reading them back — current or as first reported.
+
+A refresh writes all it computed in one transaction: a refresh killed at any moment leaves
+the values of the last complete one. When a definition change restates a KPI, its values
+from before are kept in `reported_results`, so a chart never silently rewrites the past.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from tolok.store.schema import Refresh, ReportedResult, Result, SpecVersion
+from tolok.store.versions import Recorded
+
+
+@dataclass(frozen=True)
+class StoredPoint:
+    """One stored value: what it is, and under which definition version it was computed."""
+
+    period: dt.date
+    slice: tuple[object, ...]
+    value: float | None
+    version: int
+    computed_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class SeriesRows:
+    """The values of one KPI at one grain and breakdown, ready to store."""
+
+    kpi: str
+    grain: str
+    breakdown: tuple[str, ...]
+    rows: list[tuple[dt.date, str, float | None]]  # period, slice key (JSON list), value
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def start_refresh(engine: Engine, reason: str | None) -> int:
+    with Session(engine) as session, session.begin():
+        run = Refresh(started_at=now(), status="running", reason=reason)
+        session.add(run)
+        session.flush()
+        return run.id
+
+
+def save(
+    session: Session,
+    refresh_id: int,
+    series: Iterable[SeriesRows],
+    versions: dict[str, Recorded],
+) -> int:
+    """Replace the stored values of each series; archive restated ones. Returns rows written."""
+    written = 0
+    stamp = now()
+    for item in series:
+        recorded = versions[item.kpi]
+        keys = (
+            Result.kpi == item.kpi,
+            Result.grain == item.grain,
+            Result.breakdown == ",".join(item.breakdown),
+        )
+        if recorded.restated:
+            _archive(session, item, recorded.version.id)
+        session.execute(delete(Result).where(*keys))
+        if item.rows:
+            session.execute(
+                insert(Result),
+                [
+                    {
+                        "kpi": item.kpi,
+                        "grain": item.grain,
+                        "breakdown": ",".join(item.breakdown),
+                        "period": period,
+                        "slice": key,
+                        "value": value,
+                        "version_id": recorded.version.id,
+                        "refresh_id": refresh_id,
+                        "computed_at": stamp,
+                    }
+                    for period, key, value in item.rows
+                ],
+            )
+        written += len(item.rows)
+    session.execute(
+        update(Refresh).where(Refresh.id == refresh_id).values(status="done", finished_at=now())
+    )
+    return written
+
+
+def _archive(session: Session, item: SeriesRows, current_version: int) -> None:
+    """Copy values computed under earlier versions into `reported_results`, once each."""
+    breakdown = ",".join(item.breakdown)
+    series = (
+        (Result.kpi == item.kpi, Result.grain == item.grain, Result.breakdown == breakdown),
+        (
+            ReportedResult.kpi == item.kpi,
+            ReportedResult.grain == item.grain,
+            ReportedResult.breakdown == breakdown,
+        ),
+    )
+    old = session.scalars(select(Result).where(*series[0], Result.version_id != current_version))
+    archived = set(
+        session.execute(
+            select(ReportedResult.period, ReportedResult.slice, ReportedResult.version_id).where(
+                *series[1]
+            )
+        ).tuples()
+    )
+    rows = [
+        {
+            "kpi": r.kpi,
+            "grain": r.grain,
+            "breakdown": r.breakdown,
+            "period": r.period,
+            "slice": r.slice,
+            "value": r.value,
+            "version_id": r.version_id,
+            "computed_at": r.computed_at,
+        }
+        for r in old
+        if (r.period, r.slice, r.version_id) not in archived
+    ]
+    if rows:
+        session.execute(insert(ReportedResult), rows)
+
+
+def load(
+    engine: Engine, kpi: str, grain: str, breakdown: tuple[str, ...], as_reported: bool = False
+) -> list[StoredPoint]:
+    """Stored values of a series in period order; as reported: the first version's value."""
+    with Session(engine) as session:
+        current = _points(session, Result, kpi, grain, breakdown)
+        if not as_reported:
+            return current
+        first: dict[tuple[dt.date, tuple[object, ...]], StoredPoint] = {}
+        for point in [*_points(session, ReportedResult, kpi, grain, breakdown), *current]:
+            key = (point.period, point.slice)
+            if key not in first or point.version < first[key].version:
+                first[key] = point
+        return sorted(first.values(), key=lambda p: (p.period, json.dumps(p.slice, default=str)))
+
+
+def _points(
+    session: Session,
+    table: type[Result] | type[ReportedResult],
+    kpi: str,
+    grain: str,
+    breakdown: tuple[str, ...],
+) -> list[StoredPoint]:
+    statement = (
+        select(table.period, table.slice, table.value, SpecVersion.number, table.computed_at)
+        .join(SpecVersion, SpecVersion.id == table.version_id)
+        .where(table.kpi == kpi, table.grain == grain, table.breakdown == ",".join(breakdown))
+        .order_by(table.period, table.slice)
+    )
+    return [
+        StoredPoint(period, tuple(json.loads(key)), value, number, computed_at)
+        for period, key, value, number, computed_at in session.execute(statement)
+    ]
+
+
+def stored_series(engine: Engine, kpi: str) -> list[tuple[str, tuple[str, ...]]]:
+    """Which grains and breakdowns of a KPI the store holds."""
+    with Session(engine) as session:
+        rows = session.execute(
+            select(Result.grain, Result.breakdown).where(Result.kpi == kpi).distinct()
+        )
+        return [(grain, tuple(b.split(",")) if b else ()) for grain, b in rows]

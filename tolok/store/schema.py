@@ -1,0 +1,92 @@
+"""The store's tables. Every change to them comes with an Alembic migration."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SpecVersion(Base):
+    """One version of a KPI's definition: recorded when a refresh sees it change."""
+
+    __tablename__ = "spec_versions"
+    __table_args__ = (UniqueConstraint("kpi", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kpi: Mapped[str] = mapped_column(String(200), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+    compute_hash: Mapped[str] = mapped_column(String(64))  # only what changes values
+    definition: Mapped[str] = mapped_column(Text)  # normalised JSON
+    diff: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Refresh(Base):
+    """One run of `tolok refresh`; a run killed half-way stays `running`, its writes undone."""
+
+    __tablename__ = "refreshes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    status: Mapped[str] = mapped_column(String(20))  # running | done | failed
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Result(Base):
+    """A KPI's current value for one grain, breakdown, period and slice."""
+
+    __tablename__ = "results"
+    __table_args__ = (
+        UniqueConstraint("kpi", "grain", "breakdown", "period", "slice"),
+        Index("ix_results_series", "kpi", "grain", "breakdown"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kpi: Mapped[str] = mapped_column(String(200))
+    grain: Mapped[str] = mapped_column(String(20))
+    breakdown: Mapped[str] = mapped_column(String(400))  # "" for the total, "Region,Channel"
+    period: Mapped[dt.date] = mapped_column(Date)
+    slice: Mapped[str] = mapped_column(String(1000))  # JSON list of dimension values
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("spec_versions.id"))
+    refresh_id: Mapped[int] = mapped_column(ForeignKey("refreshes.id"))
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class ReportedResult(Base):
+    """A value as it was reported before a definition change restated it."""
+
+    __tablename__ = "reported_results"
+    __table_args__ = (
+        UniqueConstraint("kpi", "grain", "breakdown", "period", "slice", "version_id"),
+        Index("ix_reported_series", "kpi", "grain", "breakdown"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kpi: Mapped[str] = mapped_column(String(200))
+    grain: Mapped[str] = mapped_column(String(20))
+    breakdown: Mapped[str] = mapped_column(String(400))
+    period: Mapped[dt.date] = mapped_column(Date)
+    slice: Mapped[str] = mapped_column(String(1000))
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("spec_versions.id"))
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime)
