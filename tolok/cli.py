@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tolok import __version__
+import tolok
 from tolok.spec import LoadedProject, load_project
 from tolok.spec.models import KPI, Function, Grain, Indicator, Level
 from tolok.spec.schema import project_schema
@@ -50,7 +50,7 @@ def _console(stderr: bool = False) -> Console:
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"tolok {__version__}")
+        typer.echo(f"tolok {tolok.__version__}")
         raise typer.Exit()
 
 
@@ -190,13 +190,56 @@ def _load_or_exit(path: Path) -> LoadedProject:
 
 
 @app.command()
-def refresh(path: ProjectPath = Path(".")) -> None:
-    """Compute every active KPI from the data and print the board."""
+def refresh(
+    path: ProjectPath = Path("."),
+    reason: Annotated[
+        str | None, typer.Option(help="Why definitions changed, kept with their new version.")
+    ] = None,
+) -> None:
+    """Compute every active KPI from the data, keep the values, print the board."""
     from tolok.terminal import print_board, run_refresh
 
     loaded = _load_or_exit(path)
-    series = run_refresh(loaded, _console(stderr=True))
+    series = run_refresh(loaded, reason, _console(stderr=True))
     print_board(loaded, series, _console())
+
+
+@app.command()
+def history(
+    kpi: Annotated[str, typer.Argument(help="The KPI's name.")],
+    path: Annotated[Path, typer.Option("--project", "-p", help="Project folder.")] = Path("."),
+) -> None:
+    """Every version of a KPI's definition: when, why, and the diff."""
+    from tolok.terminal import print_history
+
+    loaded = _load_or_exit(path)
+    print_history(loaded, kpi, _console())
+
+
+db = typer.Typer(help="The store: migrations.", no_args_is_help=True)
+app.add_typer(db, name="db")
+
+
+@db.command("upgrade")
+def db_upgrade(path: ProjectPath = Path(".")) -> None:
+    """Migrate the project's store to the newest revision (creates it when empty)."""
+    from tolok.store.database import connect, current, head, store_url, upgrade
+    from tolok.store.errors import StoreError
+
+    loaded = _load_or_exit(path)
+    assert loaded.project is not None
+    url = store_url(loaded.project.store, loaded.root)
+    try:
+        engine = connect(url)
+        before = current(engine)
+        upgrade(engine)
+    except StoreError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+    except Exception as exc:
+        typer.echo(f"error: cannot upgrade the store: {str(exc).splitlines()[0]}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"store at revision {head()} (was {before or 'empty'})")
 
 
 class ShowFormat(StrEnum):
@@ -225,12 +268,18 @@ def show(
         str | None, typer.Option(help="Filter on dimensions, e.g. \"Region == 'Bali'\".")
     ] = None,
     output: Annotated[ShowFormat, typer.Option("--format")] = ShowFormat.table,
+    as_reported: Annotated[
+        bool,
+        typer.Option("--as-reported", help="Values as first reported, before definition changes."),
+    ] = False,
 ) -> None:
     """A KPI's values per period: change, comparison, breakdown, sparkline."""
     from tolok.terminal import ShowOptions, run_show
 
     loaded = _load_or_exit(path)
-    options = ShowOptions(kpi, tuple(by or ()), grain, start, end, compare, where, output)
+    options = ShowOptions(
+        kpi, tuple(by or ()), grain, start, end, compare, where, output, as_reported
+    )
     run_show(loaded, options, _console(), _console(stderr=True))
 
 

@@ -1,6 +1,7 @@
-"""The terminal side of `tolok refresh` and `tolok show`: progress, board, tables.
+"""The terminal side of `tolok refresh`, `show` and `history`: progress, board, tables.
 
-Imported only by those commands, so that `tolok validate` never pays for Ibis and pandas.
+Imported only by those commands, so that `tolok validate` never pays for it. Ibis and pandas
+are imported only when something is computed: `show` answers from the store when it can.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -20,15 +22,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from tolok.compile.calendar import Calendar, PeriodError
-from tolok.compile.rowexpr import CompileError
 from tolok.display import format_change, format_points, format_value, sparkline
-from tolok.engine.compute import KpiSeries, Point, Request, compare_range, compute
 from tolok.engine.errors import WarehouseError
-from tolok.engine.refresh import Refreshed, refresh
-from tolok.engine.warehouse import Warehouse
+from tolok.engine.series import KpiSeries, Point, Request, compare_range
+from tolok.engine.stored import StoredAnswer, answer
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Direction, Grain, Project, Unit
 from tolok.spec.problems import Location, Problem
+
+if TYPE_CHECKING:
+    from tolok.engine.refresh import Refreshed
 
 SPARK_PERIODS = 12
 
@@ -43,18 +46,22 @@ class ShowOptions:
     compare: str | None
     where: str | None
     output: StrEnum
+    as_reported: bool = False
 
 
 @contextmanager
 def _reported(loaded: LoadedProject, console: Console) -> Iterator[None]:
     """Data errors as a place in the YAML and a hint, then exit 1; never a traceback."""
+    from tolok.compile.errors import CompileError
+    from tolok.store.errors import StoreError
+
     try:
         yield
     except WarehouseError as exc:
         _print_error(loaded, console, exc.message, exc.where, exc.hint)
         raise typer.Exit(1) from None
-    except CompileError as exc:
-        _print_error(loaded, console, exc.message, None, None)
+    except (CompileError, StoreError) as exc:
+        _print_error(loaded, console, exc.message, None, getattr(exc, "hint", None))
         raise typer.Exit(1) from None
 
 
@@ -74,8 +81,13 @@ def _print_error(
     console.print(problem.render(loaded.root, loaded.lines(where.file)), markup=False)
 
 
-def run_refresh(loaded: LoadedProject, errors: Console) -> Refreshed:
-    warehouse = Warehouse(loaded)
+def run_refresh(loaded: LoadedProject, reason: str | None, errors: Console) -> Refreshed:
+    """Compute every KPI and keep the values in the store; say what changed definition."""
+    from tolok.engine.refresh import refresh_into_store
+    from tolok.engine.warehouse import Warehouse
+    from tolok.store.database import open_store, store_url
+
+    project = _project(loaded)
     with (
         _reported(loaded, errors),
         Progress(
@@ -93,7 +105,16 @@ def run_refresh(loaded: LoadedProject, errors: Console) -> Refreshed:
         def step(description: str, done: int, total: int) -> None:
             progress.update(task, description=description, completed=done, total=total)
 
-        return refresh(loaded, warehouse, step)
+        store = open_store(store_url(project.store, loaded.root))
+        refreshed, stored = refresh_into_store(loaded, Warehouse(loaded), store, reason, step)
+    first = [name for name, number in stored.new_versions.items() if number == 1]
+    if first:
+        errors.print(f"recorded the definitions of {len(first)} KPIs (v1)", markup=False)
+    for name, number in stored.new_versions.items():
+        if number > 1:
+            what = "values restated" if name in stored.restated else "values unchanged"
+            errors.print(f"{name}: definition v{number} ({what})", markup=False)
+    return refreshed
 
 
 def print_board(loaded: LoadedProject, refreshed: Refreshed, out: Console) -> None:
@@ -160,13 +181,76 @@ def run_show(loaded: LoadedProject, options: ShowOptions, out: Console, errors: 
     except WarehouseError as exc:
         raise typer.BadParameter(f"{exc.message}; {exc.hint or ''}".rstrip("; ")) from None
     with _reported(loaded, errors):
-        result = compute(loaded, Warehouse(loaded), request)[options.kpi]
+        stored = _from_store(loaded, request, options.as_reported, errors)
+        result = stored.series if stored else _computed(loaded, request)
+    if stored is not None and not stored.current:
+        errors.print(
+            f"note: {options.kpi}'s definition changed since the last refresh; "
+            "these are the stored values (tolok refresh to recompute)",
+            markup=False,
+        )
     if options.output.value == "json":
-        typer.echo(json.dumps(_as_json(project, kpi, result), indent=2, ensure_ascii=False))
+        data = _as_json(project, kpi, result)
+        data["computed_at"] = (
+            stored.computed_at.isoformat() + "Z" if stored and stored.computed_at else None
+        )
+        data["as_reported"] = options.as_reported
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
     elif options.output.value == "csv":
         typer.echo(_as_csv(result), nl=False)
     else:
         _print_series(project, kpi, result, out)
+
+
+def _from_store(
+    loaded: LoadedProject, request: Request, as_reported: bool, errors: Console
+) -> StoredAnswer | None:
+    found = answer(loaded, request, as_reported)
+    if as_reported and found is None:
+        errors.print(
+            "error: --as-reported reads stored values: run `tolok refresh` first, and ask for "
+            "a grain and breakdown a refresh computes, without --where",
+            markup=False,
+        )
+        raise typer.Exit(1)
+    return found
+
+
+def _computed(loaded: LoadedProject, request: Request) -> KpiSeries:
+    from tolok.engine.compute import compute
+    from tolok.engine.warehouse import Warehouse
+
+    return compute(loaded, Warehouse(loaded), request)[request.kpis[0]]
+
+
+def print_history(loaded: LoadedProject, kpi: str, out: Console) -> None:
+    """Every recorded version of a KPI's definition: when, why, and what changed."""
+    from sqlalchemy.orm import Session
+
+    from tolok.store.database import open_store, store_url
+    from tolok.store.reader import sqlite_path
+    from tolok.store.versions import history
+
+    project = _project(loaded)
+    path = sqlite_path(project.store, loaded.root)
+    versions = []
+    if path is None or path.exists():
+        with Session(open_store(store_url(project.store, loaded.root))) as session:
+            versions = history(session, kpi)
+    if not versions:
+        out.print(f"{kpi}: no versions recorded yet (tolok refresh records them)", markup=False)
+        return
+    for version in versions:
+        when = version.created_at.strftime("%Y-%m-%d %H:%M UTC")
+        out.print(
+            f"v{version.number}  {when}  {version.reason or ''}".rstrip(),
+            style="bold",
+            markup=False,
+        )
+        if version.number > 1 and version.diff:
+            for line in version.diff.splitlines()[2:]:
+                style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
+                out.print(f"  {line}", style=style, markup=False)
 
 
 def _day(calendar: Calendar, text: str | None, *, last: bool) -> dt.date | None:
@@ -233,6 +317,7 @@ def _by_slice(result: KpiSeries) -> dict[tuple[tuple[str, object], ...], list[Po
 
 
 def _as_json(project: Project, kpi: KPI, result: KpiSeries) -> dict[str, object]:
+    """The series as JSON; `computed_at` and `as_reported` are added by the caller."""
     return {
         "kpi": result.kpi,
         "title": kpi.title,

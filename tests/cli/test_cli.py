@@ -10,8 +10,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+import tolok
 from tests.conftest import EXAMPLE, FIXTURES
-from tolok import __version__
 from tolok.cli import app
 
 runner = CliRunner()
@@ -20,7 +20,7 @@ runner = CliRunner()
 def test_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
-    assert result.output.strip() == f"tolok {__version__}"
+    assert result.output.strip() == f"tolok {tolok.__version__}"
 
 
 def test_validate_ok() -> None:

@@ -50,7 +50,10 @@ def paid_revenue_by_month(month: str, region: str | None = None) -> float:
 def test_refresh_prints_a_board_of_every_kpi(example: Path) -> None:
     result = runner.invoke(app, ["refresh", str(example)])
     assert result.exit_code == 0, result.output
-    assert result.stderr.strip() == "also computed: revenue by Channel, revenue by Region"
+    assert result.stderr.splitlines() == [
+        "recorded the definitions of 14 KPIs (v1)",
+        "also computed: revenue by Channel, revenue by Region",
+    ]
     lines = result.stdout.splitlines()
     assert lines[0].split("\t") == ["kpi", "period", "value", "vs previous", "last 12", "owner"]
     rows = {line.split("\t")[0]: line.split("\t") for line in lines[1:]}

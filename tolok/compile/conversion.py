@@ -14,7 +14,8 @@ from collections.abc import Callable
 import ibis
 import ibis.expr.types as ir
 
-from tolok.compile.rowexpr import CompileError, RowScope, as_condition, compile_row
+from tolok.compile.errors import CompileError
+from tolok.compile.rowexpr import RowScope, as_condition, compile_row
 from tolok.spec.formula import parse_formula
 from tolok.spec.models import Dataset, Measure
 

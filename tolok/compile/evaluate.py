@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from tolok.compile.errors import CompileError
 from tolok.compile.frames import MeasureFrames
 from tolok.compile.plan import Need, Window, kpi_tree, resolve, to_date_grain
-from tolok.compile.rowexpr import CompileError
 from tolok.spec.formula import Binary, Call, Name, Node, Number, String, Unary
 from tolok.spec.refs import MeasureRef, Scope
 

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from tolok.compile.calendar import Calendar
-from tolok.compile.rowexpr import CompileError
+from tolok.compile.errors import CompileError
 from tolok.spec.formula import Call, Name, Node, Number, String, children, parse_formula
 from tolok.spec.models import Grain, Project
 from tolok.spec.refs import KpiRef, MeasureRef, Scope

@@ -9,6 +9,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from tolok.compile.errors import CompileError
 from tolok.spec.formula import (
     Binary,
     Boolean,
@@ -23,16 +24,6 @@ from tolok.spec.formula import (
     String,
     Unary,
 )
-
-
-class CompileError(ValueError):
-    """A formula that passed the spec's checks but cannot run against this table."""
-
-    def __init__(self, message: str, node: Node | None = None, path: tuple[str, ...] = ()) -> None:
-        super().__init__(message)
-        self.message = message
-        self.node = node
-        self.path = path  # where in the spec, e.g. ("datasets", "orders", "measures", "x")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from tolok.compile.calendar import Calendar
 from tolok.compile.conversion import TableLookup
+from tolok.compile.errors import CompileError
 from tolok.compile.evaluate import Evaluator
 from tolok.compile.frames import SLICE, MeasureFrames, slice_key, slice_values, with_slice_keys
 from tolok.compile.measures import (
@@ -27,7 +28,6 @@ from tolok.compile.measures import (
     compile_windowed,
 )
 from tolok.compile.plan import KpiPlan, Need, plan_kpi
-from tolok.compile.rowexpr import CompileError
 from tolok.engine.errors import WarehouseError
 from tolok.engine.series import (
     KpiSeries,

@@ -15,19 +15,9 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from tolok.store.points import StoredPoint, first_reported
 from tolok.store.schema import Refresh, ReportedResult, Result, SpecVersion
 from tolok.store.versions import Recorded
-
-
-@dataclass(frozen=True)
-class StoredPoint:
-    """One stored value: what it is, and under which definition version it was computed."""
-
-    period: dt.date
-    slice: tuple[object, ...]
-    value: float | None
-    version: int
-    computed_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -141,12 +131,7 @@ def load(
         current = _points(session, Result, kpi, grain, breakdown)
         if not as_reported:
             return current
-        first: dict[tuple[dt.date, tuple[object, ...]], StoredPoint] = {}
-        for point in [*_points(session, ReportedResult, kpi, grain, breakdown), *current]:
-            key = (point.period, point.slice)
-            if key not in first or point.version < first[key].version:
-                first[key] = point
-        return sorted(first.values(), key=lambda p: (p.period, json.dumps(p.slice, default=str)))
+        return first_reported([*_points(session, ReportedResult, kpi, grain, breakdown), *current])
 
 
 def _points(
