@@ -39,6 +39,7 @@ FORBIDDEN = {
     "lint": {"compile", "engine", "store", "server", "cli", "ibis", "sqlalchemy", "fastapi"},
     "compile": {"engine", "store", "track", "server", "cli", "sqlalchemy", "fastapi"},
     "track": {"server", "cli", "ibis", "sqlalchemy", "fastapi"},
+    "store": {"compile", "engine", "track", "server", "cli", "ibis", "duckdb", "fastapi", "pandas"},
 }
 
 

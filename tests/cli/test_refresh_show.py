@@ -177,3 +177,65 @@ def test_show_compared_with_another_range_period_by_period(example: Path) -> Non
     result = runner.invoke(app, ["show", "revenue", "-p", str(example), "--compare", "lastyear"])
     assert result.exit_code == 2
     assert "use previous, last_year or FROM..TO" in plain(result.output)
+
+
+def test_show_answers_from_the_store_with_the_same_values(example: Path) -> None:
+    live = runner.invoke(app, ["show", "revenue", "-p", str(example), "--format", "json"])
+    assert runner.invoke(app, ["refresh", str(example)]).exit_code == 0
+    stored = runner.invoke(app, ["show", "revenue", "-p", str(example), "--format", "json"])
+    live_data, stored_data = json.loads(live.stdout), json.loads(stored.stdout)
+    assert live_data["computed_at"] is None
+    assert stored_data["computed_at"] is not None
+    assert stored_data["points"] == live_data["points"]
+
+
+def test_history_and_as_reported_after_a_formula_change(example: Path) -> None:
+    assert runner.invoke(app, ["refresh", str(example)]).exit_code == 0
+    sales = example / "kpis" / "sales.yaml"
+    sales.write_text(
+        sales.read_text(encoding="utf-8").replace(
+            "formula: revenue / paid_orders", "formula: revenue / buyers"
+        ),
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["refresh", str(example), "--reason", "per buyer"])
+    assert result.exit_code == 0
+    assert "average_purchase_value: definition v2 (values restated)" in result.stderr
+    history = runner.invoke(app, ["history", "average_purchase_value", "-p", str(example)])
+    assert history.exit_code == 0
+    lines = history.stdout.splitlines()
+    assert lines[0].startswith("v1  ")
+    assert any(line.startswith("v2  ") and line.endswith("per buyer") for line in lines)
+    assert '  +    "formula": "revenue / buyers",' in lines
+    now = json.loads(
+        runner.invoke(
+            app, ["show", "average_purchase_value", "-p", str(example), "--format", "json"]
+        ).stdout
+    )
+    then = json.loads(
+        runner.invoke(
+            app,
+            [
+                "show",
+                "average_purchase_value",
+                "-p",
+                str(example),
+                "--format",
+                "json",
+                "--as-reported",
+            ],
+        ).stdout
+    )
+    assert then["as_reported"] is True
+    assert [p["period"] for p in now["points"]] == [p["period"] for p in then["points"]]
+    for new, old in zip(now["points"], then["points"], strict=True):
+        assert new["value"] >= old["value"]  # per buyer: buyers <= paid orders
+    assert now["points"] != then["points"]
+
+
+def test_db_upgrade_creates_and_reports_the_revision(example: Path) -> None:
+    result = runner.invoke(app, ["db", "upgrade", str(example)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "store at revision 0001 (was empty)"
+    again = runner.invoke(app, ["db", "upgrade", str(example)])
+    assert again.stdout.strip() == "store at revision 0001 (was 0001)"

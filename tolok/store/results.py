@@ -98,13 +98,8 @@ def _archive(session: Session, item: SeriesRows, current_version: int) -> None:
         ),
     )
     old = session.scalars(select(Result).where(*series[0], Result.version_id != current_version))
-    archived = set(
-        session.execute(
-            select(ReportedResult.period, ReportedResult.slice, ReportedResult.version_id).where(
-                *series[1]
-            )
-        ).tuples()
-    )
+    kept = select(ReportedResult.period, ReportedResult.slice, ReportedResult.version_id)
+    archived = {tuple(row) for row in session.execute(kept.where(*series[1]))}
     rows = [
         {
             "kpi": r.kpi,
