@@ -216,6 +216,52 @@ def history(
     print_history(loaded, kpi, _console())
 
 
+def _who(user: str | None) -> str:
+    if user:
+        return user
+    import getpass
+    import os
+
+    return os.environ.get("TOLOK_USER") or getpass.getuser()
+
+
+@app.command()
+def enter(
+    dataset: Annotated[str, typer.Argument(help="A dataset with `source: manual`.")],
+    values: Annotated[
+        list[str] | None, typer.Argument(help="MEASURE PERIOD VALUE, e.g. spend 2026-03 1500000")
+    ] = None,
+    by: Annotated[
+        list[str] | None, typer.Option("--by", help="A dimension's value: platform=google.")
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(help="A CSV with columns measure, period, value and any dimensions."),
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option(help="Who enters the values (default: $TOLOK_USER, login).")
+    ] = None,
+    path: Annotated[Path, typer.Option("--project", "-p", help="Project folder.")] = Path("."),
+) -> None:
+    """Type in values of a manual dataset: one, or a CSV of them. Edits are audited."""
+    from tolok.terminal import run_enter
+
+    loaded = _load_or_exit(path)
+    run_enter(loaded, dataset, values or [], by or [], file, _who(user), _console(), _console(True))
+
+
+@app.command()
+def audit(
+    subject: Annotated[str, typer.Argument(help="Only entries about this (a prefix).")] = "",
+    path: Annotated[Path, typer.Option("--project", "-p", help="Project folder.")] = Path("."),
+) -> None:
+    """The audit log: who changed what, when, from what to what."""
+    from tolok.terminal import print_audit
+
+    loaded = _load_or_exit(path)
+    print_audit(loaded, subject, _console())
+
+
 db = typer.Typer(help="The store: migrations.", no_args_is_help=True)
 app.add_typer(db, name="db")
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -21,11 +22,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from tolok.compile.calendar import Calendar, PeriodError
 from tolok.display import format_change, format_points, format_value, sparkline
 from tolok.engine.errors import WarehouseError
 from tolok.engine.series import KpiSeries, Point, Request, compare_range
 from tolok.engine.stored import StoredAnswer, answer
+from tolok.spec.calendar import Calendar, PeriodError
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Direction, Grain, Project, Unit
 from tolok.spec.problems import Location, Problem
@@ -86,6 +87,7 @@ def run_refresh(loaded: LoadedProject, reason: str | None, errors: Console) -> R
     from tolok.engine.refresh import refresh_into_store
     from tolok.engine.warehouse import Warehouse
     from tolok.store.database import open_store, store_url
+    from tolok.store.manual import source as manual_source
 
     project = _project(loaded)
     with (
@@ -106,7 +108,8 @@ def run_refresh(loaded: LoadedProject, reason: str | None, errors: Console) -> R
             progress.update(task, description=description, completed=done, total=total)
 
         store = open_store(store_url(project.store, loaded.root))
-        refreshed, stored = refresh_into_store(loaded, Warehouse(loaded), store, reason, step)
+        warehouse = Warehouse(loaded, manual=manual_source(store))
+        refreshed, stored = refresh_into_store(loaded, warehouse, store, reason, step)
     first = [name for name, number in stored.new_versions.items() if number == 1]
     if first:
         errors.print(f"recorded the definitions of {len(first)} KPIs (v1)", markup=False)
@@ -219,8 +222,16 @@ def _from_store(
 def _computed(loaded: LoadedProject, request: Request) -> KpiSeries:
     from tolok.engine.compute import compute
     from tolok.engine.warehouse import Warehouse
+    from tolok.store.database import open_store, store_url
+    from tolok.store.manual import source as manual_source
+    from tolok.store.reader import sqlite_path
 
-    return compute(loaded, Warehouse(loaded), request)[request.kpis[0]]
+    project = _project(loaded)
+    path = sqlite_path(project.store, loaded.root)
+    manual = None
+    if path is None or path.exists():
+        manual = manual_source(open_store(store_url(project.store, loaded.root)))
+    return compute(loaded, Warehouse(loaded, manual=manual), request)[request.kpis[0]]
 
 
 def print_history(loaded: LoadedProject, kpi: str, out: Console) -> None:
@@ -390,3 +401,77 @@ def _text(value: object) -> str:
 def _project(loaded: LoadedProject) -> Project:
     assert loaded.project is not None
     return loaded.project
+
+
+def run_enter(
+    loaded: LoadedProject,
+    dataset: str,
+    values: list[str],
+    by: list[str],
+    file: Path | None,
+    actor: str,
+    out: Console,
+    errors: Console,
+) -> None:
+    """Store typed-in values (from arguments or a CSV), all or nothing, and say what changed."""
+    from sqlalchemy.orm import Session
+
+    from tolok.store.database import open_store, store_url
+    from tolok.store.manual import EntryError, enter, make_entry, read_csv
+
+    project = _project(loaded)
+    try:
+        if file is not None:
+            entries = read_csv(project, dataset, file)
+        else:
+            if len(values) != 3:
+                raise EntryError("give MEASURE PERIOD VALUE, or --file values.csv")
+            pairs = dict(_pair(item) for item in by)
+            measure, period, value = values
+            entries = [make_entry(project, dataset, measure, period, value, pairs)]
+    except EntryError as exc:
+        where = f"{file}:{exc.line}: " if file is not None and exc.line else ""
+        errors.print(f"error: {where}{exc.message}; nothing was stored", markup=False)
+        raise typer.Exit(1) from None
+    with _reported(loaded, errors):
+        store = open_store(store_url(project.store, loaded.root))
+        with Session(store) as session, session.begin():
+            outcomes = enter(session, project, entries, actor)
+    calendar = Calendar.of(project)
+    for outcome in outcomes:
+        entry = outcome.entry
+        text = f"{entry.subject(calendar)}: {_plain_number(entry.value)}"
+        if outcome.before is not None and outcome.before != entry.value:
+            text += f" (was {_plain_number(outcome.before)})"
+        elif outcome.before == entry.value:
+            text += " (unchanged)"
+        out.print(text, markup=False)
+
+
+def _pair(text: str) -> tuple[str, str]:
+    from tolok.store.manual import EntryError
+
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise EntryError(f"--by takes dimension=value, not '{text}'")
+    return name.strip(), value.strip()
+
+
+def _plain_number(value: float) -> str:
+    return str(int(value)) if value == int(value) else str(value)
+
+
+def print_audit(loaded: LoadedProject, subject: str, out: Console) -> None:
+    """The audit log, oldest first: when, who, what, from what to what."""
+    from sqlalchemy.orm import Session
+
+    from tolok.store.database import open_store, store_url
+    from tolok.store.manual import audit_trail
+
+    project = _project(loaded)
+    with Session(open_store(store_url(project.store, loaded.root))) as session:
+        entries = audit_trail(session, subject)
+    for entry in entries:
+        change = f"{entry.before or '-'} -> {entry.after or '-'}"
+        when = entry.at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        typer.echo(f"{when}\t{entry.actor}\t{entry.action}\t{entry.subject}\t{change}")

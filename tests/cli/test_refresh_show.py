@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import EXAMPLE
 from tolok.cli import app
+from tolok.store.database import HEAD
 
 runner = CliRunner()
 
@@ -236,6 +237,51 @@ def test_history_and_as_reported_after_a_formula_change(example: Path) -> None:
 def test_db_upgrade_creates_and_reports_the_revision(example: Path) -> None:
     result = runner.invoke(app, ["db", "upgrade", str(example)])
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == "store at revision 0001 (was empty)"
+    assert result.stdout.strip() == f"store at revision {HEAD} (was empty)"
     again = runner.invoke(app, ["db", "upgrade", str(example)])
-    assert again.stdout.strip() == "store at revision 0001 (was 0001)"
+    assert again.stdout.strip() == f"store at revision {HEAD} (was {HEAD})"
+
+
+def test_enter_values_then_the_board_has_them(example: Path) -> None:
+    one = runner.invoke(
+        app,
+        [
+            "enter",
+            "ad_spend",
+            "spend",
+            "2026-11",
+            "15000000",
+            "--by",
+            "platform=google",
+            "--user",
+            "budi",
+            "-p",
+            str(example),
+        ],
+    )
+    assert one.exit_code == 0, one.output
+    assert one.stdout.strip() == "ad_spend.spend 2026-11 [platform=google]: 15000000"
+    values = example / "spend.csv"
+    values.write_text(
+        "measure,period,value,platform\nspend,2026-11,5000000,meta\nspend,2026-1,1,meta\n",
+        encoding="utf-8",
+    )
+    bad = runner.invoke(app, ["enter", "ad_spend", "--file", str(values), "-p", str(example)])
+    assert bad.exit_code == 1
+    assert f"error: {values}:3: '2026-1' is not a period label" in bad.stderr
+    assert "nothing was stored" in bad.stderr
+    values.write_text("measure,period,value,platform\nspend,2026-11,5000000,meta\n", "utf-8")
+    good = runner.invoke(
+        app, ["enter", "ad_spend", "--file", str(values), "--user", "sari", "-p", str(example)]
+    )
+    assert good.exit_code == 0, good.output
+    board = runner.invoke(app, ["refresh", str(example)])
+    rows = {line.split("\t")[0]: line.split("\t") for line in board.stdout.splitlines()[1:]}
+    new = json.loads(
+        runner.invoke(app, ["show", "new_customers", "-p", str(example), "--format", "json"]).stdout
+    )["points"][-1]["value"]
+    expected = round(20_000_000 / new)
+    assert rows["Customer acquisition cost"][2] == "Rp\u00a0" + f"{expected:,}".replace(",", ".")
+    trail = runner.invoke(app, ["audit", "ad_spend", "-p", str(example)])
+    actors = [line.split("\t")[1] for line in trail.stdout.splitlines()]
+    assert actors == ["budi", "sari"]

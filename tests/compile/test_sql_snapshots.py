@@ -12,9 +12,9 @@ from pathlib import Path
 import ibis
 import pytest
 
-from tolok.compile.calendar import Calendar
 from tolok.compile.dialect import dialect_for
 from tolok.compile.measures import Context, MeasureQuery, compile_measures
+from tolok.spec.calendar import Calendar
 from tolok.spec.models import Dataset, Grain
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"

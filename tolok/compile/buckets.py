@@ -5,8 +5,8 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from tolok.compile.calendar import MONTH_BASED, Calendar
 from tolok.compile.dialect import Dialect
+from tolok.spec.calendar import MONTH_BASED, Calendar
 from tolok.spec.models import Grain
 
 _TRUNCATE = {Grain.month: "M", Grain.quarter: "Q", Grain.year: "Y"}

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tolok.compile.calendar import Calendar
 from tolok.compile.errors import CompileError
 from tolok.compile.measures import PERIOD, column_of
 from tolok.compile.plan import Need, Window
+from tolok.spec.calendar import Calendar
 from tolok.spec.models import Agg, ConversionAs, Grain, Project
 
 SLICE = "__slice"

@@ -19,11 +19,11 @@ import ibis
 import ibis.expr.types as ir
 
 from tolok.compile.buckets import bucket
-from tolok.compile.calendar import Calendar
 from tolok.compile.conversion import TableLookup, flag_column, with_conversion_flags
 from tolok.compile.dialect import Dialect
 from tolok.compile.errors import CompileError
 from tolok.compile.rowexpr import RowScope, as_condition, compile_row
+from tolok.spec.calendar import Calendar
 from tolok.spec.formula import parse_formula, quote_name
 from tolok.spec.models import Agg, ConversionAs, Dataset, Grain, Measure
 

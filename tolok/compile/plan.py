@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from tolok.compile.calendar import Calendar
 from tolok.compile.errors import CompileError
+from tolok.spec.calendar import Calendar
 from tolok.spec.formula import Call, Name, Node, Number, String, children, parse_formula
 from tolok.spec.models import Grain, Project
 from tolok.spec.refs import KpiRef, MeasureRef, Scope

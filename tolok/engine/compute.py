@@ -14,7 +14,6 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from tolok.compile.calendar import Calendar
 from tolok.compile.conversion import TableLookup
 from tolok.compile.errors import CompileError
 from tolok.compile.evaluate import Evaluator
@@ -39,6 +38,7 @@ from tolok.engine.series import (
     with_comparison,
 )
 from tolok.engine.warehouse import Warehouse
+from tolok.spec.calendar import Calendar
 from tolok.spec.formula import Name, parse_formula, walk
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Agg, Dataset, Grain, Project
@@ -143,10 +143,14 @@ def _run_queries(
     for dataset, measures in sorted(_needs_by_dataset(batch).items()):
         if progress:
             progress(dataset)
-        if batch.project.datasets[dataset].is_manual:
-            continue  # values typed in by people arrive with the store
         query = _query(batch, dataset, tuple(sorted(measures)), start, end)
-        frame = _execute(batch, dataset, query, None)
+        if batch.project.datasets[dataset].is_manual:
+            manual = _manual_table(batch, dataset)
+            if manual is None:
+                continue
+            frame = _execute(batch, dataset, query, None, manual)
+        else:
+            frame = _execute(batch, dataset, query, None)
         if frame.empty:
             continue
         results[dataset] = frame
@@ -166,17 +170,54 @@ def _query(
     )
 
 
+MANUAL_TIME = "__period_start"
+
+
+def _manual_table(batch: Batch, dataset: str) -> tuple[ir.Table, Dataset] | None:
+    """Typed-in values as rows: one per period and slice as entered, a column per measure.
+
+    A value counts at the request's grain when its period lies within one period of that
+    grain: March's ad spend counts in March, Q1 and 2026, not in any one week of March.
+    """
+    import ibis
+
+    spec = batch.project.datasets[dataset]
+    grain, calendar = batch.request.grain, batch.calendar
+    rows = []
+    for value in batch.warehouse.manual_values(dataset):
+        last = calendar.end_of(value.period, value.grain) - dt.timedelta(days=1)
+        if calendar.start_of(value.period, grain) != calendar.start_of(last, grain):
+            continue
+        key = {MANUAL_TIME: value.period, **{d: value.slice.get(d) for d in spec.dimensions}}
+        rows.append({**key, "__measure": value.measure, "__value": value.value})
+    if not rows:
+        return None
+    long = pd.DataFrame(rows)
+    keys = [MANUAL_TIME, *spec.dimensions]
+    wide = long.pivot_table(
+        index=keys, columns="__measure", values="__value", aggfunc="sum", dropna=False
+    ).reset_index()
+    for measure in spec.measures:
+        if measure not in wide.columns:
+            wide[measure] = np.nan
+    wide = wide.dropna(subset=list(spec.measures), how="all")
+    schema = {MANUAL_TIME: "date", **dict.fromkeys(spec.dimensions, "string")}
+    table = ibis.memtable(wide, schema={**schema, **dict.fromkeys(spec.measures, "float64")})
+    return table, spec.model_copy(update={"time": MANUAL_TIME})
+
+
 def _execute(
     batch: Batch,
     dataset: str,
     query: MeasureQuery,
     windows: list[tuple[dt.date, dt.date, dt.date]] | None,
+    manual: tuple[ir.Table, Dataset] | None = None,
 ) -> pd.DataFrame:
     warehouse = batch.warehouse
     _check_dimensions(batch, dataset)
-    table = warehouse.table(dataset)
+    table, spec = manual if manual else (warehouse.table(dataset), batch.project.datasets[dataset])
     ctx = Context(
-        batch.project.datasets[dataset],
+        spec,
         batch.calendar,
         warehouse.dialect(dataset),
         batch.project.timezone,

@@ -6,8 +6,8 @@ import datetime as dt
 import math
 from dataclasses import dataclass, replace
 
-from tolok.compile.calendar import Calendar
 from tolok.engine.errors import WarehouseError
+from tolok.spec.calendar import Calendar
 from tolok.spec.models import Grain
 
 

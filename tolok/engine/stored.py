@@ -8,8 +8,8 @@ import datetime as dt
 from contextlib import closing
 from dataclasses import dataclass
 
-from tolok.compile.calendar import Calendar
 from tolok.engine.series import KpiSeries, Point, Request, with_comparison
+from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
 from tolok.store import reader
 from tolok.store.definitions import definition_hash

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from tolok.spec.columns import matching_files
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import ColumnType, Dataset
 from tolok.spec.problems import Location
+from tolok.store.manual import StoredValue
 
 CONNECT_TIMEOUT = 10
 _CASTS = {
@@ -38,9 +40,14 @@ _CASTS = {
 }
 
 
+ManualSource = Callable[[str], list[StoredValue]]
+"""The values typed in for a manual dataset (read from the store)."""
+
+
 @dataclass
 class Warehouse:
     loaded: LoadedProject
+    manual: ManualSource | None = None
     _warehouse: BaseBackend | None = None
     _files: BaseBackend | None = None
     _tables: dict[str, ir.Table] = field(default_factory=dict)
@@ -87,8 +94,15 @@ class Warehouse:
         """Both datasets are read by the same engine, so a query can join them."""
         return self._backend_of(one) is self._backend_of(other)
 
+    def manual_values(self, name: str) -> list[StoredValue]:
+        return self.manual(name) if self.manual is not None else []
+
     def _backend_of(self, name: str) -> BaseBackend:
-        return self.files() if self._dataset(name).file_pattern is not None else self.backend()
+        """Files and typed-in values are read by the embedded DuckDB; tables where they are."""
+        dataset = self._dataset(name)
+        if dataset.file_pattern is not None or dataset.is_manual:
+            return self.files()
+        return self.backend()
 
     def _dataset(self, name: str) -> Dataset:
         assert self.loaded.project is not None

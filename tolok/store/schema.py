@@ -90,3 +90,34 @@ class ReportedResult(Base):
     value: Mapped[float | None] = mapped_column(Float, nullable=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("spec_versions.id"))
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class ManualValue(Base):
+    """A number a person typed in for a manual dataset's measure, one period and slice."""
+
+    __tablename__ = "manual_values"
+    __table_args__ = (UniqueConstraint("dataset", "measure", "grain", "period", "slice"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(200), index=True)
+    measure: Mapped[str] = mapped_column(String(200))
+    grain: Mapped[str] = mapped_column(String(20))  # of the period as entered (month, week…)
+    period: Mapped[dt.date] = mapped_column(Date)
+    slice: Mapped[str] = mapped_column(String(1000))  # JSON object of dimension values
+    value: Mapped[float] = mapped_column(Float)
+    entered_by: Mapped[str] = mapped_column(String(200))
+    entered_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class AuditEntry(Base):
+    """Who changed what, when, from what to what. Never updated, never deleted."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(50))  # e.g. manual_value.enter
+    subject: Mapped[str] = mapped_column(String(1000))  # what was changed, as a readable key
+    before: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON
+    after: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON
