@@ -251,6 +251,28 @@ def enter(
 
 
 @app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(help="CSV, Parquet, .xlsx or JSON-lines file.")],
+    dataset: Annotated[str, typer.Option("--dataset", "-d", help="The dataset to append to.")],
+    skip_bad_rows: Annotated[
+        bool,
+        typer.Option(
+            "--skip-bad-rows", help="Write the good rows; the bad ones go to FILE.rejected.csv."
+        ),
+    ] = False,
+    path: Annotated[Path, typer.Option("--project", "-p", help="Project folder.")] = Path("."),
+) -> None:
+    """Append a file's rows to a dataset's warehouse table, checked row by row, no duplicates."""
+    from tolok.terminal import run_ingest
+
+    if not file.is_file():
+        typer.echo(f"error: no file {file}", err=True)
+        raise typer.Exit(1)
+    loaded = _load_or_exit(path)
+    run_ingest(loaded, dataset, file, skip_bad_rows, _console(), _console(True))
+
+
+@app.command()
 def audit(
     subject: Annotated[str, typer.Argument(help="Only entries about this (a prefix).")] = "",
     path: Annotated[Path, typer.Option("--project", "-p", help="Project folder.")] = Path("."),

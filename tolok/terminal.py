@@ -475,3 +475,50 @@ def print_audit(loaded: LoadedProject, subject: str, out: Console) -> None:
         change = f"{entry.before or '-'} -> {entry.after or '-'}"
         when = entry.at.strftime("%Y-%m-%d %H:%M:%S UTC")
         typer.echo(f"{when}\t{entry.actor}\t{entry.action}\t{entry.subject}\t{change}")
+
+
+def run_ingest(
+    loaded: LoadedProject,
+    dataset: str,
+    file: Path,
+    skip_bad_rows: bool,
+    out: Console,
+    errors: Console,
+) -> None:
+    """Append a file's rows to a dataset's table; report what was written and what was not."""
+    from tolok.engine.ingest import IngestError, ingest
+    from tolok.engine.warehouse import Warehouse
+
+    with (
+        _reported(loaded, errors),
+        Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            console=errors,
+            transient=True,
+            disable=not errors.is_terminal,
+        ) as progress,
+    ):
+        task = progress.add_task(f"checking {file.name}", total=None)
+
+        def step(rows: int) -> None:
+            progress.update(task, description=f"checked {rows:,} rows of {file.name}")
+
+        try:
+            report = ingest(loaded, Warehouse(loaded), dataset, file, skip_bad_rows, step)
+        except IngestError as exc:
+            errors.print(f"error: {exc.message}", markup=False)
+            for problem in exc.problems[:20]:
+                errors.print(f"  {file.name}: {problem}", markup=False)
+            if len(exc.problems) > 20:
+                errors.print(f"  … and {len(exc.problems) - 20} more", markup=False)
+            raise typer.Exit(1) from None
+    if report.already:
+        out.print(f"{file.name} was ingested into {dataset} before: nothing to do", markup=False)
+        return
+    parts = [f"{report.written:,} rows written to {dataset}"]
+    if report.duplicates:
+        parts.append(f"{report.duplicates:,} already there (same key)")
+    if report.rejected:
+        parts.append(f"{report.rejected:,} rejected, see {report.rejected_file}")
+    out.print("; ".join(parts), markup=False)

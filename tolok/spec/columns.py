@@ -80,7 +80,7 @@ def _sniff_csv(file: Path, delimiter: str) -> dict[str, Type] | None:
             for index, value in enumerate(row[: len(header)]):
                 if value.strip():
                     samples[index].append(value.strip())
-    return {name: _guess(values) for name, values in zip(header, samples, strict=True)}
+    return {name: guess(values) for name, values in zip(header, samples, strict=True)}
 
 
 def _sniff_jsonl(file: Path) -> dict[str, Type] | None:
@@ -96,10 +96,11 @@ def _sniff_jsonl(file: Path) -> dict[str, Type] | None:
                 bucket = columns.setdefault(key, [])
                 if value is not None:
                     bucket.append(json.dumps(value) if not isinstance(value, str) else value)
-    return {name: _guess(values) for name, values in columns.items()} or None
+    return {name: guess(values) for name, values in columns.items()} or None
 
 
-def _guess(values: list[str]) -> Type:
+def guess(values: list[str]) -> Type:
+    """The type every sampled value fits: condition, number, date/time, else text."""
     if not values:
         return Type.any
     if all(v.lower() in _BOOLEAN for v in values):
