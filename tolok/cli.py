@@ -195,12 +195,15 @@ def refresh(
     reason: Annotated[
         str | None, typer.Option(help="Why definitions changed, kept with their new version.")
     ] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Recompute everything, not only what data touched.")
+    ] = False,
 ) -> None:
-    """Compute every active KPI from the data, keep the values, print the board."""
+    """Compute the active KPIs from what new data touched, keep the values, print the board."""
     from tolok.terminal import print_board, run_refresh
 
     loaded = _load_or_exit(path)
-    series = run_refresh(loaded, reason, _console(stderr=True))
+    series = run_refresh(loaded, reason, full, _console(stderr=True))
     print_board(loaded, series, _console())
 
 

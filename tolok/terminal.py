@@ -82,7 +82,9 @@ def _print_error(
     console.print(problem.render(loaded.root, loaded.lines(where.file)), markup=False)
 
 
-def run_refresh(loaded: LoadedProject, reason: str | None, errors: Console) -> Refreshed:
+def run_refresh(
+    loaded: LoadedProject, reason: str | None, full: bool, errors: Console
+) -> Refreshed:
     """Compute every KPI and keep the values in the store; say what changed definition."""
     from tolok.engine.refresh import refresh_into_store
     from tolok.engine.warehouse import Warehouse
@@ -109,7 +111,16 @@ def run_refresh(loaded: LoadedProject, reason: str | None, errors: Console) -> R
 
         store = open_store(store_url(project.store, loaded.root))
         warehouse = Warehouse(loaded, manual=manual_source(store))
-        refreshed, stored = refresh_into_store(loaded, warehouse, store, reason, step)
+        refreshed, stored = refresh_into_store(loaded, warehouse, store, reason, step, full)
+    partial = {n: d for n, d in stored.recomputed.items() if d is not None}
+    if partial or stored.unchanged:
+        since = min(partial.values()).isoformat() if partial else ""
+        whole = len(stored.recomputed) - len(partial)
+        errors.print(
+            f"incremental: {len(partial)} KPIs from {since or '-'}, {whole} whole, "
+            f"{len(stored.unchanged)} unchanged (--full recomputes everything)",
+            markup=False,
+        )
     first = [name for name, number in stored.new_versions.items() if number == 1]
     if first:
         errors.print(f"recorded the definitions of {len(first)} KPIs (v1)", markup=False)

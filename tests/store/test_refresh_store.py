@@ -89,8 +89,9 @@ def test_definition_changes_make_versions_and_restate_values(project: Path, stor
     after = load(store, "average_purchase_value", "month", ())
     reported = load(store, "average_purchase_value", "month", (), as_reported=True)
     assert [p.value for p in reported] == [p.value for p in before]
-    # Last computed under v2 (the new title did not change how values are computed).
-    assert {p.version for p in reported} == {2}
+    # Computed under v1: the new title (v2) changed nothing to compute, so the refresh that
+    # recorded v2 left the values alone.
+    assert {p.version for p in reported} == {1}
     assert [p.value for p in after] != [p.value for p in before]
     assert {p.version for p in after} == {3}
     # Other KPIs did not change version.

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -70,6 +70,9 @@ class MeasureFrames:
     slices: list[str]
     results: dict[str, pd.DataFrame]  # dataset -> long frame (period, slice, m__ columns)
     windowed: dict[Need, pd.DataFrame]  # non-decomposable windows, already wide
+    starts: dict[str, dt.date] = field(default_factory=dict)
+    """The first period each dataset has rows in: before it, a sum or count is not 0 but
+    unknown (a KPI's `last_year` in its first year is empty, not a comparison with 0)."""
 
     def wide(self, dataset: str, column: str, fill: float) -> pd.DataFrame:
         frame = self.results.get(dataset)
@@ -78,11 +81,17 @@ class MeasureFrames:
         table = frame.pivot_table(
             index=PERIOD, columns=SLICE, values=column, aggfunc="first", dropna=False
         )
-        return self.conform(table, fill)
+        return self.conform(table, fill, dataset)
 
-    def conform(self, table: pd.DataFrame, fill: float) -> pd.DataFrame:
+    def conform(self, table: pd.DataFrame, fill: float, dataset: str | None = None) -> pd.DataFrame:
         out = table.reindex(index=self.periods, columns=self.slices).astype("float64")
-        return out.fillna(fill) if not np.isnan(fill) else out
+        if np.isnan(fill):
+            return out
+        out = out.fillna(fill)
+        start = self.starts.get(dataset or "")
+        if start is not None:
+            out.loc[[p for p in self.periods if p < start]] = np.nan
+        return out
 
     def constant(self, value: float) -> pd.DataFrame:
         return pd.DataFrame(value, index=self.periods, columns=self.slices, dtype="float64")
@@ -95,7 +104,7 @@ class MeasureFrames:
         name = f"{ref.dataset}.{ref.measure}"
         fill = 0.0 if measure.agg in ZERO_WHEN_EMPTY and not dataset.is_manual else np.nan
         if need in self.windowed:
-            return self.conform(self.windowed[need], fill)
+            return self.conform(self.windowed[need], fill, ref.dataset)
         if measure.agg is Agg.conversion and measure.as_ is ConversionAs.rate:
             if need.window is not None:
                 raise CompileError(f"measure '{name}' over a window was not computed")

@@ -41,7 +41,7 @@ from tolok.engine.warehouse import Warehouse
 from tolok.spec.calendar import Calendar
 from tolok.spec.formula import Name, parse_formula, walk
 from tolok.spec.loaded import LoadedProject
-from tolok.spec.models import Agg, Dataset, Grain, Project
+from tolok.spec.models import Agg, Dataset, Project
 from tolok.spec.refs import Scope
 from tolok.spec.source import locate_in_scalar
 
@@ -93,13 +93,18 @@ def compute(
     results, spans = _run_queries(batch, fetch_first, fetch_end, progress)
     periods, slices = _spine(batch, results, spans, fetch_first, last)
     windowed = _run_windowed(batch, periods, fetch_first, fetch_end)
+    starts = {d: _first_period(batch, d, span[0], fetch_first) for d, span in spans.items()}
     frames = MeasureFrames(
-        project, batch.calendar, request.grain, periods, slices, results, windowed
+        project, batch.calendar, request.grain, periods, slices, results, windowed, starts
     )
     evaluator = Evaluator(frames, Scope.of(project))
     out: dict[str, KpiSeries] = {}
     for name, plan in batch.plans.items():
         values = evaluator.kpi(name)
+        if request.by:
+            # Only the slices of the KPI's own datasets, not of others in the batch.
+            own = {k for d in plan.datasets if d in results for k in results[d][SLICE]}
+            values = values[[key for key in values.columns if key in own]]
         shown = _shown_periods(batch, plan, periods, spans, first, last)
         out[name] = _series(batch, name, values, shown)
     return out
@@ -113,15 +118,47 @@ def _range(batch: Batch) -> tuple[dt.date | None, dt.date | None]:
 
 
 def _fetch_start(batch: Batch, first: dt.date | None) -> dt.date | None:
-    """History before the first period shown: for growth, rolling, last_year, to_date and
-    comparisons, aligned to a year start so that year-to-date sums are whole."""
+    """History before the first period shown, as much as the formulas need: n periods for
+    growth, previous and rolling, a year for last_year, back to the start of the enclosing
+    period for to_date, one period or a year more for a comparison."""
     if first is None:
         return None
+    grain, calendar = batch.request.grain, batch.calendar
     lookback = max((plan.lookback for plan in batch.plans.values()), default=0)
-    lookback += batch.calendar.periods_per_year(batch.request.grain) + 1
-    earlier = batch.calendar.shift(first, batch.request.grain, -lookback)
-    year = Grain.fiscal_year if batch.request.grain.value.startswith("fiscal") else Grain.year
-    return batch.calendar.start_of(earlier, year)
+    lookback += {"previous": 1, "last_year": calendar.periods_per_year(grain) + 1}.get(
+        batch.request.compare or "", 0
+    )
+    earlier = calendar.shift(first, grain, -lookback)
+    for plan in batch.plans.values():
+        for need in plan.needs:
+            if need.window is not None and need.window.within is not None:
+                earlier = min(earlier, calendar.start_of(earlier, need.window.within))
+    return earlier
+
+
+def _first_period(
+    batch: Batch, dataset: str, first_seen: dt.date, fetched_from: dt.date | None
+) -> dt.date:
+    """The first period the dataset has rows in. A query reads only from `fetched_from`;
+    when its first rows come later, ask the data whether there are earlier ones."""
+    grain = batch.request.grain
+    if fetched_from is None or first_seen <= batch.calendar.start_of(fetched_from, grain):
+        return first_seen
+    spec = batch.project.datasets[dataset]
+    if spec.is_manual:
+        days = [v.period for v in batch.warehouse.manual_values(dataset)]
+        return batch.calendar.start_of(min(days), grain) if days else first_seen
+    from tolok.compile.dialect import dialect_for
+
+    table = batch.warehouse.table(dataset)
+    assert spec.time is not None
+    dialect = dialect_for(batch.warehouse.backend_name(dataset))
+    local = dialect.local_time(table[spec.time], spec.timezone, batch.project.timezone)
+    day = local.date() if isinstance(local, ir.TimestampValue) else local
+    found = batch.warehouse.execute(table.aggregate(first=day.min()), dataset)["first"][0]
+    if found is None or found != found:
+        return first_seen
+    return batch.calendar.start_of(pd.Timestamp(found).date(), grain)
 
 
 def _needs_by_dataset(batch: Batch) -> dict[str, set[str]]:

@@ -1,24 +1,36 @@
-"""A full refresh: every active KPI at its own grain, and by its declared breakdowns.
+"""Refresh: every active KPI at its own grain and declared breakdowns, kept in the store.
 
-KPIs of one grain (and one breakdown) form one batch, so each dataset is read once per batch
-however many KPIs use it.
+KPIs of one grain, breakdown and starting period form one batch, so each dataset is read
+once per batch however many KPIs use it. An incremental refresh (the default) looks at the
+datasets' watermarks and recomputes, per KPI, only from the first period new data touched
+to the end; a KPI whose definition changed, or whose data changed in a way a watermark
+cannot place, is recomputed whole, and so is everything with `full=True`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from tolok.compile.frames import slice_key
-from tolok.engine.compute import KpiSeries, Request, compute
+from tolok.compile.plan import plan_kpi
+from tolok.engine.compute import KpiSeries, Point, Request, compute
 from tolok.engine.warehouse import Warehouse
+from tolok.engine.watermarks import Touch, observe
+from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
-from tolok.spec.models import Grain, Status
-from tolok.store.results import SeriesRows, save, start_refresh
-from tolok.store.versions import latest_version, record_versions
+from tolok.spec.models import Grain, Project, Status
+from tolok.store.results import SeriesRows, load, now, save, start_refresh
+from tolok.store.schema import Result, Watermark
+from tolok.store.versions import latest_version, recomputing, record_versions
+
+Progress = Callable[[str, int, int], None]
+"""Told what is being read, how many batches are done and how many there are."""
 
 
 @dataclass(frozen=True)
@@ -27,36 +39,45 @@ class Refreshed:
     breakdowns: dict[tuple[str, tuple[str, ...]], KpiSeries]  # (KPI, dimensions) -> series
 
 
-Progress = Callable[[str, int, int], None]
-"""Told what is being read, how many batches are done and how many there are."""
+@dataclass
+class Plan:
+    """What a refresh recomputes: per KPI, everything (None) or from a day on."""
+
+    since: dict[str, dt.date | None] = field(default_factory=dict)
+    unchanged: list[str] = field(default_factory=list)
 
 
 def refresh(
     loaded: LoadedProject,
     warehouse: Warehouse,
     progress: Progress | None = None,
+    since: dict[str, dt.date | None] | None = None,
 ) -> Refreshed:
-    """Compute every active KPI, in total and by each breakdown it declares."""
+    """Compute active KPIs, in total and by each declared breakdown.
+
+    `since` limits the work: only the KPIs it names, each from that day's period on (or
+    whole, for None). Without it, every active KPI is computed whole.
+    """
     project = loaded.project
     assert project is not None
-    batches: dict[tuple[Grain, tuple[str, ...]], list[str]] = {}
+    batches: dict[tuple[Grain, tuple[str, ...], dt.date | None], list[str]] = {}
     for name, kpi in project.kpis.items():
-        if kpi.status is not Status.active:
+        if kpi.status is not Status.active or (since is not None and name not in since):
             continue
-        batches.setdefault((kpi.grain, ()), []).append(name)
-        for dimensions in kpi.breakdowns:
-            batches.setdefault((kpi.grain, tuple(dimensions)), []).append(name)
+        start = since.get(name) if since is not None else None
+        for by in [(), *[tuple(d) for d in kpi.breakdowns]]:
+            batches.setdefault((kpi.grain, by, start), []).append(name)
     totals: dict[str, KpiSeries] = {}
     breakdowns: dict[tuple[str, tuple[str, ...]], KpiSeries] = {}
-    for done, ((grain, by), names) in enumerate(batches.items()):
+    for done, ((grain, by, start), names) in enumerate(batches.items()):
         label = grain.value + (f" by {' x '.join(by)}" if by else "")
 
         def step(dataset: str, label: str = label, done: int = done) -> None:
             if progress is not None:
                 progress(f"{label}: reading {dataset}", done, len(batches))
 
-        result = compute(loaded, warehouse, Request(tuple(names), grain, by), step)
-        for name, series in result.items():
+        request = Request(tuple(names), grain, by, start=start)
+        for name, series in compute(loaded, warehouse, request, step).items():
             if by:
                 breakdowns[(name, by)] = series
             else:
@@ -73,6 +94,8 @@ class Stored:
     rows: int
     new_versions: dict[str, int]  # KPI -> version number, for KPIs whose definition changed
     restated: list[str]
+    recomputed: dict[str, dt.date | None]  # KPI -> from which day (None: whole)
+    unchanged: list[str]
 
 
 def refresh_into_store(
@@ -81,36 +104,173 @@ def refresh_into_store(
     store: Engine,
     reason: str | None = None,
     progress: Progress | None = None,
+    full: bool = False,
 ) -> tuple[Refreshed, Stored]:
-    """Compute, then write versions and values in one transaction.
+    """Compute what changed, then write versions, values and watermarks in one transaction.
 
     Killed while computing, a refresh leaves only its `running` mark; killed while writing,
-    the transaction is rolled back. Either way the store holds the last complete refresh.
+    the transaction is rolled back. Either way the store holds the last complete refresh,
+    and the watermarks still describe the data that refresh saw.
     """
     project = loaded.project
     assert project is not None
     refresh_id = start_refresh(store, reason)
-    refreshed = refresh(loaded, warehouse, progress)
-    names = list(refreshed.totals)
+    active = [n for n, k in project.kpis.items() if k.status is Status.active]
+    with Session(store) as session:
+        before = {n: getattr(latest_version(session, n), "number", 0) for n in active}
+        previous = {w.dataset: json.loads(w.state) for w in session.scalars(select(Watermark))}
+        newest = select(Result.kpi, func.max(Result.period)).where(Result.breakdown == "")
+        last: dict[str, dt.date] = dict(session.execute(newest.group_by(Result.kpi)).all())
+        whole = recomputing(session, project, active) | (set(active) - set(last))
+    states, touches = _observe(warehouse, project, active, previous)
+    plan = _plan(project, active, touches, whole, full)
+    for name, day in plan.since.items():
+        # New data may lie after a gap: the periods in between appear too (as 0), and the
+        # last stored period may have been open. Recompute from it.
+        if day is not None and name in last:
+            plan.since[name] = min(day, last[name])
+    refreshed = refresh(loaded, warehouse, progress, plan.since)
+    grown = _new_slices(store, refreshed, plan.since)
+    if grown:
+        # The touched periods do not show the same dimension values as the stored ones (a
+        # value new to the data, or one absent lately): every period has a row per value,
+        # so those breakdowns are recomputed whole.
+        again = refresh(loaded, warehouse, progress, dict.fromkeys(grown))
+        refreshed = Refreshed(
+            {**refreshed.totals, **again.totals}, {**refreshed.breakdowns, **again.breakdowns}
+        )
+        plan.since.update(dict.fromkeys(grown))
     with Session(store) as session, session.begin():
-        before = {n: getattr(latest_version(session, n), "number", 0) for n in names}
-        versions = record_versions(session, project, names, reason)
-        rows = save(session, refresh_id, _rows(refreshed), versions)
-        changed = {
-            name: recorded.version.number
-            for name, recorded in versions.items()
-            if recorded.version.number != before[name]
+        versions = record_versions(session, project, active, reason)
+        rows = save(session, refresh_id, _rows(refreshed, plan.since, project), versions)
+        _save_watermarks(session, states, refresh_id)
+        new_versions = {
+            n: r.version.number for n, r in versions.items() if r.version.number != before[n]
         }
-        restated = [name for name, recorded in versions.items() if recorded.restated]
-    return refreshed, Stored(refresh_id, rows, changed, restated)
+        restated = [n for n, r in versions.items() if r.restated]
+    board = _board(loaded, store, refreshed)
+    return board, Stored(refresh_id, rows, new_versions, restated, plan.since, plan.unchanged)
 
 
-def _rows(refreshed: Refreshed) -> list[SeriesRows]:
+def _observe(
+    warehouse: Warehouse,
+    project: Project,
+    active: list[str],
+    previous: dict[str, dict[str, object]],
+) -> tuple[dict[str, dict[str, object]], dict[str, Touch]]:
+    used: set[str] = set()
+    calendar = Calendar.of(project)
+    for name in active:
+        plan = plan_kpi(project, name, project.kpis[name].grain, calendar)
+        for need in plan.needs:
+            used.add(need.measure.dataset)
+            target = project.datasets[need.measure.dataset].measures[need.measure.measure].to
+            if target:
+                used.add(target)
+    states: dict[str, dict[str, object]] = {}
+    touches: dict[str, Touch] = {}
+    for dataset in sorted(used):
+        states[dataset], touches[dataset] = observe(warehouse, dataset, previous.get(dataset))
+    return states, touches
+
+
+def _plan(
+    project: Project,
+    active: list[str],
+    touches: dict[str, Touch],
+    whole: set[str],
+    full: bool,
+) -> Plan:
+    plan = Plan()
+    calendar = Calendar.of(project)
+    for name in active:
+        grain = project.kpis[name].grain
+        kpi_plan = plan_kpi(project, name, grain, calendar)
+        datasets = {n.measure.dataset for n in kpi_plan.needs}
+        datasets |= {
+            project.datasets[n.measure.dataset].measures[n.measure.measure].to or ""
+            for n in kpi_plan.needs
+        } - {""}
+        touched = [touches[d] for d in datasets if d in touches]
+        if full or name in whole or any(t.full for t in touched):
+            plan.since[name] = None
+            continue
+        days = [t.since for t in touched if t.since is not None]
+        if days:
+            plan.since[name] = min(days)
+        else:
+            plan.unchanged.append(name)
+    return plan
+
+
+def _new_slices(store: Engine, refreshed: Refreshed, since: dict[str, dt.date | None]) -> set[str]:
+    """KPIs recomputed from a day on whose breakdowns show other dimension values than the
+    stored ones."""
+    grown = set()
+    with Session(store) as session:
+        for (name, by), series in refreshed.breakdowns.items():
+            if since.get(name) is None:
+                continue
+            stored = set(
+                session.scalars(
+                    select(Result.slice)
+                    .where(
+                        Result.kpi == name,
+                        Result.grain == series.grain.value,
+                        Result.breakdown == ",".join(by),
+                    )
+                    .distinct()
+                )
+            )
+            seen = {slice_key([v for _, v in p.slice]) for p in series.points}
+            if seen != stored:
+                grown.add(name)
+    return grown
+
+
+def _rows(
+    refreshed: Refreshed, since: dict[str, dt.date | None], project: Project
+) -> list[SeriesRows]:
     out = []
     everything = [((name, ()), series) for name, series in refreshed.totals.items()]
+    calendar = Calendar.of(project)
     for (name, by), series in [*everything, *refreshed.breakdowns.items()]:
         rows = [
             (p.period, slice_key([value for _, value in p.slice]), p.value) for p in series.points
         ]
-        out.append(SeriesRows(name, series.grain.value, by, rows))
+        day = since.get(name)
+        start = calendar.start_of(day, series.grain) if day is not None else None
+        out.append(SeriesRows(name, series.grain.value, by, rows, start))
     return out
+
+
+def _save_watermarks(
+    session: Session, states: dict[str, dict[str, object]], refresh_id: int
+) -> None:
+    for dataset, state in states.items():
+        session.merge(
+            Watermark(
+                dataset=dataset,
+                state=json.dumps(state, sort_keys=True, default=str),
+                refresh_id=refresh_id,
+                updated_at=now(),
+            )
+        )
+
+
+def _board(loaded: LoadedProject, store: Engine, refreshed: Refreshed) -> Refreshed:
+    """Every active KPI's stored series: what an incremental refresh did not recompute
+    is as the store holds it."""
+    project = loaded.project
+    assert project is not None
+    calendar = Calendar.of(project)
+    totals: dict[str, KpiSeries] = {}
+    for name, kpi in project.kpis.items():
+        if kpi.status is not Status.active:
+            continue
+        points = tuple(
+            Point(p.period, calendar.label(p.period, kpi.grain), (), p.value)
+            for p in load(store, name, kpi.grain.value, ())
+        )
+        totals[name] = KpiSeries(name, kpi.grain, (), points)
+    return Refreshed(totals, refreshed.breakdowns)

@@ -94,6 +94,10 @@ class Warehouse:
         """Both datasets are read by the same engine, so a query can join them."""
         return self._backend_of(one) is self._backend_of(other)
 
+    def backend_name(self, name: str) -> str:
+        """The engine that reads a dataset: duckdb, postgres, mysql, pyspark…"""
+        return str(self._backend_of(name).name)
+
     def manual_values(self, name: str) -> list[StoredValue]:
         return self.manual(name) if self.manual is not None else []
 

@@ -28,6 +28,7 @@ class SeriesRows:
     grain: str
     breakdown: tuple[str, ...]
     rows: list[tuple[dt.date, str, float | None]]  # period, slice key (JSON list), value
+    since: dt.date | None = None  # replace only periods from this one on (None: all)
 
 
 def now() -> dt.datetime:
@@ -53,13 +54,15 @@ def save(
     stamp = now()
     for item in series:
         recorded = versions[item.kpi]
-        keys = (
+        keys = [
             Result.kpi == item.kpi,
             Result.grain == item.grain,
             Result.breakdown == ",".join(item.breakdown),
-        )
+        ]
         if recorded.restated:
             _archive(session, item, recorded.version.id)
+        if item.since is not None:
+            keys.append(Result.period >= item.since)
         session.execute(delete(Result).where(*keys))
         if item.rows:
             session.execute(

@@ -121,3 +121,14 @@ class AuditEntry(Base):
     subject: Mapped[str] = mapped_column(String(1000))  # what was changed, as a readable key
     before: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON
     after: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON
+
+
+class Watermark(Base):
+    """What a dataset looked like at the last refresh, to tell what new data touched."""
+
+    __tablename__ = "watermarks"
+
+    dataset: Mapped[str] = mapped_column(String(200), primary_key=True)
+    state: Mapped[str] = mapped_column(Text)  # JSON: files or table state, see engine/watermarks
+    refresh_id: Mapped[int] = mapped_column(ForeignKey("refreshes.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)

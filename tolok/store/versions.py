@@ -73,6 +73,18 @@ def record_versions(
     return out
 
 
+def recomputing(session: Session, project: Project, names: list[str]) -> set[str]:
+    """KPIs whose values must be computed whole: new ones, and those whose definition
+    changed in a way that changes values since the last recorded version."""
+    out = set()
+    for name in names:
+        latest = latest_version(session, name)
+        compute = digest(compute_part(definition(project, name)))
+        if latest is None or latest.compute_hash != compute:
+            out.add(name)
+    return out
+
+
 def latest_version(session: Session, kpi: str) -> SpecVersion | None:
     statement = (
         select(SpecVersion).where(SpecVersion.kpi == kpi).order_by(SpecVersion.number.desc())

@@ -1,0 +1,163 @@
+"""Which days new data touched, per dataset, since the last refresh.
+
+- Files: size, modification time and content digest per file (the digest only when size or
+  time moved), and the first and last local day of each file's rows. A new or changed file
+  touches from the earlier of its old and new first day; a removed file, or one that now
+  ends earlier, recomputes the dataset's KPIs whole.
+- Tables: the row count and the latest time. Rows added after the latest time touch from
+  that day; any other change (fewer rows, rows added in the past) recomputes the dataset's
+  KPIs whole.
+- Manual values: any change recomputes the KPIs that use them.
+
+The first day touched is all a refresh needs: it recomputes each affected KPI from the
+period holding that day to the end, which also covers every later period that depends on
+it (growth, rolling windows, year-to-date, last year).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ibis.expr.types as ir
+
+from tolok.compile.dialect import dialect_for
+from tolok.engine.warehouse import Warehouse, read_files
+from tolok.spec.columns import matching_files
+from tolok.spec.models import Dataset
+
+State = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Touch:
+    full: bool = False
+    since: dt.date | None = None  # first local day touched; untouched when neither is set
+
+    @property
+    def untouched(self) -> bool:
+        return not self.full and self.since is None
+
+
+def observe(warehouse: Warehouse, name: str, previous: State | None) -> tuple[State, Touch]:
+    """The dataset's state now, and what changed since `previous` (None: never refreshed)."""
+    project = warehouse.loaded.project
+    assert project is not None
+    dataset = project.datasets[name]
+    if dataset.is_manual:
+        values = warehouse.manual_values(name)
+        state: State = {
+            "kind": "manual",
+            "values": sorted(
+                [v.measure, v.grain.value, v.period.isoformat(), json.dumps(v.slice), v.value]
+                for v in values
+            ),
+        }
+        changed = previous is None or previous != state
+        return state, Touch(full=changed)
+    if dataset.file_pattern is not None:
+        return _files(warehouse, name, dataset, previous)
+    return _table(warehouse, name, dataset, previous)
+
+
+def _files(
+    warehouse: Warehouse, name: str, dataset: Dataset, previous: State | None
+) -> tuple[State, Touch]:
+    assert dataset.file_pattern is not None
+    root = warehouse.loaded.root
+    before: dict[str, Any] = (previous or {}).get("files", {})
+    now: dict[str, Any] = {}
+    touched: list[dt.date] = []
+    shrunk = False
+    for path in matching_files(root, dataset.file_pattern):
+        key = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+        stat = path.stat()
+        old = before.get(key)
+        if old and old["size"] == stat.st_size and old["mtime"] == stat.st_mtime_ns:
+            now[key] = old
+            continue
+        digest = _digest(path)
+        if old and old["sha256"] == digest:
+            now[key] = {**old, "mtime": stat.st_mtime_ns}
+            continue
+        first, last = _days(warehouse, name, dataset, [path])
+        now[key] = {
+            "size": stat.st_size,
+            "mtime": stat.st_mtime_ns,
+            "sha256": digest,
+            "first": first,
+            "last": last,
+        }
+        touched += [dt.date.fromisoformat(d) for d in (first, old and old["first"]) if d]
+        if old and old.get("last") and (last or "") < old["last"]:
+            shrunk = True  # the file ends earlier than it did
+    state = {"kind": "files", "files": now}
+    if previous is None or previous.get("kind") != "files" or shrunk or before.keys() - now:
+        # A removed file, or one that ends earlier: periods may have to disappear.
+        return state, Touch(full=True)
+    return state, Touch(since=min(touched) if touched else None)
+
+
+def _table(
+    warehouse: Warehouse, name: str, dataset: Dataset, previous: State | None
+) -> tuple[State, Touch]:
+    table = warehouse.table(name)
+    local = _local_day(warehouse, name, dataset, table)
+    found = table.aggregate(rows=table.count(), last=local.max()).execute()
+    rows, last = int(found["rows"][0]), _iso(found["last"][0])
+    state = {"kind": "table", "rows": rows, "last": last}
+    if previous is None or previous.get("kind") != "table":
+        return state, Touch(full=True)
+    if (rows, last) == (previous["rows"], previous["last"]):
+        return state, Touch()
+    old_last = previous["last"]
+    added = rows - int(previous["rows"])
+    if old_last is None or added <= 0:
+        return state, Touch(full=True)
+    day = dt.date.fromisoformat(old_last)
+    later = int(table.filter(local > day).count().execute())
+    if later == added:
+        return state, Touch(since=day)  # only appended after the old latest day
+    return state, Touch(full=True)
+
+
+def _days(
+    warehouse: Warehouse, name: str, dataset: Dataset, files: list[Path]
+) -> tuple[str | None, str | None]:
+    table = read_files(warehouse.files(), files)
+    if dataset.time not in table.columns:
+        return None, None
+    local = _local_day(warehouse, name, dataset, table)
+    found = table.aggregate(first=local.min(), last=local.max()).execute()
+    return _iso(found["first"][0]), _iso(found["last"][0])
+
+
+def _local_day(warehouse: Warehouse, name: str, dataset: Dataset, table: ir.Table) -> ir.Value:
+    project = warehouse.loaded.project
+    assert project is not None
+    assert dataset.time is not None
+    dialect = dialect_for(warehouse.backend_name(name))
+    value = dialect.local_time(table[dataset.time], dataset.timezone, project.timezone)
+    return value.date() if isinstance(value, ir.TimestampValue) else value
+
+
+def _iso(value: object) -> str | None:
+    if value is None or value != value:  # None or NaT
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)[:10]
+
+
+def _digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
