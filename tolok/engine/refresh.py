@@ -124,11 +124,13 @@ def refresh_into_store(
         whole = recomputing(session, project, active) | (set(active) - set(last))
     states, touches = _observe(warehouse, project, active, previous)
     plan = _plan(project, active, touches, whole, full)
+    calendar = Calendar.of(project)
     for name, day in plan.since.items():
-        # New data may lie after a gap: the periods in between appear too (as 0), and the
-        # last stored period may have been open. Recompute from it.
+        # New data may lie after a gap: the periods between the last stored one and the
+        # touched day appear too (as 0), so recompute from the end of the last stored one.
         if day is not None and name in last:
-            plan.since[name] = min(day, last[name])
+            after = calendar.end_of(last[name], project.kpis[name].grain)
+            plan.since[name] = min(day, after)
     refreshed = refresh(loaded, warehouse, progress, plan.since)
     grown = _new_slices(store, refreshed, plan.since)
     if grown:

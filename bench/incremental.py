@@ -1,0 +1,134 @@
+"""Benchmark: an incremental refresh after one day of new rows, against a full refresh.
+
+    python bench/generate.py --rows 10000000      # once: bench/data/*.parquet
+    python bench/incremental.py --repeat 3
+
+The project reads `orders/*.parquet` and `sessions/*.parquet` (the generated files, linked
+into a temporary folder) with the seven KPIs of `bench/run.py` at month grain, plus revenue
+by region. It times full refreshes (`--full`), then appends one day of rows (one new
+Parquet file per dataset, the day after the last one) and times the incremental refresh,
+once per new day. Each refresh writes its values into an SQLite store, as `tolok refresh`
+does. Printed: medians, min-max and the ratio incremental / full from this run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+PROJECT = """\
+name: Incremental benchmark
+timezone: UTC
+warehouse: duckdb://
+datasets:
+  orders:
+    source: file:orders/*.parquet
+    time: ordered_at
+    dimensions: [region]
+    measures:
+      revenue: {agg: sum, expr: amount}
+      cost: {agg: sum}
+      orders: {agg: count}
+      new_customers: {agg: count_distinct, expr: customer_id, where: is_first}
+  sessions:
+    source: file:sessions/*.parquet
+    time: started_at
+    dimensions: [region]
+    measures:
+      sessions: {agg: count}
+kpis:
+  revenue: {formula: revenue, breakdowns: [region]}
+  orders: {formula: orders}
+  aov: {formula: revenue / orders}
+  margin: {formula: (revenue - cost) / revenue}
+  conversion: {formula: orders / sessions}
+  new_customers: {formula: new_customers}
+  growth: {formula: growth(revenue)}
+"""
+
+
+def prepare(data: Path) -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="tolok-incremental-"))
+    for name in ("orders", "sessions"):
+        (folder / name).mkdir()
+        (folder / name / "base.parquet").symlink_to(data / f"{name}.parquet")
+    (folder / "tolok.yaml").write_text(PROJECT, encoding="utf-8")
+    return folder
+
+
+def append_day(folder: Path, day: int, per_day: int) -> None:
+    """One more day of orders and sessions, after everything there is."""
+    rng = np.random.default_rng(1000 + day)
+    start = np.datetime64("2026-01-01T00:00:00", "s") + np.timedelta64(day, "D")
+    seconds = np.sort(rng.integers(0, 86_400, per_day))
+    regions = np.array(["Jawa", "Sumatera", "Kalimantan", "Sulawesi", "Bali"])
+    amount = np.round(rng.lognormal(4.0, 0.6, per_day), 2)
+    orders = pa.table(
+        {
+            "order_id": np.arange(per_day) + 10**12 + day * per_day,
+            "ordered_at": start + seconds.astype("timedelta64[s]"),
+            "customer_id": rng.integers(0, 10**6, per_day),
+            "region": regions[rng.integers(0, 5, per_day)],
+            "amount": amount,
+            "cost": np.round(amount * 0.6, 2),
+            "is_first": rng.random(per_day) < 0.02,
+        }
+    )
+    pq.write_table(orders, folder / "orders" / f"day{day}.parquet")
+    sessions = pa.table(
+        {
+            "started_at": start + np.sort(rng.integers(0, 86_400, per_day * 3)).astype(
+                "timedelta64[s]"
+            ),
+            "region": regions[rng.integers(0, 5, per_day * 3)],
+        }
+    )
+    pq.write_table(sessions, folder / "sessions" / f"day{day}.parquet")
+
+
+def timed_refresh(folder: Path, full: bool) -> float:
+    from tolok.engine.refresh import refresh_into_store
+    from tolok.engine.warehouse import Warehouse
+    from tolok.spec import load_project
+    from tolok.store.database import open_store
+
+    began = time.perf_counter()
+    loaded = load_project(folder)
+    store = open_store(f"sqlite:///{folder / 'tolok.db'}")
+    refresh_into_store(loaded, Warehouse(loaded), store, full=full)
+    return time.perf_counter() - began
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path(__file__).parent / "data")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    data = args.data.resolve()
+    rows = pq.ParquetFile(data / "orders.parquet").metadata.num_rows
+    folder = prepare(data)
+    timed_refresh(folder, full=True)  # warm-up: imports, first store, file caches
+    full = [timed_refresh(folder, full=True) for _ in range(args.repeat)]
+    per_day = max(rows // 730, 1)
+    incremental = []
+    for day in range(args.repeat):
+        append_day(folder, day, per_day)
+        incremental.append(timed_refresh(folder, full=False))
+    print(f"data: {rows:,} orders, {rows * 3:,} sessions; one day = {per_day:,} orders, "
+          f"{per_day * 3:,} sessions")
+    for name, times in (("full refresh", full), ("incremental, +1 day", incremental)):
+        print(f"{name:<22}median {statistics.median(times):.3f} s  "
+              f"min-max {min(times):.3f}-{max(times):.3f} s")
+    ratio = statistics.median(incremental) / statistics.median(full)
+    print(f"incremental / full: {ratio:.3f} ({ratio:.1%})")
+
+
+if __name__ == "__main__":
+    main()
