@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/tolok validate examples/toko
+	$(BIN)/tolok enter ad_spend --file examples/toko/data/ad_spend.csv --user demo -p examples/toko
 	$(BIN)/tolok refresh examples/toko
 
 lint: $(STAMP)

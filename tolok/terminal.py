@@ -449,6 +449,15 @@ def run_enter(
         with Session(store) as session, session.begin():
             outcomes = enter(session, project, entries, actor)
     calendar = Calendar.of(project)
+    if len(outcomes) > 10:
+        new = sum(1 for o in outcomes if o.before is None)
+        same = sum(1 for o in outcomes if o.before == o.entry.value)
+        out.print(
+            f"{len(outcomes)} values of {dataset}: {new} new, "
+            f"{len(outcomes) - new - same} changed, {same} unchanged",
+            markup=False,
+        )
+        return
     for outcome in outcomes:
         entry = outcome.entry
         text = f"{entry.subject(calendar)}: {_plain_number(entry.value)}"

@@ -2,7 +2,8 @@
 
 A made-up Indonesian online shop, 2025-01-01 to 2026-11-26: orders as a marketplace
 exports them (column names with spaces and punctuation, UTC timestamps), daily web
-sessions per source and device, support tickets, and a customer survey.
+sessions per source and device, support tickets, a customer survey, and the monthly ad
+spend per platform that the marketing team types in (`tolok enter ad_spend --file`).
 """
 
 import csv
@@ -120,6 +121,19 @@ def survey(rng):
     return ["response_id", "answered_at", "nps_score", "csat_score", "region"], rows
 
 
+def ad_spend(rng):
+    """Monthly ad spend per platform, typed in by the marketing team (tolok enter --file)."""
+    rows = []
+    month = START.replace(day=1)
+    while month <= END:
+        growth = 1 + 0.2 * (month - START).days / 365
+        for platform, base in (("google", 9_000_000), ("meta", 7_000_000), ("tiktok", 3_000_000)):
+            value = round(base * growth * rng.uniform(0.8, 1.2), -5)
+            rows.append(["spend", f"{month.year}-{month.month:02d}", int(value), platform])
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    return ["measure", "period", "value", "platform"], rows
+
+
 def write(name, table):
     header, rows = table
     with (HERE / name).open("w", newline="", encoding="utf-8") as handle:
@@ -133,3 +147,4 @@ if __name__ == "__main__":
     write("sessions.csv", sessions(random.Random(2)))
     write("tickets.csv", tickets(random.Random(3)))
     write("survey.csv", survey(random.Random(4)))
+    write("ad_spend.csv", ad_spend(random.Random(5)))
