@@ -247,7 +247,7 @@ def enter(
     path: Annotated[Path, typer.Option("--project", "-p", help="Project folder.")] = Path("."),
 ) -> None:
     """Type in values of a manual dataset: one, or a CSV of them. Edits are audited."""
-    from tolok.terminal import run_enter
+    from tolok.terminal_entry import run_enter
 
     loaded = _load_or_exit(path)
     run_enter(loaded, dataset, values or [], by or [], file, _who(user), _console(), _console(True))
@@ -266,7 +266,7 @@ def ingest(
     path: Annotated[Path, typer.Option("--project", "-p", help="Project folder.")] = Path("."),
 ) -> None:
     """Append a file's rows to a dataset's warehouse table, checked row by row, no duplicates."""
-    from tolok.terminal import run_ingest
+    from tolok.terminal_entry import run_ingest
 
     if not file.is_file():
         typer.echo(f"error: no file {file}", err=True)
@@ -281,7 +281,7 @@ def audit(
     path: Annotated[Path, typer.Option("--project", "-p", help="Project folder.")] = Path("."),
 ) -> None:
     """The audit log: who changed what, when, from what to what."""
-    from tolok.terminal import print_audit
+    from tolok.terminal_entry import print_audit
 
     loaded = _load_or_exit(path)
     print_audit(loaded, subject, _console())

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -51,7 +50,7 @@ class ShowOptions:
 
 
 @contextmanager
-def _reported(loaded: LoadedProject, console: Console) -> Iterator[None]:
+def reported(loaded: LoadedProject, console: Console) -> Iterator[None]:
     """Data errors as a place in the YAML and a hint, then exit 1; never a traceback."""
     from tolok.compile.errors import CompileError
     from tolok.store.errors import StoreError
@@ -91,9 +90,9 @@ def run_refresh(
     from tolok.store.database import open_store, store_url
     from tolok.store.manual import source as manual_source
 
-    project = _project(loaded)
+    project = project_of(loaded)
     with (
-        _reported(loaded, errors),
+        reported(loaded, errors),
         Progress(
             SpinnerColumn(),
             BarColumn(),
@@ -133,7 +132,7 @@ def run_refresh(
 
 def print_board(loaded: LoadedProject, refreshed: Refreshed, out: Console) -> None:
     """Every KPI's latest period: value, change against the period before, trend, owner."""
-    project = _project(loaded)
+    project = project_of(loaded)
     series = refreshed.totals
     header = ["kpi", "period", "value", "vs previous", f"last {SPARK_PERIODS}", "owner"]
     rows: list[tuple[list[str], str]] = []
@@ -172,7 +171,7 @@ def print_board(loaded: LoadedProject, refreshed: Refreshed, out: Console) -> No
 
 
 def run_show(loaded: LoadedProject, options: ShowOptions, out: Console, errors: Console) -> None:
-    project = _project(loaded)
+    project = project_of(loaded)
     if options.kpi not in project.kpis:
         known = ", ".join(project.kpis)
         errors.print(f"error: no KPI '{options.kpi}' (KPIs: {known})", markup=False)
@@ -194,7 +193,7 @@ def run_show(loaded: LoadedProject, options: ShowOptions, out: Console, errors: 
         compare_range(calendar, options.compare)
     except WarehouseError as exc:
         raise typer.BadParameter(f"{exc.message}; {exc.hint or ''}".rstrip("; ")) from None
-    with _reported(loaded, errors):
+    with reported(loaded, errors):
         stored = _from_store(loaded, request, options.as_reported, errors)
         result = stored.series if stored else _computed(loaded, request)
     if stored is not None and not stored.current:
@@ -237,7 +236,7 @@ def _computed(loaded: LoadedProject, request: Request) -> KpiSeries:
     from tolok.store.manual import source as manual_source
     from tolok.store.reader import sqlite_path
 
-    project = _project(loaded)
+    project = project_of(loaded)
     path = sqlite_path(project.store, loaded.root)
     manual = None
     if path is None or path.exists():
@@ -253,7 +252,7 @@ def print_history(loaded: LoadedProject, kpi: str, out: Console) -> None:
     from tolok.store.reader import sqlite_path
     from tolok.store.versions import history
 
-    project = _project(loaded)
+    project = project_of(loaded)
     path = sqlite_path(project.store, loaded.root)
     versions = []
     if path is None or path.exists():
@@ -409,136 +408,6 @@ def _text(value: object) -> str:
     return "(empty)" if value is None else str(value)
 
 
-def _project(loaded: LoadedProject) -> Project:
+def project_of(loaded: LoadedProject) -> Project:
     assert loaded.project is not None
     return loaded.project
-
-
-def run_enter(
-    loaded: LoadedProject,
-    dataset: str,
-    values: list[str],
-    by: list[str],
-    file: Path | None,
-    actor: str,
-    out: Console,
-    errors: Console,
-) -> None:
-    """Store typed-in values (from arguments or a CSV), all or nothing, and say what changed."""
-    from sqlalchemy.orm import Session
-
-    from tolok.store.database import open_store, store_url
-    from tolok.store.manual import EntryError, enter, make_entry, read_csv
-
-    project = _project(loaded)
-    try:
-        if file is not None:
-            entries = read_csv(project, dataset, file)
-        else:
-            if len(values) != 3:
-                raise EntryError("give MEASURE PERIOD VALUE, or --file values.csv")
-            pairs = dict(_pair(item) for item in by)
-            measure, period, value = values
-            entries = [make_entry(project, dataset, measure, period, value, pairs)]
-    except EntryError as exc:
-        where = f"{file}:{exc.line}: " if file is not None and exc.line else ""
-        errors.print(f"error: {where}{exc.message}; nothing was stored", markup=False)
-        raise typer.Exit(1) from None
-    with _reported(loaded, errors):
-        store = open_store(store_url(project.store, loaded.root))
-        with Session(store) as session, session.begin():
-            outcomes = enter(session, project, entries, actor)
-    calendar = Calendar.of(project)
-    if len(outcomes) > 10:
-        new = sum(1 for o in outcomes if o.before is None)
-        same = sum(1 for o in outcomes if o.before == o.entry.value)
-        out.print(
-            f"{len(outcomes)} values of {dataset}: {new} new, "
-            f"{len(outcomes) - new - same} changed, {same} unchanged",
-            markup=False,
-        )
-        return
-    for outcome in outcomes:
-        entry = outcome.entry
-        text = f"{entry.subject(calendar)}: {_plain_number(entry.value)}"
-        if outcome.before is not None and outcome.before != entry.value:
-            text += f" (was {_plain_number(outcome.before)})"
-        elif outcome.before == entry.value:
-            text += " (unchanged)"
-        out.print(text, markup=False)
-
-
-def _pair(text: str) -> tuple[str, str]:
-    from tolok.store.manual import EntryError
-
-    name, sep, value = text.partition("=")
-    if not sep or not name:
-        raise EntryError(f"--by takes dimension=value, not '{text}'")
-    return name.strip(), value.strip()
-
-
-def _plain_number(value: float) -> str:
-    return str(int(value)) if value == int(value) else str(value)
-
-
-def print_audit(loaded: LoadedProject, subject: str, out: Console) -> None:
-    """The audit log, oldest first: when, who, what, from what to what."""
-    from sqlalchemy.orm import Session
-
-    from tolok.store.database import open_store, store_url
-    from tolok.store.manual import audit_trail
-
-    project = _project(loaded)
-    with Session(open_store(store_url(project.store, loaded.root))) as session:
-        entries = audit_trail(session, subject)
-    for entry in entries:
-        change = f"{entry.before or '-'} -> {entry.after or '-'}"
-        when = entry.at.strftime("%Y-%m-%d %H:%M:%S UTC")
-        typer.echo(f"{when}\t{entry.actor}\t{entry.action}\t{entry.subject}\t{change}")
-
-
-def run_ingest(
-    loaded: LoadedProject,
-    dataset: str,
-    file: Path,
-    skip_bad_rows: bool,
-    out: Console,
-    errors: Console,
-) -> None:
-    """Append a file's rows to a dataset's table; report what was written and what was not."""
-    from tolok.engine.ingest import IngestError, ingest
-    from tolok.engine.warehouse import Warehouse
-
-    with (
-        _reported(loaded, errors),
-        Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            console=errors,
-            transient=True,
-            disable=not errors.is_terminal,
-        ) as progress,
-    ):
-        task = progress.add_task(f"checking {file.name}", total=None)
-
-        def step(rows: int) -> None:
-            progress.update(task, description=f"checked {rows:,} rows of {file.name}")
-
-        try:
-            report = ingest(loaded, Warehouse(loaded), dataset, file, skip_bad_rows, step)
-        except IngestError as exc:
-            errors.print(f"error: {exc.message}", markup=False)
-            for problem in exc.problems[:20]:
-                errors.print(f"  {file.name}: {problem}", markup=False)
-            if len(exc.problems) > 20:
-                errors.print(f"  … and {len(exc.problems) - 20} more", markup=False)
-            raise typer.Exit(1) from None
-    if report.already:
-        out.print(f"{file.name} was ingested into {dataset} before: nothing to do", markup=False)
-        return
-    parts = [f"{report.written:,} rows written to {dataset}"]
-    if report.duplicates:
-        parts.append(f"{report.duplicates:,} already there (same key)")
-    if report.rejected:
-        parts.append(f"{report.rejected:,} rejected, see {report.rejected_file}")
-    out.print("; ".join(parts), markup=False)

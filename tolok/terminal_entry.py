@@ -1,0 +1,144 @@
+"""The terminal side of the commands that bring data in: `tolok enter`, `tolok ingest`,
+and the audit log that records what people changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn
+
+from tolok.spec.calendar import Calendar
+from tolok.spec.loaded import LoadedProject
+from tolok.terminal import project_of, reported
+
+
+def run_enter(
+    loaded: LoadedProject,
+    dataset: str,
+    values: list[str],
+    by: list[str],
+    file: Path | None,
+    actor: str,
+    out: Console,
+    errors: Console,
+) -> None:
+    """Store typed-in values (from arguments or a CSV), all or nothing, and say what changed."""
+    from sqlalchemy.orm import Session
+
+    from tolok.store.database import open_store, store_url
+    from tolok.store.manual import EntryError, enter, make_entry, read_csv
+
+    project = project_of(loaded)
+    try:
+        if file is not None:
+            entries = read_csv(project, dataset, file)
+        else:
+            if len(values) != 3:
+                raise EntryError("give MEASURE PERIOD VALUE, or --file values.csv")
+            pairs = dict(_pair(item) for item in by)
+            measure, period, value = values
+            entries = [make_entry(project, dataset, measure, period, value, pairs)]
+    except EntryError as exc:
+        where = f"{file}:{exc.line}: " if file is not None and exc.line else ""
+        errors.print(f"error: {where}{exc.message}; nothing was stored", markup=False)
+        raise typer.Exit(1) from None
+    with reported(loaded, errors):
+        store = open_store(store_url(project.store, loaded.root))
+        with Session(store) as session, session.begin():
+            outcomes = enter(session, project, entries, actor)
+    calendar = Calendar.of(project)
+    if len(outcomes) > 10:
+        new = sum(1 for o in outcomes if o.before is None)
+        same = sum(1 for o in outcomes if o.before == o.entry.value)
+        out.print(
+            f"{len(outcomes)} values of {dataset}: {new} new, "
+            f"{len(outcomes) - new - same} changed, {same} unchanged",
+            markup=False,
+        )
+        return
+    for outcome in outcomes:
+        entry = outcome.entry
+        text = f"{entry.subject(calendar)}: {_plain_number(entry.value)}"
+        if outcome.before is not None and outcome.before != entry.value:
+            text += f" (was {_plain_number(outcome.before)})"
+        elif outcome.before == entry.value:
+            text += " (unchanged)"
+        out.print(text, markup=False)
+
+
+def _pair(text: str) -> tuple[str, str]:
+    from tolok.store.manual import EntryError
+
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise EntryError(f"--by takes dimension=value, not '{text}'")
+    return name.strip(), value.strip()
+
+
+def _plain_number(value: float) -> str:
+    return str(int(value)) if value == int(value) else str(value)
+
+
+def print_audit(loaded: LoadedProject, subject: str, out: Console) -> None:
+    """The audit log, oldest first: when, who, what, from what to what."""
+    from sqlalchemy.orm import Session
+
+    from tolok.store.database import open_store, store_url
+    from tolok.store.manual import audit_trail
+
+    project = project_of(loaded)
+    with Session(open_store(store_url(project.store, loaded.root))) as session:
+        entries = audit_trail(session, subject)
+    for entry in entries:
+        change = f"{entry.before or '-'} -> {entry.after or '-'}"
+        when = entry.at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        typer.echo(f"{when}\t{entry.actor}\t{entry.action}\t{entry.subject}\t{change}")
+
+
+def run_ingest(
+    loaded: LoadedProject,
+    dataset: str,
+    file: Path,
+    skip_bad_rows: bool,
+    out: Console,
+    errors: Console,
+) -> None:
+    """Append a file's rows to a dataset's table; report what was written and what was not."""
+    from tolok.engine.ingest import IngestError, ingest
+    from tolok.engine.warehouse import Warehouse
+
+    with (
+        reported(loaded, errors),
+        Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            console=errors,
+            transient=True,
+            disable=not errors.is_terminal,
+        ) as progress,
+    ):
+        task = progress.add_task(f"checking {file.name}", total=None)
+
+        def step(rows: int) -> None:
+            progress.update(task, description=f"checked {rows:,} rows of {file.name}")
+
+        try:
+            report = ingest(loaded, Warehouse(loaded), dataset, file, skip_bad_rows, step)
+        except IngestError as exc:
+            errors.print(f"error: {exc.message}", markup=False)
+            for problem in exc.problems[:20]:
+                errors.print(f"  {file.name}: {problem}", markup=False)
+            if len(exc.problems) > 20:
+                errors.print(f"  … and {len(exc.problems) - 20} more", markup=False)
+            raise typer.Exit(1) from None
+    if report.already:
+        out.print(f"{file.name} was ingested into {dataset} before: nothing to do", markup=False)
+        return
+    parts = [f"{report.written:,} rows written to {dataset}"]
+    if report.duplicates:
+        parts.append(f"{report.duplicates:,} already there (same key)")
+    if report.rejected:
+        parts.append(f"{report.rejected:,} rejected, see {report.rejected_file}")
+    out.print("; ".join(parts), markup=False)
