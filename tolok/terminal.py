@@ -187,6 +187,11 @@ def run_show(loaded: LoadedProject, options: ShowOptions, out: Console, errors: 
         options.where,
         options.compare,
     )
+    if request.start and request.end and request.start > request.end:
+        raise typer.BadParameter(f"--from {options.start} comes after --to {options.end}")
+    repeated = sorted({d for d in options.by if options.by.count(d) > 1})
+    if repeated:
+        raise typer.BadParameter(f"--by {repeated[0]} is given twice")
     if options.where:
         _check_filter(loaded, options.where, errors)
     try:
@@ -253,6 +258,9 @@ def print_history(loaded: LoadedProject, kpi: str, out: Console) -> None:
     from tolok.store.versions import history
 
     project = project_of(loaded)
+    if kpi not in project.kpis:
+        out.print(f"error: no KPI '{kpi}' (KPIs: {', '.join(project.kpis)})", markup=False)
+        raise typer.Exit(1)
     path = sqlite_path(project.store, loaded.root)
     versions = []
     if path is None or path.exists():

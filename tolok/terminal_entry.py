@@ -49,6 +49,9 @@ def run_enter(
         with Session(store) as session, session.begin():
             outcomes = enter(session, project, entries, actor)
     calendar = Calendar.of(project)
+    if not outcomes:
+        out.print(f"0 values of {dataset}: the file has no rows", markup=False)
+        return
     if len(outcomes) > 10:
         new = sum(1 for o in outcomes if o.before is None)
         same = sum(1 for o in outcomes if o.before == o.entry.value)

@@ -31,13 +31,13 @@ def example(tmp_path: Path) -> Path:
     return target
 
 
-def paid_revenue_by_month(month: str, region: str | None = None) -> float:
+def paid_revenue_by_month(month: str, region: str | None = None, csv_file: Path = EXAMPLE) -> float:
     """Straight from the CSV: Jakarta is UTC+7 all year, so a UTC timestamp's local month
     is that of the timestamp plus seven hours."""
     import datetime as dt
 
     total = 0.0
-    with (EXAMPLE / "data" / "orders.csv").open(encoding="utf-8") as handle:
+    with (csv_file / "data" / "orders.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             moment = dt.datetime.fromisoformat(row["Order Date"].replace("Z", "+00:00"))
             local = moment + dt.timedelta(hours=7)
@@ -285,3 +285,73 @@ def test_enter_values_then_the_board_has_them(example: Path) -> None:
     trail = runner.invoke(app, ["audit", "ad_spend", "-p", str(example)])
     actors = [line.split("\t")[1] for line in trail.stdout.splitlines()]
     assert actors == ["budi", "sari"]
+
+
+def test_changed_grain_breakdowns_and_draft_kpis_never_show_stale_values(example: Path) -> None:
+    assert runner.invoke(app, ["refresh", str(example)]).exit_code == 0
+    sales = example / "kpis" / "sales.yaml"
+    text = sales.read_text(encoding="utf-8")
+    text = text.replace(
+        "  grain: month\n  level: strategic\n  function: sales",
+        "  grain: quarter\n  level: strategic\n  function: sales",
+        1,
+    )
+    text = text.replace("breakdowns: [Region, Channel]", "breakdowns: [Region, Category]")
+    sales.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["refresh", str(example)])
+    assert result.exit_code == 0, result.output
+    assert "also computed: revenue by Category, revenue by Region" in result.stderr
+    with (example / "data" / "orders.csv").open("a", encoding="utf-8") as handle:
+        handle.write("TM-999999,2026-11-20T03:00:00Z,C00001,Bali,web,fashion,50000000,false,paid\n")
+    assert runner.invoke(app, ["refresh", str(example)]).exit_code == 0
+    month = json.loads(
+        runner.invoke(
+            app,
+            [
+                "show",
+                "revenue",
+                "-p",
+                str(example),
+                "--grain",
+                "month",
+                "--from",
+                "2026-11",
+                "--format",
+                "json",
+            ],
+        ).stdout
+    )
+    assert month["computed_at"] is None  # month is no longer kept: computed on the spot
+    assert month["points"][0]["value"] == paid_revenue_by_month("2026-11", csv_file=example)
+    channel = runner.invoke(
+        app, ["show", "revenue", "-p", str(example), "--by", "Channel", "--format", "json"]
+    )
+    assert json.loads(channel.stdout)["computed_at"] is None
+    text = sales.read_text(encoding="utf-8").replace(
+        "  goal: grow-revenue\n  target: {value: 300000",
+        "  goal: grow-revenue\n  status: draft\n  target: {value: 300000",
+    )
+    sales.write_text(text, encoding="utf-8")
+    assert runner.invoke(app, ["refresh", str(example)]).exit_code == 0
+    draft = json.loads(
+        runner.invoke(
+            app, ["show", "average_purchase_value", "-p", str(example), "--format", "json"]
+        ).stdout
+    )
+    assert draft["computed_at"] is None
+
+
+def test_show_rejects_a_reversed_range_and_a_repeated_dimension(example: Path) -> None:
+    reversed_range = runner.invoke(
+        app, ["show", "revenue", "-p", str(example), "--from", "2026-06", "--to", "2026-03"]
+    )
+    assert reversed_range.exit_code == 2
+    assert "--from 2026-06 comes after --to 2026-03" in plain(reversed_range.output)
+    twice = runner.invoke(
+        app, ["show", "revenue", "-p", str(example), "--by", "Region", "--by", "Region"]
+    )
+    assert twice.exit_code == 2
+    assert "--by Region is given twice" in plain(twice.output)
+    history = runner.invoke(app, ["history", "nope", "-p", str(example)])
+    assert history.exit_code == 1
+    assert "no KPI 'nope'" in history.output

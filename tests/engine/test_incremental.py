@@ -142,3 +142,19 @@ def test_a_changed_file_and_a_definition_change(tmp_path: Path) -> None:
     )
     refresh(folder)
     stored_equals_full(folder)
+
+
+def test_rows_appended_to_a_csv_file_touch_from_their_own_day(tmp_path: Path) -> None:
+    folder = project(tmp_path / "p", "file:data/*.csv")
+    (folder / "data").mkdir()
+    path = folder / "data" / "orders.csv"
+    write_csv(path, [(dt.datetime(2025, 1, 5, 10), "c1", "Bali", 10.0)])
+    refresh(folder)
+    for at, customer in ((dt.datetime(2026, 2, 1, 8), "c2"), (dt.datetime(2025, 6, 1, 8), "c3")):
+        with path.open("a", encoding="utf-8") as handle:  # a later row, then a late one
+            handle.write(f"{at.isoformat()},{customer},Jawa,5.0\n")
+        refresh(folder)
+        stored_equals_full(folder)
+    store = open_store(f"sqlite:///{folder / 'tolok.db'}")
+    versions = {p.period for p in load(store, "revenue", "month", ())}
+    assert dt.date(2026, 2, 1) in versions

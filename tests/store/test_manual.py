@@ -150,3 +150,21 @@ def test_kpis_use_typed_in_values_at_their_grain_and_coarser(project: Path) -> N
     )
     # A month's spend belongs to no single week.
     assert [p.value for p in weeks["cac"].points] == [None, None]
+
+
+def test_csv_rows_that_are_short_or_unreadable(project: Path) -> None:
+    toko = spec(project)
+    short = project / "short.csv"
+    short.write_text("measure,period,value,platform\nspend,2026-05\n", encoding="utf-8")
+    with pytest.raises(EntryError) as caught:
+        read_csv(toko, "ad_spend", short)
+    assert (caught.value.line, caught.value.message) == (
+        2,
+        "the row does not have as many values as the header",
+    )
+    latin = project / "latin.csv"
+    latin.write_bytes("measure,period,value,platform\nspend,2026-05,1,caf\xe9\n".encode("latin-1"))
+    with pytest.raises(EntryError, match="is not UTF-8 text"):
+        read_csv(toko, "ad_spend", latin)
+    with pytest.raises(EntryError, match="cannot read"):
+        read_csv(toko, "ad_spend", project / "missing.csv")

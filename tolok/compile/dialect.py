@@ -15,6 +15,8 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
+from tolok.compile.errors import CompileError
+
 
 def _builtin(
     function: Callable[..., None], args: tuple[dt.DataType, ...], returns: dt.DataType
@@ -78,7 +80,11 @@ class Dialect:
         """
         if isinstance(value, ir.DateValue):
             return value
-        assert isinstance(value, ir.TimestampValue)
+        if not isinstance(value, ir.TimestampValue):
+            raise CompileError(
+                f"the time column holds {value.type()}, not dates or timestamps: declare it, "
+                "e.g. `columns: {created_at: timestamp}`, or fix the values that are not dates"
+            )
         aware = value.type().timezone is not None
         source = data_zone or project_zone
         if not aware and source == project_zone:

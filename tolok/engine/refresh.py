@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from tolok.compile.frames import slice_key
@@ -25,7 +25,7 @@ from tolok.engine.watermarks import Touch, observe
 from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Grain, Project, Status
-from tolok.store.results import SeriesRows, load, now, save, start_refresh
+from tolok.store.results import SeriesRows, load, mark_failed, now, save, start_refresh
 from tolok.store.schema import Result, Watermark
 from tolok.store.versions import latest_version, recomputing, record_versions
 
@@ -115,13 +115,40 @@ def refresh_into_store(
     project = loaded.project
     assert project is not None
     refresh_id = start_refresh(store, reason)
+    try:
+        return _refresh_into_store(loaded, warehouse, store, refresh_id, reason, progress, full)
+    except BaseException:
+        mark_failed(store, refresh_id)
+        raise
+
+
+def _refresh_into_store(
+    loaded: LoadedProject,
+    warehouse: Warehouse,
+    store: Engine,
+    refresh_id: int,
+    reason: str | None,
+    progress: Progress | None,
+    full: bool,
+) -> tuple[Refreshed, Stored]:
+    project = loaded.project
+    assert project is not None
     active = [n for n, k in project.kpis.items() if k.status is Status.active]
     with Session(store) as session:
         before = {n: getattr(latest_version(session, n), "number", 0) for n in active}
         previous = {w.dataset: json.loads(w.state) for w in session.scalars(select(Watermark))}
-        newest = select(Result.kpi, func.max(Result.period)).where(Result.breakdown == "")
-        last: dict[str, dt.date] = dict(session.execute(newest.group_by(Result.kpi)).all())
-        whole = recomputing(session, project, active) | (set(active) - set(last))
+        held = set(session.execute(select(Result.kpi, Result.grain, Result.breakdown).distinct()))
+        declared = _declared_series(project, active)
+        missing = {kpi for kpi, grain, breakdown in declared - held}
+        newest = select(Result.kpi, Result.grain, func.max(Result.period)).where(
+            Result.breakdown == ""
+        )
+        last: dict[str, dt.date] = {
+            kpi: period
+            for kpi, grain, period in session.execute(newest.group_by(Result.kpi, Result.grain))
+            if kpi in project.kpis and grain == project.kpis[kpi].grain.value
+        }
+        whole = recomputing(session, project, active) | missing
     states, touches = _observe(warehouse, project, active, previous)
     plan = _plan(project, active, touches, whole, full)
     calendar = Calendar.of(project)
@@ -145,6 +172,7 @@ def refresh_into_store(
     with Session(store) as session, session.begin():
         versions = record_versions(session, project, active, reason)
         rows = save(session, refresh_id, _rows(refreshed, plan.since, project), versions)
+        _drop_undeclared(session, declared)
         _save_watermarks(session, states, refresh_id)
         new_versions = {
             n: r.version.number for n, r in versions.items() if r.version.number != before[n]
@@ -203,6 +231,28 @@ def _plan(
         else:
             plan.unchanged.append(name)
     return plan
+
+
+def _declared_series(project: Project, active: list[str]) -> set[tuple[str, str, str]]:
+    """(KPI, grain, breakdown) of every series a refresh keeps."""
+    out = set()
+    for name in active:
+        kpi = project.kpis[name]
+        for by in [(), *[tuple(d) for d in kpi.breakdowns]]:
+            out.add((name, kpi.grain.value, ",".join(by)))
+    return out
+
+
+def _drop_undeclared(session: Session, declared: set[tuple[str, str, str]]) -> None:
+    """Series no longer declared (another grain, a dropped breakdown, a KPI removed or
+    set to draft) would otherwise answer `show` with values no refresh updates."""
+    held = set(session.execute(select(Result.kpi, Result.grain, Result.breakdown).distinct()))
+    for kpi, grain, breakdown in held - declared:
+        session.execute(
+            delete(Result).where(
+                Result.kpi == kpi, Result.grain == grain, Result.breakdown == breakdown
+            )
+        )
 
 
 def _new_slices(store: Engine, refreshed: Refreshed, since: dict[str, dt.date | None]) -> set[str]:

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from tolok.engine.series import KpiSeries, Point, Request, with_comparison
 from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
+from tolok.spec.models import Status
 from tolok.store import reader
-from tolok.store.definitions import definition_hash
+from tolok.store.definitions import compute_hash
 from tolok.store.points import StoredPoint
 
 
@@ -29,7 +30,7 @@ class StoredSeries:
 
     series: list[tuple[str, tuple[str, ...]]]  # (grain, breakdown) pairs
     points: list[StoredPoint]
-    latest_hash: str | None
+    latest_hash: str | None  # of what changes values (a new title does not)
 
 
 def read(loaded: LoadedProject, request: Request, as_reported: bool) -> StoredSeries | None:
@@ -66,7 +67,7 @@ def _read_server(
     points = load(store, kpi, *key, as_reported) if key in held else []
     with Session(store) as session:
         latest = latest_version(session, kpi)
-    return StoredSeries(held, points, latest.hash if latest else None)
+    return StoredSeries(held, points, latest.compute_hash if latest else None)
 
 
 def answer(loaded: LoadedProject, request: Request, as_reported: bool) -> StoredAnswer | None:
@@ -75,6 +76,8 @@ def answer(loaded: LoadedProject, request: Request, as_reported: bool) -> Stored
     assert project is not None
     if request.where is not None or request.compare not in (None, "previous", "last_year"):
         return None
+    if project.kpis[request.kpis[0]].status is not Status.active:
+        return None  # refreshes leave draft and retired KPIs alone: compute on the spot
     stored = read(loaded, request, as_reported)
     if stored is None or not stored.points:
         return None
@@ -94,5 +97,5 @@ def answer(loaded: LoadedProject, request: Request, as_reported: bool) -> Stored
     kept = tuple(p for p in compared if first <= p.period <= last)
     [kpi] = request.kpis
     series = KpiSeries(kpi, request.grain, request.by, kept, request.compare)
-    current = stored.latest_hash == definition_hash(project, kpi)
+    current = stored.latest_hash == compute_hash(project, kpi)
     return StoredAnswer(series, max(p.computed_at for p in stored.points), current)

@@ -60,6 +60,7 @@ class Warehouse:
     def backend(self) -> BaseBackend:
         if self._warehouse is None:
             self._warehouse = connect(self.url, self.loaded.root, self._setting())
+            _check_zones(self._warehouse, self._setting())
         return self._warehouse
 
     def files(self) -> BaseBackend:
@@ -75,8 +76,7 @@ class Warehouse:
         """The rows of a dataset, with declared column types applied."""
         if name not in self._tables:
             dataset = self._dataset(name)
-            table = self._read(name, dataset)
-            self._tables[name] = _cast_declared(table, dataset, self.loaded, name)
+            self._tables[name] = typed(self.loaded, name, self._read(name, dataset))
         return self._tables[name]
 
     def execute(self, expr: ir.Table, dataset: str) -> pd.DataFrame:
@@ -133,7 +133,7 @@ class Warehouse:
                 "paths are relative to the project folder",
             )
         try:
-            return _known_types(read_files(self.files(), files))
+            return read_files(self.files(), files)
         except Exception as exc:
             raise WarehouseError(
                 f"dataset '{name}': cannot read {files[0].name}: {_first_line(exc)}", where
@@ -172,6 +172,12 @@ def read_files(backend: BaseBackend, files: list[Path]) -> ir.Table:
         frame = pd.concat([pd.read_excel(f, engine="openpyxl") for f in files], ignore_index=True)
         return ibis.memtable(frame)
     raise WarehouseError(f"cannot read {files[0].name}: use CSV, Parquet, .xlsx or JSON lines")
+
+
+def typed(loaded: LoadedProject, name: str, table: ir.Table) -> ir.Table:
+    """A dataset's rows with the types Ibis knows and the ones its YAML declares."""
+    assert loaded.project is not None
+    return _cast_declared(_known_types(table), loaded.project.datasets[name], loaded, name)
 
 
 def _known_types(table: ir.Table) -> ir.Table:
@@ -221,6 +227,22 @@ def connect(url: str, root: Path, setting: Location | None = None) -> BaseBacken
             "check `warehouse:` in tolok.yaml: host, port, user, database, and that the "
             "server is running",
         ) from exc
+
+
+def _check_zones(backend: BaseBackend, setting: Location | None) -> None:
+    """MySQL and MariaDB convert time zones only once their zone tables are loaded; without
+    them CONVERT_TZ gives NULL and every timestamp would silently drop out."""
+    if backend.name != "mysql":
+        return
+    probe = "SELECT CONVERT_TZ('2000-01-01 00:00:00', 'UTC', 'Asia/Jakarta')"
+    with backend.raw_sql(probe) as cursor:
+        row = cursor.fetchone()
+    if row is None or row[0] is None:
+        raise WarehouseError(
+            "the MySQL/MariaDB server has no time zone tables, so it cannot convert times",
+            setting,
+            "load them once: mariadb-tzinfo-to-sql /usr/share/zoneinfo | mariadb -u root mysql",
+        )
 
 
 def _duckdb_path(url: str, root: Path) -> str:

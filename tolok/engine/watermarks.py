@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from typing import Any
 import ibis.expr.types as ir
 
 from tolok.compile.dialect import dialect_for
-from tolok.engine.warehouse import Warehouse, read_files
+from tolok.engine.warehouse import Warehouse, read_files, typed
 from tolok.spec.columns import matching_files
 from tolok.spec.models import Dataset
 
@@ -84,6 +85,19 @@ def _files(
         if old and old["sha256"] == digest:
             now[key] = {**old, "mtime": stat.st_mtime_ns}
             continue
+        appended = _appended_days(warehouse, name, dataset, path, old) if old else None
+        if old is not None and appended is not None:
+            # Rows added at the end of a text file: they touch from their own first day.
+            first_new, last_new = appended
+            now[key] = {
+                "size": stat.st_size,
+                "mtime": stat.st_mtime_ns,
+                "sha256": digest,
+                "first": min(filter(None, (old["first"], first_new)), default=None),
+                "last": max(filter(None, (old["last"], last_new)), default=None),
+            }
+            touched += [dt.date.fromisoformat(first_new)] if first_new else []
+            continue
         first, last = _days(warehouse, name, dataset, [path])
         now[key] = {
             "size": stat.st_size,
@@ -125,10 +139,37 @@ def _table(
     return state, Touch(full=True)
 
 
+_TEXT = {".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json"}
+
+
+def _appended_days(
+    warehouse: Warehouse, name: str, dataset: Dataset, path: Path, old: dict[str, Any]
+) -> tuple[str | None, str | None] | None:
+    """The first and last day of rows appended to a text file, or None if the file changed
+    in any other way (its old content is not an untouched prefix ending in a new line)."""
+    size = int(old["size"])
+    if path.suffix.lower() not in _TEXT or path.stat().st_size <= size or size == 0:
+        return None
+    with path.open("rb") as handle:
+        prefix = handle.read(size)
+        tail = handle.read()
+    if not prefix.endswith(b"\n") or hashlib.sha256(prefix).hexdigest() != old["sha256"]:
+        return None
+    header = (
+        prefix.split(b"\n", 1)[0] + b"\n"
+        if path.suffix.lower() in {".csv", ".tsv", ".txt"}
+        else b""
+    )
+    with tempfile.TemporaryDirectory(prefix="tolok-tail-") as folder:
+        part = Path(folder) / f"tail{path.suffix.lower()}"
+        part.write_bytes(header + tail)
+        return _days(warehouse, name, dataset, [part])
+
+
 def _days(
     warehouse: Warehouse, name: str, dataset: Dataset, files: list[Path]
 ) -> tuple[str | None, str | None]:
-    table = read_files(warehouse.files(), files)
+    table = typed(warehouse.loaded, name, read_files(warehouse.files(), files))
     if dataset.time not in table.columns:
         return None, None
     local = _local_day(warehouse, name, dataset, table)

@@ -276,6 +276,14 @@ def _check_breakdowns(
             continue
         datasets = _datasets_of(name, project, scope, set())
         for index, dimensions in enumerate(kpi.breakdowns):
+            repeated = sorted({d for d in dimensions if dimensions.count(d) > 1})
+            if repeated:
+                loaded.problems.add(
+                    "TLK004",
+                    f"'{repeated[0]}' appears twice in one breakdown",
+                    loaded.locate("kpis", name, "breakdowns", index),
+                    "name each dimension once",
+                )
             for dimension in dimensions:
                 lacking = [
                     d for d in sorted(datasets) if dimension not in project.datasets[d].dimensions

@@ -84,6 +84,11 @@ def definition_hash(project: Project, name: str) -> str:
     return digest(definition(project, name))
 
 
+def compute_hash(project: Project, name: str) -> str:
+    """The hash of what changes a KPI's values: a new title leaves it alone."""
+    return digest(compute_part(definition(project, name)))
+
+
 def digest(data: Any) -> str:
     text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -96,7 +96,7 @@ def make_entry(
         ) from None
     try:
         number = float(value)
-    except ValueError:
+    except (TypeError, ValueError):
         raise EntryError(f"'{value}' is not a number", line) from None
     if number != number or number in (float("inf"), float("-inf")):
         raise EntryError(f"'{value}' is not a number", line)
@@ -111,17 +111,27 @@ def read_csv(project: Project, dataset: str, path: Path) -> list[Entry]:
     its line number.
     """
     entries = []
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        needed = {"measure", "period", "value"}
-        missing = needed - set(reader.fieldnames or [])
-        if missing:
-            raise EntryError(f"the CSV needs the columns {', '.join(sorted(missing))}", 1)
-        for line, row in enumerate(reader, start=2):
-            by = {k: v for k, v in row.items() if k not in needed and k is not None}
-            entries.append(
-                make_entry(project, dataset, row["measure"], row["period"], row["value"], by, line)
-            )
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            needed = {"measure", "period", "value"}
+            missing = needed - set(reader.fieldnames or [])
+            if missing:
+                raise EntryError(f"the CSV needs the columns {', '.join(sorted(missing))}", 1)
+            for row in reader:
+                line = reader.line_num
+                if None in row or any(v is None for v in row.values()):
+                    raise EntryError("the row does not have as many values as the header", line)
+                by = {k: v for k, v in row.items() if k not in needed}
+                entries.append(
+                    make_entry(
+                        project, dataset, row["measure"], row["period"], row["value"], by, line
+                    )
+                )
+    except OSError as exc:
+        raise EntryError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise EntryError(f"{path} is not UTF-8 text (save it as CSV UTF-8)") from None
     return entries
 
 

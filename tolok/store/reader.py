@@ -74,7 +74,8 @@ def load(
 
 def latest_hash(connection: sqlite3.Connection, kpi: str) -> str | None:
     row = connection.execute(
-        "SELECT hash FROM spec_versions WHERE kpi = ? ORDER BY number DESC LIMIT 1", (kpi,)
+        "SELECT compute_hash FROM spec_versions WHERE kpi = ? ORDER BY number DESC LIMIT 1",
+        (kpi,),
     ).fetchone()
     return str(row[0]) if row else None
 

@@ -43,6 +43,19 @@ def start_refresh(engine: Engine, reason: str | None) -> int:
         return run.id
 
 
+def mark_failed(engine: Engine, refresh_id: int) -> None:
+    """A refresh that stopped on an error (a killed one cannot say so: it stays running)."""
+    try:
+        with Session(engine) as session, session.begin():
+            session.execute(
+                update(Refresh)
+                .where(Refresh.id == refresh_id)
+                .values(status="failed", finished_at=now())
+            )
+    except Exception:  # the store itself may be what failed; the original error matters
+        return
+
+
 def save(
     session: Session,
     refresh_id: int,

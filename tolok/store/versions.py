@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tolok.spec.models import Project
-from tolok.store.definitions import compute_part, definition, digest
+from tolok.store.definitions import compute_hash, compute_part, definition, digest
 from tolok.store.schema import SpecVersion
 
 
@@ -79,8 +79,7 @@ def recomputing(session: Session, project: Project, names: list[str]) -> set[str
     out = set()
     for name in names:
         latest = latest_version(session, name)
-        compute = digest(compute_part(definition(project, name)))
-        if latest is None or latest.compute_hash != compute:
+        if latest is None or latest.compute_hash != compute_hash(project, name):
             out.add(name)
     return out
 
