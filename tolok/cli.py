@@ -207,6 +207,27 @@ def refresh(
     print_board(loaded, series, _console())
 
 
+class StatusGroup(StrEnum):
+    goal = "goal"
+    level = "level"
+    function = "function"
+    indicator = "indicator"
+
+
+@app.command()
+def status(
+    path: ProjectPath = Path("."),
+    group: Annotated[
+        StatusGroup, typer.Option("--by", help="Group by goal, level, function or indicator.")
+    ] = StatusGroup.goal,
+) -> None:
+    """Each KPI's last closed period: value, target, attainment and status (from the store)."""
+    from tolok.terminal_status import print_status
+
+    loaded = _load_or_exit(path)
+    print_status(loaded, group.value, _console(), _console(True))
+
+
 @app.command()
 def history(
     kpi: Annotated[str, typer.Argument(help="The KPI's name.")],

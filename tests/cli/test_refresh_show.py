@@ -355,3 +355,20 @@ def test_show_rejects_a_reversed_range_and_a_repeated_dimension(example: Path) -
     history = runner.invoke(app, ["history", "nope", "-p", str(example)])
     assert history.exit_code == 1
     assert "no KPI 'nope'" in history.output
+
+
+def test_status_shows_the_last_closed_period_against_its_target(example: Path) -> None:
+    before = runner.invoke(app, ["status", str(example)])
+    assert before.exit_code == 1
+    assert "run `tolok refresh` first" in before.stderr
+    assert runner.invoke(app, ["refresh", str(example)]).exit_code == 0
+    result = runner.invoke(app, ["status", str(example)])
+    assert result.exit_code == 0, result.output
+    rows = {line.split("\t")[1]: line.split("\t") for line in result.stdout.splitlines()[1:]}
+    # Average purchase value has a target of Rp 300.000 from 2026-01: whatever the last
+    # closed month is when this runs, that is its target.
+    apv = rows["Average purchase value"]
+    assert apv[0] == "Grow revenue 20% year over year"
+    assert apv[4] == "Rp\u00a0300.000"
+    assert apv[6] in ("on track", "at risk", "off track")
+    assert rows["Tickets resolved"][6] == "no target"

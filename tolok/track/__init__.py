@@ -1,0 +1,1 @@
+"""Tracking: targets, status, pace, forecasts, roll-ups — pure functions over results."""

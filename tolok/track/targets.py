@@ -1,0 +1,135 @@
+"""A KPI's target as a value per period, from the forms the YAML allows.
+
+- `{value: 0.03, from: 2026-01, until: 2026-12}`: the same value for every period from the
+  one holding `from` (and up to the one holding `until`).
+- `[{period: 2026-10, value: 160}, ...]`: one value for the period of that label.
+- `{growth: 0.2, vs: last_year}`: 20% above the KPI's actual value a year before (or the
+  period before, with `vs: previous`), from `from` if given.
+- `{ramp: {to: 50, by: 2026-12, baseline: 30}, from: 2026-01}`: a straight line from the
+  baseline (the actual value of the period before `from` when left out) at `from` to `to`
+  at `by`, then `to` after.
+
+A form with `slice: {region: Bali}` is the target of that slice only; forms without one are
+the target of the total. Forms apply in the order written, a later one overriding an earlier
+one for the periods both cover (so a list can hold a yearly rule and a few exceptions).
+
+Targets are read at the KPI's own grain: values are per period of that grain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+from tolok.spec.calendar import Calendar, PeriodError
+from tolok.spec.models import (
+    KPI,
+    ConstantTarget,
+    Grain,
+    GrowthTarget,
+    RampTarget,
+    TargetPoint,
+    Vs,
+)
+
+Slice = Mapping[str, object]
+
+
+def target_series(
+    kpi: KPI,
+    periods: Sequence[dt.date],
+    calendar: Calendar,
+    actuals: Mapping[dt.date, float | None],
+    slice_: Slice | None = None,
+) -> dict[dt.date, float | None]:
+    """The target of each period (first days at the KPI's grain), None where none is set.
+
+    `actuals` are the KPI's values (of the same slice) by period: growth rules and ramps
+    without a baseline are relative to them.
+    """
+    grain = kpi.grain
+    out: dict[dt.date, float | None] = dict.fromkeys(periods)
+    wanted = {str(k): str(v) for k, v in (slice_ or {}).items()}
+    for form in kpi.target or []:
+        given = {str(k): str(v) for k, v in (form.slice or {}).items()}
+        if given != wanted:
+            continue
+        for period in periods:
+            value = _value(form, period, grain, calendar, actuals, periods[0])
+            if value is not _SKIP:
+                out[period] = value  # type: ignore[assignment]
+    return out
+
+
+class _Skip:
+    """This form says nothing about that period (unlike None: a target of nothing)."""
+
+
+_SKIP = _Skip()
+
+
+def _value(
+    form: ConstantTarget | TargetPoint | GrowthTarget | RampTarget,
+    period: dt.date,
+    grain: Grain,
+    calendar: Calendar,
+    actuals: Mapping[dt.date, float | None],
+    series_start: dt.date,
+) -> float | _Skip | None:
+    if isinstance(form, TargetPoint):
+        return form.value if _start(calendar, form.period, grain) == period else _SKIP
+    first = _start(calendar, form.from_, grain) if form.from_ else None
+    if first is not None and period < first:
+        return _SKIP
+    if isinstance(form, ConstantTarget):
+        last = _start(calendar, form.until, grain) if form.until else None
+        return _SKIP if last is not None and period > last else form.value
+    if isinstance(form, GrowthTarget):
+        if form.vs is Vs.last_year:
+            before = calendar.year_ago(period, grain)
+        else:
+            before = calendar.shift(period, grain, -1)
+        base = actuals.get(before)
+        return None if base is None else base * (1 + form.growth)
+    return _ramp(form, period, grain, calendar, actuals, first or series_start)
+
+
+def _ramp(
+    form: RampTarget,
+    period: dt.date,
+    grain: Grain,
+    calendar: Calendar,
+    actuals: Mapping[dt.date, float | None],
+    start: dt.date,
+) -> float | None:
+    """Without `from`, a ramp starts at the first period asked for."""
+    end = _start(calendar, form.ramp.by, grain)
+    baseline = form.ramp.baseline
+    if baseline is None:
+        baseline = actuals.get(calendar.shift(start, grain, -1))
+        if baseline is None:
+            return None
+    if period >= end:
+        return form.ramp.to
+    steps = _periods_between(calendar, start, end, grain)
+    done = _periods_between(calendar, start, period, grain)
+    if steps <= 0:
+        return form.ramp.to
+    return baseline + (form.ramp.to - baseline) * done / steps
+
+
+def _periods_between(calendar: Calendar, start: dt.date, end: dt.date, grain: Grain) -> int:
+    count, current = 0, start
+    while current < end:
+        current = calendar.shift(current, grain, 1)
+        count += 1
+    return count
+
+
+def _start(calendar: Calendar, label: str, grain: Grain) -> dt.date:
+    """The first day of the KPI-grain period holding the start of the labelled period."""
+    try:
+        _, day = calendar.parse(label)
+    except PeriodError:
+        day = dt.date.fromisoformat(label)
+    return calendar.start_of(day, grain)
