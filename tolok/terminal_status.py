@@ -19,6 +19,8 @@ from tolok.engine.stored import read
 from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Project, Status
+from tolok.store.points import StoredPoint
+from tolok.track.pace import elapsed, is_additive, pace
 from tolok.track.status import Standing, attainment, standing
 from tolok.track.targets import target_series
 
@@ -60,13 +62,15 @@ def print_status(loaded: LoadedProject, group: str, out: Console, errors: Consol
             _value(project, kpi, target),
             f"{share:.0%}" if share is not None else "",
             state.value.replace("_", " "),
+            *_open_period(project, name, kpi, points, actuals, calendar, today),
             kpi.owner or "",
         ]
         rows.append((_group_of(project, kpi, group), cells, state))
     if not stored_any:
         errors.print("error: no stored values yet: run `tolok refresh` first", markup=False)
         raise typer.Exit(1)
-    header = ["kpi", "period", "value", "target", "attainment", "status", "owner"]
+    header = ["kpi", "period", "value", "target", "attainment", "status"]
+    header += ["open period", "so far", "projected", "heading", "owner"]
     ordered = sorted(rows, key=lambda r: r[0])
     if not out.is_terminal:
         typer.echo("\t".join([group, *header]))
@@ -74,18 +78,40 @@ def print_status(loaded: LoadedProject, group: str, out: Console, errors: Consol
             typer.echo("\t".join([heading, *cells]))
         return
     table = Table(title=f"{project.name}: last closed period", title_justify="left")
+    numbers = ("value", "target", "attainment", "so far", "projected")
     for column in [group, *header]:
-        table.add_column(
-            column, justify="right" if column in ("value", "target", "attainment") else "left"
-        )
+        table.add_column(column, justify="right" if column in numbers else "left")
     shown = None
     for heading, cells, state in ordered:
-        style = _STYLE[state]
-        table.add_row(
-            heading if heading != shown else "", *cells[:5], f"[{style}]{cells[5]}[/]", cells[6]
-        )
+        coloured = f"[{_STYLE[state]}]{cells[5]}[/]"
+        table.add_row(heading if heading != shown else "", *cells[:5], coloured, *cells[6:])
         shown = heading
     out.print(table)
+
+
+def _open_period(
+    project: Project,
+    name: str,
+    kpi: KPI,
+    points: list[StoredPoint],
+    actuals: dict[dt.date, float | None],
+    calendar: Calendar,
+    today: dt.date,
+) -> list[str]:
+    """The period today falls in: its label, value so far, projected end, and heading."""
+    current = calendar.start_of(today, kpi.grain)
+    point = next((p for p in points if p.period == current), None)
+    if point is None:
+        return ["", "", "", ""]
+    target = target_series(kpi, [current], calendar, actuals)[current]
+    share = elapsed(current, kpi.grain, calendar, today)
+    now = pace(kpi, is_additive(project, name), point.value, target, share)
+    return [
+        f"{calendar.label(current, kpi.grain)} ({share:.0%})",
+        _value(project, kpi, point.value),
+        _value(project, kpi, now.projected),
+        now.heading.value.replace("_", " "),
+    ]
 
 
 def _group_of(project: Project, kpi: KPI, group: str) -> str:

@@ -1,0 +1,55 @@
+"""The open period: elapsed share, additivity, pace against a pro-rated target."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.conftest import EXAMPLE
+from tolok.spec import load_project
+from tolok.spec.calendar import Calendar
+from tolok.spec.models import KPI, Grain
+from tolok.track.pace import elapsed, is_additive, pace
+from tolok.track.status import Standing
+
+
+def test_elapsed_share_of_a_period() -> None:
+    cal = Calendar()
+    november = dt.date(2026, 11, 1)
+    assert elapsed(november, Grain.month, cal, dt.date(2026, 11, 16)) == pytest.approx(15 / 30)
+    assert elapsed(november, Grain.month, cal, dt.date(2026, 10, 20)) == 0.0
+    assert elapsed(november, Grain.month, cal, dt.date(2027, 1, 5)) == 1.0
+    q4 = dt.date(2026, 10, 1)
+    assert elapsed(q4, Grain.quarter, cal, dt.date(2026, 11, 1)) == pytest.approx(31 / 92)
+
+
+def test_which_kpis_add_up_over_time() -> None:
+    loaded = load_project(EXAMPLE)
+    assert loaded.project is not None
+    project = loaded.project
+    additive = {name for name in project.kpis if is_additive(project, name)}
+    # Sums and counts add up; ratios, medians, distinct counts and growth do not.
+    assert additive == {"revenue", "tickets_resolved", "traffic"}
+
+
+def test_pace_of_an_additive_kpi_is_pro_rated() -> None:
+    kpi = KPI(formula="revenue")
+    half = pace(kpi, True, 60.0, 100.0, 0.5)
+    assert (half.expected, half.projected) == (50.0, 120.0)
+    assert (half.on_pace, half.heading) == (Standing.on_track, Standing.on_track)
+    slow = pace(kpi, True, 40.0, 100.0, 0.5)
+    assert (slow.projected, slow.on_pace, slow.heading) == (
+        80.0,
+        Standing.off_track,
+        Standing.off_track,
+    )
+    started = pace(kpi, True, 0.0, 100.0, 0.0)
+    assert (started.projected, started.on_pace) == (None, Standing.no_data)
+
+
+def test_pace_of_a_ratio_is_its_value_so_far() -> None:
+    kpi = KPI.model_validate({"formula": "a / b", "direction": "down"})
+    now = pace(kpi, False, 0.9, 1.0, 0.3)
+    assert (now.expected, now.projected) == (1.0, 0.9)
+    assert now.heading is Standing.on_track

@@ -1,0 +1,82 @@
+"""The open period: how far it has run, whether the KPI keeps pace, where it will end.
+
+For a KPI that adds up over time (a sum or a count, or sums and differences of them), the
+value so far is held against the target pro-rated to the share of the period that has
+passed, and the period's end is projected at the current run rate. A ratio or an average
+needs no pro-rating: its value so far is already its best estimate of the whole period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from tolok.spec.calendar import Calendar
+from tolok.spec.formula import Binary, FormulaError, Name, Node, Number, Unary, parse_formula
+from tolok.spec.models import KPI, Agg, Grain, Project
+from tolok.spec.refs import KpiRef, MeasureRef, Scope
+from tolok.track.status import Standing, standing
+
+ADDITIVE_AGGS = {Agg.sum, Agg.count, Agg.sum_boolean}
+
+
+@dataclass(frozen=True)
+class Pace:
+    elapsed: float  # share of the period passed, 0 to 1
+    expected: float | None  # the target pro-rated to now
+    projected: float | None  # where the period will end at this pace
+    on_pace: Standing  # value so far against the pro-rated target
+    heading: Standing  # projected end against the whole target
+
+
+def elapsed(period: dt.date, grain: Grain, calendar: Calendar, today: dt.date) -> float:
+    """Share of the period before `today` (0 before it starts, 1 once it is over)."""
+    end = calendar.end_of(period, grain)
+    total = (end - period).days
+    done = (min(max(today, period), end) - period).days
+    return done / total if total else 1.0
+
+
+def is_additive(project: Project, name: str) -> bool:
+    """A KPI whose value over a period is the sum of its values over parts of it."""
+    try:
+        tree = parse_formula(project.kpis[name].formula)
+    except FormulaError:
+        return False
+    return _additive(tree, project, Scope.of(project), {name})
+
+
+def _additive(node: Node, project: Project, scope: Scope, seen: set[str]) -> bool:
+    match node:
+        case Number():
+            return False  # a constant does not grow with the period
+        case Name():
+            found = scope.resolve(node)
+            if isinstance(found, MeasureRef):
+                return project.datasets[found.dataset].measures[found.measure].agg in ADDITIVE_AGGS
+            if isinstance(found, KpiRef) and found.name not in seen:
+                tree = parse_formula(project.kpis[found.name].formula)
+                return _additive(tree, project, scope, seen | {found.name})
+            return False
+        case Unary(op=op, operand=operand):
+            return op in ("-", "+") and _additive(operand, project, scope, seen)
+        case Binary(op=op, left=left, right=right):
+            both = _additive(left, project, scope, seen) and _additive(right, project, scope, seen)
+            return op in ("+", "-") and both
+    return False
+
+
+def pace(kpi: KPI, additive: bool, value: float | None, target: float | None, share: float) -> Pace:
+    """How the open period is doing, `share` of the way through it."""
+    if not additive:
+        state = standing(value, target, kpi)
+        return Pace(share, target, value, state, state)
+    expected = target * share if target is not None else None
+    projected = value / share if value is not None and share > 0 else None
+    return Pace(
+        share,
+        expected,
+        projected,
+        standing(value, expected, kpi) if share > 0 else Standing.no_data,
+        standing(projected, target, kpi),
+    )
