@@ -84,9 +84,8 @@ def append_day(folder: Path, day: int, per_day: int) -> None:
     pq.write_table(orders, folder / "orders" / f"day{day}.parquet")
     sessions = pa.table(
         {
-            "started_at": start + np.sort(rng.integers(0, 86_400, per_day * 3)).astype(
-                "timedelta64[s]"
-            ),
+            "started_at": start
+            + np.sort(rng.integers(0, 86_400, per_day * 3)).astype("timedelta64[s]"),
             "region": regions[rng.integers(0, 5, per_day * 3)],
         }
     )
@@ -121,11 +120,15 @@ def main() -> None:
     for day in range(args.repeat):
         append_day(folder, day, per_day)
         incremental.append(timed_refresh(folder, full=False))
-    print(f"data: {rows:,} orders, {rows * 3:,} sessions; one day = {per_day:,} orders, "
-          f"{per_day * 3:,} sessions")
+    print(
+        f"data: {rows:,} orders, {rows * 3:,} sessions; one day = {per_day:,} orders, "
+        f"{per_day * 3:,} sessions"
+    )
     for name, times in (("full refresh", full), ("incremental, +1 day", incremental)):
-        print(f"{name:<22}median {statistics.median(times):.3f} s  "
-              f"min-max {min(times):.3f}-{max(times):.3f} s")
+        print(
+            f"{name:<22}median {statistics.median(times):.3f} s  "
+            f"min-max {min(times):.3f}-{max(times):.3f} s"
+        )
     ratio = statistics.median(incremental) / statistics.median(full)
     print(f"incremental / full: {ratio:.3f} ({ratio:.1%})")
 

@@ -93,7 +93,10 @@ kpis:
 
 
 def sql_queries(data: Path) -> dict[str, str]:
-    orders, sessions = f"read_parquet('{data}/orders.parquet')", f"read_parquet('{data}/sessions.parquet')"
+    orders, sessions = (
+        f"read_parquet('{data}/orders.parquet')",
+        f"read_parquet('{data}/sessions.parquet')",
+    )
     out = {}
     for shape, (grain, by_region) in SHAPES.items():
         key = f"CAST(date_trunc('{grain}', ordered_at) AS DATE) AS period"
@@ -182,7 +185,9 @@ def compute_pandas(orders: Any, sessions: Any) -> Results:
 
 
 def _iso(value: Any) -> str:
-    return value.date().isoformat() if hasattr(value, "date") and callable(value.date) else str(value)
+    return (
+        value.date().isoformat() if hasattr(value, "date") and callable(value.date) else str(value)
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -247,9 +252,19 @@ def main() -> None:
     report: dict[str, dict[str, Any]] = {}
     for way in ways:
         done = subprocess.run(
-            [sys.executable, __file__, "--data", str(data), "--repeat", str(args.repeat),
-             "--child", way],
-            capture_output=True, text=True, check=True,
+            [
+                sys.executable,
+                __file__,
+                "--data",
+                str(data),
+                "--repeat",
+                str(args.repeat),
+                "--child",
+                way,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         report[way] = json.loads(done.stdout)
     print_report(report, data)
@@ -259,8 +274,10 @@ def print_report(report: dict[str, dict[str, Any]], data: Path) -> None:
     base = report["sql"]
     rows = _count_rows(data)
     print(f"data: {rows['orders']:,} orders, {rows['sessions']:,} sessions ({data})")
-    print(f"7 KPIs x (month, month x region, quarter) = 21 results per run; "
-          f"{len(base['times'])} runs each")
+    print(
+        f"7 KPIs x (month, month x region, quarter) = 21 results per run; "
+        f"{len(base['times'])} runs each"
+    )
     print(f"{'way':<18}{'median s':>10}{'min-max s':>16}{'x SQL':>8}{'x pandas':>10}{'peak MB':>9}")
     pandas_median = statistics.median(report["pandas"]["times"])
     sql_median = statistics.median(base["times"])
