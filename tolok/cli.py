@@ -229,6 +229,15 @@ def status(
 
 
 @app.command()
+def goals(path: ProjectPath = Path(".")) -> None:
+    """The goal tree: status and progress rolled up from KPIs, and what drives each gap."""
+    from tolok.terminal_status import print_goals
+
+    loaded = _load_or_exit(path)
+    print_goals(loaded, _console(), _console(True))
+
+
+@app.command()
 def history(
     kpi: Annotated[str, typer.Argument(help="The KPI's name.")],
     path: Annotated[Path, typer.Option("--project", "-p", help="Project folder.")] = Path("."),

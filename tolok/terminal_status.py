@@ -7,19 +7,21 @@ in — is left out: a part of a period against a whole period's target would mis
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from tolok.display import format_value
+from tolok.display import MISSING, format_value
 from tolok.engine.series import Request
 from tolok.engine.stored import read
 from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Project, Status
 from tolok.store.points import StoredPoint
+from tolok.track.goals import GoalNode, KpiStanding, goal_tree
 from tolok.track.pace import elapsed, is_additive, pace
 from tolok.track.status import Standing, attainment, standing
 from tolok.track.targets import target_series
@@ -33,18 +35,27 @@ _STYLE = {
 }
 
 
-def print_status(loaded: LoadedProject, group: str, out: Console, errors: Console) -> None:
+@dataclass(frozen=True)
+class KpiState:
+    """A KPI's last closed period against its target, and its stored series."""
+
+    points: list[StoredPoint]
+    latest: StoredPoint | None
+    target: float | None
+    attainment: float | None
+    standing: Standing
+
+
+def kpi_states(loaded: LoadedProject, today: dt.date) -> dict[str, KpiState]:
+    """Every active KPI's state, read from the store."""
     project = loaded.project
     assert project is not None
     calendar = Calendar.of(project)
-    today = dt.datetime.now(ZoneInfo(project.timezone)).date()
-    rows: list[tuple[str, list[str], Standing]] = []
-    stored_any = False
+    out: dict[str, KpiState] = {}
     for name, kpi in project.kpis.items():
         if kpi.status is not Status.active:
             continue
         stored = read(loaded, Request((name,), kpi.grain), False)
-        stored_any = stored_any or bool(stored and stored.points)
         points = stored.points if stored else []
         actuals = {p.period: p.value for p in points}
         closed = [p for p in points if calendar.end_of(p.period, kpi.grain) <= today]
@@ -54,21 +65,38 @@ def print_status(loaded: LoadedProject, group: str, out: Console, errors: Consol
         if latest is not None:
             target = target_series(kpi, [latest.period], calendar, actuals)[latest.period]
         share = attainment(value, target, kpi) if value is not None and target else None
-        state = standing(value, target, kpi)
+        out[name] = KpiState(points, latest, target, share, standing(value, target, kpi))
+    if not any(state.points for state in out.values()):
+        raise typer.BadParameter("no stored values yet: run `tolok refresh` first")
+    return out
+
+
+def print_status(loaded: LoadedProject, group: str, out: Console, errors: Console) -> None:
+    project = loaded.project
+    assert project is not None
+    calendar = Calendar.of(project)
+    today = dt.datetime.now(ZoneInfo(project.timezone)).date()
+    rows: list[tuple[str, list[str], Standing]] = []
+    try:
+        states = kpi_states(loaded, today)
+    except typer.BadParameter as exc:
+        errors.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    for name, state in states.items():
+        kpi = project.kpis[name]
+        latest, share = state.latest, state.attainment
+        actuals = {p.period: p.value for p in state.points}
         cells = [
             kpi.title or name,
             calendar.label(latest.period, kpi.grain) if latest else "",
-            _value(project, kpi, value),
-            _value(project, kpi, target),
+            _value(project, kpi, latest.value if latest else None),
+            _value(project, kpi, state.target),
             f"{share:.0%}" if share is not None else "",
-            state.value.replace("_", " "),
-            *_open_period(project, name, kpi, points, actuals, calendar, today),
+            state.standing.value.replace("_", " "),
+            *_open_period(project, name, kpi, state.points, actuals, calendar, today),
             kpi.owner or "",
         ]
-        rows.append((_group_of(project, kpi, group), cells, state))
-    if not stored_any:
-        errors.print("error: no stored values yet: run `tolok refresh` first", markup=False)
-        raise typer.Exit(1)
+        rows.append((_group_of(project, kpi, group), cells, state.standing))
     header = ["kpi", "period", "value", "target", "attainment", "status"]
     header += ["open period", "so far", "projected", "heading", "owner"]
     ordered = sorted(rows, key=lambda r: r[0])
@@ -82,8 +110,8 @@ def print_status(loaded: LoadedProject, group: str, out: Console, errors: Consol
     for column in [group, *header]:
         table.add_column(column, justify="right" if column in numbers else "left")
     shown = None
-    for heading, cells, state in ordered:
-        coloured = f"[{_STYLE[state]}]{cells[5]}[/]"
+    for heading, cells, where in ordered:
+        coloured = f"[{_STYLE[where]}]{cells[5]}[/]"
         table.add_row(heading if heading != shown else "", *cells[:5], coloured, *cells[6:])
         shown = heading
     out.print(table)
@@ -124,3 +152,49 @@ def _group_of(project: Project, kpi: KPI, group: str) -> str:
 
 def _value(project: Project, kpi: KPI, value: float | None) -> str:
     return format_value(value, kpi.unit, project.currency, project.locale.value)
+
+
+def print_goals(loaded: LoadedProject, out: Console, errors: Console) -> None:
+    """The goal tree: each goal's status, progress and the KPI that drives its gap."""
+    project = loaded.project
+    assert project is not None
+    today = dt.datetime.now(ZoneInfo(project.timezone)).date()
+    try:
+        states = kpi_states(loaded, today)
+    except typer.BadParameter as exc:
+        errors.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    standings = {n: KpiStanding(s.attainment, s.standing) for n, s in states.items()}
+    lines: list[tuple[str, str]] = []
+    for root in goal_tree(project, standings):
+        _goal_lines(root, project, standings, 0, lines)
+    if not lines:
+        out.print("no goals in the project (add them under goals:)", markup=False)
+    for text, style in lines:
+        out.print(text, style=style or None, markup=False)
+
+
+def _goal_lines(
+    node: GoalNode,
+    project: Project,
+    standings: dict[str, KpiStanding],
+    depth: int,
+    lines: list[tuple[str, str]],
+) -> None:
+    indent = "  " * depth
+    progress = f"{node.progress:.0%}" if node.progress is not None else MISSING
+    driver = ""
+    if node.driver:
+        title = project.kpis[node.driver].title or node.driver
+        driver = f"  gap driven by: {title}"
+    state = node.standing.value.replace("_", " ")
+    lines.append((f"{indent}{node.title}  [{state}, {progress}]{driver}", _STYLE[node.standing]))
+    for name in node.kpis:
+        kpi_state = standings[name]
+        reached = kpi_state.attainment
+        share = f"{reached:.0%}" if reached is not None else "no target"
+        title = project.kpis[name].title or name
+        status = kpi_state.standing.value.replace("_", " ")
+        lines.append((f"{indent}  - {title}: {share} ({status})", ""))
+    for child in node.children:
+        _goal_lines(child, project, standings, depth + 1, lines)

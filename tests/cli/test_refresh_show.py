@@ -372,3 +372,13 @@ def test_status_shows_the_last_closed_period_against_its_target(example: Path) -
     assert apv[4] == "Rp\u00a0300.000"
     assert apv[6] in ("on track", "at risk", "off track")
     assert rows["Tickets resolved"][6] == "no target"
+
+
+def test_goals_tree_rolls_up_and_names_the_gap_driver(example: Path) -> None:
+    assert runner.invoke(app, ["refresh", str(example)]).exit_code == 0
+    result = runner.invoke(app, ["goals", str(example)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Grow revenue 20% year over year  [")
+    assert any(line.startswith("  Turn more visitors into buyers  [") for line in lines)
+    assert "    - Conversion rate: " in "\n".join(lines)
