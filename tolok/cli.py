@@ -238,6 +238,24 @@ def goals(path: ProjectPath = Path(".")) -> None:
 
 
 @app.command()
+def explain(
+    kpi: Annotated[str, typer.Argument(help="The KPI's name.")],
+    period: Annotated[
+        str | None, typer.Option(help="The period to explain (default: the last closed one).")
+    ] = None,
+    by: Annotated[
+        list[str] | None, typer.Option("--by", help="The dimension whose values explain it.")
+    ] = None,
+    path: Annotated[Path, typer.Option("--project", "-p", help="Project folder.")] = Path("."),
+) -> None:
+    """Why a KPI moved: each dimension value's part in its change from the period before."""
+    from tolok.terminal_explain import run_explain
+
+    loaded = _load_or_exit(path)
+    run_explain(loaded, kpi, period, by or [], _console(), _console(True))
+
+
+@app.command()
 def history(
     kpi: Annotated[str, typer.Argument(help="The KPI's name.")],
     path: Annotated[Path, typer.Option("--project", "-p", help="Project folder.")] = Path("."),

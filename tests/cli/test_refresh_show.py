@@ -382,3 +382,22 @@ def test_goals_tree_rolls_up_and_names_the_gap_driver(example: Path) -> None:
     assert lines[0].startswith("Grow revenue 20% year over year  [")
     assert any(line.startswith("  Turn more visitors into buyers  [") for line in lines)
     assert "    - Conversion rate: " in "\n".join(lines)
+
+
+def test_explain_contributions_add_up_to_the_change(example: Path) -> None:
+    result = runner.invoke(
+        app, ["explain", "revenue", "-p", str(example), "--by", "Region", "--period", "2026-10"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Revenue: change 2026-09 -> 2026-10, by Region"
+    change = paid_revenue_by_month("2026-10") - paid_revenue_by_month("2026-09")
+    assert lines[-1].split("\t")[-1] == "Rp\u00a0" + f"{change:,.0f}".replace(",", ".")
+    ratio = runner.invoke(
+        app, ["explain", "csat", "-p", str(example), "--by", "region", "--period", "2026-10"]
+    )
+    assert ratio.exit_code == 0, ratio.output
+    assert ratio.stdout.splitlines()[1].split("\t")[-2:] == ["mix", "rate"]
+    nps = runner.invoke(app, ["explain", "nps", "-p", str(example), "--by", "region"])
+    assert nps.exit_code == 2
+    assert "explain works for KPIs that add up" in plain(nps.output)
