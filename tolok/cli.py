@@ -256,6 +256,36 @@ def explain(
 
 
 @app.command()
+def annotate(
+    kpi: Annotated[str, typer.Argument(help="A KPI the change should move.")],
+    day: Annotated[str, typer.Argument(help="The day of the change: 2026-03-15.")],
+    text: Annotated[str, typer.Argument(help="What was changed.")],
+    also: Annotated[
+        list[str] | None, typer.Option("--kpi", help="Another KPI it should move.")
+    ] = None,
+    user: Annotated[str | None, typer.Option(help="Who (default: $TOLOK_USER, login).")] = None,
+    path: Annotated[Path, typer.Option("--project", "-p", help="Project folder.")] = Path("."),
+) -> None:
+    """Record a change (a campaign, a new checkout) and the KPIs it should move."""
+    from tolok.terminal_explain import run_annotate
+
+    loaded = _load_or_exit(path)
+    run_annotate(loaded, [kpi, *(also or [])], day, text, _who(user), _console())
+
+
+@app.command()
+def impact(
+    annotation: Annotated[int, typer.Argument(help="The annotation's number.")],
+    path: Annotated[Path, typer.Option("--project", "-p", help="Project folder.")] = Path("."),
+) -> None:
+    """Did the change work? Each KPI after it, against a forecast from before it."""
+    from tolok.terminal_explain import run_impact
+
+    loaded = _load_or_exit(path)
+    run_impact(loaded, annotation, _console(), _console(True))
+
+
+@app.command()
 def history(
     kpi: Annotated[str, typer.Argument(help="The KPI's name.")],
     path: Annotated[Path, typer.Option("--project", "-p", help="Project folder.")] = Path("."),

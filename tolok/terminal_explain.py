@@ -4,6 +4,7 @@ period and the one before (computed on the spot from the data)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
@@ -138,3 +139,80 @@ def _print(
         typer.echo("\t".join(cells))
     total = sum(item.total for item in contributions)
     typer.echo("\t".join(["total", *[""] * (len(by) + 1), show(total)]))
+
+
+def run_annotate(
+    loaded: LoadedProject, kpis: list[str], day: str, text: str, author: str, out: Console
+) -> None:
+    """Record a change made on a day, and the KPIs it should move."""
+    from sqlalchemy.orm import Session
+
+    from tolok.store.annotations import annotate
+    from tolok.store.database import open_store, store_url
+
+    project = loaded.project
+    assert project is not None
+    unknown = [k for k in kpis if k not in project.kpis]
+    if unknown:
+        raise typer.BadParameter(f"no KPI '{unknown[0]}' (KPIs: {', '.join(project.kpis)})")
+    try:
+        when = dt.date.fromisoformat(day)
+    except ValueError:
+        raise typer.BadParameter(f"'{day}' is not a day: write it as 2026-03-15") from None
+    with Session(open_store(store_url(project.store, loaded.root))) as session, session.begin():
+        note = annotate(session, when, text, kpis, author)
+        number = note.id
+    out.print(f"annotation {number}: {when.isoformat()} {text} ({', '.join(kpis)})", markup=False)
+
+
+def run_impact(loaded: LoadedProject, number: int, out: Console, errors: Console) -> None:
+    """For each KPI of an annotation: the effect since the change, against a forecast."""
+    import json
+
+    from sqlalchemy.orm import Session
+
+    from tolok.engine.series import Request
+    from tolok.engine.stored import answer
+    from tolok.store.database import open_store, store_url
+    from tolok.store.schema import Annotation
+    from tolok.track.impact import impact, verdict
+
+    project = loaded.project
+    assert project is not None
+    with Session(open_store(store_url(project.store, loaded.root))) as session:
+        note = session.get(Annotation, number)
+        if note is None:
+            errors.print(f"error: no annotation {number}", markup=False)
+            raise typer.Exit(1)
+        day, text, kpis = note.day, note.text, json.loads(note.kpis)
+    out.print(f"annotation {number}: {day.isoformat()} {text}", markup=False)
+    calendar = Calendar.of(project)
+    today = dt.datetime.now(ZoneInfo(project.timezone)).date()
+    for name in kpis:
+        kpi = project.kpis[name]
+        stored = answer(loaded, Request((name,), kpi.grain), False)
+        points = stored.series.points if stored else ()
+        closed = [
+            (p.period, p.value) for p in points if calendar.end_of(p.period, kpi.grain) <= today
+        ]
+        result = impact(closed, day, kpi.grain, calendar)
+        title = kpi.title or name
+        if result is None:
+            out.print(f"  {title}: not enough history before and periods after", markup=False)
+            continue
+        show = _effect_format(project, kpi)
+        words = verdict(
+            result, title.lower(), show(result.effect), show(result.low), show(result.high)
+        )
+        out.print(
+            f"  {title}: {words} ({result.level}% interval, {result.periods} periods)", markup=False
+        )
+
+
+def _effect_format(project: Project, kpi: KPI) -> Callable[[float], str]:
+    """Effects of percentages are in points; others in the KPI's unit."""
+    from tolok.display import format_points
+
+    if kpi.unit is Unit.percent:
+        return lambda v: format_points(v, project.locale.value).lstrip("+")
+    return lambda v: format_value(v, kpi.unit, project.currency, project.locale.value)

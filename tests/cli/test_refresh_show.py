@@ -401,3 +401,30 @@ def test_explain_contributions_add_up_to_the_change(example: Path) -> None:
     nps = runner.invoke(app, ["explain", "nps", "-p", str(example), "--by", "region"])
     assert nps.exit_code == 2
     assert "explain works for KPIs that add up" in plain(nps.output)
+
+
+def test_annotate_and_impact_find_the_faster_support_in_the_example(example: Path) -> None:
+    # examples/toko/data/generate.py makes first responses faster from 2026 on.
+    assert runner.invoke(app, ["refresh", str(example)]).exit_code == 0
+    note = runner.invoke(
+        app,
+        [
+            "annotate",
+            "first_response_time",
+            "2025-12-20",
+            "Second support agent",
+            "--user",
+            "sari",
+            "-p",
+            str(example),
+        ],
+    )
+    assert note.exit_code == 0, note.output
+    assert note.stdout.startswith("annotation 1: 2025-12-20 Second support agent")
+    result = runner.invoke(app, ["impact", "1", "-p", str(example)])
+    assert result.exit_code == 0, result.output
+    assert "First response time: likely lowered first response time by" in result.stdout
+    trail = runner.invoke(app, ["audit", "annotation", "-p", str(example)])
+    assert "annotation.add" in trail.stdout
+    missing = runner.invoke(app, ["impact", "9", "-p", str(example)])
+    assert missing.exit_code == 1

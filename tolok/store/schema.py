@@ -132,3 +132,16 @@ class Watermark(Base):
     state: Mapped[str] = mapped_column(Text)  # JSON: files or table state, see engine/watermarks
     refresh_id: Mapped[int] = mapped_column(ForeignKey("refreshes.id"))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Annotation(Base):
+    """A change people made (a campaign, a new checkout), on a day, meant to move KPIs."""
+
+    __tablename__ = "annotations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    text: Mapped[str] = mapped_column(Text)
+    kpis: Mapped[str] = mapped_column(Text)  # JSON list of KPI names
+    author: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
