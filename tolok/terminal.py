@@ -31,6 +31,8 @@ from tolok.spec.models import KPI, Direction, Grain, Project, Unit
 from tolok.spec.problems import Location, Problem
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from tolok.engine.refresh import Refreshed
 
 SPARK_PERIODS = 12
@@ -237,34 +239,39 @@ def _from_store(
 def _computed(loaded: LoadedProject, request: Request) -> KpiSeries:
     from tolok.engine.compute import compute
     from tolok.engine.warehouse import Warehouse
-    from tolok.store.database import open_store, store_url
     from tolok.store.manual import source as manual_source
+
+    store = _existing_store(loaded)
+    manual = manual_source(store) if store is not None else None
+    return compute(loaded, Warehouse(loaded, manual=manual), request)[request.kpis[0]]
+
+
+def _existing_store(loaded: LoadedProject) -> Engine | None:
+    """The project's store, unless it is an SQLite file that does not exist yet."""
+    from tolok.store.database import open_store, store_url
     from tolok.store.reader import sqlite_path
 
     project = project_of(loaded)
     path = sqlite_path(project.store, loaded.root)
-    manual = None
-    if path is None or path.exists():
-        manual = manual_source(open_store(store_url(project.store, loaded.root)))
-    return compute(loaded, Warehouse(loaded, manual=manual), request)[request.kpis[0]]
+    if path is not None and not path.exists():
+        return None
+    return open_store(store_url(project.store, loaded.root))
 
 
 def print_history(loaded: LoadedProject, kpi: str, out: Console) -> None:
     """Every recorded version of a KPI's definition: when, why, and what changed."""
     from sqlalchemy.orm import Session
 
-    from tolok.store.database import open_store, store_url
-    from tolok.store.reader import sqlite_path
     from tolok.store.versions import history
 
     project = project_of(loaded)
     if kpi not in project.kpis:
         out.print(f"error: no KPI '{kpi}' (KPIs: {', '.join(project.kpis)})", markup=False)
         raise typer.Exit(1)
-    path = sqlite_path(project.store, loaded.root)
+    store = _existing_store(loaded)
     versions = []
-    if path is None or path.exists():
-        with Session(open_store(store_url(project.store, loaded.root))) as session:
+    if store is not None:
+        with Session(store) as session:
             versions = history(session, kpi)
     if not versions:
         out.print(f"{kpi}: no versions recorded yet (tolok refresh records them)", markup=False)

@@ -37,7 +37,7 @@ from tolok.engine.series import (
     number,
     with_comparison,
 )
-from tolok.engine.warehouse import Warehouse
+from tolok.engine.warehouse import Warehouse, local_day
 from tolok.spec.calendar import Calendar
 from tolok.spec.formula import Name, parse_formula, walk
 from tolok.spec.loaded import LoadedProject
@@ -148,13 +148,8 @@ def _first_period(
     if spec.is_manual:
         days = [v.period for v in batch.warehouse.manual_values(dataset)]
         return batch.calendar.start_of(min(days), grain) if days else first_seen
-    from tolok.compile.dialect import dialect_for
-
     table = batch.warehouse.table(dataset)
-    assert spec.time is not None
-    dialect = dialect_for(batch.warehouse.backend_name(dataset))
-    local = dialect.local_time(table[spec.time], spec.timezone, batch.project.timezone)
-    day = local.date() if isinstance(local, ir.TimestampValue) else local
+    day = local_day(batch.warehouse, dataset, table)
     found = batch.warehouse.execute(table.aggregate(first=day.min()), dataset)["first"][0]
     if found is None or found != found:
         return first_seen

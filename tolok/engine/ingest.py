@@ -11,7 +11,6 @@ tables tolok creates carry `_tolok_ingest` (the file's digest) for datasets with
 from __future__ import annotations
 
 import csv
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,21 +22,13 @@ import pandas as pd
 
 from tolok.engine.errors import WarehouseError
 from tolok.engine.rows import Raw, RowProblem, parse_value, read_rows
-from tolok.engine.warehouse import Warehouse
+from tolok.engine.warehouse import CASTS, Warehouse, file_digest
 from tolok.spec.columns import guess
 from tolok.spec.functions import Type
 from tolok.spec.loaded import LoadedProject
-from tolok.spec.models import Dataset
+from tolok.spec.models import ColumnType, Dataset
 
 INGEST_COLUMN = "_tolok_ingest"
-_IBIS = {
-    "string": "string",
-    "integer": "int64",
-    "number": "float64",
-    "boolean": "boolean",
-    "date": "date",
-    "timestamp": "timestamp",
-}
 _GUESSED = {Type.number: "number", Type.boolean: "boolean", Type.time: "timestamp"}
 
 
@@ -73,7 +64,7 @@ def ingest(
     schema, _, table_name = dataset.source.strip().rpartition(".")
     backend = warehouse.backend()
     existing = _existing(backend, table_name, schema or None)
-    digest = _digest(path)
+    digest = file_digest(path)[:32]
     report = IngestReport()
     if existing is not None and INGEST_COLUMN in existing.columns:
         seen = existing.filter(existing[INGEST_COLUMN] == digest).count().execute()
@@ -126,14 +117,6 @@ def _existing(backend: object, table: str, schema: str | None) -> ir.Table | Non
     except Exception:
         return None
     return found
-
-
-def _digest(path: Path) -> str:
-    sha = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            sha.update(block)
-    return sha.hexdigest()[:32]
 
 
 def _kind(dtype: object) -> str:
@@ -238,7 +221,7 @@ def _create(
     types: dict[str, str],
     dataset: Dataset,
 ) -> ir.Table:
-    columns = {c: _IBIS[types.get(c, "string")] for c in frame.columns}
+    columns = {c: CASTS[ColumnType(types.get(c, "string"))] for c in frame.columns}
     if not dataset.key:
         columns[INGEST_COLUMN] = "string"
     created: ir.Table = backend.create_table(  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ Connections are opened on first use and fail within 10 seconds, naming the setti
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import tempfile
@@ -30,7 +31,7 @@ from tolok.spec.problems import Location
 from tolok.store.manual import StoredValue
 
 CONNECT_TIMEOUT = 10
-_CASTS = {
+CASTS = {
     ColumnType.string: "string",
     ColumnType.integer: "int64",
     ColumnType.number: "float64",
@@ -195,7 +196,7 @@ def _known_types(table: ir.Table) -> ir.Table:
 
 
 def _cast_declared(table: ir.Table, dataset: Dataset, loaded: LoadedProject, name: str) -> ir.Table:
-    casts = {c: _CASTS[t] for c, t in dataset.columns.items() if c in table.columns}
+    casts = {c: CASTS[t] for c, t in dataset.columns.items() if c in table.columns}
     missing = [c for c in dataset.columns if c not in table.columns]
     if missing:
         raise WarehouseError(
@@ -283,3 +284,23 @@ def _redact(url: str) -> str:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0][:300]
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a file's content, read in blocks."""
+    sha = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def local_day(warehouse: Warehouse, name: str, table: ir.Table) -> ir.Value:
+    """A dataset's time column as the project's calendar day."""
+    project = warehouse.loaded.project
+    assert project is not None
+    dataset = project.datasets[name]
+    assert dataset.time is not None
+    dialect = dialect_for(warehouse.backend_name(name))
+    value = dialect.local_time(table[dataset.time], dataset.timezone, project.timezone)
+    return value.date() if isinstance(value, ir.TimestampValue) else value

@@ -24,10 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import ibis.expr.types as ir
-
-from tolok.compile.dialect import dialect_for
-from tolok.engine.warehouse import Warehouse, read_files, typed
+from tolok.engine.warehouse import Warehouse, file_digest, local_day, read_files, typed
 from tolok.spec.columns import matching_files
 from tolok.spec.models import Dataset
 
@@ -81,7 +78,7 @@ def _files(
         if old and old["size"] == stat.st_size and old["mtime"] == stat.st_mtime_ns:
             now[key] = old
             continue
-        digest = _digest(path)
+        digest = file_digest(path)
         if old and old["sha256"] == digest:
             now[key] = {**old, "mtime": stat.st_mtime_ns}
             continue
@@ -120,7 +117,7 @@ def _table(
     warehouse: Warehouse, name: str, dataset: Dataset, previous: State | None
 ) -> tuple[State, Touch]:
     table = warehouse.table(name)
-    local = _local_day(warehouse, name, dataset, table)
+    local = local_day(warehouse, name, table)
     found = table.aggregate(rows=table.count(), last=local.max()).execute()
     rows, last = int(found["rows"][0]), _iso(found["last"][0])
     state = {"kind": "table", "rows": rows, "last": last}
@@ -172,18 +169,9 @@ def _days(
     table = typed(warehouse.loaded, name, read_files(warehouse.files(), files))
     if dataset.time not in table.columns:
         return None, None
-    local = _local_day(warehouse, name, dataset, table)
+    local = local_day(warehouse, name, table)
     found = table.aggregate(first=local.min(), last=local.max()).execute()
     return _iso(found["first"][0]), _iso(found["last"][0])
-
-
-def _local_day(warehouse: Warehouse, name: str, dataset: Dataset, table: ir.Table) -> ir.Value:
-    project = warehouse.loaded.project
-    assert project is not None
-    assert dataset.time is not None
-    dialect = dialect_for(warehouse.backend_name(name))
-    value = dialect.local_time(table[dataset.time], dataset.timezone, project.timezone)
-    return value.date() if isinstance(value, ir.TimestampValue) else value
 
 
 def _iso(value: object) -> str | None:
@@ -194,11 +182,3 @@ def _iso(value: object) -> str | None:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)[:10]
-
-
-def _digest(path: Path) -> str:
-    sha = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            sha.update(block)
-    return sha.hexdigest()
