@@ -149,8 +149,9 @@ def _refresh_into_store(
             if kpi in project.kpis and grain == project.kpis[kpi].grain.value
         }
         whole = recomputing(session, project, active) | missing
-    states, touches = _observe(warehouse, project, active, previous)
-    plan = _plan(project, active, touches, whole, full)
+    uses = _datasets(project, active)
+    states, touches = _observe(warehouse, uses, previous)
+    plan = _plan(uses, touches, whole, full)
     calendar = Calendar.of(project)
     for name, day in plan.since.items():
         # New data may lie after a gap: the periods between the last stored one and the
@@ -182,45 +183,36 @@ def _refresh_into_store(
     return board, Stored(refresh_id, rows, new_versions, restated, plan.since, plan.unchanged)
 
 
-def _observe(
-    warehouse: Warehouse,
-    project: Project,
-    active: list[str],
-    previous: dict[str, dict[str, object]],
-) -> tuple[dict[str, dict[str, object]], dict[str, Touch]]:
-    used: set[str] = set()
+def _datasets(project: Project, active: list[str]) -> dict[str, set[str]]:
+    """The datasets each KPI reads, conversions' later events included."""
     calendar = Calendar.of(project)
+    out: dict[str, set[str]] = {}
     for name in active:
         plan = plan_kpi(project, name, project.kpis[name].grain, calendar)
+        used = out.setdefault(name, set())
         for need in plan.needs:
             used.add(need.measure.dataset)
             target = project.datasets[need.measure.dataset].measures[need.measure.measure].to
             if target:
                 used.add(target)
+    return out
+
+
+def _observe(
+    warehouse: Warehouse, uses: dict[str, set[str]], previous: dict[str, dict[str, object]]
+) -> tuple[dict[str, dict[str, object]], dict[str, Touch]]:
     states: dict[str, dict[str, object]] = {}
     touches: dict[str, Touch] = {}
-    for dataset in sorted(used):
+    for dataset in sorted(set().union(*uses.values())):
         states[dataset], touches[dataset] = observe(warehouse, dataset, previous.get(dataset))
     return states, touches
 
 
 def _plan(
-    project: Project,
-    active: list[str],
-    touches: dict[str, Touch],
-    whole: set[str],
-    full: bool,
+    uses: dict[str, set[str]], touches: dict[str, Touch], whole: set[str], full: bool
 ) -> Plan:
     plan = Plan()
-    calendar = Calendar.of(project)
-    for name in active:
-        grain = project.kpis[name].grain
-        kpi_plan = plan_kpi(project, name, grain, calendar)
-        datasets = {n.measure.dataset for n in kpi_plan.needs}
-        datasets |= {
-            project.datasets[n.measure.dataset].measures[n.measure.measure].to or ""
-            for n in kpi_plan.needs
-        } - {""}
+    for name, datasets in uses.items():
         touched = [touches[d] for d in datasets if d in touches]
         if full or name in whole or any(t.full for t in touched):
             plan.since[name] = None
