@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 
 from tolok.spec.calendar import Calendar
-from tolok.spec.models import KPI
+from tolok.spec.models import KPI, Grain
 from tolok.track.status import Standing, attainment, standing
-from tolok.track.targets import target_series
+from tolok.track.targets import target_series, targets_at
 
 CAL = Calendar()
 MONTHS = [dt.date(2026, m, 1) for m in range(1, 7)]
@@ -103,3 +103,36 @@ def test_no_data_and_no_target() -> None:
 
 def test_attainment_never_goes_below_zero() -> None:
     assert attainment(300, 75, kpi(direction="down")) == 0.0
+
+
+def test_targets_roll_up_to_coarser_grains() -> None:
+    revenue = kpi(target={"value": 100, "from": "2026-01"})
+    q1 = [dt.date(2026, 1, 1)]
+    assert targets_at(revenue, Grain.quarter, q1, CAL, {}, additive=True) == {q1[0]: 300}
+    # A quarter with a month before the target starts has no target.
+    q4 = [dt.date(2025, 10, 1)]
+    assert targets_at(revenue, Grain.quarter, q4, CAL, {}, additive=True) == {q4[0]: None}
+    # A rate: 2% in January, 3% in February and March; sessions weigh them.
+    conversion = kpi(
+        target=[{"value": 0.02, "from": "2026-01"}, {"value": 0.03, "from": "2026-02"}]
+    )
+    sessions = {dt.date(2026, 1, 1): 1000.0, dt.date(2026, 2, 1): 500.0, dt.date(2026, 3, 1): 500.0}
+    got = targets_at(conversion, Grain.quarter, q1, CAL, {}, additive=False, weights=sessions)
+    assert got[q1[0]] == pytest.approx((20 + 15 + 15) / 2000)
+    equal = targets_at(conversion, Grain.quarter, q1, CAL, {}, additive=False)
+    assert equal[q1[0]] == pytest.approx(0.08 / 3)
+
+
+def test_targets_split_to_finer_grains() -> None:
+    revenue = kpi(target={"value": 310, "from": "2026-01"})
+    days = [dt.date(2026, 1, 1), dt.date(2026, 1, 2)]
+    assert targets_at(revenue, Grain.day, days, CAL, {}, additive=True) == {
+        days[0]: pytest.approx(10.0),
+        days[1]: pytest.approx(10.0),
+    }
+    rate = kpi(target={"value": 0.03, "from": "2026-01"})
+    assert targets_at(rate, Grain.day, days, CAL, {}, additive=False) == dict.fromkeys(days, 0.03)
+    # A week across two months: 6 of January's 31 days and 1 of February's 28.
+    week = [dt.date(2026, 1, 26)]
+    got = targets_at(revenue, Grain.week, week, CAL, {}, additive=True)
+    assert got[week[0]] == pytest.approx(310 * 6 / 31 + 310 / 28)

@@ -133,3 +133,67 @@ def _start(calendar: Calendar, label: str, grain: Grain) -> dt.date:
     except PeriodError:
         day = dt.date.fromisoformat(label)
     return calendar.start_of(day, grain)
+
+
+def targets_at(
+    kpi: KPI,
+    grain: Grain,
+    periods: Sequence[dt.date],
+    calendar: Calendar,
+    own: Mapping[dt.date, float | None],
+    additive: bool,
+    weights: Mapping[dt.date, float | None] | None = None,
+) -> dict[dt.date, float | None]:
+    """Targets at another grain than the KPI's, from its targets at its own grain.
+
+    Each period takes from every KPI-grain period it overlaps the share of days they have in
+    common. A KPI that adds up sums those shares of the targets: a quarter is the sum of its
+    months, a day a thirtieth of its month, a week across two months a part of each. Any
+    other KPI takes their mean, weighted by the shares and by `weights` — for a ratio, the
+    denominator's values at the KPI's grain, which recomputes the ratio from the targets it
+    implies for the numerator. A period with any overlapped target missing has none.
+    `own` are the KPI's actual values at its own grain (for growth rules and ramps).
+    """
+    if grain is kpi.grain:
+        return target_series(kpi, periods, calendar, own)
+    out: dict[dt.date, float | None] = {}
+    for period in periods:
+        end = calendar.end_of(period, grain)
+        first = calendar.start_of(period, kpi.grain)
+        last = calendar.start_of(end - dt.timedelta(days=1), kpi.grain)
+        covering = _periods_from(calendar, first, last, kpi.grain)
+        targets = target_series(kpi, covering, calendar, own)
+        shares = {}
+        for start in covering:
+            stop = calendar.end_of(start, kpi.grain)
+            common = (min(stop, end) - max(start, period)).days
+            shares[start] = common / (stop - start).days
+        out[period] = _combined(targets, shares, additive, weights)
+    return out
+
+
+def _combined(
+    targets: Mapping[dt.date, float | None],
+    shares: Mapping[dt.date, float],
+    additive: bool,
+    weights: Mapping[dt.date, float | None] | None,
+) -> float | None:
+    if any(v is None for v in targets.values()):
+        return None
+    values = {p: float(v) for p, v in targets.items() if v is not None}
+    if additive:
+        return sum(values[p] * shares[p] for p in values)
+    weight = {p: (weights.get(p) if weights is not None else 1.0) or 0.0 for p in values}
+    mass = {p: shares[p] * weight[p] for p in values}
+    total = sum(mass.values())
+    if total == 0:
+        return None
+    return sum(values[p] * mass[p] for p in values) / total
+
+
+def _periods_from(calendar: Calendar, first: dt.date, last: dt.date, grain: Grain) -> list[dt.date]:
+    out, current = [], first
+    while current <= last:
+        out.append(current)
+        current = calendar.shift(current, grain, 1)
+    return out
