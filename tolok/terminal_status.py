@@ -21,6 +21,7 @@ from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Project, Status
 from tolok.store.points import StoredPoint
+from tolok.track.forecast import forecast
 from tolok.track.goals import GoalNode, KpiStanding, goal_tree
 from tolok.track.pace import elapsed, is_additive, pace
 from tolok.track.status import Standing, attainment, standing
@@ -98,7 +99,7 @@ def print_status(loaded: LoadedProject, group: str, out: Console, errors: Consol
         ]
         rows.append((_group_of(project, kpi, group), cells, state.standing))
     header = ["kpi", "period", "value", "target", "attainment", "status"]
-    header += ["open period", "so far", "projected", "heading", "owner"]
+    header += ["open period", "so far", "projected", "heading", "forecast (80%)", "owner"]
     ordered = sorted(rows, key=lambda r: r[0])
     if not out.is_terminal:
         typer.echo("\t".join([group, *header]))
@@ -126,19 +127,27 @@ def _open_period(
     calendar: Calendar,
     today: dt.date,
 ) -> list[str]:
-    """The period today falls in: its label, value so far, projected end, and heading."""
+    """The period today falls in: its label, value so far, projected end, heading, and the
+    model's forecast of its end from the periods before (with its 80% interval)."""
     current = calendar.start_of(today, kpi.grain)
     point = next((p for p in points if p.period == current), None)
     if point is None:
-        return ["", "", "", ""]
+        return ["", "", "", "", ""]
     target = target_series(kpi, [current], calendar, actuals)[current]
     share = elapsed(current, kpi.grain, calendar, today)
     now = pace(kpi, is_additive(project, name), point.value, target, share)
+    history = [(p.period, p.value) for p in points if p.period < current]
+    ahead = forecast(history, kpi.grain, calendar, horizon=1) if history else []
+    predicted = ""
+    if ahead and ahead[0].period == current:
+        low, high = _value(project, kpi, ahead[0].low), _value(project, kpi, ahead[0].high)
+        predicted = f"{_value(project, kpi, ahead[0].mean)} ({low} to {high})"
     return [
         f"{calendar.label(current, kpi.grain)} ({share:.0%})",
         _value(project, kpi, point.value),
         _value(project, kpi, now.projected),
         now.heading.value.replace("_", " "),
+        predicted,
     ]
 
 
