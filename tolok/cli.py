@@ -285,6 +285,18 @@ def impact(
     run_impact(loaded, annotation, _console(), _console(True))
 
 
+@app.command("suggest-target")
+def suggest_target(
+    kpi: Annotated[str, typer.Argument(help="The KPI's name.")],
+    path: Annotated[Path, typer.Option("--project", "-p", help="Project folder.")] = Path("."),
+) -> None:
+    """A realistic target from the KPI's history: the growth it reached a quarter of the time."""
+    from tolok.terminal_status import print_suggestion
+
+    loaded = _load_or_exit(path)
+    print_suggestion(loaded, kpi, _console(), _console(True))
+
+
 @app.command()
 def history(
     kpi: Annotated[str, typer.Argument(help="The KPI's name.")],

@@ -207,3 +207,43 @@ def _goal_lines(
         lines.append((f"{indent}  - {title}: {share} ({status})", ""))
     for child in node.children:
         _goal_lines(child, project, standings, depth + 1, lines)
+
+
+def print_suggestion(loaded: LoadedProject, name: str, out: Console, errors: Console) -> None:
+    """A target for the next period from the KPI's own history, as YAML to paste."""
+    from tolok.track.suggest import suggest
+
+    project = loaded.project
+    assert project is not None
+    kpi = project.kpis.get(name)
+    if kpi is None:
+        errors.print(f"error: no KPI '{name}' (KPIs: {', '.join(project.kpis)})", markup=False)
+        raise typer.Exit(1)
+    calendar = Calendar.of(project)
+    today = dt.datetime.now(ZoneInfo(project.timezone)).date()
+    try:
+        state = kpi_states(loaded, today)[name]
+    except (typer.BadParameter, KeyError):
+        errors.print("error: no stored values: run `tolok refresh` first", markup=False)
+        raise typer.Exit(1) from None
+    closed = [
+        (p.period, p.value) for p in state.points if calendar.end_of(p.period, kpi.grain) <= today
+    ]
+    found = suggest(kpi, closed, calendar.periods_per_year(kpi.grain))
+    if found is None:
+        out.print(f"{name}: not enough history to suggest a target", markup=False)
+        return
+    compared = (
+        "the same period a year before" if found.vs.value == "last_year" else "the period before"
+    )
+    out.print(
+        f"{kpi.title or name}: against {compared}, it grew between {found.low:+.1%} and "
+        f"{found.high:+.1%} half of the time ({found.samples} periods).",
+        markup=False,
+    )
+    out.print(
+        f"Suggested: {found.growth:+.1%}, i.e. {_value(project, kpi, found.target)} from "
+        f"{_value(project, kpi, found.baseline)}:",
+        markup=False,
+    )
+    out.print(f"  target: {{growth: {found.growth:.3f}, vs: {found.vs.value}}}", markup=False)

@@ -428,3 +428,12 @@ def test_annotate_and_impact_find_the_faster_support_in_the_example(example: Pat
     assert "annotation.add" in trail.stdout
     missing = runner.invoke(app, ["impact", "9", "-p", str(example)])
     assert missing.exit_code == 1
+
+
+def test_suggest_target_gives_a_yaml_line(example: Path) -> None:
+    assert runner.invoke(app, ["refresh", str(example)]).exit_code == 0
+    result = runner.invoke(app, ["suggest-target", "revenue", "-p", str(example)])
+    assert result.exit_code == 0, result.output
+    last = result.stdout.splitlines()[-1]
+    assert last.startswith("  target: {growth: ")
+    assert last.endswith(", vs: last_year}")
