@@ -12,7 +12,7 @@ import io
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -209,17 +209,18 @@ def run_show(loaded: LoadedProject, options: ShowOptions, out: Console, errors: 
             "these are the stored values (tolok refresh to recompute)",
             markup=False,
         )
+    history = _stored_history(loaded, request) if kpi.target else {}
     if options.output.value == "json":
-        data = _as_json(project, kpi, result)
+        data = _as_json(project, kpi, result, history)
         data["computed_at"] = (
             stored.computed_at.isoformat() + "Z" if stored and stored.computed_at else None
         )
         data["as_reported"] = options.as_reported
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
     elif options.output.value == "csv":
-        typer.echo(_as_csv(result), nl=False)
+        typer.echo(_as_csv(project, kpi, result, history), nl=False)
     else:
-        _print_series(project, kpi, result, out)
+        _print_series(project, kpi, result, out, history)
 
 
 def _from_store(
@@ -312,14 +313,67 @@ def _check_filter(loaded: LoadedProject, where: str, errors: Console) -> None:
         raise typer.Exit(2) from None
 
 
-def _print_series(project: Project, kpi: KPI, result: KpiSeries, out: Console) -> None:
+def targets_of(
+    project: Project,
+    kpi: KPI,
+    result: KpiSeries,
+    history: dict[tuple[object, ...], dict[dt.date, float | None]] | None = None,
+) -> list[tuple[float | None, str]]:
+    """Each point's target and standing ([] when the KPI has no target). `history` holds
+    earlier values per slice (stored ones), for growth rules reaching before the range."""
+    from tolok.track.pace import is_additive
+    from tolok.track.status import standing
+    from tolok.track.targets import target_series, targets_at
+
+    if not kpi.target:
+        return []
+    calendar = Calendar.of(project)
+    additive = is_additive(project, result.kpi)
+    by_slice: dict[tuple[tuple[str, object], ...], dict[dt.date, float | None]] = {}
+    for key, points in _by_slice(result).items():
+        earlier = (history or {}).get(tuple(v for _, v in key), {})
+        actuals = {**earlier, **{p.period: p.value for p in points}}
+        periods = [p.period for p in points]
+        if result.grain is kpi.grain:
+            by_slice[key] = target_series(kpi, periods, calendar, actuals, dict(key))
+        elif not key:
+            by_slice[key] = targets_at(kpi, result.grain, periods, calendar, {}, additive)
+        else:
+            by_slice[key] = dict.fromkeys(periods)
+    out = []
+    for point in result.points:
+        target = by_slice[point.slice].get(point.period)
+        out.append((target, standing(point.value, target, kpi).value))
+    return out
+
+
+History = dict[tuple[object, ...], dict[dt.date, float | None]]
+
+
+def _stored_history(loaded: LoadedProject, request: Request) -> History:
+    """All stored values of the series asked for, by slice (empty without a store)."""
+    from tolok.engine.stored import read
+
+    stored = read(loaded, replace(request, start=None, end=None, compare=None), False)
+    out: History = {}
+    for point in stored.points if stored else []:
+        out.setdefault(point.slice, {})[point.period] = point.value
+    return out
+
+
+def _print_series(
+    project: Project, kpi: KPI, result: KpiSeries, out: Console, history: History
+) -> None:
     locale = project.locale.value
     dims = list(result.by)
     header = ["period", *dims, "value"]
     if result.compare:
         header += [result.compare.replace("_", " "), "change"]
+    targets = targets_of(project, kpi, result, history)
+    if targets:
+        header += ["target", "status"]
     rows = []
-    for point in result.points:
+    for index, point in enumerate(result.points):
         cells = [
             point.label,
             *[_text(v) for _, v in point.slice],
@@ -327,6 +381,9 @@ def _print_series(project: Project, kpi: KPI, result: KpiSeries, out: Console) -
         ]
         if result.compare:
             cells += [_value(project, kpi, point.compare), format_change(point.change, locale)]
+        if targets:
+            target, state = targets[index]
+            cells += [_value(project, kpi, target), state.replace("_", " ")]
         rows.append(cells)
     if not out.is_terminal:
         for cells in [header, *rows]:
@@ -352,8 +409,9 @@ def _by_slice(result: KpiSeries) -> dict[tuple[tuple[str, object], ...], list[Po
     return out
 
 
-def _as_json(project: Project, kpi: KPI, result: KpiSeries) -> dict[str, object]:
+def _as_json(project: Project, kpi: KPI, result: KpiSeries, history: History) -> dict[str, object]:
     """The series as JSON; `computed_at` and `as_reported` are added by the caller."""
+    targets = targets_of(project, kpi, result, history)
     return {
         "kpi": result.kpi,
         "title": kpi.title,
@@ -369,23 +427,29 @@ def _as_json(project: Project, kpi: KPI, result: KpiSeries) -> dict[str, object]
                 **({"slice": dict(p.slice)} if result.by else {}),
                 "value": p.value,
                 **({"compare": p.compare, "change": p.change} if result.compare else {}),
+                **({"target": targets[i][0], "status": targets[i][1]} if targets else {}),
             }
-            for p in result.points
+            for i, p in enumerate(result.points)
         ],
     }
 
 
-def _as_csv(result: KpiSeries) -> str:
+def _as_csv(project: Project, kpi: KPI, result: KpiSeries, history: History) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     header = ["period", "start", *result.by, "value"]
     if result.compare:
         header += ["compare", "change"]
+    targets = targets_of(project, kpi, result, history)
+    if targets:
+        header += ["target", "status"]
     writer.writerow(header)
-    for p in result.points:
+    for index, p in enumerate(result.points):
         row: list[object] = [p.label, p.period.isoformat(), *[v for _, v in p.slice], p.value]
         if result.compare:
             row += [p.compare, p.change]
+        if targets:
+            row += list(targets[index])
         writer.writerow(["" if v is None else v for v in row])
     return buffer.getvalue()
 

@@ -437,3 +437,49 @@ def test_suggest_target_gives_a_yaml_line(example: Path) -> None:
     last = result.stdout.splitlines()[-1]
     assert last.startswith("  target: {growth: ")
     assert last.endswith(", vs: last_year}")
+
+
+def test_show_has_targets_and_status_including_growth_rules(example: Path) -> None:
+    assert runner.invoke(app, ["refresh", str(example)]).exit_code == 0
+    data = json.loads(
+        runner.invoke(
+            app,
+            [
+                "show",
+                "revenue",
+                "-p",
+                str(example),
+                "--from",
+                "2026-09",
+                "--to",
+                "2026-10",
+                "--format",
+                "json",
+            ],
+        ).stdout
+    )
+    for point in data["points"]:
+        last_year = paid_revenue_by_month(point["period"].replace("2026", "2025"))
+        assert point["target"] == pytest.approx(last_year * 1.2)
+        expected = "on_track" if point["value"] >= 0.95 * point["target"] else point["status"]
+        assert point["status"] == expected
+    apv = runner.invoke(
+        app,
+        [
+            "show",
+            "average_purchase_value",
+            "-p",
+            str(example),
+            "--from",
+            "2026-10",
+            "--to",
+            "2026-10",
+            "--format",
+            "csv",
+        ],
+    )
+    [row] = list(csv.DictReader(io.StringIO(apv.stdout)))
+    assert (row["target"], row["status"] in {"on_track", "at_risk", "off_track"}) == (
+        "300000.0",
+        True,
+    )
