@@ -24,7 +24,8 @@ def format_value(value: float | None, unit: Unit, currency: str, locale: str) ->
     if unit is Unit.currency:
         # Indonesian writes "Rp 1.234.567"; other locales keep their own habit ("$1,234").
         space = "\u00a0" if locale == "id" else ""
-        pattern = f"¤{space}#,##0" if abs(value) >= 100 else f"¤{space}#,##0.00"
+        whole = abs(value) >= 100 or value == int(value)
+        pattern = f"¤{space}#,##0" if whole else f"¤{space}#,##0.00"
         return format_currency(
             value, currency, format=pattern, locale=locale, currency_digits=False
         )
