@@ -377,6 +377,28 @@ def audit(
     print_audit(loaded, subject, _console())
 
 
+target = typer.Typer(help="Targets people set, over the YAML's.", no_args_is_help=True)
+app.add_typer(target, name="target")
+
+
+@target.command("set")
+def target_set(
+    kpi: Annotated[str, typer.Argument(help="The KPI's name.")],
+    period: Annotated[str, typer.Argument(help="The period: 2026-03, 2026-Q1, …")],
+    value: Annotated[str, typer.Argument(help="The target.")],
+    by: Annotated[
+        list[str] | None, typer.Option("--by", help="For one slice: region=Bali.")
+    ] = None,
+    user: Annotated[str | None, typer.Option(help="Who (default: $TOLOK_USER, login).")] = None,
+    path: Annotated[Path, typer.Option("--project", "-p", help="Project folder.")] = Path("."),
+) -> None:
+    """Set a KPI's target for one period (and slice); it wins over the YAML's. Audited."""
+    from tolok.terminal_entry import run_set_target
+
+    loaded = _load_or_exit(path)
+    run_set_target(loaded, kpi, period, value, by or [], _who(user), _console(), _console(True))
+
+
 db = typer.Typer(help="The store: migrations.", no_args_is_help=True)
 app.add_typer(db, name="db")
 

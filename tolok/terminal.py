@@ -175,8 +175,8 @@ def print_board(loaded: LoadedProject, refreshed: Refreshed, out: Console) -> No
 def run_show(loaded: LoadedProject, options: ShowOptions, out: Console, errors: Console) -> None:
     project = project_of(loaded)
     if options.kpi not in project.kpis:
-        known = ", ".join(project.kpis)
-        errors.print(f"error: no KPI '{options.kpi}' (KPIs: {known})", markup=False)
+        names = ", ".join(project.kpis)
+        errors.print(f"error: no KPI '{options.kpi}' (KPIs: {names})", markup=False)
         raise typer.Exit(1)
     kpi = project.kpis[options.kpi]
     calendar = Calendar.of(project)
@@ -209,18 +209,18 @@ def run_show(loaded: LoadedProject, options: ShowOptions, out: Console, errors: 
             "these are the stored values (tolok refresh to recompute)",
             markup=False,
         )
-    history = _stored_history(loaded, request) if kpi.target else {}
+    known = _known(loaded, request)
     if options.output.value == "json":
-        data = _as_json(project, kpi, result, history)
+        data = _as_json(project, kpi, result, known)
         data["computed_at"] = (
             stored.computed_at.isoformat() + "Z" if stored and stored.computed_at else None
         )
         data["as_reported"] = options.as_reported
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
     elif options.output.value == "csv":
-        typer.echo(_as_csv(project, kpi, result, history), nl=False)
+        typer.echo(_as_csv(project, kpi, result, known), nl=False)
     else:
-        _print_series(project, kpi, result, out, history)
+        _print_series(project, kpi, result, out, known)
 
 
 def _from_store(
@@ -313,29 +313,37 @@ def _check_filter(loaded: LoadedProject, where: str, errors: Console) -> None:
         raise typer.Exit(2) from None
 
 
+@dataclass(frozen=True)
+class Known:
+    """What the store knows beyond the points shown: earlier values by slice (for growth
+    rules reaching before the range), and targets people set ((period, slice JSON))."""
+
+    values: dict[tuple[object, ...], dict[dt.date, float | None]]
+    targets: dict[tuple[dt.date, str], float]
+
+
 def targets_of(
-    project: Project,
-    kpi: KPI,
-    result: KpiSeries,
-    history: dict[tuple[object, ...], dict[dt.date, float | None]] | None = None,
+    project: Project, kpi: KPI, result: KpiSeries, known: Known | None = None
 ) -> list[tuple[float | None, str]]:
-    """Each point's target and standing ([] when the KPI has no target). `history` holds
-    earlier values per slice (stored ones), for growth rules reaching before the range."""
+    """Each point's target and standing ([] when the KPI has no target at all)."""
     from tolok.track.pace import is_additive
     from tolok.track.status import standing
     from tolok.track.targets import target_series, targets_at
 
-    if not kpi.target:
+    known = known or Known({}, {})
+    if not kpi.target and not known.targets:
         return []
     calendar = Calendar.of(project)
     additive = is_additive(project, result.kpi)
     by_slice: dict[tuple[tuple[str, object], ...], dict[dt.date, float | None]] = {}
     for key, points in _by_slice(result).items():
-        earlier = (history or {}).get(tuple(v for _, v in key), {})
+        earlier = known.values.get(tuple(v for _, v in key), {})
         actuals = {**earlier, **{p.period: p.value for p in points}}
         periods = [p.period for p in points]
         if result.grain is kpi.grain:
-            by_slice[key] = target_series(kpi, periods, calendar, actuals, dict(key))
+            shown = json.dumps(dict(key), ensure_ascii=False, sort_keys=True, default=str)
+            people = {p: v for (p, k), v in known.targets.items() if k == shown}
+            by_slice[key] = target_series(kpi, periods, calendar, actuals, dict(key), people)
         elif not key:
             by_slice[key] = targets_at(kpi, result.grain, periods, calendar, {}, additive)
         else:
@@ -347,29 +355,26 @@ def targets_of(
     return out
 
 
-History = dict[tuple[object, ...], dict[dt.date, float | None]]
-
-
-def _stored_history(loaded: LoadedProject, request: Request) -> History:
-    """All stored values of the series asked for, by slice (empty without a store)."""
+def _known(loaded: LoadedProject, request: Request) -> Known:
+    """What the store holds for the series asked for (nothing without a store)."""
     from tolok.engine.stored import read
 
     stored = read(loaded, replace(request, start=None, end=None, compare=None), False)
-    out: History = {}
+    values: dict[tuple[object, ...], dict[dt.date, float | None]] = {}
     for point in stored.points if stored else []:
-        out.setdefault(point.slice, {})[point.period] = point.value
-    return out
+        values.setdefault(point.slice, {})[point.period] = point.value
+    return Known(values, stored.targets if stored else {})
 
 
 def _print_series(
-    project: Project, kpi: KPI, result: KpiSeries, out: Console, history: History
+    project: Project, kpi: KPI, result: KpiSeries, out: Console, known: Known
 ) -> None:
     locale = project.locale.value
     dims = list(result.by)
     header = ["period", *dims, "value"]
     if result.compare:
         header += [result.compare.replace("_", " "), "change"]
-    targets = targets_of(project, kpi, result, history)
+    targets = targets_of(project, kpi, result, known)
     if targets:
         header += ["target", "status"]
     rows = []
@@ -409,9 +414,9 @@ def _by_slice(result: KpiSeries) -> dict[tuple[tuple[str, object], ...], list[Po
     return out
 
 
-def _as_json(project: Project, kpi: KPI, result: KpiSeries, history: History) -> dict[str, object]:
+def _as_json(project: Project, kpi: KPI, result: KpiSeries, known: Known) -> dict[str, object]:
     """The series as JSON; `computed_at` and `as_reported` are added by the caller."""
-    targets = targets_of(project, kpi, result, history)
+    targets = targets_of(project, kpi, result, known)
     return {
         "kpi": result.kpi,
         "title": kpi.title,
@@ -434,13 +439,13 @@ def _as_json(project: Project, kpi: KPI, result: KpiSeries, history: History) ->
     }
 
 
-def _as_csv(project: Project, kpi: KPI, result: KpiSeries, history: History) -> str:
+def _as_csv(project: Project, kpi: KPI, result: KpiSeries, known: Known) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     header = ["period", "start", *result.by, "value"]
     if result.compare:
         header += ["compare", "change"]
-    targets = targets_of(project, kpi, result, history)
+    targets = targets_of(project, kpi, result, known)
     if targets:
         header += ["target", "status"]
     writer.writerow(header)

@@ -145,3 +145,39 @@ def run_ingest(
     if report.rejected:
         parts.append(f"{report.rejected:,} rejected, see {report.rejected_file}")
     out.print("; ".join(parts), markup=False)
+
+
+def run_set_target(
+    loaded: LoadedProject,
+    kpi: str,
+    period: str,
+    value: str,
+    by: list[str],
+    actor: str,
+    out: Console,
+    errors: Console,
+) -> None:
+    """A person's target for one period (and slice), over the YAML's; audited."""
+    from sqlalchemy.orm import Session
+
+    from tolok.store.database import open_store, store_url
+    from tolok.store.manual import EntryError
+    from tolok.store.targets import set_target
+
+    project = project_of(loaded)
+    try:
+        number = float(value)
+    except ValueError:
+        errors.print(f"error: '{value}' is not a number", markup=False)
+        raise typer.Exit(1) from None
+    try:
+        pairs = dict(_pair(item) for item in by)
+        with reported(loaded, errors):
+            store = open_store(store_url(project.store, loaded.root))
+            with Session(store) as session, session.begin():
+                before = set_target(session, project, kpi, period, number, pairs, actor)
+    except EntryError as exc:
+        errors.print(f"error: {exc.message}", markup=False)
+        raise typer.Exit(1) from None
+    was = f" (was {_plain_number(before)})" if before is not None else ""
+    out.print(f"target of {kpi} for {period}: {_plain_number(number)}{was}", markup=False)

@@ -63,8 +63,10 @@ def kpi_states(loaded: LoadedProject, today: dt.date) -> dict[str, KpiState]:
         latest = closed[-1] if closed else None
         value = latest.value if latest else None
         target = None
+        people = {p: v for (p, k), v in (stored.targets if stored else {}).items() if k == "{}"}
         if latest is not None:
-            target = target_series(kpi, [latest.period], calendar, actuals)[latest.period]
+            targets = target_series(kpi, [latest.period], calendar, actuals, None, people)
+            target = targets[latest.period]
         share = attainment(value, target, kpi) if value is not None and target else None
         out[name] = KpiState(points, latest, target, share, standing(value, target, kpi))
     if not any(state.points for state in out.values()):

@@ -483,3 +483,38 @@ def test_show_has_targets_and_status_including_growth_rules(example: Path) -> No
         "300000.0",
         True,
     )
+
+
+def test_a_target_set_by_a_person_wins_over_the_yaml_and_is_audited(example: Path) -> None:
+    assert runner.invoke(app, ["refresh", str(example)]).exit_code == 0
+    args = ["target", "set", "average_purchase_value", "2026-10"]
+    first = runner.invoke(app, [*args, "320000", "--user", "dewi", "-p", str(example)])
+    assert first.stdout.strip() == "target of average_purchase_value for 2026-10: 320000"
+    second = runner.invoke(app, [*args, "325000", "--user", "budi", "-p", str(example)])
+    assert second.stdout.strip().endswith("325000 (was 320000)")
+    points = json.loads(
+        runner.invoke(
+            app,
+            [
+                "show",
+                "average_purchase_value",
+                "-p",
+                str(example),
+                "--from",
+                "2026-09",
+                "--to",
+                "2026-10",
+                "--format",
+                "json",
+            ],
+        ).stdout
+    )["points"]
+    assert [p["target"] for p in points] == [300000.0, 325000.0]
+    trail = runner.invoke(app, ["audit", "average_purchase_value", "-p", str(example)])
+    assert [line.split("\t")[1:3] for line in trail.stdout.splitlines()] == [
+        ["dewi", "target.set"],
+        ["budi", "target.set"],
+    ]
+    bad = runner.invoke(app, ["target", "set", "revenu", "2026-10", "1", "-p", str(example)])
+    assert bad.exit_code == 1
+    assert "no KPI 'revenu'" in bad.stderr

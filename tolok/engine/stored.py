@@ -31,6 +31,7 @@ class StoredSeries:
     series: list[tuple[str, tuple[str, ...]]]  # (grain, breakdown) pairs
     points: list[StoredPoint]
     latest_hash: str | None  # of what changes values (a new title does not)
+    targets: dict[tuple[dt.date, str], float]  # set by people: (period, slice JSON) -> value
 
 
 def read(loaded: LoadedProject, request: Request, as_reported: bool) -> StoredSeries | None:
@@ -48,7 +49,8 @@ def read(loaded: LoadedProject, request: Request, as_reported: bool) -> StoredSe
                 return None
             held = reader.stored_series(connection, kpi)
             points = reader.load(connection, kpi, *key, as_reported) if key in held else []
-            return StoredSeries(held, points, reader.latest_hash(connection, kpi))
+            targets = reader.person_targets(connection, kpi)
+            return StoredSeries(held, points, reader.latest_hash(connection, kpi), targets)
     return _read_server(loaded, kpi, key, as_reported)
 
 
@@ -59,6 +61,7 @@ def _read_server(
 
     from tolok.store.database import open_store, store_url
     from tolok.store.results import load, stored_series
+    from tolok.store.targets import person_targets
     from tolok.store.versions import latest_version
 
     assert loaded.project is not None
@@ -67,7 +70,8 @@ def _read_server(
     points = load(store, kpi, *key, as_reported) if key in held else []
     with Session(store) as session:
         latest = latest_version(session, kpi)
-    return StoredSeries(held, points, latest.compute_hash if latest else None)
+        targets = person_targets(session, kpi)
+    return StoredSeries(held, points, latest.compute_hash if latest else None, targets)
 
 
 def answer(loaded: LoadedProject, request: Request, as_reported: bool) -> StoredAnswer | None:

@@ -95,3 +95,14 @@ def _points(
             _STATEMENTS[table], key
         )
     ]
+
+
+def person_targets(connection: sqlite3.Connection, kpi: str) -> dict[tuple[dt.date, str], float]:
+    """(period, slice JSON) -> value of the targets people set (none in an older store)."""
+    try:
+        rows = connection.execute(
+            "SELECT period, slice, value FROM person_targets WHERE kpi = ?", (kpi,)
+        ).fetchall()
+    except sqlite3.OperationalError:
+        return {}
+    return {(dt.date.fromisoformat(period), key): value for period, key, value in rows}

@@ -145,3 +145,18 @@ class Annotation(Base):
     kpis: Mapped[str] = mapped_column(Text)  # JSON list of KPI names
     author: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class PersonTarget(Base):
+    """A target set by a person for one period (and slice) of a KPI; it wins over YAML."""
+
+    __tablename__ = "person_targets"
+    __table_args__ = (UniqueConstraint("kpi", "period", "slice"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kpi: Mapped[str] = mapped_column(String(200), index=True)
+    period: Mapped[dt.date] = mapped_column(Date)  # first day, at the KPI's grain
+    slice: Mapped[str] = mapped_column(String(1000))  # JSON object of dimension values
+    value: Mapped[float] = mapped_column(Float)
+    set_by: Mapped[str] = mapped_column(String(200))
+    set_at: Mapped[dt.datetime] = mapped_column(DateTime)

@@ -41,11 +41,13 @@ def target_series(
     calendar: Calendar,
     actuals: Mapping[dt.date, float | None],
     slice_: Slice | None = None,
+    overrides: Mapping[dt.date, float] | None = None,
 ) -> dict[dt.date, float | None]:
     """The target of each period (first days at the KPI's grain), None where none is set.
 
     `actuals` are the KPI's values (of the same slice) by period: growth rules and ramps
-    without a baseline are relative to them.
+    without a baseline are relative to them. `overrides` are targets people set for some
+    periods of this slice; they win over the YAML.
     """
     grain = kpi.grain
     out: dict[dt.date, float | None] = dict.fromkeys(periods)
@@ -58,6 +60,9 @@ def target_series(
             value = _value(form, period, grain, calendar, actuals, periods[0])
             if value is not _SKIP:
                 out[period] = value  # type: ignore[assignment]
+    for period, value in (overrides or {}).items():
+        if period in out:
+            out[period] = value
     return out
 
 
