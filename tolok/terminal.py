@@ -172,13 +172,18 @@ def print_board(loaded: LoadedProject, refreshed: Refreshed, out: Console) -> No
     out.print(table)
 
 
+def kpi_of(project: Project, name: str, errors: Console) -> KPI:
+    """The KPI of that name, or exit 1 listing the ones there are."""
+    kpi = project.kpis.get(name)
+    if kpi is None:
+        errors.print(f"error: no KPI '{name}' (KPIs: {', '.join(project.kpis)})", markup=False)
+        raise typer.Exit(1)
+    return kpi
+
+
 def run_show(loaded: LoadedProject, options: ShowOptions, out: Console, errors: Console) -> None:
     project = project_of(loaded)
-    if options.kpi not in project.kpis:
-        names = ", ".join(project.kpis)
-        errors.print(f"error: no KPI '{options.kpi}' (KPIs: {names})", markup=False)
-        raise typer.Exit(1)
-    kpi = project.kpis[options.kpi]
+    kpi = kpi_of(project, options.kpi, errors)
     calendar = Calendar.of(project)
     request = Request(
         (options.kpi,),
@@ -266,9 +271,7 @@ def print_history(loaded: LoadedProject, kpi: str, out: Console) -> None:
     from tolok.store.versions import history
 
     project = project_of(loaded)
-    if kpi not in project.kpis:
-        out.print(f"error: no KPI '{kpi}' (KPIs: {', '.join(project.kpis)})", markup=False)
-        raise typer.Exit(1)
+    kpi_of(project, kpi, out)
     store = _existing_store(loaded)
     versions = []
     if store is not None:

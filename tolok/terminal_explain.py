@@ -16,7 +16,7 @@ from tolok.spec.calendar import Calendar, PeriodError
 from tolok.spec.formula import Binary, parse_formula
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Project, Unit
-from tolok.terminal import reported
+from tolok.terminal import kpi_of, project_of, reported
 from tolok.track.explain import Contribution, Key, explain_ratio, explain_sum
 from tolok.track.pace import is_additive
 
@@ -31,12 +31,8 @@ def run_explain(
     out: Console,
     errors: Console,
 ) -> None:
-    project = loaded.project
-    assert project is not None
-    kpi = project.kpis.get(name)
-    if kpi is None:
-        errors.print(f"error: no KPI '{name}' (KPIs: {', '.join(project.kpis)})", markup=False)
-        raise typer.Exit(1)
+    project = project_of(loaded)
+    kpi = kpi_of(project, name, errors)
     dimensions = tuple(by) or (tuple(kpi.breakdowns[0]) if kpi.breakdowns else ())
     if not dimensions:
         raise typer.BadParameter("name a dimension to explain by: --by Region")

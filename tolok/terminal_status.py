@@ -213,14 +213,12 @@ def _goal_lines(
 
 def print_suggestion(loaded: LoadedProject, name: str, out: Console, errors: Console) -> None:
     """A target for the next period from the KPI's own history, as YAML to paste."""
+    from tolok.terminal import kpi_of
     from tolok.track.suggest import suggest
 
     project = loaded.project
     assert project is not None
-    kpi = project.kpis.get(name)
-    if kpi is None:
-        errors.print(f"error: no KPI '{name}' (KPIs: {', '.join(project.kpis)})", markup=False)
-        raise typer.Exit(1)
+    kpi = kpi_of(project, name, errors)
     calendar = Calendar.of(project)
     today = dt.datetime.now(ZoneInfo(project.timezone)).date()
     try:
