@@ -495,3 +495,18 @@ def unquote_column(text: str) -> str:
     if len(stripped) >= 3 and stripped[0] == stripped[-1] == "`":
         return stripped[1:-1].replace("``", "`")
     return text
+
+
+def rename(text: str, names: dict[str, str]) -> str:
+    """The formula with names replaced (`{"amount": "Total"}`), quoting them where needed.
+
+    Only unqualified names are renamed; strings, functions and the rest stay as written.
+    """
+    spans = [
+        (node.span, names[node.name])
+        for node in walk(parse_formula(text))
+        if isinstance(node, Name) and node.qualifier is None and node.name in names
+    ]
+    for span, new in sorted(spans, key=lambda item: item[0].start, reverse=True):
+        text = text[: span.start] + quote_name(new) + text[span.end :]
+    return text

@@ -1,0 +1,288 @@
+"""`tolok catalog add`: a catalog template written into a project's YAML as a working KPI.
+
+Planning is pure (`plan`): which measures each dataset gets (or already has), the KPI's YAML.
+Writing (`write`) edits the files the datasets and KPIs live in with ruamel's round trip, so
+comments, key order and quoting stay as the team wrote them; the project is then loaded
+again, and if it does not validate every file is put back as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from tolok.catalog.templates import Template
+from tolok.spec.formula import rename
+from tolok.spec.loaded import LoadedProject
+from tolok.spec.loader import load_project
+from tolok.spec.models import Measure, Project
+from tolok.spec.problems import Problem
+
+
+class CatalogError(ValueError):
+    """A template that cannot be added as asked; the message says what to change."""
+
+
+@dataclass
+class Plan:
+    kpi_name: str
+    kpi: dict[str, Any]
+    new_measures: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    """Per dataset: the measures to add, as YAML mappings."""
+    reused: dict[str, str] = field(default_factory=dict)
+    """Template measure → the project's existing measure with the same definition."""
+
+
+def plan(
+    name: str,
+    template: Template,
+    project: Project,
+    datasets: dict[str, str],
+    columns: dict[str, str],
+    kpi_name: str | None = None,
+    owner: str | None = None,
+    goal: str | None = None,
+) -> Plan:
+    """What adding `template` to `project` writes. `datasets`: table role → dataset (a key
+    `""` stands for every role); `columns`: template column → the project's column."""
+    kpi_name = kpi_name or name
+    if kpi_name in project.kpis:
+        raise CatalogError(f"the project already has a KPI named {kpi_name!r}: pick --name")
+    if goal is not None and goal not in project.goals:
+        known = ", ".join(project.goals) or "none yet"
+        raise CatalogError(f"no goal named {goal!r} (goals: {known})")
+    inputs = [*template.columns(), *(t.time for t in template.tables.values())]
+    unknown = sorted(set(columns) - set(inputs))
+    if unknown:
+        raise CatalogError(
+            f"{name} has no input column {unknown[0]!r}; its columns: " + ", ".join(inputs)
+        )
+    role_to_dataset = _datasets_of_roles(name, template, project, datasets)
+    rename_columns = {c: columns.get(c, c) for c in template.columns()}
+    for role, table in template.tables.items():
+        # The template's own time column stands for the dataset's `time:`.
+        dataset_time = project.datasets[role_to_dataset[role]].time or ""
+        rename_columns[table.time] = columns.get(table.time, dataset_time)
+
+    result = Plan(kpi_name=kpi_name, kpi={})
+    taken = {m for d in project.datasets.values() for m in d.measures} | set(project.kpis)
+    measure_names: dict[str, str] = {}
+    for measure_name, (role, measure) in template.measures().items():
+        dataset = role_to_dataset[role]
+        written = _measure_yaml(measure, rename_columns, role_to_dataset)
+        wanted = Measure.model_validate(written)
+        existing = project.datasets[dataset].measures
+        same = [m for m, defined in existing.items() if _same(defined, wanted)]
+        if same:
+            measure_names[measure_name] = same[0]
+            result.reused[measure_name] = f"{dataset}.{same[0]}"
+            continue
+        new_name = measure_name if measure_name not in taken else f"{kpi_name}_{measure_name}"
+        if new_name in taken:
+            raise CatalogError(f"measure name {new_name!r} is taken: pick another --name")
+        taken.add(new_name)
+        measure_names[measure_name] = new_name
+        result.new_measures.setdefault(dataset, {})[new_name] = written
+
+    locale = project.locale
+    kpi: dict[str, Any] = {
+        "title": template.title(locale),
+        "description": template.description(locale),
+        "formula": rename(template.formula, measure_names),
+        "unit": template.unit.value,
+        "direction": template.direction.value,
+        "grain": template.grain.value,
+        "level": template.level.value,
+        "function": template.function.value,
+        "indicator": template.indicator.value,
+    }
+    if owner:
+        kpi["owner"] = owner
+    if goal:
+        kpi["goal"] = goal
+    dims = {d for dataset in role_to_dataset.values() for d in project.datasets[dataset].dimensions}
+    breakdowns = [rename_columns[b] for b in template.breakdowns if rename_columns[b] in dims]
+    if breakdowns:
+        kpi["breakdowns"] = breakdowns
+    result.kpi = kpi
+    return result
+
+
+def _datasets_of_roles(
+    name: str, template: Template, project: Project, datasets: dict[str, str]
+) -> dict[str, str]:
+    roles = list(template.tables)
+    if "" in datasets:
+        if len(roles) > 1:
+            raise CatalogError(
+                f"{name} reads {len(roles)} tables ({', '.join(roles)}): say which dataset is "
+                "which, e.g. " + " ".join(f"--dataset {r}=DATASET" for r in roles)
+            )
+        datasets = {roles[0]: datasets[""]}
+    missing = [r for r in roles if r not in datasets]
+    if missing:
+        raise CatalogError(
+            f"{name} needs a dataset for {', '.join(missing)}: "
+            + " ".join(f"--dataset {r}=DATASET" for r in missing)
+        )
+    extra = sorted(set(datasets) - set(roles))
+    if extra:
+        raise CatalogError(f"{name} has no table {extra[0]!r}; its tables: {', '.join(roles)}")
+    for role, dataset in datasets.items():
+        if dataset not in project.datasets:
+            known = ", ".join(project.datasets) or "none yet"
+            raise CatalogError(f"no dataset named {dataset!r} (datasets: {known})")
+        if project.datasets[dataset].time is None:
+            raise CatalogError(
+                f"dataset {dataset!r} has no `time:` column, which {name} needs for its {role} rows"
+            )
+    return datasets
+
+
+def _measure_yaml(
+    measure: Measure, columns: dict[str, str], datasets: dict[str, str]
+) -> dict[str, Any]:
+    raw: dict[str, Any] = measure.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    for key in ("expr", "where", "entity", "to_entity", "to_where"):
+        if key in raw:
+            raw[key] = rename(raw[key], columns)
+    if "to" in raw:
+        raw["to"] = datasets[raw["to"]]
+    return raw
+
+
+def _same(a: Measure, b: Measure) -> bool:
+    return a.model_dump(exclude={"description"}) == b.model_dump(exclude={"description"})
+
+
+def write(loaded: LoadedProject, result: Plan, kpi_file: Path | None = None) -> list[Problem]:
+    """Write the plan into the project's files. Returns the problems of the project as it
+    would be; when there are errors nothing is changed."""
+    assert loaded.project is not None
+    edits: dict[Path, Any] = {}
+
+    def tree(path: Path) -> Any:
+        if path not in edits:
+            edits[path] = _load_rt(path) if path.exists() else CommentedMap()
+        return edits[path]
+
+    for dataset, measures in result.new_measures.items():
+        entry = loaded.entries[("datasets", dataset)]
+        node = _section(tree(entry.file.path), entry.file.path, loaded, "datasets")[dataset]
+        if node.get("measures") is None:
+            node["measures"] = CommentedMap()
+        for measure_name, definition in measures.items():
+            node["measures"][measure_name] = _flow(definition)
+
+    target = kpi_file or _kpi_file(loaded)
+    kpis = _section(tree(target), target, loaded, "kpis")
+    kpis[result.kpi_name] = _block(result.kpi)
+
+    originals = {path: path.read_bytes() if path.exists() else None for path in edits}
+    for path, data in edits.items():
+        text = originals[path]
+        out = StringIO()
+        _yaml(text.decode("utf-8") if text else "").dump(data, out)
+        _atomic_write(path, out.getvalue())
+    after = load_project(loaded.root)
+    errors = after.problems.errors
+    if errors:
+        for path, original in originals.items():
+            if original is None:
+                path.unlink()
+            else:
+                _atomic_write(path, original.decode("utf-8"))
+    return errors
+
+
+def _kpi_file(loaded: LoadedProject) -> Path:
+    """Where KPIs already live: the file holding most of them, else tolok.yaml."""
+    counts: dict[Path, int] = {}
+    for (section, _), entry in loaded.entries.items():
+        if section == "kpis":
+            counts[entry.file.path] = counts.get(entry.file.path, 0) + 1
+    if counts:
+        return max(counts, key=lambda p: counts[p])
+    return loaded.root / "tolok.yaml"
+
+
+def _section(data: Any, path: Path, loaded: LoadedProject, section: str) -> Any:
+    """The mapping that holds a file's definitions of `section` (`kpis/*.yaml` files may
+    hold them at the top level or under the section's key)."""
+    if path.parent.name == section and path.parent.parent == loaded.root:
+        return data.get(section, data)
+    if data.get(section) is None:
+        data[section] = CommentedMap()
+    return data[section]
+
+
+def _flow(values: dict[str, Any]) -> CommentedMap:
+    node = CommentedMap(values)
+    node.fa.set_flow_style()
+    return node
+
+
+def _block(values: dict[str, Any]) -> CommentedMap:
+    node = CommentedMap()
+    for key, value in values.items():
+        if isinstance(value, list):
+            value = CommentedSeq(value)
+            value.fa.set_flow_style()
+        node[key] = value
+    return node
+
+
+def _yaml(text: str = "") -> YAML:
+    """A round-trip YAML writer that indents as `text` already does."""
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    mapping, sequence, offset = _indents(text)
+    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
+    return yaml
+
+
+def _indents(text: str) -> tuple[int, int, int]:
+    """The mapping indent, sequence indent and dash offset a file uses (2, 2, 0 if unsure)."""
+    mapping, sequence, offset = 2, 2, 0
+    found_mapping = found_sequence = False
+    previous: tuple[int, str] | None = None
+    for line in text.splitlines():
+        stripped = line.lstrip(" ")
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(line) - len(stripped)
+        if previous is not None and previous[1].endswith(":") and indent > previous[0]:
+            step = indent - previous[0]
+            if stripped.startswith("- ") and not found_sequence:
+                offset, sequence, found_sequence = step, step + 2, True
+            elif not stripped.startswith("- ") and not found_mapping:
+                mapping, found_mapping = step, True
+        same_level = previous is not None and indent == previous[0]
+        if stripped.startswith("- ") and same_level and not found_sequence:
+            assert previous is not None
+            if previous[1].endswith(":"):
+                offset, sequence, found_sequence = 0, 2, True
+        previous = (indent, stripped.split(" #")[0].rstrip())
+    return mapping, max(sequence, offset + 2), offset
+
+
+def _load_rt(path: Path) -> Any:
+    text = path.read_text(encoding="utf-8")
+    data = _yaml(text).load(text)
+    return CommentedMap() if data is None else data
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.replace(tmp, path)

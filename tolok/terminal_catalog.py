@@ -1,0 +1,185 @@
+"""What `tolok catalog` prints: the templates, one in full, and the result of `add`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from tolok.catalog.add import CatalogError, plan, write
+from tolok.catalog.templates import Template, find, search
+from tolok.spec.loaded import LoadedProject
+from tolok.spec.models import Function, Indicator, Level, Measure
+
+WORDS = {
+    "name": {"en": "name", "id": "nama"},
+    "title": {"en": "KPI", "id": "KPI"},
+    "function": {"en": "function", "id": "fungsi"},
+    "level": {"en": "level", "id": "tingkat"},
+    "indicator": {"en": "indicator", "id": "indikator"},
+    "unit": {"en": "unit", "id": "satuan"},
+    "direction": {"en": "better when", "id": "lebih baik bila"},
+    "grain": {"en": "grain", "id": "periode"},
+    "formula": {"en": "formula", "id": "rumus"},
+    "why": {"en": "why and when", "id": "mengapa dan kapan"},
+    "needs": {"en": "needs", "id": "membutuhkan"},
+    "found": {"en": "{n} template(s)", "id": "{n} templat"},
+    "none": {"en": "no template matches", "id": "tidak ada templat yang cocok"},
+    "add": {"en": "add it", "id": "tambahkan"},
+    "article": {"en": "an example from the article", "id": "contoh dari artikel"},
+}
+
+
+def _w(key: str, lang: str) -> str:
+    return WORDS[key]["id" if lang == "id" else "en"]
+
+
+def print_catalog(
+    text: str | None,
+    function: Function | None,
+    level: Level | None,
+    indicator: Indicator | None,
+    lang: str,
+    out: Console,
+) -> None:
+    found = search(text, function, level, indicator)
+    if not found:
+        out.print(_w("none", lang), markup=False)
+        return
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for key in ("name", "title", "function", "level", "indicator", "unit"):
+        table.add_column(_w(key, lang), overflow="fold")
+    for name, template in found:
+        table.add_row(
+            name,
+            template.title(lang),
+            template.function.value,
+            template.level.value,
+            template.indicator.value,
+            template.unit.value,
+        )
+    out.print(table)
+    out.print(_w("found", lang).format(n=len(found)), markup=False)
+
+
+def print_template(name: str, lang: str, out: Console, err: Console) -> bool:
+    hit = find(name)
+    if hit is None:
+        close = search(name.replace("_", " "))
+        err.print(f"error: no template named {name!r}", markup=False)
+        if close:
+            err.print("  did you mean: " + ", ".join(n for n, _ in close[:5]), markup=False)
+        return False
+    key, template = hit
+    out.print(f"{key}: {template.title(lang)}", style="bold", markup=False)
+    out.print(template.description(lang), markup=False)
+    if template.article:
+        out.print(f"({_w('article', lang)})", markup=False)
+    out.print()
+    facts = [
+        ("function", template.function.value),
+        ("level", template.level.value),
+        ("indicator", template.indicator.value),
+        ("unit", template.unit.value),
+        ("direction", template.direction.value),
+        ("grain", template.grain.value),
+        ("formula", template.formula),
+    ]
+    for word, value in facts:
+        out.print(f"  {_w(word, lang)}: {value}", markup=False)
+    out.print()
+    out.print(f"{_w('why', lang)}: {template.why(lang)}", markup=False)
+    out.print()
+    out.print(f"{_w('needs', lang)}:", style="bold", markup=False)
+    for role, table in template.tables.items():
+        out.print(f"  {role}: {table.description(lang)}", markup=False)
+        for column, spec in table.columns.items():
+            out.print(f"    {column} ({spec.type.value}): {spec.description(lang)}", markup=False)
+        for measure, definition in table.measures.items():
+            out.print(f"    = {measure}: {_describe_measure(definition)}", markup=False)
+    out.print()
+    out.print(f"{_w('add', lang)}: {_example_add(key, template)}", markup=False)
+    return True
+
+
+def _describe_measure(measure: Measure) -> str:
+    parts = [measure.agg.value]
+    if measure.expr:
+        parts.append(f"of {measure.expr}")
+    if measure.entity:
+        parts.append(f"of {measure.entity} to {measure.to} within {measure.within}")
+    if measure.where:
+        parts.append(f"where {measure.where}")
+    return " ".join(parts)
+
+
+def _example_add(name: str, template: Template) -> str:
+    roles = list(template.tables)
+    if len(roles) == 1:
+        datasets = "--dataset DATASET"
+    else:
+        datasets = " ".join(f"--dataset {r}=DATASET" for r in roles)
+    columns = " ".join(f"--map {c}=COLUMN" for c in template.columns())
+    return f"tolok catalog add {name} {datasets} {columns}".rstrip()
+
+
+def run_add(
+    loaded: LoadedProject,
+    name: str,
+    datasets: list[str],
+    maps: list[str],
+    options: tuple[str | None, str | None, str | None, Path | None],
+    out: Console,
+    err: Console,
+) -> bool:
+    """Add a template to the project; False (after saying why) when it cannot be done."""
+    kpi_name, owner, goal, kpi_file = options
+    assert loaded.project is not None
+    hit = find(name)
+    if hit is None:
+        err.print(f"error: no template named {name!r} (see `tolok catalog`)", markup=False)
+        return False
+    key, template = hit
+    try:
+        chosen = _pairs(datasets, "--dataset", allow_bare=True)
+        columns = _pairs(maps, "--map", allow_bare=False)
+        result = plan(key, template, loaded.project, chosen, columns, kpi_name, owner, goal)
+    except CatalogError as exc:
+        err.print(f"error: {exc}", markup=False)
+        return False
+    target = None if kpi_file is None else (loaded.root / kpi_file).resolve()
+    problems = write(loaded, result, target)
+    if problems:
+        err.print(
+            f"error: {result.kpi_name} was not added: the project would not validate "
+            "(nothing was changed):",
+            markup=False,
+        )
+        for problem in problems:
+            err.print("  " + problem.headline(loaded.root), markup=False)
+            if problem.hint:
+                err.print(f"    hint: {problem.hint}", markup=False)
+        err.print("  map the template's columns to yours with --map COLUMN=YOURS", markup=False)
+        return False
+    out.print(f"added KPI {result.kpi_name}: {result.kpi['formula']}", markup=False)
+    for dataset, measures in result.new_measures.items():
+        for measure, definition in measures.items():
+            out.print(f"  new measure {dataset}.{measure}: {definition}", markup=False)
+    for measure, existing in result.reused.items():
+        out.print(f"  {measure}: uses the existing measure {existing}", markup=False)
+    return True
+
+
+def _pairs(values: list[str], option: str, allow_bare: bool) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep:
+            if not allow_bare:
+                raise CatalogError(f"{option} {value!r}: write it as NAME=VALUE")
+            key, rest = "", value
+        if not rest.strip() or (sep and not key.strip()):
+            raise CatalogError(f"{option} {value!r}: write it as NAME=VALUE")
+        out[key.strip()] = rest.strip()
+    return out
