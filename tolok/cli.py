@@ -399,6 +399,46 @@ def target_set(
     run_set_target(loaded, kpi, period, value, by or [], _who(user), _console(), _console(True))
 
 
+class LintFormat(StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+
+
+@app.command("lint")
+def lint_command(
+    path: ProjectPath = Path("."),
+    output: Annotated[LintFormat, typer.Option("--format", help="text, json or sarif.")] = (
+        LintFormat.text
+    ),
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Every finding is an error (exit 1): for CI.")
+    ] = False,
+    error: Annotated[
+        list[str] | None,
+        typer.Option("--error", help="This rule's findings are errors (code or name)."),
+    ] = None,
+    data: Annotated[
+        bool,
+        typer.Option(
+            "--data/--no-data", help="Use stored history and the data's age (default) or not."
+        ),
+    ] = True,
+    rules: Annotated[bool, typer.Option("--rules", help="List the rules and exit.")] = False,
+) -> None:
+    """Advice on each KPI: aligned, actionable, realistic, measurable, clear, focused, correct,
+    fresh. `validate` keeps errors; lint fails only on findings promoted to errors."""
+    from tolok.terminal_lint import print_rules, run_lint
+
+    if rules:
+        loaded = load_project(path)
+        print_rules(loaded.project.locale.value if loaded.project else "en", _console())
+        return
+    loaded = _load_or_exit(path)
+    if not run_lint(loaded, output.value, strict, error or [], data, _console()):
+        raise typer.Exit(1)
+
+
 catalog = typer.Typer(
     help="The built-in KPI catalog: browse it, read a template, add one to the project.",
     invoke_without_command=True,

@@ -404,6 +404,7 @@ class Dataset(Spec):
     )
     measures: dict[str, Measure] = Field(default_factory=dict)
     description: str | None = None
+    lint: Lint | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -430,6 +431,28 @@ class Dataset(Spec):
         return self
 
 
+Reason = Annotated[str, Field(min_length=3, description="Why the rule does not apply here.")]
+
+
+class Lint(Spec):
+    """Lint rules switched off for one definition, each with its reason."""
+
+    off: dict[str, Reason] = Field(
+        default_factory=dict,
+        description="Rule code or name → reason, e.g. {TLK103: 'the whole team owns it'}.",
+    )
+
+
+class ProjectLint(Lint):
+    """Lint settings for the whole project."""
+
+    errors: list[str] = Field(
+        default_factory=list, description="Rules whose findings fail `tolok lint` (exit 1)."
+    )
+    max_kpis_per_goal: int = Field(7, ge=1, description="More KPIs on one goal blur its focus.")
+    max_kpis_per_owner: int = Field(10, ge=1, description="More KPIs for one owner blur focus.")
+
+
 class Goal(Spec):
     title: str
     description: str | None = None
@@ -437,6 +460,7 @@ class Goal(Spec):
     owner: str | None = None
     parent: str | None = Field(None, description="The goal this one contributes to.")
     weight: float | None = Field(None, gt=0, description="Weight in the parent's roll-up.")
+    lint: Lint | None = None
 
 
 def _as_dimensions(value: Any) -> Any:
@@ -476,6 +500,7 @@ class KPI(Spec):
     )
     status: Status = Status.active
     changelog: str | None = Field(None, description="Why the definition last changed.")
+    lint: Lint | None = None
 
     @model_validator(mode="after")
     def _band(self) -> KPI:
@@ -500,6 +525,7 @@ class Settings(Spec):
     fiscal_year_label: FiscalYearLabel = FiscalYearLabel.end
     warehouse: str = "duckdb:///warehouse.duckdb"
     store: str = "sqlite:///tolok.db"
+    lint: ProjectLint = Field(default_factory=ProjectLint)
 
     @field_validator("timezone")
     @classmethod

@@ -38,7 +38,7 @@ _PRESENTATION = {
 
 def definition(project: Project, name: str) -> dict[str, Any]:
     """The KPI and all it depends on, as plain JSON-able data with sorted keys."""
-    kpi = project.kpis[name].model_dump(mode="json", by_alias=True, exclude={"changelog"})
+    kpi = project.kpis[name].model_dump(mode="json", by_alias=True, exclude={"changelog", "lint"})
     uses: dict[str, dict[str, Any]] = {"measures": {}, "datasets": {}, "kpis": {}}
     _collect(project, Scope.of(project), name, uses, set())
     settings = {
