@@ -42,11 +42,11 @@ class Context:
     facts: Facts
     locale: str
 
-    def at(self, section: str, name: str, *path: PathPart) -> Location:
+    def at(self, section: str, name: str, *path: PathPart, key: bool = False) -> Location:
         """Where a part of a definition was written; the definition's key when that part
         is not written out (a default)."""
         try:
-            return self.loaded.locate(section, name, *path)
+            return self.loaded.locate(section, name, *path, key=key)
         except (KeyError, IndexError, TypeError):
             return self.loaded.locate(section, name)
 
@@ -223,7 +223,7 @@ def unrealistic_target(ctx: Context) -> Iterator[Finding]:
                 f"pasang target yang terjangkau (`tolok suggest-target {name}`), atau "
                 "naikkan bertahap (`ramp`)",
             ),
-            ctx.at("kpis", name, "target"),
+            ctx.at("kpis", name, "target", key=True),
             f"kpi:{name}",
         )
 
@@ -256,11 +256,10 @@ def no_target(ctx: Context) -> Iterator[Finding]:
 def target_without_period(ctx: Context) -> Iterator[Finding]:
     for name, kpi in ctx.active():
         targets = kpi.target if isinstance(kpi.target, list) else [kpi.target]
+        written_as_list = isinstance(ctx.loaded.raw("kpis", name).get("target"), list)
         for index, target in enumerate(targets):
             if isinstance(target, ConstantTarget) and target.from_ is None and target.until is None:
-                path: tuple[PathPart, ...] = (
-                    ("target", index) if isinstance(kpi.target, list) else ("target",)
-                )
+                path: tuple[PathPart, ...] = ("target", index) if written_as_list else ("target",)
                 yield _find(
                     "TLK107",
                     Say(
@@ -272,7 +271,7 @@ def target_without_period(ctx: Context) -> Iterator[Finding]:
                         "tambahkan `from: 2026-01` (dan `until:`), atau pakai "
                         "`ramp: {to: …, by: …}`",
                     ),
-                    ctx.at("kpis", name, *path),
+                    ctx.at("kpis", name, *path, key=not written_as_list),
                     f"kpi:{name}",
                 )
 
@@ -401,10 +400,23 @@ def undefined_acronym(ctx: Context) -> Iterator[Finding]:
 
 
 def _spelled_out(text: str, acronym: str) -> bool:
-    """`Customer acquisition cost (CAC)` or `CAC (customer acquisition cost)`."""
-    if re.search(rf"\w[\w\s-]*\(\s*{re.escape(acronym)}\s*\)", text):
+    """`Customer acquisition cost (CAC)` or `CAC (customer acquisition cost)`: words whose
+    letters hold the acronym's in order, or (another language) a phrase of two words or more."""
+    before = [m.group(1) for m in re.finditer(rf"([\w\s-]+?)\(\s*{re.escape(acronym)}\s*\)", text)]
+    after = re.findall(rf"\b{re.escape(acronym)}\s*\(([^)]+)\)", text)
+    return any(_expands(phrase, acronym) for phrase in (*before, *after))
+
+
+def _expands(phrase: str, acronym: str) -> bool:
+    words = re.findall(r"[^\W\d_]+", phrase.lower())
+    if len(words) >= 2:
         return True
-    return bool(re.search(rf"\b{re.escape(acronym)}\s*\([^)]{{4,}}\)", text))
+    letters = iter("".join(words))
+    return (
+        bool(words)
+        and words[0][0] == acronym[0].lower()
+        and all(c in letters for c in acronym.lower())
+    )
 
 
 @rule("TLK113", "hard-to-read", "clear", Level.note,
@@ -477,7 +489,7 @@ def too_many_for_owner(ctx: Context) -> Iterator[Finding]:
                     "share them out, or keep fewer KPIs",
                     "bagi ke orang lain, atau kurangi jumlah KPI",
                 ),
-                ctx.at("kpis", names[limit], "owner"),
+                ctx.at("kpis", names[0], "owner"),
                 f"owner:{owner}",
             )
 
