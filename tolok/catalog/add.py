@@ -8,6 +8,7 @@ again, and if it does not validate every file is put back as it was.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -155,7 +156,19 @@ def _measure_yaml(
             raw[key] = rename(raw[key], columns)
     if "to" in raw:
         raw["to"] = datasets[raw["to"]]
+    if measure.within is not None:
+        raw["within"] = _duration_text(measure.within)
     return raw
+
+
+def _duration_text(within: dt.timedelta) -> str:
+    """A conversion window as the spec writes it (`30 days`), not JSON's `P30D`."""
+    seconds = int(within.total_seconds())
+    for unit, size in (("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    raise CatalogError(f"a conversion window of {within} is not whole minutes")
 
 
 def _same(a: Measure, b: Measure) -> bool:

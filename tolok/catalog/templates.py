@@ -64,7 +64,8 @@ class Table(Spec):
             if dim not in self.columns:
                 raise ValueError(f"dimension {dim!r} is not among the table's columns")
         for name, measure in self.measures.items():
-            for text in (measure.expr, measure.where, measure.entity, measure.to_entity):
+            # `to_entity` and `to_where` read the `to` table: the template checks them.
+            for text in (measure.expr, measure.where, measure.entity):
                 if text is None:
                     continue
                 for used in _names(text):
@@ -105,8 +106,16 @@ class Template(Spec):
                 raise ValueError(f"breakdown {name!r} is not a dimension of a table")
         for table in self.tables.values():
             for measure in table.measures.values():
-                if measure.agg is Agg.conversion and measure.to not in self.tables:
+                if measure.agg is not Agg.conversion:
+                    continue
+                if measure.to not in self.tables:
                     raise ValueError(f"conversion to {measure.to!r}, which is not a table here")
+                later = self.tables[measure.to]
+                known = set(later.columns) | {later.time}
+                entity = measure.to_entity or measure.entity or ""
+                reads = {entity} | (_names(measure.to_where) if measure.to_where else set())
+                for column in sorted(reads - known):
+                    raise ValueError(f"conversion reads {column!r}, not a column of {measure.to!r}")
         return self
 
     def measures(self) -> dict[str, tuple[str, Measure]]:
