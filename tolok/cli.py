@@ -399,6 +399,29 @@ def target_set(
     run_set_target(loaded, kpi, period, value, by or [], _who(user), _console(), _console(True))
 
 
+class InitTemplate(StrEnum):
+    ecommerce = "ecommerce"
+    saas = "saas"
+    support = "support"
+    marketing = "marketing"
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="A new or empty folder.")] = Path("."),
+    template: Annotated[
+        InitTemplate, typer.Option(help="ecommerce, saas, support or marketing.")
+    ] = InitTemplate.ecommerce,
+    lang: Annotated[str, typer.Option("--lang", help="en or id.")] = "en",
+) -> None:
+    """Create a complete project: settings, goals, catalog KPIs with targets, and two years of
+    sample data that validate, lint clean and refresh on the first try."""
+    from tolok.terminal_init import run_init
+
+    if not run_init(folder, template.value, lang, _console(), _console(True)):
+        raise typer.Exit(1)
+
+
 class LintFormat(StrEnum):
     text = "text"
     json = "json"

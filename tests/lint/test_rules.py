@@ -217,6 +217,20 @@ def test_a_guarded_or_constant_division_and_a_count_of_a_key_are_fine(tmp_path: 
     assert codes(findings(tmp_path, edit)) & {"TLK130", "TLK131", "TLK132"} == set()
 
 
+def test_a_leading_kpi_on_a_sub_goal_leads_the_parent_goals_result(tmp_path: Path) -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["goals"]["traffic"] = {"title": "More visits", "owner": "b@x.id", "parent": "grow"}
+        spec["kpis"]["conversion"]["goal"] = "traffic"
+
+    assert "TLK133" not in codes(findings(tmp_path, edit))
+
+    def orphan(spec: dict[str, Any]) -> None:
+        edit(spec)
+        del spec["goals"]["traffic"]["parent"]
+
+    assert "TLK133" in codes(findings(tmp_path, orphan))
+
+
 def test_a_defined_acronym_is_fine(tmp_path: Path) -> None:
     def edit(spec: dict[str, Any]) -> None:
         spec["kpis"]["revenue"]["title"] = "Gross merchandise value (GMV)"

@@ -656,17 +656,26 @@ def count_of_entity(ctx: Context) -> Iterator[Finding]:
       "A leading KPI leads to a result", "KPI pendahulu mengarah ke hasil")  # fmt: skip
 def leading_without_lagging(ctx: Context) -> Iterator[Finding]:
     lagging = {kpi.goal for _, kpi in ctx.active() if kpi.indicator is Indicator.lagging}
+
+    def led(goal: str | None, seen: frozenset[str] = frozenset()) -> bool:
+        """A result to lead: a lagging KPI on the goal or on a goal it serves."""
+        if goal is None or goal in seen:
+            return False
+        parent = ctx.project.goals[goal].parent if goal in ctx.project.goals else None
+        return goal in lagging or led(parent, seen | {goal})
+
     for name, kpi in ctx.active():
         if kpi.indicator is not Indicator.leading or kpi.goal is None:
             continue
-        if kpi.goal not in lagging:
+        if not led(kpi.goal):
             yield _find(
                 "TLK133",
                 Say(
-                    f"KPI {name} is a leading indicator, but goal {kpi.goal} has no lagging "
-                    "KPI to show whether leading it pays off",
-                    f"KPI {name} adalah indikator pendahulu, tetapi sasaran {kpi.goal} tak "
-                    "punya KPI hasil (lagging) untuk membuktikan manfaatnya",
+                    f"KPI {name} is a leading indicator, but neither goal {kpi.goal} nor a goal "
+                    "above it has a lagging KPI to show whether leading it pays off",
+                    f"KPI {name} adalah indikator pendahulu, tetapi sasaran {kpi.goal} maupun "
+                    "sasaran di atasnya tak punya KPI hasil (lagging) untuk membuktikan "
+                    "manfaatnya",
                 ),
                 Say(
                     f"add a lagging KPI (the result) with `goal: {kpi.goal}`",
