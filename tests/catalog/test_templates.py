@@ -141,3 +141,15 @@ def test_each_template_is_added_and_computes(name: str, tmp_path: Path) -> None:
         by = tuple(kpi.breakdowns[0])
         split = compute(loaded, Warehouse(loaded), Request((name,), kpi.grain, by))[name]
         assert {p.slice for p in split.points} != {()}
+
+
+def test_the_catalog_spells_out_its_acronyms() -> None:
+    """What `tolok lint` asks of a team's KPIs, the catalog does itself (rule TLK112)."""
+    from tolok.lint.rules import undefined_acronyms
+
+    bad = []
+    for name, template in catalog().items():
+        for lang in ("en", "id"):
+            text = f"{template.title(lang)}\n{template.description(lang)}"
+            bad += [f"{name} ({lang}): {a}" for a in undefined_acronyms(text)]
+    assert bad == []

@@ -3,6 +3,7 @@ how its sample data is generated."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -528,8 +529,203 @@ MARKETING = ProjectTemplate(
     change_kpis=["email_open_rate", "click_through_rate"],
 )
 
+
+# --- saas ----------------------------------------------------------------------------------
+
+PLANS = {"basic": 49.0, "pro": 99.0, "business": 249.0}
+
+
+def _months(days: Days) -> list[dt.date]:
+    out, month = [], days.first.replace(day=1)
+    while month <= days.last:
+        out.append(month)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    return out
+
+
+def _saas(days: Days, rng: np.random.Generator, money: float) -> dict[str, Columns]:
+    trial_day = rows_per_day(days, days.rates(9, 0.3), rng)
+    trials = len(trial_day)
+    trial_account = _ids("A", trials)
+    # An onboarding call for every trial from the change day: more trials start paying.
+    converts = rng.random(trials) < np.where(days.after_change(trial_day), 0.26, 0.18)
+    first_paid = trial_day + rng.integers(3, 29, size=trials).astype("timedelta64[D]")
+    keep = converts & (first_paid <= np.datetime64(days.last))
+    names = list(PLANS)
+    plan_of: dict[str, int] = {}
+    start_month: dict[str, dt.date] = {}
+    trial_index = {account: i for i, account in enumerate(trial_account)}
+    for account, paid in zip(trial_account[keep], first_paid[keep], strict=True):
+        plan_of[account] = int(rng.choice(3, p=[0.55, 0.35, 0.10]))
+        start_month[account] = paid.astype(dt.date).replace(day=1)
+    for i in range(320):  # customers from before the data starts
+        plan_of[f"B{i:05d}"] = int(rng.choice(3, p=[0.5, 0.38, 0.12]))
+        start_month[f"B{i:05d}"] = days.first.replace(day=1)
+    active: dict[str, float] = {}
+    sub: dict[str, list[object]] = {k: [] for k in ("month", "account_id", "plan")}
+    start_mrr: list[float] = []
+    end_mrr: list[float] = []
+    pay_day: list[np.datetime64] = []
+    pay_account: list[str] = []
+    event_day: list[np.ndarray] = []
+    event_user: list[np.ndarray] = []
+    joining = sorted(start_month.items(), key=lambda item: item[1])
+    for month in _months(days):
+        for account, first in joining:
+            if first == month:
+                active[account] = 0.0
+        for account in list(active):
+            before = active[account]
+            level = plan_of[account]
+            draw = rng.random()
+            if before > 0 and draw < 0.032:
+                after = 0.0  # cancelled
+            else:
+                if before > 0 and draw > 0.965 and level < 2:
+                    level += 1  # upgraded
+                    plan_of[account] = level
+                after = PLANS[names[level]] * money
+            sub["month"].append(month)
+            sub["account_id"].append(account)
+            sub["plan"].append(names[level])
+            start_mrr.append(before)
+            end_mrr.append(after)
+            if after > 0:
+                paid_on = month + dt.timedelta(days=int(rng.integers(0, 27)))
+                if account in trial_index and month == start_month[account]:
+                    paid_on = first_paid[trial_index[account]].astype(dt.date)
+                if paid_on <= days.last:
+                    pay_day.append(np.datetime64(paid_on))
+                    pay_account.append(account)
+                active[account] = after
+            else:
+                del active[account]
+        users = np.array(sorted(active), dtype=object)
+        month_days = [d for d in days.all() if d.replace(day=1) == month]
+        if len(users) == 0 or not month_days:
+            continue
+        rate = days.rates(1.0, 0.0)[[(d - days.first).days for d in month_days]]
+        counts = rng.poisson(rate * len(users) * 0.9)
+        day = np.repeat(np.array(month_days, dtype="datetime64[D]"), counts)
+        event_day.append(day)
+        seat = rng.integers(1, 4, size=len(day)).astype(str)
+        event_user.append(rng.choice(users, size=len(day)) + "-" + seat.astype(object))
+    all_events = np.concatenate(event_day)
+    return {
+        "subscriptions": {
+            "month": np.array(sub["month"], dtype="datetime64[D]"),
+            "account_id": np.array(sub["account_id"], dtype=object),
+            "plan": np.array(sub["plan"], dtype=object),
+            "start_mrr": np.array(start_mrr),
+            "end_mrr": np.array(end_mrr),
+        },
+        "trials": {"started_at": moments(trial_day, rng, 11.0), "account_id": trial_account},
+        "payments": {
+            "paid_at": moments(np.array(pay_day, dtype="datetime64[D]"), rng, 10.0),
+            "paying_account_id": np.array(pay_account, dtype=object),
+        },
+        "events": {
+            "happened_at": moments(all_events, rng, 14.0),
+            "user_id": np.concatenate(event_user),
+            "platform": pick(["web", "ios", "android"], [60, 20, 20], len(all_events), rng),
+        },
+    }
+
+
+SAAS = ProjectTemplate(
+    title=Text(en="Software subscription", id="Langganan perangkat lunak"),
+    files={n: n for n in ("subscriptions", "trials", "payments", "events")},
+    datasets={
+        "subscriptions": {"time": "month", "dimensions": ["plan"]},
+        "trials": {"time": "started_at", "key": ["account_id"]},
+        "payments": {"time": "paid_at"},
+        "events": {"time": "happened_at", "dimensions": ["platform"]},
+    },
+    goals={
+        "grow_mrr": GoalChoice(
+            Text(en="Grow recurring revenue", id="Pendapatan berulang tumbuh"),
+            "strategic",
+            "ceo@example.com",
+        ),
+        "activation": GoalChoice(
+            Text(en="Trials that become customers", id="Uji coba yang menjadi pelanggan"),
+            "operational",
+            "growth@example.com",
+            parent="grow_mrr",
+        ),
+    },
+    kpis=[
+        KpiChoice(
+            "mrr",
+            {"subscriptions": "subscriptions"},
+            "grow_mrr",
+            "ceo@example.com",
+            Text(
+                en="Review the pricing page and the upgrade prompts",
+                id="Tinjau halaman harga dan ajakan untuk naik paket",
+            ),
+        ),
+        KpiChoice(
+            "churn_rate",
+            {"subscriptions": "subscriptions"},
+            "grow_mrr",
+            "success@example.com",
+            Text(
+                en="Call every account that cancels and every one inactive for two weeks",
+                id="Telepon setiap akun yang berhenti dan yang tidak aktif dua minggu",
+            ),
+        ),
+        KpiChoice(
+            "net_revenue_retention",
+            {"subscriptions": "subscriptions"},
+            "grow_mrr",
+            "success@example.com",
+            Text(
+                en="Offer the next plan to accounts near their limits",
+                id="Tawarkan paket berikutnya kepada akun yang mendekati batasnya",
+            ),
+        ),
+        KpiChoice(
+            "arpu",
+            {"subscriptions": "subscriptions"},
+            "grow_mrr",
+            "ceo@example.com",
+            Text(
+                en="Bundle the most used add-ons into the pro plan",
+                id="Gabungkan fitur tambahan yang paling dipakai ke paket pro",
+            ),
+        ),
+        KpiChoice(
+            "trial_conversion",
+            {"trials": "trials", "payments": "payments"},
+            "activation",
+            "growth@example.com",
+            Text(
+                en="Book an onboarding call in the first three days of each trial",
+                id="Jadwalkan panggilan orientasi di tiga hari pertama setiap uji coba",
+            ),
+        ),
+        KpiChoice(
+            "active_users",
+            {"events": "events"},
+            "activation",
+            "product@example.com",
+            Text(
+                en="Send a tip each week about a feature the user has not tried",
+                id="Kirim kiat mingguan tentang fitur yang belum dicoba pengguna",
+            ),
+        ),
+    ],
+    generate=_saas,
+    change=Text(
+        en="An onboarding call for every trial", id="Panggilan orientasi untuk setiap uji coba"
+    ),
+    change_kpis=["trial_conversion", "mrr"],
+)
+
 TEMPLATES: dict[str, ProjectTemplate] = {
     "ecommerce": ECOMMERCE,
+    "saas": SAAS,
     "support": SUPPORT,
     "marketing": MARKETING,
 }

@@ -376,14 +376,8 @@ def description_repeats_title(ctx: Context) -> Iterator[Finding]:
       "Acronyms are spelled out", "Singkatan dijelaskan")  # fmt: skip
 def undefined_acronym(ctx: Context) -> Iterator[Finding]:
     for name, kpi in ctx.active():
-        text = f"{kpi.title or ''}\n{kpi.description or ''}"
-        for acronym in dict.fromkeys(_ACRONYM.findall(text)):
-            bare = acronym.rstrip("s") if acronym.endswith("s") else acronym
-            if bare.upper() in _COMMON or not bare.isupper():
-                continue
-            if _spelled_out(text, bare):
-                continue
-            field = "title" if acronym in (kpi.title or "") else "description"
+        for bare in undefined_acronyms(f"{kpi.title or ''}\n{kpi.description or ''}"):
+            field = "title" if bare in (kpi.title or "") else "description"
             yield _find(
                 "TLK112",
                 Say(
@@ -391,12 +385,24 @@ def undefined_acronym(ctx: Context) -> Iterator[Finding]:
                     f"KPI {name} memakai {bare} tanpa menjelaskan kepanjangannya",
                 ),
                 Say(
-                    f"write it out once, e.g. 'customer acquisition cost ({bare})'",
-                    f"tulis kepanjangannya sekali, mis. 'biaya akuisisi pelanggan ({bare})'",
+                    f"write out once what it stands for, as in 'net promoter score ({bare})'",
+                    f"tulis kepanjangannya sekali, seperti 'net promoter score ({bare})'",
                 ),
                 ctx.at("kpis", name, field),
                 f"kpi:{name}",
             )
+
+
+def undefined_acronyms(text: str) -> list[str]:
+    """The acronyms in `text` (CAC, MRR) that it never spells out."""
+    out = []
+    for acronym in dict.fromkeys(_ACRONYM.findall(text)):
+        bare = acronym.rstrip("s") if acronym.endswith("s") else acronym
+        if bare.upper() in _COMMON or not bare.isupper() or bare in out:
+            continue
+        if not _spelled_out(text, bare):
+            out.append(bare)
+    return out
 
 
 def _spelled_out(text: str, acronym: str) -> bool:
