@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from tolok.catalog.add import CatalogError, plan, write
-from tolok.catalog.templates import Template, find, search
+from tolok.catalog.templates import Template, catalog, find, search
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Function, Indicator, Level, Measure
 
@@ -66,10 +67,13 @@ def print_catalog(
 def print_template(name: str, lang: str, out: Console, err: Console) -> bool:
     hit = find(name)
     if hit is None:
-        close = search(name.replace("_", " "))
+        names = list(catalog())
+        close = difflib.get_close_matches(name.lower(), names, n=5, cutoff=0.6)
+        for word in name.replace("_", " ").split():
+            close += [n for n, _ in search(word) if n not in close]
         err.print(f"error: no template named {name!r}", markup=False)
         if close:
-            err.print("  did you mean: " + ", ".join(n for n, _ in close[:5]), markup=False)
+            err.print("  did you mean: " + ", ".join(close[:5]), markup=False)
         return False
     key, template = hit
     out.print(f"{key}: {template.title(lang)}", style="bold", markup=False)

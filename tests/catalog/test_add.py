@@ -136,6 +136,6 @@ def test_browse_search_filter_and_show_in_both_languages() -> None:
     assert shown.exit_code == 0
     assert "rumus:" in shown.output
     assert "tolok catalog add nps --dataset DATASET" in shown.output
-    missing = runner.invoke(app, ["catalog", "show", "churn"])
+    missing = runner.invoke(app, ["catalog", "show", "churn_rat"])
     assert missing.exit_code == 1
-    assert "did you mean" in missing.output
+    assert "did you mean: churn_rate" in missing.output
