@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from tolok.engine.refresh import Refreshed
+    from tolok.track.anomalies import Anomaly
 
 SPARK_PERIODS = 12
 
@@ -358,6 +359,36 @@ def targets_of(
     return out
 
 
+def unusual_of(project: Project, result: KpiSeries, known: Known) -> list[Anomaly | None]:
+    """Each point's anomaly (a value far outside what the KPI usually does), or None.
+
+    The earlier values the store holds count as history, so a narrow `--from` range still
+    has enough periods to judge by."""
+    from tolok.track.anomalies import anomalies
+
+    calendar = Calendar.of(project)
+    season = 7 if result.grain is Grain.day else calendar.periods_per_year(result.grain)
+    found: dict[tuple[tuple[tuple[str, object], ...], dt.date], Anomaly] = {}
+    for key, points in _by_slice(result).items():
+        earlier = known.values.get(tuple(v for _, v in key), {})
+        history = {**earlier, **{p.period: p.value for p in points}}
+        for anomaly in anomalies(sorted(history.items()), season=season):
+            found[(key, anomaly.period)] = anomaly
+    return [found.get((p.slice, p.period)) for p in result.points]
+
+
+def _unusual_text(anomaly: Anomaly | None) -> str:
+    if anomaly is None:
+        return ""
+    return ("▲ high" if anomaly.score > 0 else "▼ low") + f" ({anomaly.score:+.1f})"
+
+
+def _anomaly_json(anomaly: Anomaly | None) -> dict[str, float] | None:
+    if anomaly is None:
+        return None
+    return {"expected": anomaly.expected, "score": round(anomaly.score, 2)}
+
+
 def _known(loaded: LoadedProject, request: Request) -> Known:
     """What the store holds for the series asked for (nothing without a store)."""
     from tolok.engine.stored import read
@@ -380,6 +411,9 @@ def _print_series(
     targets = targets_of(project, kpi, result, known)
     if targets:
         header += ["target", "status"]
+    unusual = unusual_of(project, result, known)
+    if any(unusual):
+        header.append("unusual")
     rows = []
     for index, point in enumerate(result.points):
         cells = [
@@ -392,6 +426,8 @@ def _print_series(
         if targets:
             target, state = targets[index]
             cells += [_value(project, kpi, target), state.replace("_", " ")]
+        if any(unusual):
+            cells.append(_unusual_text(unusual[index]))
         rows.append(cells)
     if not out.is_terminal:
         for cells in [header, *rows]:
@@ -420,6 +456,7 @@ def _by_slice(result: KpiSeries) -> dict[tuple[tuple[str, object], ...], list[Po
 def _as_json(project: Project, kpi: KPI, result: KpiSeries, known: Known) -> dict[str, object]:
     """The series as JSON; `computed_at` and `as_reported` are added by the caller."""
     targets = targets_of(project, kpi, result, known)
+    unusual = unusual_of(project, result, known)
     return {
         "kpi": result.kpi,
         "title": kpi.title,
@@ -436,6 +473,7 @@ def _as_json(project: Project, kpi: KPI, result: KpiSeries, known: Known) -> dic
                 "value": p.value,
                 **({"compare": p.compare, "change": p.change} if result.compare else {}),
                 **({"target": targets[i][0], "status": targets[i][1]} if targets else {}),
+                "anomaly": _anomaly_json(unusual[i]),
             }
             for i, p in enumerate(result.points)
         ],
@@ -451,6 +489,8 @@ def _as_csv(project: Project, kpi: KPI, result: KpiSeries, known: Known) -> str:
     targets = targets_of(project, kpi, result, known)
     if targets:
         header += ["target", "status"]
+    unusual = unusual_of(project, result, known)
+    header.append("anomaly_score")
     writer.writerow(header)
     for index, p in enumerate(result.points):
         row: list[object] = [p.label, p.period.isoformat(), *[v for _, v in p.slice], p.value]
@@ -458,6 +498,8 @@ def _as_csv(project: Project, kpi: KPI, result: KpiSeries, known: Known) -> str:
             row += [p.compare, p.change]
         if targets:
             row += list(targets[index])
+        anomaly = unusual[index]
+        row.append(None if anomaly is None else round(anomaly.score, 2))
         writer.writerow(["" if v is None else v for v in row])
     return buffer.getvalue()
 
