@@ -27,7 +27,7 @@ from tolok.engine.series import KpiSeries, Point, Request, compare_range
 from tolok.engine.stored import StoredAnswer, answer
 from tolok.spec.calendar import Calendar, PeriodError
 from tolok.spec.loaded import LoadedProject
-from tolok.spec.models import KPI, Direction, Grain, Project, Unit
+from tolok.spec.models import KPI, Direction, Grain, Project, TargetSplit, Unit
 from tolok.spec.problems import Location, Problem
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from tolok.engine.refresh import Refreshed
     from tolok.track.anomalies import Anomaly
+    from tolok.track.seasonal import DayProfile
 
 SPARK_PERIODS = 12
 
@@ -216,6 +217,10 @@ def run_show(loaded: LoadedProject, options: ShowOptions, out: Console, errors: 
             markup=False,
         )
     known = _known(loaded, request)
+    finer = request.grain is not kpi.grain and not request.by
+    if kpi.target_split is TargetSplit.seasonal and kpi.target and finer:
+        with reported(loaded, errors):
+            known = replace(known, profile=day_profile_of(loaded, options.kpi))
     if options.output.value == "json":
         data = _as_json(project, kpi, result, known)
         data["computed_at"] = (
@@ -324,6 +329,17 @@ class Known:
 
     values: dict[tuple[object, ...], dict[dt.date, float | None]]
     targets: dict[tuple[dt.date, str], float]
+    profile: DayProfile | None = None  # the KPI's own rhythm, for `target_split: seasonal`
+
+
+def day_profile_of(loaded: LoadedProject, name: str) -> DayProfile | None:
+    """A KPI's weekday and month rhythm, from its whole daily history (a live query)."""
+    from tolok.engine.compute import compute
+    from tolok.engine.warehouse import Warehouse
+    from tolok.track.seasonal import day_profile
+
+    series = compute(loaded, Warehouse(loaded), Request((name,), Grain.day))[name]
+    return day_profile({p.period: p.value for p in series.points})
 
 
 def targets_of(
@@ -349,7 +365,10 @@ def targets_of(
             people = {p: v for (p, k), v in known.targets.items() if k == shown}
             by_slice[key] = target_series(kpi, periods, calendar, actuals, dict(key), people)
         elif not key:
-            by_slice[key] = targets_at(kpi, result.grain, periods, calendar, {}, additive)
+            profile = known.profile if kpi.target_split is TargetSplit.seasonal else None
+            by_slice[key] = targets_at(
+                kpi, result.grain, periods, calendar, {}, additive, profile=profile
+            )
         else:
             by_slice[key] = dict.fromkeys(periods)
     out = []

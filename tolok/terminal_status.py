@@ -19,7 +19,7 @@ from tolok.engine.series import Request
 from tolok.engine.stored import read
 from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
-from tolok.spec.models import KPI, Project, Status
+from tolok.spec.models import KPI, Project, Status, TargetSplit
 from tolok.store.points import StoredPoint
 from tolok.track.forecast import forecast
 from tolok.track.goals import GoalNode, KpiStanding, goal_tree
@@ -96,7 +96,7 @@ def print_status(loaded: LoadedProject, group: str, out: Console, errors: Consol
             _value(project, kpi, state.target),
             f"{share:.0%}" if share is not None else "",
             state.standing.value.replace("_", " "),
-            *_open_period(project, name, kpi, state.points, actuals, calendar, today),
+            *_open_period(loaded, name, state.points, actuals, today),
             kpi.owner or "",
         ]
         rows.append((_group_of(project, kpi, group), cells, state.standing))
@@ -121,23 +121,31 @@ def print_status(loaded: LoadedProject, group: str, out: Console, errors: Consol
 
 
 def _open_period(
-    project: Project,
+    loaded: LoadedProject,
     name: str,
-    kpi: KPI,
     points: list[StoredPoint],
     actuals: dict[dt.date, float | None],
-    calendar: Calendar,
     today: dt.date,
 ) -> list[str]:
     """The period today falls in: its label, value so far, projected end, heading, and the
-    model's forecast of its end from the periods before (with its 80% interval)."""
+    model's forecast of its end from the periods before (with its 80% interval). With
+    `target_split: seasonal`, "how far it has run" weighs the days by the KPI's rhythm."""
+    project = loaded.project
+    assert project is not None
+    kpi, calendar = project.kpis[name], Calendar.of(project)
     current = calendar.start_of(today, kpi.grain)
     point = next((p for p in points if p.period == current), None)
     if point is None:
         return ["", "", "", "", ""]
     target = target_series(kpi, [current], calendar, actuals)[current]
-    share = elapsed(current, kpi.grain, calendar, today)
-    now = pace(kpi, is_additive(project, name), point.value, target, share)
+    additive = is_additive(project, name)
+    profile = None
+    if kpi.target_split is TargetSplit.seasonal and additive:
+        from tolok.terminal import day_profile_of
+
+        profile = day_profile_of(loaded, name)
+    share = elapsed(current, kpi.grain, calendar, today, profile)
+    now = pace(kpi, additive, point.value, target, share)
     history = [(p.period, p.value) for p in points if p.period < current]
     ahead = forecast(history, kpi.grain, calendar, horizon=1) if history else []
     predicted = ""

@@ -150,6 +150,11 @@ class Indicator(StrEnum):
     lagging = "lagging"
 
 
+class TargetSplit(StrEnum):
+    days = "days"
+    seasonal = "seasonal"
+
+
 class Status(StrEnum):
     draft = "draft"
     active = "active"
@@ -492,6 +497,11 @@ class KPI(Spec):
     weight: float | None = Field(None, gt=0, description="Weight in the goal's roll-up.")
     target: Target | None = None
     thresholds: Thresholds = Field(default_factory=Thresholds)
+    target_split: TargetSplit = Field(
+        TargetSplit.days,
+        description="How a target splits to finer periods and pro-rates inside the open "
+        "one: evenly by days, or by the KPI's own weekday and month rhythm from history.",
+    )
     actions: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     breakdowns: list[Breakdown] = Field(

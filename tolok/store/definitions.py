@@ -29,6 +29,7 @@ _PRESENTATION = {
     "weight",
     "target",
     "thresholds",
+    "target_split",
     "actions",
     "tags",
     "status",
@@ -39,6 +40,8 @@ _PRESENTATION = {
 def definition(project: Project, name: str) -> dict[str, Any]:
     """The KPI and all it depends on, as plain JSON-able data with sorted keys."""
     kpi = project.kpis[name].model_dump(mode="json", by_alias=True, exclude={"changelog", "lint"})
+    if kpi.get("target_split") == "days":
+        del kpi["target_split"]  # the default: leave the hashes of earlier stores alone
     uses: dict[str, dict[str, Any]] = {"measures": {}, "datasets": {}, "kpis": {}}
     _collect(project, Scope.of(project), name, uses, set())
     settings = {

@@ -15,6 +15,7 @@ from tolok.spec.calendar import Calendar
 from tolok.spec.formula import Binary, FormulaError, Name, Node, Number, Unary, parse_formula
 from tolok.spec.models import KPI, Agg, Grain, Project
 from tolok.spec.refs import KpiRef, MeasureRef, Scope
+from tolok.track.seasonal import DayProfile
 from tolok.track.status import Standing, standing
 
 ADDITIVE_AGGS = {Agg.sum, Agg.count, Agg.sum_boolean}
@@ -29,12 +30,23 @@ class Pace:
     heading: Standing  # projected end against the whole target
 
 
-def elapsed(period: dt.date, grain: Grain, calendar: Calendar, today: dt.date) -> float:
-    """Share of the period before `today` (0 before it starts, 1 once it is over)."""
+def elapsed(
+    period: dt.date,
+    grain: Grain,
+    calendar: Calendar,
+    today: dt.date,
+    profile: DayProfile | None = None,
+) -> float:
+    """Share of the period before `today` (0 before it starts, 1 once it is over): of its
+    days, or of its weight by the KPI's own rhythm when a `profile` is given."""
     end = calendar.end_of(period, grain)
+    now = min(max(today, period), end)
+    if profile is not None:
+        whole = profile.mass(period, end)
+        if whole > 0:
+            return profile.mass(period, now) / whole
     total = (end - period).days
-    done = (min(max(today, period), end) - period).days
-    return done / total if total else 1.0
+    return (now - period).days / total if total else 1.0
 
 
 def is_additive(project: Project, name: str) -> bool:

@@ -31,6 +31,7 @@ from tolok.spec.models import (
     TargetPoint,
     Vs,
 )
+from tolok.track.seasonal import DayProfile
 
 Slice = Mapping[str, object]
 
@@ -148,6 +149,7 @@ def targets_at(
     own: Mapping[dt.date, float | None],
     additive: bool,
     weights: Mapping[dt.date, float | None] | None = None,
+    profile: DayProfile | None = None,
 ) -> dict[dt.date, float | None]:
     """Targets at another grain than the KPI's, from its targets at its own grain.
 
@@ -158,6 +160,9 @@ def targets_at(
     denominator's values at the KPI's grain, which recomputes the ratio from the targets it
     implies for the numerator. A period with any overlapped target missing has none.
     `own` are the KPI's actual values at its own grain (for growth rules and ramps).
+    With a `profile` (the KPI's own rhythm, `tolok.track.seasonal`), a share is the weight
+    of the common days instead of their count: a Saturday of a shop that sells half as much
+    on Saturdays takes half a weekday's part of the month's target.
     """
     if grain is kpi.grain:
         return target_series(kpi, periods, calendar, own)
@@ -171,8 +176,12 @@ def targets_at(
         shares = {}
         for start in covering:
             stop = calendar.end_of(start, kpi.grain)
-            common = (min(stop, end) - max(start, period)).days
-            shares[start] = common / (stop - start).days
+            first_day, last_day = max(start, period), min(stop, end)
+            if profile is None:
+                shares[start] = (last_day - first_day).days / (stop - start).days
+            else:
+                whole = profile.mass(start, stop)
+                shares[start] = profile.mass(first_day, last_day) / whole if whole else 0.0
         out[period] = _combined(targets, shares, additive, weights)
     return out
 
