@@ -217,10 +217,14 @@ def run_show(loaded: LoadedProject, options: ShowOptions, out: Console, errors: 
             markup=False,
         )
     known = _known(loaded, request)
-    finer = request.grain is not kpi.grain and not request.by
-    if kpi.target_split is TargetSplit.seasonal and kpi.target and finer:
+    other = request.grain is not kpi.grain and not request.by and bool(kpi.target)
+    per_year = calendar.periods_per_year
+    if other and kpi.target_split is TargetSplit.seasonal:
         with reported(loaded, errors):
             known = replace(known, profile=day_profile_of(loaded, options.kpi))
+    if other and per_year(request.grain) < per_year(kpi.grain):
+        with reported(loaded, errors):
+            known = replace(known, weights=denominator_of(loaded, options.kpi))
     if options.output.value == "json":
         data = _as_json(project, kpi, result, known)
         data["computed_at"] = (
@@ -330,6 +334,35 @@ class Known:
     values: dict[tuple[object, ...], dict[dt.date, float | None]]
     targets: dict[tuple[dt.date, str], float]
     profile: DayProfile | None = None  # the KPI's own rhythm, for `target_split: seasonal`
+    weights: dict[dt.date, float | None] | None = None
+    """For a ratio KPI shown at a coarser grain: its denominator per KPI-grain period."""
+
+
+def denominator_of(loaded: LoadedProject, name: str) -> dict[dt.date, float | None] | None:
+    """A ratio KPI's denominator at the KPI's grain (sessions, for orders / sessions), so
+    that its targets roll up as the ratio of the targets they imply; None for other KPIs."""
+    from tolok.engine.compute import compute
+    from tolok.engine.warehouse import Warehouse
+    from tolok.spec.formula import Binary, Call, FormulaError, parse_formula
+
+    project = project_of(loaded)
+    kpi = project.kpis[name]
+    try:
+        tree = parse_formula(kpi.formula)
+    except FormulaError:
+        return None
+    if isinstance(tree, Binary) and tree.op == "/":
+        below = tree.right
+    elif isinstance(tree, Call) and tree.func == "ratio" and len(tree.args) == 2:
+        below = tree.args[1]
+    else:
+        return None
+    text = kpi.formula[below.span.start : below.span.end]
+    helper = "__denominator"
+    kpis = {**project.kpis, helper: KPI(formula=text, grain=kpi.grain)}
+    scratch = replace(loaded, project=project.model_copy(update={"kpis": kpis}))
+    series = compute(scratch, Warehouse(scratch), Request((helper,), kpi.grain))[helper]
+    return {p.period: p.value for p in series.points}
 
 
 def day_profile_of(loaded: LoadedProject, name: str) -> DayProfile | None:
@@ -367,7 +400,7 @@ def targets_of(
         elif not key:
             profile = known.profile if kpi.target_split is TargetSplit.seasonal else None
             by_slice[key] = targets_at(
-                kpi, result.grain, periods, calendar, {}, additive, profile=profile
+                kpi, result.grain, periods, calendar, {}, additive, known.weights, profile
             )
         else:
             by_slice[key] = dict.fromkeys(periods)

@@ -41,3 +41,30 @@ def test_daily_targets_of_a_monthly_target(
     targets = {p["period"]: p["target"] for p in json.loads(shown.output)["points"]}
     assert targets["2026-06-01"] == pytest.approx(monday)
     assert targets["2026-06-06"] == pytest.approx(saturday)
+
+
+def test_a_ratio_target_rolls_up_as_the_ratio_of_the_targets_it_implies(tmp_path: Path) -> None:
+    sessions = {"2026-01": 100, "2026-02": 100, "2026-03": 300}
+    rows = ["started_at,converted"]
+    for month, count in sessions.items():
+        rows += [
+            f"{month}-{1 + i % 28:02d},{'true' if i % 5 == 0 else 'false'}" for i in range(count)
+        ]
+    (tmp_path / "sessions.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "tolok.yaml").write_text(
+        "name: Rollup\nwarehouse: duckdb://\n"
+        "datasets:\n  sessions:\n    source: file:sessions.csv\n    time: started_at\n"
+        "    measures:\n      sessions: {agg: count}\n"
+        "      orders: {agg: count, where: converted}\n"
+        "kpis:\n  conversion:\n    formula: ratio(orders, sessions)\n    unit: percent\n"
+        "    target:\n      - {period: 2026-01, value: 0.1}\n"
+        "      - {period: 2026-02, value: 0.2}\n      - {period: 2026-03, value: 0.3}\n",
+        encoding="utf-8",
+    )
+    args = ["show", "conversion", "-p", str(tmp_path), "--grain", "quarter", "--format", "json"]
+    shown = runner.invoke(app, args)
+    assert shown.exit_code == 0, shown.output
+    [quarter] = json.loads(shown.output)["points"]
+    # the orders the targets imply, over the sessions: (10 + 20 + 90) / 500 = 0.24
+    # (an average of the three targets by days would give 0.2)
+    assert quarter["target"] == pytest.approx(0.24)
