@@ -219,6 +219,12 @@ def run_show(loaded: LoadedProject, options: ShowOptions, out: Console, errors: 
     known = _known(loaded, request)
     other = request.grain is not kpi.grain and not request.by and bool(kpi.target)
     per_year = calendar.periods_per_year
+    if other:
+        with reported(loaded, errors):
+            at_own = Request((options.kpi,), kpi.grain, where=options.where)
+            found = _from_store(loaded, at_own, False, errors)
+            series = found.series if found else _computed(loaded, at_own)
+            known = replace(known, own={p.period: p.value for p in series.points})
     if other and kpi.target_split is TargetSplit.seasonal:
         with reported(loaded, errors):
             known = replace(known, profile=day_profile_of(loaded, options.kpi))
@@ -336,6 +342,8 @@ class Known:
     profile: DayProfile | None = None  # the KPI's own rhythm, for `target_split: seasonal`
     weights: dict[dt.date, float | None] | None = None
     """For a ratio KPI shown at a coarser grain: its denominator per KPI-grain period."""
+    own: dict[dt.date, float | None] | None = None
+    """At another grain: the KPI's values at its own grain (for growth rules and ramps)."""
 
 
 def denominator_of(loaded: LoadedProject, name: str) -> dict[dt.date, float | None] | None:
@@ -399,8 +407,9 @@ def targets_of(
             by_slice[key] = target_series(kpi, periods, calendar, actuals, dict(key), people)
         elif not key:
             profile = known.profile if kpi.target_split is TargetSplit.seasonal else None
+            own = known.own or {}
             by_slice[key] = targets_at(
-                kpi, result.grain, periods, calendar, {}, additive, known.weights, profile
+                kpi, result.grain, periods, calendar, own, additive, known.weights, profile
             )
         else:
             by_slice[key] = dict.fromkeys(periods)

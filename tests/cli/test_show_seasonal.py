@@ -68,3 +68,24 @@ def test_a_ratio_target_rolls_up_as_the_ratio_of_the_targets_it_implies(tmp_path
     # the orders the targets imply, over the sessions: (10 + 20 + 90) / 500 = 0.24
     # (an average of the three targets by days would give 0.2)
     assert quarter["target"] == pytest.approx(0.24)
+
+
+def test_a_growth_target_at_a_coarser_grain_reads_the_kpis_own_history(tmp_path: Path) -> None:
+    amounts = {"2025-01": 100, "2025-02": 200, "2025-03": 300, "2026-01": 150, "2026-02": 50}
+    rows = ["ordered_at,amount"] + [f"{m}-10,{a}" for m, a in amounts.items()]
+    (tmp_path / "orders.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "tolok.yaml").write_text(
+        "name: Growth\nwarehouse: duckdb://\n"
+        "datasets:\n  orders:\n    source: file:orders.csv\n    time: ordered_at\n"
+        "    measures:\n      revenue: {agg: sum, expr: amount}\n"
+        "kpis:\n  revenue:\n    formula: revenue\n    unit: currency\n"
+        "    target: {growth: 0.1, vs: last_year}\n",
+        encoding="utf-8",
+    )
+    args = ["show", "revenue", "-p", str(tmp_path), "--grain", "quarter", "--format", "json"]
+    shown = runner.invoke(app, [*args, "--from", "2026-Q1"])
+    assert shown.exit_code == 0, shown.output
+    [quarter] = json.loads(shown.output)["points"]
+    # each month 10% over the same month of 2025: 1.1 * (100 + 200 + 300) = 660
+    assert quarter["target"] == pytest.approx(660)
+    assert quarter["value"] == pytest.approx(200)
