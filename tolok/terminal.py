@@ -7,12 +7,11 @@ are imported only when something is computed: `show` answers from the store when
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -23,19 +22,15 @@ from rich.table import Table
 
 from tolok.display import format_change, format_points, format_value, sparkline
 from tolok.engine.errors import WarehouseError
-from tolok.engine.series import KpiSeries, Point, Request, compare_range
-from tolok.engine.stored import StoredAnswer, answer
-from tolok.spec.calendar import Calendar, PeriodError
+from tolok.engine.series import KpiSeries, Point
 from tolok.spec.loaded import LoadedProject
-from tolok.spec.models import KPI, Direction, Grain, Project, TargetSplit, Unit
+from tolok.spec.models import KPI, Direction, Grain, Project, Unit
 from tolok.spec.problems import Location, Problem
+from tolok.views import Known, existing_store, slices_of, targets_of, unusual_of
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
     from tolok.engine.refresh import Refreshed
     from tolok.track.anomalies import Anomaly
-    from tolok.track.seasonal import DayProfile
 
 SPARK_PERIODS = 12
 
@@ -184,100 +179,45 @@ def kpi_of(project: Project, name: str, errors: Console) -> KPI:
 
 
 def run_show(loaded: LoadedProject, options: ShowOptions, out: Console, errors: Console) -> None:
+    from tolok.views import SeriesQuery, ViewError, series_json, series_view
+
     project = project_of(loaded)
-    kpi = kpi_of(project, options.kpi, errors)
-    calendar = Calendar.of(project)
-    request = Request(
-        (options.kpi,),
-        options.grain or kpi.grain,
+    kpi_of(project, options.kpi, errors)
+    query = SeriesQuery(
+        options.kpi,
+        options.grain,
         options.by,
-        _day(calendar, options.start, last=False),
-        _day(calendar, options.end, last=True),
+        options.start,
+        options.end,
         options.where,
         options.compare,
+        options.as_reported,
     )
-    if request.start and request.end and request.start > request.end:
-        raise typer.BadParameter(f"--from {options.start} comes after --to {options.end}")
-    repeated = sorted({d for d in options.by if options.by.count(d) > 1})
-    if repeated:
-        raise typer.BadParameter(f"--by {repeated[0]} is given twice")
-    if options.where:
-        _check_filter(loaded, options.where, errors)
     try:
-        compare_range(calendar, options.compare)
-    except WarehouseError as exc:
-        raise typer.BadParameter(f"{exc.message}; {exc.hint or ''}".rstrip("; ")) from None
-    with reported(loaded, errors):
-        stored = _from_store(loaded, request, options.as_reported, errors)
-        result = stored.series if stored else _computed(loaded, request)
-    if stored is not None and not stored.current:
+        with reported(loaded, errors):
+            view = series_view(loaded, query)
+    except ViewError as exc:
+        if exc.field == "where":
+            errors.print(f"error: --{exc.message}", markup=False)
+            errors.print(f"  {options.where}", markup=False)
+            raise typer.Exit(2) from None
+        if exc.field is None:
+            errors.print(f"error: {exc.cli}", markup=False)
+            raise typer.Exit(1) from None
+        raise typer.BadParameter(exc.cli) from None
+    if view.stale:
         errors.print(
             f"note: {options.kpi}'s definition changed since the last refresh; "
             "these are the stored values (tolok refresh to recompute)",
             markup=False,
         )
-    known = _known(loaded, request)
-    other = request.grain is not kpi.grain and not request.by and bool(kpi.target)
-    per_year = calendar.periods_per_year
-    if other:
-        with reported(loaded, errors):
-            at_own = Request((options.kpi,), kpi.grain, where=options.where)
-            found = _from_store(loaded, at_own, False, errors)
-            series = found.series if found else _computed(loaded, at_own)
-            known = replace(known, own={p.period: p.value for p in series.points})
-    if other and kpi.target_split is TargetSplit.seasonal:
-        with reported(loaded, errors):
-            known = replace(known, profile=day_profile_of(loaded, options.kpi))
-    if other and per_year(request.grain) < per_year(kpi.grain):
-        with reported(loaded, errors):
-            known = replace(known, weights=denominator_of(loaded, options.kpi))
     if options.output.value == "json":
-        data = _as_json(project, kpi, result, known)
-        data["computed_at"] = (
-            stored.computed_at.isoformat() + "Z" if stored and stored.computed_at else None
-        )
-        data["as_reported"] = options.as_reported
+        data = series_json(view, options.as_reported)
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
     elif options.output.value == "csv":
-        typer.echo(_as_csv(project, kpi, result, known), nl=False)
+        typer.echo(_as_csv(view.project, view.kpi, view.result, view.known), nl=False)
     else:
-        _print_series(project, kpi, result, out, known)
-
-
-def _from_store(
-    loaded: LoadedProject, request: Request, as_reported: bool, errors: Console
-) -> StoredAnswer | None:
-    found = answer(loaded, request, as_reported)
-    if as_reported and found is None:
-        errors.print(
-            "error: --as-reported reads stored values: run `tolok refresh` first, and ask for "
-            "a grain and breakdown a refresh computes, without --where",
-            markup=False,
-        )
-        raise typer.Exit(1)
-    return found
-
-
-def _computed(loaded: LoadedProject, request: Request) -> KpiSeries:
-    from tolok.engine.compute import compute
-    from tolok.engine.warehouse import Warehouse
-    from tolok.store.manual import source as manual_source
-
-    store = _existing_store(loaded)
-    manual = manual_source(store) if store is not None else None
-    return compute(loaded, Warehouse(loaded, manual=manual), request)[request.kpis[0]]
-
-
-def _existing_store(loaded: LoadedProject) -> Engine | None:
-    """The project's store, unless it is an SQLite file that does not exist yet."""
-    from tolok.store.database import open_store, store_url
-    from tolok.store.reader import sqlite_path
-
-    project = project_of(loaded)
-    path = sqlite_path(project.store, loaded.root)
-    if path is not None and not path.exists():
-        return None
-    return open_store(store_url(project.store, loaded.root))
+        _print_series(view.project, view.kpi, view.result, out, view.known)
 
 
 def print_history(loaded: LoadedProject, kpi: str, out: Console) -> None:
@@ -288,7 +228,7 @@ def print_history(loaded: LoadedProject, kpi: str, out: Console) -> None:
 
     project = project_of(loaded)
     kpi_of(project, kpi, out)
-    store = _existing_store(loaded)
+    store = existing_store(loaded)
     versions = []
     if store is not None:
         with Session(store) as session:
@@ -309,156 +249,10 @@ def print_history(loaded: LoadedProject, kpi: str, out: Console) -> None:
                 out.print(f"  {line}", style=style, markup=False)
 
 
-def _day(calendar: Calendar, text: str | None, *, last: bool) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        grain, start = calendar.parse(text)
-    except PeriodError as exc:
-        raise typer.BadParameter(
-            f"{exc}; write a day (2026-03-15) or a period (2026-03, 2026-Q1, 2026, FY2026)"
-        ) from None
-    return calendar.end_of(start, grain) - dt.timedelta(days=1) if last else start
-
-
-def _check_filter(loaded: LoadedProject, where: str, errors: Console) -> None:
-    from tolok.spec.formula import FormulaError, parse_formula
-
-    try:
-        parse_formula(where)
-    except FormulaError as exc:
-        errors.print(f"error: --where: {exc.message}", markup=False)
-        errors.print(f"  {where}\n  {' ' * exc.span.start}^", markup=False)
-        raise typer.Exit(2) from None
-
-
-@dataclass(frozen=True)
-class Known:
-    """What the store knows beyond the points shown: earlier values by slice (for growth
-    rules reaching before the range), and targets people set ((period, slice JSON))."""
-
-    values: dict[tuple[object, ...], dict[dt.date, float | None]]
-    targets: dict[tuple[dt.date, str], float]
-    profile: DayProfile | None = None  # the KPI's own rhythm, for `target_split: seasonal`
-    weights: dict[dt.date, float | None] | None = None
-    """For a ratio KPI shown at a coarser grain: its denominator per KPI-grain period."""
-    own: dict[dt.date, float | None] | None = None
-    """At another grain: the KPI's values at its own grain (for growth rules and ramps)."""
-
-
-def denominator_of(loaded: LoadedProject, name: str) -> dict[dt.date, float | None] | None:
-    """A ratio KPI's denominator at the KPI's grain (sessions, for orders / sessions), so
-    that its targets roll up as the ratio of the targets they imply; None for other KPIs."""
-    from tolok.engine.compute import compute
-    from tolok.engine.warehouse import Warehouse
-    from tolok.spec.formula import Binary, Call, FormulaError, parse_formula
-
-    project = project_of(loaded)
-    kpi = project.kpis[name]
-    try:
-        tree = parse_formula(kpi.formula)
-    except FormulaError:
-        return None
-    if isinstance(tree, Binary) and tree.op == "/":
-        below = tree.right
-    elif isinstance(tree, Call) and tree.func == "ratio" and len(tree.args) == 2:
-        below = tree.args[1]
-    else:
-        return None
-    text = kpi.formula[below.span.start : below.span.end]
-    helper = "__denominator"
-    kpis = {**project.kpis, helper: KPI(formula=text, grain=kpi.grain)}
-    scratch = replace(loaded, project=project.model_copy(update={"kpis": kpis}))
-    series = compute(scratch, Warehouse(scratch), Request((helper,), kpi.grain))[helper]
-    return {p.period: p.value for p in series.points}
-
-
-def day_profile_of(loaded: LoadedProject, name: str) -> DayProfile | None:
-    """A KPI's weekday and month rhythm, from its whole daily history (a live query)."""
-    from tolok.engine.compute import compute
-    from tolok.engine.warehouse import Warehouse
-    from tolok.track.seasonal import day_profile
-
-    series = compute(loaded, Warehouse(loaded), Request((name,), Grain.day))[name]
-    return day_profile({p.period: p.value for p in series.points})
-
-
-def targets_of(
-    project: Project, kpi: KPI, result: KpiSeries, known: Known | None = None
-) -> list[tuple[float | None, str]]:
-    """Each point's target and standing ([] when the KPI has no target at all)."""
-    from tolok.track.pace import is_additive
-    from tolok.track.status import standing
-    from tolok.track.targets import target_series, targets_at
-
-    known = known or Known({}, {})
-    if not kpi.target and not known.targets:
-        return []
-    calendar = Calendar.of(project)
-    additive = is_additive(project, result.kpi)
-    by_slice: dict[tuple[tuple[str, object], ...], dict[dt.date, float | None]] = {}
-    for key, points in _by_slice(result).items():
-        earlier = known.values.get(tuple(v for _, v in key), {})
-        actuals = {**earlier, **{p.period: p.value for p in points}}
-        periods = [p.period for p in points]
-        if result.grain is kpi.grain:
-            shown = json.dumps(dict(key), ensure_ascii=False, sort_keys=True, default=str)
-            people = {p: v for (p, k), v in known.targets.items() if k == shown}
-            by_slice[key] = target_series(kpi, periods, calendar, actuals, dict(key), people)
-        elif not key:
-            profile = known.profile if kpi.target_split is TargetSplit.seasonal else None
-            own = known.own or {}
-            by_slice[key] = targets_at(
-                kpi, result.grain, periods, calendar, own, additive, known.weights, profile
-            )
-        else:
-            by_slice[key] = dict.fromkeys(periods)
-    out = []
-    for point in result.points:
-        target = by_slice[point.slice].get(point.period)
-        out.append((target, standing(point.value, target, kpi).value))
-    return out
-
-
-def unusual_of(project: Project, result: KpiSeries, known: Known) -> list[Anomaly | None]:
-    """Each point's anomaly (a value far outside what the KPI usually does), or None.
-
-    The earlier values the store holds count as history, so a narrow `--from` range still
-    has enough periods to judge by."""
-    from tolok.track.anomalies import anomalies
-
-    calendar = Calendar.of(project)
-    season = 7 if result.grain is Grain.day else calendar.periods_per_year(result.grain)
-    found: dict[tuple[tuple[tuple[str, object], ...], dt.date], Anomaly] = {}
-    for key, points in _by_slice(result).items():
-        earlier = known.values.get(tuple(v for _, v in key), {})
-        history = {**earlier, **{p.period: p.value for p in points}}
-        for anomaly in anomalies(sorted(history.items()), season=season):
-            found[(key, anomaly.period)] = anomaly
-    return [found.get((p.slice, p.period)) for p in result.points]
-
-
 def _unusual_text(anomaly: Anomaly | None) -> str:
     if anomaly is None:
         return ""
     return ("▲ high" if anomaly.score > 0 else "▼ low") + f" ({anomaly.score:+.1f})"
-
-
-def _anomaly_json(anomaly: Anomaly | None) -> dict[str, float] | None:
-    if anomaly is None:
-        return None
-    return {"expected": anomaly.expected, "score": round(anomaly.score, 2)}
-
-
-def _known(loaded: LoadedProject, request: Request) -> Known:
-    """What the store holds for the series asked for (nothing without a store)."""
-    from tolok.engine.stored import read
-
-    stored = read(loaded, replace(request, start=None, end=None, compare=None), False)
-    values: dict[tuple[object, ...], dict[dt.date, float | None]] = {}
-    for point in stored.points if stored else []:
-        values.setdefault(point.slice, {})[point.period] = point.value
-    return Known(values, stored.targets if stored else {})
 
 
 def _print_series(
@@ -502,43 +296,9 @@ def _print_series(
     for cells in rows:
         table.add_row(*cells)
     out.print(table)
-    for key, points in _by_slice(result).items():
+    for key, points in slices_of(result).items():
         label = ", ".join(f"{k}={_text(v)}" for k, v in key) or "trend"
         out.print(f"{label}: {sparkline([p.value for p in points[-SPARK_PERIODS * 2 :]])}")
-
-
-def _by_slice(result: KpiSeries) -> dict[tuple[tuple[str, object], ...], list[Point]]:
-    out: dict[tuple[tuple[str, object], ...], list[Point]] = {}
-    for point in result.points:
-        out.setdefault(point.slice, []).append(point)
-    return out
-
-
-def _as_json(project: Project, kpi: KPI, result: KpiSeries, known: Known) -> dict[str, object]:
-    """The series as JSON; `computed_at` and `as_reported` are added by the caller."""
-    targets = targets_of(project, kpi, result, known)
-    unusual = unusual_of(project, result, known)
-    return {
-        "kpi": result.kpi,
-        "title": kpi.title,
-        "unit": kpi.unit.value,
-        "currency": project.currency if kpi.unit.value == "currency" else None,
-        "grain": result.grain.value,
-        "by": list(result.by),
-        "compare": result.compare,
-        "points": [
-            {
-                "period": p.label,
-                "start": p.period.isoformat(),
-                **({"slice": dict(p.slice)} if result.by else {}),
-                "value": p.value,
-                **({"compare": p.compare, "change": p.change} if result.compare else {}),
-                **({"target": targets[i][0], "status": targets[i][1]} if targets else {}),
-                "anomaly": _anomaly_json(unusual[i]),
-            }
-            for i, p in enumerate(result.points)
-        ],
-    }
 
 
 def _as_csv(project: Project, kpi: KPI, result: KpiSeries, known: Known) -> str:

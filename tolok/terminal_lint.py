@@ -27,15 +27,12 @@ def gather_facts(loaded: LoadedProject) -> Facts:
 def _kpi_facts(loaded: LoadedProject, today: dt.date) -> dict[str, KpiFacts]:
     from tolok.engine.series import Request
     from tolok.engine.stored import read
-    from tolok.terminal_status import kpi_states
     from tolok.track.targets import target_series
+    from tolok.views import kpi_states
 
     project = loaded.project
     assert project is not None
-    try:
-        states = kpi_states(loaded, today)
-    except typer.BadParameter:
-        return {}  # nothing stored yet: the history rules stay silent
+    states = kpi_states(loaded, today)  # nothing stored yet: the history rules stay silent
     calendar = Calendar.of(project)
     out: dict[str, KpiFacts] = {}
     for name, state in states.items():

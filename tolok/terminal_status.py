@@ -7,7 +7,6 @@ in — is left out: a part of a period against a whole period's target would mis
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import typer
@@ -15,17 +14,16 @@ from rich.console import Console
 from rich.table import Table
 
 from tolok.display import MISSING, format_value
-from tolok.engine.series import Request
-from tolok.engine.stored import read
 from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
-from tolok.spec.models import KPI, Project, Status, TargetSplit
+from tolok.spec.models import KPI, Project, TargetSplit
 from tolok.store.points import StoredPoint
 from tolok.track.forecast import forecast
 from tolok.track.goals import GoalNode, KpiStanding, goal_tree
 from tolok.track.pace import elapsed, is_additive, pace
-from tolok.track.status import Standing, attainment, standing
+from tolok.track.status import Standing
 from tolok.track.targets import target_series
+from tolok.views import kpi_states
 
 _STYLE = {
     Standing.on_track: "green",
@@ -36,44 +34,6 @@ _STYLE = {
 }
 
 
-@dataclass(frozen=True)
-class KpiState:
-    """A KPI's last closed period against its target, and its stored series."""
-
-    points: list[StoredPoint]
-    latest: StoredPoint | None
-    target: float | None
-    attainment: float | None
-    standing: Standing
-
-
-def kpi_states(loaded: LoadedProject, today: dt.date) -> dict[str, KpiState]:
-    """Every active KPI's state, read from the store."""
-    project = loaded.project
-    assert project is not None
-    calendar = Calendar.of(project)
-    out: dict[str, KpiState] = {}
-    for name, kpi in project.kpis.items():
-        if kpi.status is not Status.active:
-            continue
-        stored = read(loaded, Request((name,), kpi.grain), False)
-        points = stored.points if stored else []
-        actuals = {p.period: p.value for p in points}
-        closed = [p for p in points if calendar.end_of(p.period, kpi.grain) <= today]
-        latest = closed[-1] if closed else None
-        value = latest.value if latest else None
-        target = None
-        people = {p: v for (p, k), v in (stored.targets if stored else {}).items() if k == "{}"}
-        if latest is not None:
-            targets = target_series(kpi, [latest.period], calendar, actuals, None, people)
-            target = targets[latest.period]
-        share = attainment(value, target, kpi) if value is not None and target else None
-        out[name] = KpiState(points, latest, target, share, standing(value, target, kpi))
-    if not any(state.points for state in out.values()):
-        raise typer.BadParameter("no stored values yet: run `tolok refresh` first")
-    return out
-
-
 def print_status(loaded: LoadedProject, group: str, out: Console, errors: Console) -> None:
     project = loaded.project
     assert project is not None
@@ -82,6 +42,8 @@ def print_status(loaded: LoadedProject, group: str, out: Console, errors: Consol
     rows: list[tuple[str, list[str], Standing]] = []
     try:
         states = kpi_states(loaded, today)
+        if not any(state.points for state in states.values()):
+            raise typer.BadParameter("no stored values yet: run `tolok refresh` first")
     except typer.BadParameter as exc:
         errors.print(f"error: {exc}", markup=False)
         raise typer.Exit(1) from None
@@ -141,7 +103,7 @@ def _open_period(
     additive = is_additive(project, name)
     profile = None
     if kpi.target_split is TargetSplit.seasonal and additive:
-        from tolok.terminal import day_profile_of
+        from tolok.views import day_profile_of
 
         profile = day_profile_of(loaded, name)
     share = elapsed(current, kpi.grain, calendar, today, profile)
@@ -180,6 +142,8 @@ def print_goals(loaded: LoadedProject, out: Console, errors: Console) -> None:
     today = dt.datetime.now(ZoneInfo(project.timezone)).date()
     try:
         states = kpi_states(loaded, today)
+        if not any(state.points for state in states.values()):
+            raise typer.BadParameter("no stored values yet: run `tolok refresh` first")
     except typer.BadParameter as exc:
         errors.print(f"error: {exc}", markup=False)
         raise typer.Exit(1) from None
@@ -229,9 +193,8 @@ def print_suggestion(loaded: LoadedProject, name: str, out: Console, errors: Con
     kpi = kpi_of(project, name, errors)
     calendar = Calendar.of(project)
     today = dt.datetime.now(ZoneInfo(project.timezone)).date()
-    try:
-        state = kpi_states(loaded, today)[name]
-    except (typer.BadParameter, KeyError):
+    state = kpi_states(loaded, today).get(name)
+    if state is None or not state.points:
         errors.print("error: no stored values: run `tolok refresh` first", markup=False)
         raise typer.Exit(1) from None
     closed = [
