@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from unittest.mock import patch
 
 import duckdb
+import ibis
+import pyarrow as pa
+import pyarrow.parquet as pq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from tolok.engine.compute import Request, compute
 from tolok.engine.refresh import refresh_into_store
@@ -16,6 +21,7 @@ from tolok.engine.warehouse import Warehouse
 from tolok.spec import load_project
 from tolok.store.database import open_store
 from tolok.store.results import load
+from tolok.store.schema import MeasureAggregate
 
 KPIS = """\
 kpis:
@@ -158,3 +164,80 @@ def test_rows_appended_to_a_csv_file_touch_from_their_own_day(tmp_path: Path) ->
     store = open_store(f"sqlite:///{folder / 'tolok.db'}")
     versions = {p.period for p in load(store, "revenue", "month", ())}
     assert dt.date(2026, 2, 1) in versions
+
+
+TOGGLED = ("top: {formula: top_amount}", "top: {formula: growth(top_amount)}")
+Step = tuple[str, list[Row]]
+
+
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from(["rows", "rows", "redefine"]), rows_strategy),
+        min_size=3,
+        max_size=6,
+    )
+)
+def test_measure_results_kept_in_the_store_never_go_stale(
+    tmp_path_factory: object, steps: list[Step]
+) -> None:
+    """Earlier periods come from the measure results kept in the store; a redefined KPI
+    changes which measures a batch reads (another signature), and late rows change old
+    periods: whatever the order, every refresh still equals a full computation."""
+    folder = project(tmp_path_factory.mktemp("kept"), "file:data/*.csv")  # type: ignore[attr-defined]
+    text = (folder / "tolok.yaml").read_text(encoding="utf-8")
+    text = text.replace(MEASURES, MEASURES + "      top_amount: {agg: max, expr: amount}\n")
+    (folder / "tolok.yaml").write_text(text + f"  {TOGGLED[0]}\n", encoding="utf-8")
+    (folder / "data").mkdir()
+    for index, (action, batch) in enumerate(steps):
+        if action == "redefine":
+            text = (folder / "tolok.yaml").read_text(encoding="utf-8")
+            now, other = TOGGLED if TOGGLED[0] in text else reversed(TOGGLED)
+            (folder / "tolok.yaml").write_text(text.replace(now, other), encoding="utf-8")
+        write_csv(folder / "data" / f"batch{index}.csv", batch)
+        refresh(folder)
+        stored_equals_full(folder)
+
+
+def test_an_incremental_refresh_reads_earlier_periods_from_the_store(tmp_path: Path) -> None:
+    folder = project(tmp_path / "p", "file:data/*.parquet")
+    (folder / "data").mkdir()
+    first = [(dt.datetime(2026, 1, day, 10), f"c{day % 3}", "Bali", 10.0 * day) for day in (2, 9)]
+    first += [(dt.datetime(2026, 2, 3, 10), "c1", "Jawa", 7.0)]
+    write_parquet(folder / "data" / "a.parquet", first)
+    refresh(folder)
+    write_parquet(folder / "data" / "b.parquet", [(dt.datetime(2026, 3, 4, 9), "c2", "Jawa", 5.0)])
+    read: list[str] = []
+    execute = Warehouse.execute
+
+    def spy(self: Warehouse, expr: object, dataset: str) -> object:
+        read.append(str(ibis.to_sql(expr)))  # type: ignore[arg-type]
+        return execute(self, expr, dataset)  # type: ignore[arg-type]
+
+    with patch.object(Warehouse, "execute", spy):
+        refresh(folder)
+    stored_equals_full(folder)
+    # growth and year-to-date revenue need January and February: they came from the store.
+    month_batches = [sql for sql in read if "MONTH" in sql.upper() and "2026" in sql]
+    assert month_batches
+    assert all("2026, 3, 1" in sql for sql in month_batches), month_batches
+    store = open_store(f"sqlite:///{folder / 'tolok.db'}")
+    with store.connect() as connection:
+        kept = connection.execute(
+            select(MeasureAggregate.period, MeasureAggregate.refresh_id).distinct()
+        ).all()
+    refreshes: dict[dt.date, set[int]] = {}
+    for period, refresh_id in kept:
+        refreshes.setdefault(period, set()).add(refresh_id)
+    # January as the first refresh kept it (a breakdown that saw fewer regions in March is
+    # recomputed whole, as before), March written by the second.
+    assert 1 in refreshes[dt.date(2026, 1, 1)]
+    assert refreshes[dt.date(2026, 3, 1)] == {2}
+
+
+def write_parquet(path: Path, rows: list[Row]) -> None:
+    at, customer, region, amount = (list(column) for column in zip(*rows, strict=True))
+    table = pa.table({"at": at, "customer": customer, "region": region, "amount": amount})
+    pq.write_table(table, path)

@@ -27,6 +27,7 @@ from tolok.compile.measures import (
     compile_windowed,
 )
 from tolok.compile.plan import KpiPlan, Need, plan_kpi
+from tolok.engine.aggregates import KeptAggregates, keepable, signature
 from tolok.engine.errors import WarehouseError
 from tolok.engine.series import (
     KpiSeries,
@@ -56,6 +57,7 @@ class Batch:
     warehouse: Warehouse
     request: Request
     calendar: Calendar
+    kept: KeptAggregates | None = None
     plans: dict[str, KpiPlan] = field(default_factory=dict)
 
     @property
@@ -69,8 +71,13 @@ def compute(
     warehouse: Warehouse,
     request: Request,
     progress: Callable[[str], None] | None = None,
+    kept: KeptAggregates | None = None,
 ) -> dict[str, KpiSeries]:
-    """The series of every KPI in the request."""
+    """The series of every KPI in the request.
+
+    With `kept`, measure results of periods before the first one asked for come from the
+    store where it holds them, and what the queries computed is handed back in it to keep.
+    """
     project = loaded.project
     assert project is not None
     calendar = Calendar.of(project)
@@ -81,7 +88,7 @@ def compute(
             loaded, warehouse, replace(request, start=other[0], end=other[1], compare=None)
         )
         return {name: aligned(main[name], earlier[name], request) for name in main}
-    batch = Batch(loaded, warehouse, request, calendar)
+    batch = Batch(loaded, warehouse, request, calendar, kept)
     for name in request.kpis:
         try:
             batch.plans[name] = plan_kpi(project, name, request.grain, batch.calendar)
@@ -90,7 +97,7 @@ def compute(
     first, last = _range(batch)
     fetch_first = _fetch_start(batch, first)
     fetch_end = batch.calendar.end_of(last, request.grain) if last else None
-    results, spans = _run_queries(batch, fetch_first, fetch_end, progress)
+    results, spans = _run_queries(batch, (fetch_first, first), fetch_end, progress)
     periods, slices = _spine(batch, results, spans, fetch_first, last)
     windowed = _run_windowed(batch, periods, fetch_first, fetch_end)
     starts = {d: _first_period(batch, d, span[0], fetch_first) for d, span in spans.items()}
@@ -166,28 +173,52 @@ def _needs_by_dataset(batch: Batch) -> dict[str, set[str]]:
 
 def _run_queries(
     batch: Batch,
-    start: dt.date | None,
+    start: tuple[dt.date | None, dt.date | None],
     end: dt.date | None,
     progress: Callable[[str], None] | None,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, tuple[dt.date, dt.date]]]:
+    """Each dataset's measures from `start` (the first period fetched, and the first one
+    shown) to `end`."""
     results: dict[str, pd.DataFrame] = {}
     spans: dict[str, tuple[dt.date, dt.date]] = {}
+    fetched, shown = start
     for dataset, measures in sorted(_needs_by_dataset(batch).items()):
         if progress:
             progress(dataset)
-        query = _query(batch, dataset, tuple(sorted(measures)), start, end)
+        query = _query(batch, dataset, tuple(sorted(measures)), fetched, end)
         if batch.project.datasets[dataset].is_manual:
             manual = _manual_table(batch, dataset)
             if manual is None:
                 continue
             frame = _execute(batch, dataset, query, None, manual)
         else:
-            frame = _execute(batch, dataset, query, None)
+            frame = _measures(batch, query, shown)
         if frame.empty:
             continue
         results[dataset] = frame
         spans[dataset] = (min(frame[PERIOD]), max(frame[PERIOD]))
     return results, spans
+
+
+def _measures(batch: Batch, query: MeasureQuery, shown: dt.date | None) -> pd.DataFrame:
+    """A dataset's measures over the query's range: with aggregates kept in the store, the
+    periods before the first one shown come from there and the rest from the warehouse."""
+    kept, project = batch.kept, batch.project
+    if kept is None or not keepable(project, query):
+        return _execute(batch, query.dataset, query, None)
+    key = signature(project, query, batch.warehouse.backend_name(query.dataset))
+    if shown is None or query.start is None:
+        frame = _execute(batch, query.dataset, query, None)
+        kept.keep(key, query.dataset, None, frame)
+        return frame
+    earlier = kept.before(key, query.start, shown)
+    if earlier is None:
+        return _execute(batch, query.dataset, query, None)
+    recent = _execute(batch, query.dataset, replace(query, start=shown), None)
+    kept.keep(key, query.dataset, shown, recent)
+    if earlier.empty:
+        return recent
+    return pd.concat([earlier, recent[[PERIOD, SLICE, *earlier.columns[2:]]]], ignore_index=True)
 
 
 def _query(

@@ -13,21 +13,31 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from tolok.compile.frames import slice_key
 from tolok.compile.plan import plan_kpi
+from tolok.engine.aggregates import KeptAggregates
 from tolok.engine.compute import KpiSeries, Point, Request, compute
 from tolok.engine.warehouse import Warehouse
 from tolok.engine.watermarks import Touch, observe
 from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Grain, Project, Status
-from tolok.store.results import SeriesRows, load, mark_failed, now, save, start_refresh
+from tolok.store.aggregates import Values, drop_aggregates, held_aggregates, save_aggregates
+from tolok.store.results import (
+    SeriesRows,
+    load_totals,
+    mark_failed,
+    now,
+    save,
+    start_refresh,
+)
 from tolok.store.schema import Result, Watermark
-from tolok.store.versions import latest_version, recomputing, record_versions
+from tolok.store.versions import latest_versions, recomputing, record_versions
 
 Progress = Callable[[str, int, int], None]
 """Told what is being read, how many batches are done and how many there are."""
@@ -52,11 +62,13 @@ def refresh(
     warehouse: Warehouse,
     progress: Progress | None = None,
     since: dict[str, dt.date | None] | None = None,
+    kept: KeptAggregates | None = None,
 ) -> Refreshed:
     """Compute active KPIs, in total and by each declared breakdown.
 
     `since` limits the work: only the KPIs it names, each from that day's period on (or
-    whole, for None). Without it, every active KPI is computed whole.
+    whole, for None). Without it, every active KPI is computed whole. `kept` gives measure
+    results of earlier periods from the store and collects the new ones (see aggregates).
     """
     project = loaded.project
     assert project is not None
@@ -77,7 +89,7 @@ def refresh(
                 progress(f"{label}: reading {dataset}", done, len(batches))
 
         request = Request(tuple(names), grain, by, start=start)
-        for name, series in compute(loaded, warehouse, request, step).items():
+        for name, series in compute(loaded, warehouse, request, step, kept).items():
             if by:
                 breakdowns[(name, by)] = series
             else:
@@ -135,7 +147,8 @@ def _refresh_into_store(
     assert project is not None
     active = [n for n, k in project.kpis.items() if k.status is Status.active]
     with Session(store) as session:
-        before = {n: getattr(latest_version(session, n), "number", 0) for n in active}
+        latest = latest_versions(session, active)
+        before = {n: latest[n].number if n in latest else 0 for n in active}
         previous = {w.dataset: json.loads(w.state) for w in session.scalars(select(Watermark))}
         held = set(session.execute(select(Result.kpi, Result.grain, Result.breakdown).distinct()))
         declared = _declared_series(project, active)
@@ -159,13 +172,14 @@ def _refresh_into_store(
         if day is not None and name in last:
             after = calendar.end_of(last[name], project.kpis[name].grain)
             plan.since[name] = min(day, after)
-    refreshed = refresh(loaded, warehouse, progress, plan.since)
+    kept = KeptAggregates(partial(_held_aggregates, store))
+    refreshed = refresh(loaded, warehouse, progress, plan.since, kept)
     grown = _new_slices(store, refreshed, plan.since)
     if grown:
         # The touched periods do not show the same dimension values as the stored ones (a
         # value new to the data, or one absent lately): every period has a row per value,
         # so those breakdowns are recomputed whole.
-        again = refresh(loaded, warehouse, progress, dict.fromkeys(grown))
+        again = refresh(loaded, warehouse, progress, dict.fromkeys(grown), kept)
         refreshed = Refreshed(
             {**refreshed.totals, **again.totals}, {**refreshed.breakdowns, **again.breakdowns}
         )
@@ -175,6 +189,9 @@ def _refresh_into_store(
         rows = save(session, refresh_id, _rows(refreshed, plan.since, project), versions)
         _drop_undeclared(session, declared)
         _save_watermarks(session, states, refresh_id)
+        save_aggregates(session, refresh_id, kept.fresh.values())
+        changed = {d for d, touch in touches.items() if not touch.untouched}
+        drop_aggregates(session, None if full else changed, set(kept.fresh))
         new_versions = {
             n: r.version.number for n, r in versions.items() if r.version.number != before[n]
         }
@@ -223,6 +240,13 @@ def _plan(
         else:
             plan.unchanged.append(name)
     return plan
+
+
+def _held_aggregates(
+    store: Engine, signature: str, start: dt.date, end: dt.date
+) -> list[tuple[dt.date, str, Values]] | None:
+    with Session(store) as session:
+        return held_aggregates(session, signature, start, end)
 
 
 def _declared_series(project: Project, active: list[str]) -> set[tuple[str, str, str]]:
@@ -291,15 +315,23 @@ def _rows(
 def _save_watermarks(
     session: Session, states: dict[str, dict[str, object]], refresh_id: int
 ) -> None:
-    for dataset, state in states.items():
-        session.merge(
-            Watermark(
-                dataset=dataset,
-                state=json.dumps(state, sort_keys=True, default=str),
-                refresh_id=refresh_id,
-                updated_at=now(),
-            )
-        )
+    if not states:
+        return
+    connection = session.connection()
+    connection.execute(delete(Watermark).where(Watermark.dataset.in_(states)))
+    stamp = now()
+    connection.execute(
+        insert(Watermark),
+        [
+            {
+                "dataset": dataset,
+                "state": json.dumps(state, sort_keys=True, default=str),
+                "refresh_id": refresh_id,
+                "updated_at": stamp,
+            }
+            for dataset, state in states.items()
+        ],
+    )
 
 
 def _board(loaded: LoadedProject, store: Engine, refreshed: Refreshed) -> Refreshed:
@@ -308,13 +340,12 @@ def _board(loaded: LoadedProject, store: Engine, refreshed: Refreshed) -> Refres
     project = loaded.project
     assert project is not None
     calendar = Calendar.of(project)
+    active = {n: k for n, k in project.kpis.items() if k.status is Status.active}
+    stored = load_totals(store, {name: kpi.grain.value for name, kpi in active.items()})
     totals: dict[str, KpiSeries] = {}
-    for name, kpi in project.kpis.items():
-        if kpi.status is not Status.active:
-            continue
+    for name, kpi in active.items():
         points = tuple(
-            Point(p.period, calendar.label(p.period, kpi.grain), (), p.value)
-            for p in load(store, name, kpi.grain.value, ())
+            Point(p.period, calendar.label(p.period, kpi.grain), (), p.value) for p in stored[name]
         )
         totals[name] = KpiSeries(name, kpi.grain, (), points)
     return Refreshed(totals, refreshed.breakdowns)

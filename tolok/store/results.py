@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, Select, delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from tolok.store.points import StoredPoint, first_reported
@@ -62,44 +62,49 @@ def save(
     series: Iterable[SeriesRows],
     versions: dict[str, Recorded],
 ) -> int:
-    """Replace the stored values of each series; archive restated ones. Returns rows written."""
-    written = 0
-    stamp = now()
-    for item in series:
-        recorded = versions[item.kpi]
-        keys = [
-            Result.kpi == item.kpi,
-            Result.grain == item.grain,
-            Result.breakdown == ",".join(item.breakdown),
-        ]
-        if recorded.restated:
-            _archive(session, item, recorded.version.id)
-        if item.since is not None:
-            keys.append(Result.period >= item.since)
-        session.execute(delete(Result).where(*keys))
-        if item.rows:
-            session.execute(
-                insert(Result),
-                [
-                    {
-                        "kpi": item.kpi,
-                        "grain": item.grain,
-                        "breakdown": ",".join(item.breakdown),
-                        "period": period,
-                        "slice": key,
-                        "value": value,
-                        "version_id": recorded.version.id,
-                        "refresh_id": refresh_id,
-                        "computed_at": stamp,
-                    }
-                    for period, key, value in item.rows
-                ],
+    """Replace the stored values of each series; archive restated ones. Returns rows written.
+
+    A few statements for all the series (one delete per starting period, one insert), not
+    two per series: what a refresh of one new day writes is small, the statements were not.
+    """
+    items = list(series)
+    for item in items:
+        if versions[item.kpi].restated:
+            _archive(session, item, versions[item.kpi].version.id)
+    connection = session.connection()
+    replaced: dict[dt.date | None, list[tuple[str, str, str]]] = {}
+    for item in items:
+        replaced.setdefault(item.since, []).append((item.kpi, item.grain, ",".join(item.breakdown)))
+    for since, keys in replaced.items():
+        for first in range(0, len(keys), 500):
+            statement = delete(Result).where(
+                tuple_(Result.kpi, Result.grain, Result.breakdown).in_(keys[first : first + 500])
             )
-        written += len(item.rows)
-    session.execute(
+            if since is not None:
+                statement = statement.where(Result.period >= since)
+            connection.execute(statement)
+    stamp = now()
+    rows = [
+        {
+            "kpi": item.kpi,
+            "grain": item.grain,
+            "breakdown": ",".join(item.breakdown),
+            "period": period,
+            "slice": key,
+            "value": value,
+            "version_id": versions[item.kpi].version.id,
+            "refresh_id": refresh_id,
+            "computed_at": stamp,
+        }
+        for item in items
+        for period, key, value in item.rows
+    ]
+    if rows:
+        connection.execute(insert(Result), rows)
+    connection.execute(
         update(Refresh).where(Refresh.id == refresh_id).values(status="done", finished_at=now())
     )
-    return written
+    return len(rows)
 
 
 def _archive(session: Session, item: SeriesRows, current_version: int) -> None:
@@ -152,16 +157,44 @@ def _points(
     grain: str,
     breakdown: tuple[str, ...],
 ) -> list[StoredPoint]:
-    statement = (
-        select(table.period, table.slice, table.value, SpecVersion.number, table.computed_at)
-        .join(SpecVersion, SpecVersion.id == table.version_id)
-        .where(table.kpi == kpi, table.grain == grain, table.breakdown == ",".join(breakdown))
-        .order_by(table.period, table.slice)
+    statement = _point_rows(table).where(
+        table.kpi == kpi, table.grain == grain, table.breakdown == ",".join(breakdown)
     )
-    return [
-        StoredPoint(period, tuple(json.loads(key)), value, number, computed_at)
-        for period, key, value, number, computed_at in session.execute(statement)
-    ]
+    ordered = statement.order_by(table.period, table.slice)
+    return [_point(*row[2:]) for row in session.execute(ordered)]
+
+
+def load_totals(engine: Engine, grains: dict[str, str]) -> dict[str, list[StoredPoint]]:
+    """The current values of several KPIs' totals (KPI -> grain), in one query."""
+    out: dict[str, list[StoredPoint]] = {kpi: [] for kpi in grains}
+    statement = _point_rows(Result).where(Result.kpi.in_(grains), Result.breakdown == "")
+    with Session(engine) as session:
+        ordered = statement.order_by(Result.kpi, Result.grain, Result.period, Result.slice)
+        for row in session.execute(ordered):
+            if grains[row[0]] == row[1]:
+                out[row[0]].append(_point(*row[2:]))
+    return out
+
+
+PointRows = Select[str, str, dt.date, str, float | None, int, dt.datetime]
+
+
+def _point_rows(table: type[Result] | type[ReportedResult]) -> PointRows:
+    return select(
+        table.kpi,
+        table.grain,
+        table.period,
+        table.slice,
+        table.value,
+        SpecVersion.number,
+        table.computed_at,
+    ).join(SpecVersion, SpecVersion.id == table.version_id)
+
+
+def _point(
+    period: dt.date, key: str, value: float | None, number: int, computed_at: dt.datetime
+) -> StoredPoint:
+    return StoredPoint(period, tuple(json.loads(key)), value, number, computed_at)
 
 
 def stored_series(engine: Engine, kpi: str) -> list[tuple[str, tuple[str, ...]]]:

@@ -160,3 +160,19 @@ class PersonTarget(Base):
     value: Mapped[float] = mapped_column(Float)
     set_by: Mapped[str] = mapped_column(String(200))
     set_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class MeasureAggregate(Base):
+    """One period and slice of a measure query's result, kept so that an incremental
+    refresh reads the periods before the ones new data touched from here, not the data."""
+
+    __tablename__ = "measure_aggregates"
+    __table_args__ = (UniqueConstraint("signature", "period", "slice"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    signature: Mapped[str] = mapped_column(String(64))  # of the query and all that shapes it
+    dataset: Mapped[str] = mapped_column(String(200), index=True)
+    period: Mapped[dt.date] = mapped_column(Date)
+    slice: Mapped[str] = mapped_column(String(1000))  # JSON list of dimension values
+    measures: Mapped[str] = mapped_column(Text)  # JSON object: result column -> value or null
+    refresh_id: Mapped[int] = mapped_column(ForeignKey("refreshes.id"))

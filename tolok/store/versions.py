@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tolok.spec.models import Project
@@ -39,10 +39,11 @@ def record_versions(
     """A new version for every KPI whose definition changed since the last one recorded."""
     out: dict[str, Recorded] = {}
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    newest = latest_versions(session, names)
     for name in names:
         data = definition(project, name)
         full, compute = digest(data), digest(compute_part(data))
-        latest = latest_version(session, name)
+        latest = newest.get(name)
         if latest is not None and latest.hash == full:
             out[name] = Recorded(latest, False)
             continue
@@ -77,8 +78,9 @@ def recomputing(session: Session, project: Project, names: list[str]) -> set[str
     """KPIs whose values must be computed whole: new ones, and those whose definition
     changed in a way that changes values since the last recorded version."""
     out = set()
+    newest = latest_versions(session, names)
     for name in names:
-        latest = latest_version(session, name)
+        latest = newest.get(name)
         if latest is None or latest.compute_hash != compute_hash(project, name):
             out.add(name)
     return out
@@ -89,6 +91,20 @@ def latest_version(session: Session, kpi: str) -> SpecVersion | None:
         select(SpecVersion).where(SpecVersion.kpi == kpi).order_by(SpecVersion.number.desc())
     )
     return session.scalars(statement.limit(1)).first()
+
+
+def latest_versions(session: Session, kpis: list[str]) -> dict[str, SpecVersion]:
+    """The latest version of each of these KPIs that has one, in one query."""
+    newest = (
+        select(SpecVersion.kpi, func.max(SpecVersion.number).label("number"))
+        .where(SpecVersion.kpi.in_(kpis))
+        .group_by(SpecVersion.kpi)
+        .subquery()
+    )
+    statement = select(SpecVersion).join(
+        newest, (SpecVersion.kpi == newest.c.kpi) & (SpecVersion.number == newest.c.number)
+    )
+    return {version.kpi: version for version in session.scalars(statement)}
 
 
 def history(session: Session, kpi: str) -> list[SpecVersion]:

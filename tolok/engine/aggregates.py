@@ -1,0 +1,98 @@
+"""Measure results kept between refreshes, so that an incremental refresh reads from the
+warehouse only the periods new data touched.
+
+`growth`, `previous`, `rolling` and `to_date` need periods before the first one a refresh
+recomputes. Those periods did not change (the watermarks say so), and the store still holds
+the measure query's result for them, so they are read from there: a month's refresh after
+one new day scans that day's month, not the month before as well.
+
+A query's result is kept under a signature of everything that shapes it: the dataset's
+definition, the measures, grain, breakdown and filter, the calendar, the time zone and the
+engine. Any change to them is another signature, which the store does not hold, so that
+query reads the warehouse whole. Conversions are not kept: their flags depend on another
+dataset's later rows, which may change periods before the touched one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from tolok.compile.frames import SLICE
+from tolok.compile.measures import PERIOD, MeasureQuery
+from tolok.spec.models import Agg, Project
+from tolok.store.aggregates import AggregateRows, Values
+from tolok.store.definitions import digest
+
+HeldRows = list[tuple[dt.date, str, Values]]
+Reader = Callable[[str, dt.date, dt.date], HeldRows | None]
+"""The kept rows of a signature from a period up to another (exclusive); None: none kept."""
+
+
+@dataclass
+class KeptAggregates:
+    """What the store holds, read on demand, and what this refresh computed, to keep."""
+
+    read: Reader
+    fresh: dict[str, AggregateRows] = field(default_factory=dict)
+
+    def before(self, signature: str, start: dt.date, end: dt.date) -> pd.DataFrame | None:
+        """The kept result for the periods from `start` up to `end`, or None."""
+        rows = self.read(signature, start, end)
+        if rows is None:
+            return None
+        return pd.DataFrame(
+            [{PERIOD: period, SLICE: key, **values} for period, key, values in rows],
+            columns=[PERIOD, SLICE] if not rows else None,
+        )
+
+    def keep(
+        self, signature: str, dataset: str, since: dt.date | None, frame: pd.DataFrame
+    ) -> None:
+        """Remember a query's result from `since` on (None: all of it) for the store."""
+        held = self.fresh.get(signature)
+        if held is not None and (held.since is None or (since is not None and held.since <= since)):
+            return  # already kept from earlier on
+        columns = [c for c in frame.columns if c.startswith("m__")]
+        rows = [
+            (row[0], row[1], {c: _number(v) for c, v in zip(columns, row[2:], strict=True)})
+            for row in frame[[PERIOD, SLICE, *columns]].itertuples(index=False)
+        ]
+        self.fresh[signature] = AggregateRows(signature, dataset, since, rows)
+
+
+def keepable(project: Project, query: MeasureQuery) -> bool:
+    """A query whose result for a period depends only on that period's rows."""
+    dataset = project.datasets[query.dataset]
+    if dataset.is_manual or query.end is not None:
+        return False
+    return all(dataset.measures[m].agg is not Agg.conversion for m in query.measures)
+
+
+def signature(project: Project, query: MeasureQuery, engine: str) -> str:
+    dataset = project.datasets[query.dataset]
+    return digest(
+        {
+            "dataset": query.dataset,
+            "definition": dataset.model_dump(
+                mode="json", by_alias=True, exclude={"description", "lint"}
+            ),
+            "measures": sorted(query.measures),
+            "grain": query.grain.value,
+            "by": list(query.by),
+            "where": query.where,
+            "settings": [project.timezone, project.week_start, project.fiscal_year_start],
+            "engine": engine,
+        }
+    )
+
+
+def _number(value: object) -> float | None:
+    if value is None or value is pd.NA:
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return None if math.isnan(number) else number
