@@ -73,18 +73,48 @@ class MeasureFrames:
     starts: dict[str, dt.date] = field(default_factory=dict)
     """The first period each dataset has rows in: before it, a sum or count is not 0 but
     unknown (a KPI's `last_year` in its first year is empty, not a comparison with 0)."""
+    _positions: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray] | None] = field(
+        default_factory=dict, repr=False
+    )
 
     def wide(self, dataset: str, column: str, fill: float) -> pd.DataFrame:
         frame = self.results.get(dataset)
         if frame is None or column not in frame.columns or frame.empty:
             return self.constant(fill)
-        table = frame.pivot_table(
-            index=PERIOD, columns=SLICE, values=column, aggfunc="first", dropna=False
-        )
-        return self.conform(table, fill, dataset)
+        places = self._places(dataset, frame)
+        if places is None:  # a period and slice twice: the first value of each, as pandas does
+            table = frame.pivot_table(
+                index=PERIOD, columns=SLICE, values=column, aggfunc="first", dropna=False
+            )
+            return self.conform(table, fill, dataset)
+        rows, columns, kept = places
+        values = np.full((len(self.periods), len(self.slices)), np.nan)
+        column_values = frame[column].to_numpy(dtype="float64", na_value=np.nan)
+        values[rows, columns] = column_values[kept]
+        out = pd.DataFrame(values, index=self.periods, columns=self.slices)
+        return self._filled(out, fill, dataset)
+
+    def _places(
+        self, dataset: str, frame: pd.DataFrame
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Where each row of a dataset's results goes on the spine: its row and column, and
+        which rows have a place; None when a period and slice come more than once."""
+        if dataset not in self._positions:
+            period_at = {p: i for i, p in enumerate(self.periods)}
+            slice_at = {s: i for i, s in enumerate(self.slices)}
+            rows = np.array([period_at.get(p, -1) for p in frame[PERIOD]], dtype=np.int64)
+            columns = np.array([slice_at.get(s, -1) for s in frame[SLICE]], dtype=np.int64)
+            kept = (rows >= 0) & (columns >= 0)
+            cells = rows[kept] * len(self.slices) + columns[kept]
+            unique = len(np.unique(cells)) == len(cells)
+            self._positions[dataset] = (rows[kept], columns[kept], kept) if unique else None
+        return self._positions[dataset]
 
     def conform(self, table: pd.DataFrame, fill: float, dataset: str | None = None) -> pd.DataFrame:
         out = table.reindex(index=self.periods, columns=self.slices).astype("float64")
+        return self._filled(out, fill, dataset)
+
+    def _filled(self, out: pd.DataFrame, fill: float, dataset: str | None) -> pd.DataFrame:
         if np.isnan(fill):
             return out
         out = out.fillna(fill)
