@@ -24,9 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from tolok.engine.warehouse import Warehouse, file_digest, local_day, read_files, typed
 from tolok.spec.columns import matching_files
-from tolok.spec.models import Dataset
+from tolok.spec.models import ColumnType, Dataset
 
 State = dict[str, Any]
 
@@ -166,12 +169,59 @@ def _appended_days(
 def _days(
     warehouse: Warehouse, name: str, dataset: Dataset, files: list[Path]
 ) -> tuple[str | None, str | None]:
+    if len(files) == 1 and (known := _parquet_days(warehouse, dataset, files[0])) is not None:
+        return known
     table = typed(warehouse.loaded, name, read_files(warehouse.files(), files))
     if dataset.time not in table.columns:
         return None, None
     local = local_day(warehouse, name, table)
     found = table.aggregate(first=local.min(), last=local.max()).execute()
     return _iso(found["first"][0]), _iso(found["last"][0])
+
+
+def _parquet_days(
+    warehouse: Warehouse, dataset: Dataset, path: Path
+) -> tuple[str | None, str | None] | None:
+    """The first and last day of a Parquet file from the minimum and maximum its footer
+    keeps per row group, without reading rows — when the time column's day is the one the
+    file holds: a date, or a timestamp without a zone that is in the project's zone. None
+    when that cannot be told this way (the query over the rows answers then)."""
+    project = warehouse.loaded.project
+    assert project is not None
+    time = dataset.time
+    if time is None or path.suffix.lower() != ".parquet":
+        return None
+    if dataset.columns.get(time) not in _DAY_TYPES:
+        return None
+    if (dataset.timezone or project.timezone) != project.timezone:
+        return None
+    try:
+        meta = pq.ParquetFile(path).metadata
+    except (OSError, pa.ArrowException):
+        return None
+    arrow = meta.schema.to_arrow_schema()
+    if arrow.get_field_index(time) < 0:
+        return None
+    kind = arrow.field(time).type
+    if not (pa.types.is_date(kind) or (pa.types.is_timestamp(kind) and kind.tz is None)):
+        return None
+    paths = [meta.schema.column(i).path for i in range(meta.num_columns)]
+    if time not in paths:
+        return None
+    index = paths.index(time)
+    lows, highs = [], []
+    for group in range(meta.num_row_groups):
+        stats = meta.row_group(group).column(index).statistics
+        if stats is None or not stats.has_min_max:
+            return None
+        lows.append(stats.min)
+        highs.append(stats.max)
+    if not lows:
+        return None
+    return _iso(min(lows)), _iso(max(highs))
+
+
+_DAY_TYPES = {None, ColumnType.date, ColumnType.timestamp}
 
 
 def _iso(value: object) -> str | None:
