@@ -70,8 +70,11 @@ class Context:
 def compile_measures(table: ir.Table, query: MeasureQuery, ctx: Context) -> Compiled:
     """The aggregation queries for `query` over the dataset's rows in `table`."""
     rows, local, when, shared = _rows(table, query, ctx)
-    rows = rows.mutate(**{PERIOD: bucket(when, query.grain, ctx.calendar, ctx.dialect)})
-    return _aggregations(rows, local, [PERIOD, *query.by], query, ctx, shared)
+    # Grouped by the period expression itself, not a column added first: the same SQL with
+    # one nested SELECT less, which Ibis compiles in half the time.
+    period = bucket(when, query.grain, ctx.calendar, ctx.dialect)
+    keys = {PERIOD: period, **{name: rows[name] for name in query.by}}
+    return _aggregations(rows, local, keys, query, ctx, shared)
 
 
 def compile_windowed(
@@ -95,7 +98,8 @@ def compile_windowed(
     )
     spine = spine.cast({PERIOD: "date", "__from": "date", "__to": "date"})
     joined = rows.join(spine, [rows["__day"] >= spine["__from"], rows["__day"] < spine["__to"]])
-    return _aggregations(joined, local, [PERIOD, *query.by], query, ctx, shared)
+    keys = {name: joined[name] for name in (PERIOD, *query.by)}
+    return _aggregations(joined, local, keys, query, ctx, shared)
 
 
 def _rows(
@@ -137,13 +141,21 @@ def _rows(
 def _aggregations(
     rows: ir.Table,
     local: Callable[[ir.Value], ir.Value],
-    keys: list[str],
+    keys: dict[str, ir.Value],
     query: MeasureQuery,
     ctx: Context,
     shared: str | None,
 ) -> Compiled:
+    """One aggregation per group of measures sharing a scan, grouped by `keys` (result
+    column -> value over `rows`)."""
     metrics: dict[str, ir.Scalar] = {}
     tables: list[ir.Table] = []
+    # Over a bounded range (an incremental refresh reads a period or two) a scan of its own
+    # costs more in round trips than it saves: a subset's distinct count then goes next to
+    # the other measures, counted the same (CASE WHEN), on the same rows and keys.
+    own_scans = query.start is None or all(
+        _in_own_table(ctx.dataset.measures[name], shared, ctx.dialect) for name in query.measures
+    )
     for name in query.measures:
         measure = ctx.dataset.measures[name]
         try:
@@ -154,17 +166,24 @@ def _aggregations(
         if measure.agg in (Agg.median, Agg.percentile) and not ctx.dialect.quantiles:
             tables.append(_quantile_by_window(rows, keys, name, measure, value, condition))
             continue
-        if measure.agg is Agg.count_distinct and condition is not None:
+        if measure.agg is Agg.count_distinct and condition is not None and own_scans:
             # A distinct count of a subset is cheapest with the subset in WHERE; next to
             # other measures that costs a scan of its own, which still wins (BENCHMARKS.md).
             assert value is not None
             subset = rows.filter(condition)
-            tables.append(subset.group_by(keys).aggregate(**{column_of(name): value.nunique()}))
+            tables.append(subset.group_by(**keys).aggregate(**{column_of(name): value.nunique()}))
             continue
         metrics.update(_aggregate(name, measure, value, condition, rows))
     if metrics or not tables:
-        tables.insert(0, rows.group_by(keys).aggregate(**metrics))
+        tables.insert(0, rows.group_by(**keys).aggregate(**metrics))
     return Compiled(tuple(tables))
+
+
+def _in_own_table(measure: Measure, shared: str | None, dialect: Dialect) -> bool:
+    """Whether a measure is aggregated apart from the others (by default)."""
+    if measure.agg in (Agg.median, Agg.percentile) and not dialect.quantiles:
+        return True
+    return measure.agg is Agg.count_distinct and measure.where not in (None, shared)
 
 
 def _range(when: ir.Value, query: MeasureQuery) -> list[ir.Value]:
@@ -265,7 +284,7 @@ def _conversion(
 
 def _quantile_by_window(
     rows: ir.Table,
-    keys: list[str],
+    keys: dict[str, ir.Value],
     name: str,
     measure: Measure,
     value: ir.Value | None,
@@ -276,7 +295,7 @@ def _quantile_by_window(
     assert value is not None
     p = 0.5 if measure.agg is Agg.median else (measure.p or 0.5)
     kept = rows.filter(value.notnull(), *([condition] if condition is not None else []))
-    ranked = kept.select(*keys, __v=_numeric(name, value).cast("float64"))
+    ranked = kept.select(**keys, __v=_numeric(name, value).cast("float64"))
     window = ibis.window(group_by=[ranked[k] for k in keys], order_by=ranked["__v"])
     whole = ibis.window(group_by=[ranked[k] for k in keys])
     ranked = ranked.mutate(
@@ -288,7 +307,7 @@ def _quantile_by_window(
     )
     low, high = picked["__v"].min(), picked["__v"].max()
     fraction = ((picked["__n"] - 1) * p - ((picked["__n"] - 1) * p).floor()).max()
-    return picked.group_by(keys).aggregate(**{column_of(name): low + (high - low) * fraction})
+    return picked.group_by(list(keys)).aggregate(**{column_of(name): low + (high - low) * fraction})
 
 
 def _numeric(name: str, value: ir.Value) -> ir.NumericValue:

@@ -1,70 +1,61 @@
 SELECT
-  `t1`.`__period`,
-  SUM(CASE WHEN CAST(`t1`.`status` AS BINARY) = 'paid' THEN 1 ELSE 0 END) AS `m__paid_share__sum`,
-  COUNT(CASE WHEN CAST(`t1`.`status` AS BINARY) = 'paid' THEN 1 ELSE 0 END) AS `m__paid_share__n`
-FROM (
-  SELECT
-    `t0`.`ordered_at`,
-    `t0`.`customer_id`,
-    `t0`.`region`,
-    `t0`.`amount`,
-    `t0`.`status`,
-    STR_TO_DATE(
-      CONCAT(
-        LPAD(
-          CAST(FLOOR(
-            (
-              (
-                CAST(FLOOR(
-                  (
-                    (
-                      (
-                        (
-                          EXTRACT(year FROM DATE(CONVERT_TZ(`t0`.`ordered_at`, 'UTC', 'Asia/Jakarta'))) * 12
-                        ) + EXTRACT(month FROM DATE(CONVERT_TZ(`t0`.`ordered_at`, 'UTC', 'Asia/Jakarta')))
-                      ) - 1
-                    ) - 3
-                  ) / (
-                    3
-                  )
-                ) AS SIGNED) * 3
-              ) + 3
-            ) / (
-              12
-            )
-          ) AS SIGNED),
-          4,
-          '0'
-        ),
-        LPAD(
+  STR_TO_DATE(
+    CONCAT(
+      LPAD(
+        CAST(FLOOR(
           (
             (
-              (
-                CAST(FLOOR(
+              CAST(FLOOR(
+                (
                   (
                     (
                       (
-                        (
-                          EXTRACT(year FROM DATE(CONVERT_TZ(`t0`.`ordered_at`, 'UTC', 'Asia/Jakarta'))) * 12
-                        ) + EXTRACT(month FROM DATE(CONVERT_TZ(`t0`.`ordered_at`, 'UTC', 'Asia/Jakarta')))
-                      ) - 1
-                    ) - 3
-                  ) / (
-                    3
-                  )
-                ) AS SIGNED) * 3
-              ) + 3
-            ) % 12
-          ) + 1,
-          2,
-          '0'
-        ),
-        LPAD(1, 2, '0')
+                        EXTRACT(year FROM DATE(CONVERT_TZ(`t0`.`ordered_at`, 'UTC', 'Asia/Jakarta'))) * 12
+                      ) + EXTRACT(month FROM DATE(CONVERT_TZ(`t0`.`ordered_at`, 'UTC', 'Asia/Jakarta')))
+                    ) - 1
+                  ) - 3
+                ) / (
+                  3
+                )
+              ) AS SIGNED) * 3
+            ) + 3
+          ) / (
+            12
+          )
+        ) AS SIGNED),
+        4,
+        '0'
       ),
-      '%Y%m%d'
-    ) AS `__period`
-  FROM `orders` AS `t0`
-) AS `t1`
+      LPAD(
+        (
+          (
+            (
+              CAST(FLOOR(
+                (
+                  (
+                    (
+                      (
+                        EXTRACT(year FROM DATE(CONVERT_TZ(`t0`.`ordered_at`, 'UTC', 'Asia/Jakarta'))) * 12
+                      ) + EXTRACT(month FROM DATE(CONVERT_TZ(`t0`.`ordered_at`, 'UTC', 'Asia/Jakarta')))
+                    ) - 1
+                  ) - 3
+                ) / (
+                  3
+                )
+              ) AS SIGNED) * 3
+            ) + 3
+          ) % 12
+        ) + 1,
+        2,
+        '0'
+      ),
+      LPAD(1, 2, '0')
+    ),
+    '%Y%m%d'
+  ) AS `__period`,
+  SUM(CASE WHEN CAST(`t0`.`status` AS BINARY) = 'paid' THEN 1 ELSE 0 END) AS `m__paid_share__sum`,
+  COUNT(CASE WHEN CAST(`t0`.`status` AS BINARY) = 'paid' THEN 1 ELSE 0 END) AS `m__paid_share__n`
+FROM `orders` AS `t0`
 GROUP BY
   1
 ;
@@ -101,73 +92,68 @@ FROM (
       ) AS `__n`
     FROM (
       SELECT
-        `t1`.`__period`,
+        STR_TO_DATE(
+          CONCAT(
+            LPAD(
+              CAST(FLOOR(
+                (
+                  (
+                    CAST(FLOOR(
+                      (
+                        (
+                          (
+                            (
+                              EXTRACT(year FROM DATE(CONVERT_TZ(`t1`.`ordered_at`, 'UTC', 'Asia/Jakarta'))) * 12
+                            ) + EXTRACT(month FROM DATE(CONVERT_TZ(`t1`.`ordered_at`, 'UTC', 'Asia/Jakarta')))
+                          ) - 1
+                        ) - 3
+                      ) / (
+                        3
+                      )
+                    ) AS SIGNED) * 3
+                  ) + 3
+                ) / (
+                  12
+                )
+              ) AS SIGNED),
+              4,
+              '0'
+            ),
+            LPAD(
+              (
+                (
+                  (
+                    CAST(FLOOR(
+                      (
+                        (
+                          (
+                            (
+                              EXTRACT(year FROM DATE(CONVERT_TZ(`t1`.`ordered_at`, 'UTC', 'Asia/Jakarta'))) * 12
+                            ) + EXTRACT(month FROM DATE(CONVERT_TZ(`t1`.`ordered_at`, 'UTC', 'Asia/Jakarta')))
+                          ) - 1
+                        ) - 3
+                      ) / (
+                        3
+                      )
+                    ) AS SIGNED) * 3
+                  ) + 3
+                ) % 12
+              ) + 1,
+              2,
+              '0'
+            ),
+            LPAD(1, 2, '0')
+          ),
+          '%Y%m%d'
+        ) AS `__period`,
         `t1`.`amount` AS `__v`
       FROM (
         SELECT
-          `t0`.`ordered_at`,
-          `t0`.`customer_id`,
-          `t0`.`region`,
-          `t0`.`amount`,
-          `t0`.`status`,
-          STR_TO_DATE(
-            CONCAT(
-              LPAD(
-                CAST(FLOOR(
-                  (
-                    (
-                      CAST(FLOOR(
-                        (
-                          (
-                            (
-                              (
-                                EXTRACT(year FROM DATE(CONVERT_TZ(`t0`.`ordered_at`, 'UTC', 'Asia/Jakarta'))) * 12
-                              ) + EXTRACT(month FROM DATE(CONVERT_TZ(`t0`.`ordered_at`, 'UTC', 'Asia/Jakarta')))
-                            ) - 1
-                          ) - 3
-                        ) / (
-                          3
-                        )
-                      ) AS SIGNED) * 3
-                    ) + 3
-                  ) / (
-                    12
-                  )
-                ) AS SIGNED),
-                4,
-                '0'
-              ),
-              LPAD(
-                (
-                  (
-                    (
-                      CAST(FLOOR(
-                        (
-                          (
-                            (
-                              (
-                                EXTRACT(year FROM DATE(CONVERT_TZ(`t0`.`ordered_at`, 'UTC', 'Asia/Jakarta'))) * 12
-                              ) + EXTRACT(month FROM DATE(CONVERT_TZ(`t0`.`ordered_at`, 'UTC', 'Asia/Jakarta')))
-                            ) - 1
-                          ) - 3
-                        ) / (
-                          3
-                        )
-                      ) AS SIGNED) * 3
-                    ) + 3
-                  ) % 12
-                ) + 1,
-                2,
-                '0'
-              ),
-              LPAD(1, 2, '0')
-            ),
-            '%Y%m%d'
-          ) AS `__period`
+          *
         FROM `orders` AS `t0`
+        WHERE
+          `t0`.`amount` IS NOT NULL
       ) AS `t1`
-      WHERE
-        `t1`.`amount` IS NOT NULL
     ) AS `t2`
   ) AS `t3`
   WHERE

@@ -1,72 +1,63 @@
 SELECT
-  `t1`.`__period`,
-  SUM(
-    CASE WHEN CAST(`t1`.`status` AS BINARY) = 'paid' THEN `t1`.`amount` ELSE NULL END
-  ) AS `m__revenue`,
-  SUM(CAST(CAST(`t1`.`status` AS BINARY) = 'paid' AS SIGNED)) AS `m__orders`,
-  COUNT(DISTINCT `t1`.`customer_id`) AS `m__buyers`
-FROM (
-  SELECT
-    `t0`.`ordered_at`,
-    `t0`.`customer_id`,
-    `t0`.`region`,
-    `t0`.`amount`,
-    `t0`.`status`,
-    STR_TO_DATE(
-      CONCAT(
-        LPAD(
-          CAST(FLOOR(
-            (
-              (
-                CAST(FLOOR(
-                  (
-                    (
-                      (
-                        (
-                          EXTRACT(year FROM DATE(CONVERT_TZ(`t0`.`ordered_at`, 'UTC', 'Asia/Jakarta'))) * 12
-                        ) + EXTRACT(month FROM DATE(CONVERT_TZ(`t0`.`ordered_at`, 'UTC', 'Asia/Jakarta')))
-                      ) - 1
-                    ) - 0
-                  ) / (
-                    1
-                  )
-                ) AS SIGNED) * 1
-              ) + 0
-            ) / (
-              12
-            )
-          ) AS SIGNED),
-          4,
-          '0'
-        ),
-        LPAD(
+  STR_TO_DATE(
+    CONCAT(
+      LPAD(
+        CAST(FLOOR(
           (
             (
-              (
-                CAST(FLOOR(
+              CAST(FLOOR(
+                (
                   (
                     (
                       (
-                        (
-                          EXTRACT(year FROM DATE(CONVERT_TZ(`t0`.`ordered_at`, 'UTC', 'Asia/Jakarta'))) * 12
-                        ) + EXTRACT(month FROM DATE(CONVERT_TZ(`t0`.`ordered_at`, 'UTC', 'Asia/Jakarta')))
-                      ) - 1
-                    ) - 0
-                  ) / (
-                    1
-                  )
-                ) AS SIGNED) * 1
-              ) + 0
-            ) % 12
-          ) + 1,
-          2,
-          '0'
-        ),
-        LPAD(1, 2, '0')
+                        EXTRACT(year FROM DATE(CONVERT_TZ(`t0`.`ordered_at`, 'UTC', 'Asia/Jakarta'))) * 12
+                      ) + EXTRACT(month FROM DATE(CONVERT_TZ(`t0`.`ordered_at`, 'UTC', 'Asia/Jakarta')))
+                    ) - 1
+                  ) - 0
+                ) / (
+                  1
+                )
+              ) AS SIGNED) * 1
+            ) + 0
+          ) / (
+            12
+          )
+        ) AS SIGNED),
+        4,
+        '0'
       ),
-      '%Y%m%d'
-    ) AS `__period`
-  FROM `orders` AS `t0`
-) AS `t1`
+      LPAD(
+        (
+          (
+            (
+              CAST(FLOOR(
+                (
+                  (
+                    (
+                      (
+                        EXTRACT(year FROM DATE(CONVERT_TZ(`t0`.`ordered_at`, 'UTC', 'Asia/Jakarta'))) * 12
+                      ) + EXTRACT(month FROM DATE(CONVERT_TZ(`t0`.`ordered_at`, 'UTC', 'Asia/Jakarta')))
+                    ) - 1
+                  ) - 0
+                ) / (
+                  1
+                )
+              ) AS SIGNED) * 1
+            ) + 0
+          ) % 12
+        ) + 1,
+        2,
+        '0'
+      ),
+      LPAD(1, 2, '0')
+    ),
+    '%Y%m%d'
+  ) AS `__period`,
+  SUM(
+    CASE WHEN CAST(`t0`.`status` AS BINARY) = 'paid' THEN `t0`.`amount` ELSE NULL END
+  ) AS `m__revenue`,
+  SUM(CAST(CAST(`t0`.`status` AS BINARY) = 'paid' AS SIGNED)) AS `m__orders`,
+  COUNT(DISTINCT `t0`.`customer_id`) AS `m__buyers`
+FROM `orders` AS `t0`
 GROUP BY
   1

@@ -1,32 +1,23 @@
 SELECT
-  "t2"."__period",
-  "t2"."region",
-  SUM("t2"."amount") AS "m__revenue",
+  DATE(TIMEZONE('Asia/Jakarta', "t1"."ordered_at")) - MAKE_INTERVAL(
+    days => CAST((
+      (
+        (
+          CAST(EXTRACT('dow' FROM DATE(TIMEZONE('Asia/Jakarta', "t1"."ordered_at"))) + 6 AS SMALLINT) % 7
+        ) - 0
+      ) + 7
+    ) % 7 AS INT)
+  ) AS "__period",
+  "t1"."region",
+  SUM("t1"."amount") AS "m__revenue",
   COUNT(*) AS "m__orders"
 FROM (
   SELECT
-    "t1"."ordered_at",
-    "t1"."customer_id",
-    "t1"."region",
-    "t1"."amount",
-    "t1"."status",
-    DATE(TIMEZONE('Asia/Jakarta', "t1"."ordered_at")) - MAKE_INTERVAL(
-      days => CAST((
-        (
-          (
-            CAST(EXTRACT('dow' FROM DATE(TIMEZONE('Asia/Jakarta', "t1"."ordered_at"))) + 6 AS SMALLINT) % 7
-          ) - 0
-        ) + 7
-      ) % 7 AS INT)
-    ) AS "__period"
-  FROM (
-    SELECT
-      *
-    FROM "orders" AS "t0"
-    WHERE
-      "t0"."status" = 'paid'
-  ) AS "t1"
-) AS "t2"
+    *
+  FROM "orders" AS "t0"
+  WHERE
+    "t0"."status" = 'paid'
+) AS "t1"
 GROUP BY
   1,
   2
