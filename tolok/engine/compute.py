@@ -318,8 +318,11 @@ def _lookup(batch: Batch, dataset: str) -> TableLookup:
 
 
 def _normalise_keys(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Breakdown values with None for missing ones (the period is made a date later, by
+    `with_slice_keys`)."""
+    if len(keys) == 1:
+        return frame
     out = frame.copy()
-    out[PERIOD] = pd.to_datetime(out[PERIOD]).dt.date
     for key in keys[1:]:
         column = out[key].astype(object)
         out[key] = column.mask(column.isna(), None)

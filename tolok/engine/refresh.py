@@ -161,7 +161,7 @@ def _refresh_into_store(
             for kpi, grain, period in session.execute(newest.group_by(Result.kpi, Result.grain))
             if kpi in project.kpis and grain == project.kpis[kpi].grain.value
         }
-        whole = recomputing(session, project, active) | missing
+        whole = recomputing(session, project, active, latest) | missing
     uses = _datasets(project, active)
     states, touches = _observe(warehouse, uses, previous)
     plan = _plan(uses, touches, whole, full)

@@ -36,11 +36,10 @@ def now() -> dt.datetime:
 
 
 def start_refresh(engine: Engine, reason: str | None) -> int:
-    with Session(engine) as session, session.begin():
-        run = Refresh(started_at=now(), status="running", reason=reason)
-        session.add(run)
-        session.flush()
-        return run.id
+    with engine.begin() as connection:
+        run = insert(Refresh).values(started_at=now(), status="running", reason=reason)
+        refresh_id: int = connection.execute(run.returning(Refresh.id)).scalar_one()
+        return refresh_id
 
 
 def mark_failed(engine: Engine, refresh_id: int) -> None:

@@ -74,11 +74,18 @@ def record_versions(
     return out
 
 
-def recomputing(session: Session, project: Project, names: list[str]) -> set[str]:
+def recomputing(
+    session: Session,
+    project: Project,
+    names: list[str],
+    newest: dict[str, SpecVersion] | None = None,
+) -> set[str]:
     """KPIs whose values must be computed whole: new ones, and those whose definition
-    changed in a way that changes values since the last recorded version."""
+    changed in a way that changes values since the last recorded version (`newest`: the
+    latest versions, when already read)."""
     out = set()
-    newest = latest_versions(session, names)
+    if newest is None:
+        newest = latest_versions(session, names)
     for name in names:
         latest = newest.get(name)
         if latest is None or latest.compute_hash != compute_hash(project, name):
