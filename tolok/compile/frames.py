@@ -115,13 +115,15 @@ class MeasureFrames:
         return self._filled(out, fill, dataset)
 
     def _filled(self, out: pd.DataFrame, fill: float, dataset: str | None) -> pd.DataFrame:
+        """Empty cells as `fill`, except before the dataset's first period (unknown)."""
         if np.isnan(fill):
             return out
-        out = out.fillna(fill)
+        values = out.to_numpy(dtype="float64", copy=True)
+        values[np.isnan(values)] = fill
         start = self.starts.get(dataset or "")
         if start is not None:
-            out.loc[[p for p in self.periods if p < start]] = np.nan
-        return out
+            values[np.array([p < start for p in self.periods], dtype=bool)] = np.nan
+        return pd.DataFrame(values, index=out.index, columns=out.columns)
 
     def constant(self, value: float) -> pd.DataFrame:
         return pd.DataFrame(value, index=self.periods, columns=self.slices, dtype="float64")

@@ -45,9 +45,13 @@ class KeptAggregates:
         rows = self.read(signature, start, end)
         if rows is None:
             return None
+        columns = sorted({column for _, _, values in rows for column in values})
         return pd.DataFrame(
-            [{PERIOD: period, SLICE: key, **values} for period, key, values in rows],
-            columns=[PERIOD, SLICE] if not rows else None,
+            {
+                PERIOD: [period for period, _, _ in rows],
+                SLICE: [key for _, key, _ in rows],
+                **{column: [values.get(column) for _, _, values in rows] for column in columns},
+            }
         )
 
     def keep(

@@ -44,7 +44,8 @@ def held_aggregates(
         .where(table.signature == signature, table.period >= start, table.period < end)
         .order_by(table.period, table.slice)
     )
-    rows = [(period, key, json.loads(values)) for period, key, values in session.execute(statement)]
+    found = session.execute(statement).all() if start < end else ()
+    rows = [(period, key, json.loads(values)) for period, key, values in found]
     if (
         not rows
         and session.scalar(select(table.id).where(table.signature == signature).limit(1)) is None
