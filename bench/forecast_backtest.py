@@ -32,7 +32,8 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="tolok-backtest-")) / "project"
     shutil.copytree(args.project, folder, ignore=shutil.ignore_patterns("*.duckdb*", "tolok.db*"))
     loaded = load_project(folder)
-    assert loaded.project is not None and loaded.ok
+    assert loaded.project is not None
+    assert loaded.ok
     project = loaded.project
     warehouse = Warehouse(loaded)
     print(f"{'kpi':<24}{'months':>7}{'season':>7}{'MAE model':>14}{'MAE naive':>14}{'MASE':>7}")
