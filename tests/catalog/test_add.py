@@ -139,3 +139,22 @@ def test_browse_search_filter_and_show_in_both_languages() -> None:
     missing = runner.invoke(app, ["catalog", "show", "churn_rat"])
     assert missing.exit_code == 1
     assert "did you mean: churn_rate" in missing.output
+
+
+def test_a_column_can_be_mapped_to_an_expression_of_yours(tmp_path: Path) -> None:
+    (tmp_path / "lines.csv").write_text(
+        "Order Date,Sales,Profit,Category\n2026-01-05,100,30,A\n2026-01-09,300,20,B\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "tolok.yaml").write_text(
+        "name: Lines\nwarehouse: duckdb://\ndatasets:\n  lines:\n    source: file:lines.csv\n"
+        "    time: Order Date\n    dimensions: [Category]\n",
+        encoding="utf-8",
+    )
+    code, said = add(tmp_path, "gross_margin", "--dataset", "lines", "--map", "line_revenue=Sales",
+                     "--map", "line_cost=Sales - Profit", "--map", "category=Category")  # fmt: skip
+    assert code == 0, said
+    shown = runner.invoke(app, ["show", "gross_margin", "-p", str(tmp_path), "--format", "csv"])
+    [row] = shown.output.splitlines()[1:]
+    # (400 - (400 - 50)) / 400 = 0.125: the profit share of sales
+    assert row.split(",")[2] == "0.125"

@@ -498,15 +498,27 @@ def unquote_column(text: str) -> str:
 
 
 def rename(text: str, names: dict[str, str]) -> str:
-    """The formula with names replaced (`{"amount": "Total"}`), quoting them where needed.
+    """The formula with names replaced, quoting them where needed: `{"amount": "Total"}`.
 
-    Only unqualified names are renamed; strings, functions and the rest stay as written.
+    A replacement may be an expression (`{"cost": "Sales - Profit"}`), put in parentheses;
+    one that does not read as a formula (`Order Date`) is a column name. Only unqualified
+    names are replaced; strings, functions and the rest stay as written.
     """
     spans = [
-        (node.span, names[node.name])
+        (node.span, _replacement(names[node.name]))
         for node in walk(parse_formula(text))
         if isinstance(node, Name) and node.qualifier is None and node.name in names
     ]
     for span, new in sorted(spans, key=lambda item: item[0].start, reverse=True):
-        text = text[: span.start] + quote_name(new) + text[span.end :]
+        text = text[: span.start] + new + text[span.end :]
     return text
+
+
+def _replacement(value: str) -> str:
+    try:
+        tree = parse_formula(value)
+    except FormulaError:
+        return quote_name(value.strip())
+    if isinstance(tree, Name):
+        return value.strip() if tree.quoted or tree.qualifier else quote_name(tree.name)
+    return f"({value.strip()})"
