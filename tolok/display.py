@@ -5,6 +5,7 @@ Durations are minutes (what `minutes_between` gives). Missing values show as an 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from babel.numbers import format_currency, format_decimal, format_percent
@@ -20,7 +21,7 @@ def format_value(value: float | None, unit: Unit, currency: str, locale: str) ->
     if value is None:
         return MISSING
     if unit is Unit.percent:
-        return format_percent(value, format="#,##0.0%", locale=locale)
+        return format_percent(value, format=_percent_pattern(value), locale=locale)
     if unit is Unit.currency:
         # Indonesian writes "Rp 1.234.567"; other locales keep their own habit ("$1,234").
         space = "\u00a0" if locale == "id" else ""
@@ -36,6 +37,17 @@ def format_value(value: float | None, unit: Unit, currency: str, locale: str) ->
     size = abs(value)
     pattern = "#,##0" if size >= 1000 else ("#,##0.#" if size >= 100 else "#,##0.00")
     return format_decimal(value, format=pattern, locale=locale)
+
+
+def _decimals(size: float) -> int:
+    """One decimal, more for numbers under 0.1 so they keep two digits: 12.5, 0.4, 0.018."""
+    if size == 0 or size >= 0.1:
+        return 1
+    return min(8, 1 - math.floor(math.log10(size)))
+
+
+def _percent_pattern(share: float) -> str:
+    return "#,##0." + "0" * _decimals(abs(share) * 100) + "%"
 
 
 def format_minutes(minutes: float, locale: str) -> str:
@@ -62,7 +74,8 @@ def format_points(difference: float | None, locale: str) -> str:
     """The change of a percentage, in percentage points: 1,5% to 1,8% is `+0,3 pp`."""
     if difference is None:
         return MISSING
-    points = format_decimal(abs(difference) * 100, format="#,##0.0", locale=locale)
+    size = abs(difference) * 100
+    points = format_decimal(size, format="#,##0." + "0" * _decimals(size), locale=locale)
     return ("+" if difference >= 0 else "-") + points + " pp"
 
 
