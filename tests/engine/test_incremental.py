@@ -241,3 +241,39 @@ def write_parquet(path: Path, rows: list[Row]) -> None:
     at, customer, region, amount = (list(column) for column in zip(*rows, strict=True))
     table = pa.table({"at": at, "customer": customer, "region": region, "amount": amount})
     pq.write_table(table, path)
+
+
+def test_a_later_event_completes_conversions_of_earlier_periods(tmp_path: Path) -> None:
+    """A deal on 10 February converts a lead of 20 January: January's rate changes, so an
+    incremental refresh after new deals must recompute from `within` before them."""
+    (tmp_path / "deals").mkdir()
+    (tmp_path / "leads.csv").write_text(
+        "created_at,lead_id\n2026-01-05,l1\n2026-01-20,l2\n2026-02-03,l3\n2026-02-15,l4\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "deals" / "1.csv").write_text(
+        "closed_at,deal_lead\n2026-01-09,l1\n", encoding="utf-8"
+    )
+    (tmp_path / "tolok.yaml").write_text(
+        "name: Funnel\nwarehouse: duckdb://\nstore: sqlite:///tolok.db\n"
+        "datasets:\n"
+        "  leads:\n    source: file:leads.csv\n    time: created_at\n    measures:\n"
+        "      won: {agg: conversion, entity: lead_id, to: deals, to_entity: deal_lead,"
+        " within: 30 days, as: rate}\n"
+        "  deals:\n    source: file:deals/*.csv\n    time: closed_at\n"
+        "kpis:\n  win_rate: {formula: won, unit: percent}\n",
+        encoding="utf-8",
+    )
+    store = open_store(f"sqlite:///{tmp_path / 'tolok.db'}")
+    loaded = load_project(tmp_path)
+    refresh_into_store(loaded, Warehouse(loaded), store)
+    (tmp_path / "deals" / "2.csv").write_text(
+        "closed_at,deal_lead\n2026-02-10,l2\n", encoding="utf-8"
+    )
+    loaded = load_project(tmp_path)
+    refresh_into_store(loaded, Warehouse(loaded), store)
+    points = load(store, "win_rate", "month", ())
+    by_month = {p.period.isoformat()[:7]: p.value for p in points}
+    # January: l1 (4 days) and l2 (21 days) both converted within 30 days: 2 / 2
+    # February: neither l3 nor l4 has a deal: 0 / 2
+    assert by_month == {"2026-01": 1.0, "2026-02": 0.0}

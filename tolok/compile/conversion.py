@@ -66,11 +66,13 @@ def _flag(
         scope = RowScope(later, lambda v: localise(v, later_dataset))
         later = later.filter(as_condition(compile_row(parse_formula(measure.to_where), scope)))
     assert later_dataset.time is not None
+    # Dates become midnight timestamps, so that a window in seconds can be added to them.
     events = later.select(
-        __ce=later[entity], __ct=localise(later[later_dataset.time], later_dataset)
+        __ce=later[entity],
+        __ct=localise(later[later_dataset.time], later_dataset).cast("timestamp"),
     )
     starts = rows.select(
-        __be=rows[measure.entity], __bt=localise(rows[dataset.time], dataset)
+        __be=rows[measure.entity], __bt=localise(rows[dataset.time], dataset).cast("timestamp")
     ).distinct()
     window = ibis.interval(seconds=int(measure.within.total_seconds()))
     hits = (
@@ -86,7 +88,7 @@ def _flag(
         .distinct()
         .mutate(__hit=ibis.literal(True))
     )
-    marked = rows.mutate(__bt_row=localise(rows[dataset.time], dataset))
+    marked = rows.mutate(__bt_row=localise(rows[dataset.time], dataset).cast("timestamp"))
     joined = marked.left_join(
         hits, [marked[measure.entity] == hits["__be"], marked["__bt_row"] == hits["__bt"]]
     )

@@ -200,23 +200,28 @@ def _refresh_into_store(
     return board, Stored(refresh_id, rows, new_versions, restated, plan.since, plan.unchanged)
 
 
-def _datasets(project: Project, active: list[str]) -> dict[str, set[str]]:
-    """The datasets each KPI reads, conversions' later events included."""
+def _datasets(project: Project, active: list[str]) -> dict[str, dict[str, dt.timedelta]]:
+    """The datasets each KPI reads, conversions' later events included, with how far back
+    a new row of each can change the KPI: a later event on day D completes conversions
+    of entities that started up to `within` before D."""
     calendar = Calendar.of(project)
-    out: dict[str, set[str]] = {}
+    out: dict[str, dict[str, dt.timedelta]] = {}
     for name in active:
         plan = plan_kpi(project, name, project.kpis[name].grain, calendar)
-        used = out.setdefault(name, set())
+        used = out.setdefault(name, {})
         for need in plan.needs:
-            used.add(need.measure.dataset)
-            target = project.datasets[need.measure.dataset].measures[need.measure.measure].to
-            if target:
-                used.add(target)
+            used.setdefault(need.measure.dataset, dt.timedelta(0))
+            measure = project.datasets[need.measure.dataset].measures[need.measure.measure]
+            if measure.to:
+                reach = (measure.within or dt.timedelta(0)) + dt.timedelta(days=1)
+                used[measure.to] = max(used.get(measure.to, dt.timedelta(0)), reach)
     return out
 
 
 def _observe(
-    warehouse: Warehouse, uses: dict[str, set[str]], previous: dict[str, dict[str, object]]
+    warehouse: Warehouse,
+    uses: dict[str, dict[str, dt.timedelta]],
+    previous: dict[str, dict[str, object]],
 ) -> tuple[dict[str, dict[str, object]], dict[str, Touch]]:
     states: dict[str, dict[str, object]] = {}
     touches: dict[str, Touch] = {}
@@ -226,15 +231,18 @@ def _observe(
 
 
 def _plan(
-    uses: dict[str, set[str]], touches: dict[str, Touch], whole: set[str], full: bool
+    uses: dict[str, dict[str, dt.timedelta]],
+    touches: dict[str, Touch],
+    whole: set[str],
+    full: bool,
 ) -> Plan:
     plan = Plan()
     for name, datasets in uses.items():
-        touched = [touches[d] for d in datasets if d in touches]
-        if full or name in whole or any(t.full for t in touched):
+        touched = [(touches[d], reach) for d, reach in datasets.items() if d in touches]
+        if full or name in whole or any(t.full for t, _ in touched):
             plan.since[name] = None
             continue
-        days = [t.since for t in touched if t.since is not None]
+        days = [t.since - reach for t, reach in touched if t.since is not None]
         if days:
             plan.since[name] = min(days)
         else:
