@@ -160,3 +160,6 @@ class PersonTarget(Base):
     value: Mapped[float] = mapped_column(Float)
     set_by: Mapped[str] = mapped_column(String(200))
     set_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+from tolok.store import people as _people  # noqa: E402, F401  (registers its tables)
