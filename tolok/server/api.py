@@ -26,19 +26,33 @@ from tolok.spec.models import Grain, Project, Status
 from tolok.store.people import ApiToken, Comment, ShareLink, User
 from tolok.store.schema import Annotation, AuditEntry
 
-router = APIRouter(prefix="/api/v1", responses={
-    400: {"model": m.ErrorBody}, 401: {"model": m.ErrorBody}, 403: {"model": m.ErrorBody},
-    404: {"model": m.ErrorBody}, 422: {"model": m.ErrorBody},
-})  # fmt: skip
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": m.ErrorBody} for status in (400, 401, 403, 404, 409, 422)
+}
+ERRORS[304] = {"description": "Not modified: the ETag sent in If-None-Match still holds."}
+router = APIRouter(prefix="/api/v1", responses=ERRORS)
 
 Limit = Annotated[int, Query(ge=1, le=500, description="At most this many items.")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Skip this many items.")]
 MAX_BODY = 50 * 1024 * 1024
 
 
+def utc(moment: dt.datetime | None) -> dt.datetime | None:
+    """The store keeps naive UTC; answers say so (RFC 3339 with an offset)."""
+    return None if moment is None else moment.replace(tzinfo=dt.UTC)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, dt.datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
 def cached(request: Request, data: Any, status: int = 200) -> Response:
     """JSON with an ETag; 304 when the client already has this very answer."""
-    text = json.dumps(data, ensure_ascii=False, default=str, separators=(",", ":"))
+    text = json.dumps(data, ensure_ascii=False, default=_plain, separators=(",", ":"))
     tag = '"' + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32] + '"'
     headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
     sent = request.headers.get("if-none-match", "")
@@ -127,8 +141,9 @@ def me(principal: Annotated[Principal, Depends(signed_in)]) -> dict[str, Any]:
 
 def _token_out(token: ApiToken) -> dict[str, Any]:
     return {"id": token.id, "name": token.name, "prefix": token.prefix,
-            "scopes": token.scopes.split(), "created_at": token.created_at,
-            "last_used_at": token.last_used_at, "revoked_at": token.revoked_at}  # fmt: skip
+            "scopes": token.scopes.split(), "created_at": utc(token.created_at),
+            "last_used_at": utc(token.last_used_at),
+            "revoked_at": utc(token.revoked_at)}  # fmt: skip
 
 
 @router.get("/tokens", response_model=m.Page[m.TokenOut], tags=["account"])
@@ -298,7 +313,7 @@ def list_goals(request: Request, _: Annotated[Principal, Depends(need(Action.rea
 
 def _annotation_out(note: Annotation) -> dict[str, Any]:
     return {"id": note.id, "day": note.day, "text": note.text, "kpis": json.loads(note.kpis),
-            "author": note.author, "created_at": note.created_at}  # fmt: skip
+            "author": note.author, "created_at": utc(note.created_at)}  # fmt: skip
 
 
 @router.get("/annotations", response_model=m.Page[m.Annotation], tags=["annotations"])
@@ -335,7 +350,7 @@ def create_annotation(
 def _comment_out(comment: Comment) -> dict[str, Any]:
     return {"id": comment.id, "kpi": comment.kpi, "period": comment.period,
             "text": comment.text, "author": comment.author,
-            "created_at": comment.created_at}  # fmt: skip
+            "created_at": utc(comment.created_at)}  # fmt: skip
 
 
 @router.get("/kpis/{name}/comments", response_model=m.Page[m.Comment], tags=["kpis"])
@@ -440,8 +455,7 @@ def enter_values(
     principal: Annotated[Principal, Depends(need(Action.enter_values))],
 ) -> dict[str, int]:  # fmt: skip
     """Enter values of a manual dataset, all or none; entering a key again is an edit."""
-    from tolok.store.manual import EntryError
-    from tolok.store.manual import enter, make_entry
+    from tolok.store.manual import EntryError, enter, make_entry
 
     project = _project(request)
     _manual(project, name)
@@ -478,6 +492,7 @@ def value_history(
 
 
 @router.post("/datasets/{name}/rows", response_model=m.Ingested, tags=["data"],
+             responses={413: {"model": m.ErrorBody}, 415: {"model": m.ErrorBody}},
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
                  "application/x-ndjson": {"schema": {"type": "string"}},
@@ -565,7 +580,7 @@ async def _ingest(
 
 
 def _audit_out(entry: AuditEntry) -> dict[str, Any]:
-    return {"id": entry.id, "at": entry.at, "actor": entry.actor, "action": entry.action,
+    return {"id": entry.id, "at": utc(entry.at), "actor": entry.actor, "action": entry.action,
             "subject": entry.subject,
             "before": json.loads(entry.before) if entry.before else None,
             "after": json.loads(entry.after) if entry.after else None}  # fmt: skip
@@ -590,7 +605,7 @@ def audit(
 
 def _user_out(user: User) -> dict[str, Any]:
     return {"email": user.email, "name": user.name, "role": user.role,
-            "disabled": user.disabled, "created_at": user.created_at}  # fmt: skip
+            "disabled": user.disabled, "created_at": utc(user.created_at)}  # fmt: skip
 
 
 @router.get("/users", response_model=m.Page[m.UserOut], tags=["admin"])
@@ -634,8 +649,8 @@ def disable_user(
 
 def _share_out(link: ShareLink) -> dict[str, Any]:
     return {"id": link.id, "kind": link.kind, "target": link.target, "prefix": link.prefix,
-            "created_at": link.created_at, "expires_at": link.expires_at,
-            "revoked_at": link.revoked_at}  # fmt: skip
+            "created_at": utc(link.created_at), "expires_at": utc(link.expires_at),
+            "revoked_at": utc(link.revoked_at)}  # fmt: skip
 
 
 @router.get("/shares", response_model=m.Page[m.ShareOut], tags=["sharing"])

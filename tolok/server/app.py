@@ -32,6 +32,7 @@ PUBLIC = {"/signin", "/healthz", "/readyz", "/s/{secret}", "/s/{secret}/series",
 """The routes anyone may call; a test holds every other route to a sign-in."""
 
 PRE_SESSION = "tolok_presession"
+HOME = "/docs"  # where sign-in leads when it was not asked for a page
 access = logging.getLogger("tolok.access")
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 WORDS = {
@@ -89,8 +90,9 @@ def _routes(app: FastAPI) -> None:
         """The process answers."""
         return {"status": "ok", "checks": {}}
 
-    @app.get("/readyz", response_model=m.Health, tags=["health"],
-             responses={503: {"model": m.Health}})  # fmt: skip
+    unready: dict[int | str, dict[str, Any]] = {503: {"model": m.Health}}
+
+    @app.get("/readyz", response_model=m.Health, tags=["health"], responses=unready)
     def readyz(request: Request) -> JSONResponse:
         """The store and the warehouse answer."""
         state = state_of(request)
@@ -112,7 +114,7 @@ def _routes(app: FastAPI) -> None:
                             200 if ready else 503)  # fmt: skip
 
     @app.get("/signin", response_class=HTMLResponse, include_in_schema=False)
-    def signin_page(request: Request, next: str = "/docs") -> Response:
+    def signin_page(request: Request, next: str = HOME) -> Response:
         return _signin_form(request, next, "", None)
 
     @app.post("/signin", include_in_schema=False)
@@ -121,7 +123,7 @@ def _routes(app: FastAPI) -> None:
         email: Annotated[str, Form(max_length=320)] = "",
         password: Annotated[str, Form(max_length=1000)] = "",
         csrf: Annotated[str, Form(max_length=200)] = "",
-        next: Annotated[str, Form(max_length=2000)] = "/docs",
+        next: Annotated[str, Form(max_length=2000)] = HOME,
     ) -> Response:
         state = state_of(request)
         expected = request.cookies.get(PRE_SESSION, "")
@@ -162,7 +164,12 @@ def _routes(app: FastAPI) -> None:
         response.delete_cookie(COOKIE, path="/")
         return response
 
-    @app.get("/s/{secret}", name="shared", tags=["sharing"])
+    missing: dict[int | str, dict[str, Any]] = {
+        404: {"model": m.ErrorBody},
+        422: {"model": m.ErrorBody},
+    }
+
+    @app.get("/s/{secret}", name="shared", tags=["sharing"], responses=missing)
     def shared(request: Request, secret: str) -> Response:
         """What a share link names: one KPI (and its series), one goal, or the board."""
         link, loaded = _share(request, secret)
@@ -187,7 +194,8 @@ def _routes(app: FastAPI) -> None:
         return api.cached(request, {"kind": "board", "kpis": list(api._cards(loaded).values()),
                                     "goals": goals})  # fmt: skip
 
-    @app.get("/s/{secret}/series", tags=["sharing"])
+    @app.get("/s/{secret}/series", tags=["sharing"],
+             responses={**missing, 400: {"model": m.ErrorBody}})  # fmt: skip
     def shared_series(
         request: Request, secret: str, start: str | None = None, end: str | None = None
     ) -> Response:
@@ -238,7 +246,7 @@ def _safe_next(target: str) -> str:
     """Only a path on this site: never an open redirect to another."""
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return "/"
+        return HOME
     return target
 
 
