@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import typer
 from rich.console import Console
 from sqlalchemy.orm import Session
@@ -30,6 +28,7 @@ def run_serve(loaded: LoadedProject, host: str, port: int, secure: bool, out: Co
     from sqlalchemy import Engine
 
     from tolok.server.app import create_app
+    from tolok.server.logs import configure
 
     engine = _engine(loaded)
     assert isinstance(engine, Engine)
@@ -41,10 +40,11 @@ def run_serve(loaded: LoadedProject, host: str, port: int, secure: bool, out: Co
         out.print(f"  e-mail:   {email}", markup=False)
         out.print(f"  password: {secret}", markup=False)
         out.print("  (tolok user reset-password admin@localhost makes a new one)")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure()
     app = create_app(loaded.root, secure_cookies=secure)
     out.print(f"tolok serving {loaded.root} on http://{host}:{port} (API docs: /docs)")
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
+                proxy_headers=True)  # fmt: skip
 
 
 def run_user(
@@ -72,8 +72,7 @@ def run_user(
                 for user in accounts.list_users(session):
                     state = "disabled" if user.disabled else "active"
                     teams_text = ", ".join(sorted(accounts.teams_of(session, user)))
-                    out.print(f"{user.email}\t{user.name}\t{user.role}\t{state}\t{teams_text}",
-                              markup=False)  # fmt: skip
+                    typer.echo(f"{user.email}\t{user.name}\t{user.role}\t{state}\t{teams_text}")
             elif what in ("disable", "enable"):
                 user = accounts.set_disabled(session, email, what == "disable", ACTOR)
                 out.print(f"{user.email}: {what}d", markup=False)
