@@ -538,6 +538,85 @@ def catalog_add(
         raise typer.Exit(1)
 
 
+@app.command()
+def serve(
+    path: ProjectPath = Path("."),
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    secure_cookies: Annotated[
+        bool,
+        typer.Option(help="Cookies only over HTTPS (set behind a TLS proxy; $TOLOK_SECURE)."),
+    ] = False,
+) -> None:
+    """Run the server: sign-in, the JSON API (/api/v1, described at /docs), share links."""
+    import os
+
+    from tolok.terminal_serve import run_serve
+
+    loaded = _load_or_exit(path)
+    secure = secure_cookies or os.environ.get("TOLOK_SECURE", "") in ("1", "true", "yes")
+    host = os.environ.get("TOLOK_HOST", host)
+    port = int(os.environ.get("TOLOK_PORT", port))
+    run_serve(loaded, host, port, secure, _console())
+
+
+user = typer.Typer(help="Accounts on the server.", no_args_is_help=True)
+app.add_typer(user, name="user")
+Project = Annotated[Path, typer.Option("--project", "-p", help="Project folder.")]
+
+
+@user.command("add")
+def user_add(
+    email: Annotated[str, typer.Argument(help="Their e-mail address (the sign-in name).")],
+    role: Annotated[str, typer.Option(help="viewer, editor or admin.")] = "viewer",
+    name: Annotated[str, typer.Option(help="Their name.")] = "",
+    team: Annotated[list[str] | None, typer.Option(help="A team they are in.")] = None,
+    path: Project = Path("."),
+) -> None:
+    """Create an account; its password is printed once."""
+    from tolok.terminal_serve import run_user
+
+    run_user(_load_or_exit(path), "add", email, role, name, team or [], _console())
+
+
+@user.command("list")
+def user_list(path: Project = Path(".")) -> None:
+    """Every account: e-mail, name, role, disabled."""
+    from tolok.terminal_serve import run_user
+
+    run_user(_load_or_exit(path), "list", "", "", "", [], _console())
+
+
+@user.command("disable")
+def user_disable(
+    email: Annotated[str, typer.Argument(help="The account's e-mail.")], path: Project = Path(".")
+) -> None:
+    """Disable an account: its sessions end and its tokens stop working."""
+    from tolok.terminal_serve import run_user
+
+    run_user(_load_or_exit(path), "disable", email, "", "", [], _console())
+
+
+@user.command("enable")
+def user_enable(
+    email: Annotated[str, typer.Argument(help="The account's e-mail.")], path: Project = Path(".")
+) -> None:
+    """Enable a disabled account again."""
+    from tolok.terminal_serve import run_user
+
+    run_user(_load_or_exit(path), "enable", email, "", "", [], _console())
+
+
+@user.command("reset-password")
+def user_reset_password(
+    email: Annotated[str, typer.Argument(help="The account's e-mail.")], path: Project = Path(".")
+) -> None:
+    """A new password for an account, printed once; its sessions end."""
+    from tolok.terminal_serve import run_user
+
+    run_user(_load_or_exit(path), "reset-password", email, "", "", [], _console())
+
+
 db = typer.Typer(help="The store: migrations.", no_args_is_help=True)
 app.add_typer(db, name="db")
 

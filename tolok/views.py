@@ -106,6 +106,12 @@ def request_of(project: Project, query: SeriesQuery) -> Request:
             "from",
             f"--from {query.start} comes after --to {query.end}",
         )
+    dimensions = {d for dataset in project.datasets.values() for d in dataset.dimensions}
+    unknown = [d for d in query.by if d not in dimensions]
+    if unknown:
+        known = ", ".join(sorted(dimensions)) or "none"
+        raise ViewError(f"'{unknown[0]}' is not a dimension (dimensions: {known})", "by",
+                        f"--by {unknown[0]}: not a dimension (dimensions: {known})")  # fmt: skip
     repeated = sorted({d for d in query.by if query.by.count(d) > 1})
     if repeated:
         raise ViewError(

@@ -11,6 +11,7 @@ tables tolok creates carry `_tolok_ingest` (the file's digest) for datasets with
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,14 +58,20 @@ def ingest(
     path: Path,
     skip_bad_rows: bool = False,
     progress: Callable[[int], None] | None = None,
+    idempotency_key: str | None = None,
 ) -> IngestReport:
+    """`idempotency_key` stands for the file's content in recognising a repeat (the API's
+    `Idempotency-Key` header): the same key again writes nothing."""
     project = loaded.project
     assert project is not None
     dataset = _target(project.datasets, name)
     schema, _, table_name = dataset.source.strip().rpartition(".")
     backend = warehouse.backend()
     existing = _existing(backend, table_name, schema or None)
-    digest = file_digest(path)[:32]
+    if idempotency_key:
+        digest = hashlib.sha256(f"key:{idempotency_key}".encode()).hexdigest()[:32]
+    else:
+        digest = file_digest(path)[:32]
     report = IngestReport()
     if existing is not None and INGEST_COLUMN in existing.columns:
         seen = existing.filter(existing[INGEST_COLUMN] == digest).count().execute()

@@ -176,3 +176,6 @@ class MeasureAggregate(Base):
     slice: Mapped[str] = mapped_column(String(1000))  # JSON list of dimension values
     measures: Mapped[str] = mapped_column(Text)  # JSON object: result column -> value or null
     refresh_id: Mapped[int] = mapped_column(ForeignKey("refreshes.id"))
+
+
+from tolok.store import people as _people  # noqa: E402, F401  (registers its tables)

@@ -1,0 +1,1 @@
+"""Who may do what: accounts and passwords, roles, API tokens, share links, sign-in sessions."""

@@ -1,0 +1,274 @@
+"""`tolok serve`: the FastAPI app. Public: `/signin`, `/healthz`, `/readyz`, share links
+(`/s/…`) and the API's description (`/openapi.json`, `/docs`); everything else needs a
+signed-in user or an API token."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI, Form, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from tolok import __version__
+from tolok.auth import accounts
+from tolok.auth.keys import same
+from tolok.server import api, errors
+from tolok.server import models as m
+from tolok.server.errors import ApiError
+from tolok.server.security import COOKIE, identify, state_of
+from tolok.server.state import Refresher, State
+from tolok.store.database import open_store, store_url
+
+PUBLIC = {"/signin", "/healthz", "/readyz", "/s/{secret}", "/s/{secret}/series",
+          "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}  # fmt: skip
+"""The routes anyone may call; a test holds every other route to a sign-in."""
+
+PRE_SESSION = "tolok_presession"
+HOME = "/docs"  # where sign-in leads when it was not asked for a page
+access = logging.getLogger("tolok.access")
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+WORDS = {
+    "en": {"title": "Sign in", "email": "E-mail", "password": "Password", "submit": "Sign in",
+           "wrong": "Wrong e-mail or password.",
+           "wait": "Too many attempts: try again in {minutes} minutes."},
+    "id": {"title": "Masuk", "email": "E-mail", "password": "Kata sandi", "submit": "Masuk",
+           "wrong": "E-mail atau kata sandi salah.",
+           "wait": "Terlalu banyak percobaan: coba lagi dalam {minutes} menit."},
+}  # fmt: skip
+
+
+def create_app(root: Path, secure_cookies: bool = False, refresh_delay: float = 2.0) -> FastAPI:
+    """The server for the project at `root` (its store is upgraded when it is SQLite)."""
+    from tolok.spec.loader import load_project
+
+    loaded = load_project(root)
+    if loaded.project is None or not loaded.ok:
+        raise ValueError("the project does not validate: run `tolok validate`")
+    engine = open_store(store_url(loaded.project.store, loaded.root))
+    state = State(loaded.root, engine, secure_cookies)
+    state.refresher = Refresher(state, refresh_delay)
+    app = FastAPI(
+        title=f"tolok: {loaded.project.name}",
+        version=__version__,
+        description="KPIs as code: values, targets, status, forecasts, annotations.",
+    )
+    app.state.tolok = state
+    errors.install(app)
+    app.include_router(api.router)
+    _routes(app)
+
+    @app.middleware("http")
+    async def log_and_harden(request: Request, call_next: Any) -> Response:
+        started = time.perf_counter()
+        response: Response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        access.info(
+            "request",
+            extra={"method": request.method, "path": request.url.path,
+                   "status": response.status_code,
+                   "ms": round((time.perf_counter() - started) * 1000, 1),
+                   "client": request.client.host if request.client else None},
+        )  # fmt: skip
+        return response
+
+    return app
+
+
+def _routes(app: FastAPI) -> None:
+    @app.get("/healthz", response_model=m.Health, tags=["health"])
+    def healthz() -> dict[str, Any]:
+        """The process answers."""
+        return {"status": "ok", "checks": {}}
+
+    unready: dict[int | str, dict[str, Any]] = {503: {"model": m.Health}}
+
+    @app.get("/readyz", response_model=m.Health, tags=["health"], responses=unready)
+    def readyz(request: Request) -> JSONResponse:
+        """The store and the warehouse answer."""
+        state = state_of(request)
+        checks = {"store": "ok", "warehouse": "ok", "project": "ok"}
+        try:
+            with state.engine.connect() as connection:
+                connection.execute(text("select 1"))
+        except Exception as exc:
+            checks["store"] = f"unreachable: {str(exc).splitlines()[0][:200]}"
+        loaded = state.project()
+        try:
+            from tolok.engine.warehouse import Warehouse
+
+            Warehouse(loaded).backend()
+        except Exception as exc:
+            checks["warehouse"] = f"unreachable: {str(exc).splitlines()[0][:200]}"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ok" if ready else "not ready", "checks": checks},
+                            200 if ready else 503)  # fmt: skip
+
+    @app.get("/signin", response_class=HTMLResponse, include_in_schema=False)
+    def signin_page(request: Request, next: str = HOME) -> Response:
+        return _signin_form(request, next, "", None)
+
+    @app.post("/signin", include_in_schema=False)
+    def signin(
+        request: Request,
+        email: Annotated[str, Form(max_length=320)] = "",
+        password: Annotated[str, Form(max_length=1000)] = "",
+        csrf: Annotated[str, Form(max_length=200)] = "",
+        next: Annotated[str, Form(max_length=2000)] = HOME,
+    ) -> Response:
+        state = state_of(request)
+        expected = request.cookies.get(PRE_SESSION, "")
+        if not expected or not same(csrf, expected):
+            raise ApiError(403, "the sign-in form expired: load /signin again")
+        lang = _lang(request)
+        address = request.client.host if request.client else "unknown"
+        account = f"account:{email.strip().lower()}"
+        wait = max(state.per_account.blocked_for(account),
+                   state.per_address.blocked_for(f"address:{address}"))  # fmt: skip
+        if wait > 0:
+            message = WORDS[lang]["wait"].format(minutes=max(1, round(wait / 60)))
+            return _signin_form(request, next, email, message, 429)
+        with Session(state.engine) as session, session.begin():
+            user = accounts.authenticate(session, email, password)
+            if user is None:
+                state.per_account.hit(account)
+                state.per_address.hit(f"address:{address}")
+                return _signin_form(request, next, email, WORDS[lang]["wrong"], 401)
+            secret, _ = accounts.start_session(session, user)
+        state.per_account.clear(account)
+        response = RedirectResponse(_safe_next(next), 303)
+        response.set_cookie(COOKIE, secret, max_age=accounts.SESSION_DAYS * 86400,
+                            httponly=True, samesite="lax", secure=state.secure_cookies,
+                            path="/")  # fmt: skip
+        response.delete_cookie(PRE_SESSION, path="/signin")
+        return response
+
+    @app.post("/signout", include_in_schema=False)
+    async def signout(request: Request) -> Response:
+        from tolok.server.security import signed_in
+
+        await signed_in(request)  # a signed-in user with the CSRF token of the session
+        secret = request.cookies.get(COOKIE, "")
+        with Session(state_of(request).engine) as session, session.begin():
+            accounts.end_session(session, secret)
+        response = RedirectResponse("/signin", 303)
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    missing: dict[int | str, dict[str, Any]] = {
+        404: {"model": m.ErrorBody},
+        422: {"model": m.ErrorBody},
+    }
+
+    @app.get("/s/{secret}", name="shared", tags=["sharing"], responses=missing)
+    def shared(request: Request, secret: str) -> Response:
+        """What a share link names: one KPI (and its series), one goal, or the board."""
+        link, loaded = _share(request, secret)
+        project = loaded.project
+        assert project is not None
+        if link.kind == "kpi":
+            card = api._cards(loaded).get(link.target)
+            if card is None:
+                raise ApiError(404, "this link's KPI is no longer on the board")
+            return api.cached(request, {"kind": "kpi", "kpi": card})
+        goals = api.goals_data(loaded)
+        if link.kind == "goal":
+            found = _find_goal(goals, link.target)
+            if found is None:
+                raise ApiError(404, "this link's goal is no longer in the project")
+            cards = api._cards(loaded)
+            names = _goal_kpis(found)
+            return api.cached(
+                request,
+                {"kind": "goal", "goal": found, "kpis": [cards[n] for n in names if n in cards]},
+            )
+        return api.cached(request, {"kind": "board", "kpis": list(api._cards(loaded).values()),
+                                    "goals": goals})  # fmt: skip
+
+    @app.get("/s/{secret}/series", tags=["sharing"],
+             responses={**missing, 400: {"model": m.ErrorBody}})  # fmt: skip
+    def shared_series(
+        request: Request, secret: str, start: str | None = None, end: str | None = None
+    ) -> Response:
+        """The series of a shared KPI at its grain (only for a link to one KPI)."""
+        from tolok.views import SeriesQuery
+
+        link, loaded = _share(request, secret)
+        if link.kind != "kpi":
+            raise ApiError(404, "only a link to one KPI has a series")
+        query = SeriesQuery(link.target, start=start, end=end)
+        return api.cached(request, api.series_data(loaded, query))
+
+
+def _share(request: Request, secret: str) -> tuple[Any, Any]:
+    state = state_of(request)
+    with Session(state.engine) as session:
+        link = accounts.resolve_share(session, secret)
+        if link is not None:
+            session.expunge(link)
+    if link is None:
+        raise ApiError(404, "this link does not exist, has expired or was revoked")
+    return link, state.project()
+
+
+def _find_goal(goals: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
+    for goal in goals:
+        if goal["name"] == name:
+            return goal
+        found = _find_goal(goal["children"], name)
+        if found is not None:
+            return found
+    return None
+
+
+def _goal_kpis(goal: dict[str, Any]) -> list[str]:
+    names = list(goal["kpis"])
+    for child in goal["children"]:
+        names += _goal_kpis(child)
+    return names
+
+
+def _lang(request: Request) -> str:
+    loaded = state_of(request).project()
+    return loaded.project.locale.value if loaded.project else "en"
+
+
+def _safe_next(target: str) -> str:
+    """Only a path on this site: never an open redirect to another."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return HOME
+    return target
+
+
+def _signin_form(
+    request: Request, next: str, email: str, error: str | None, status: int = 200
+) -> Response:
+    if identify(request) is not None and error is None and request.method == "GET":
+        return RedirectResponse(_safe_next(next), 303)
+    lang = _lang(request)
+    token = secrets.token_urlsafe(24)
+    loaded = state_of(request).project()
+    response = TEMPLATES.TemplateResponse(
+        request,
+        "signin.html",
+        {"csrf": token, "next": _safe_next(next), "email": email, "error": error,
+         "words": WORDS[lang], "lang": lang,
+         "project": loaded.project.name if loaded.project else "tolok"},
+        status_code=status,
+    )  # fmt: skip
+    response.set_cookie(PRE_SESSION, token, max_age=3600, httponly=True, samesite="strict",
+                        secure=state_of(request).secure_cookies, path="/signin")  # fmt: skip
+    return response
+
+
+__all__ = ["PUBLIC", "create_app"]

@@ -1,0 +1,118 @@
+"""Who is asking: a signed-in browser (session cookie), a program (API token), or nobody.
+Every API route declares what it needs with `need(Action)`; share links have their own
+routes and never reach the API.
+
+Browsers' unsafe requests (POST, PUT, PATCH, DELETE) must carry the session's CSRF token in
+the `X-CSRF-Token` header or a `csrf` form field; tokens in an `Authorization` header are
+not sent by browsers on their own, so they need none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from tolok.auth.accounts import resolve_session, teams_of, verify_token
+from tolok.auth.keys import same
+from tolok.auth.roles import Action, Role, can, scope_allows
+from tolok.server.errors import ApiError
+from tolok.server.state import State
+
+COOKIE = "tolok_session"
+SAFE = {"GET", "HEAD", "OPTIONS"}
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: int
+    email: str
+    role: Role
+    scopes: tuple[str, ...] | None  # None for a browser session: the role decides alone
+    csrf: str | None = None
+    teams: frozenset[str] = frozenset()
+
+    def can(self, action: Action, dataset: str | None = None) -> bool:
+        if not can(self.role, action):
+            return False
+        return self.scopes is None or scope_allows(list(self.scopes), action, dataset)
+
+    def can_edit_kpi(self, action: Action, owner: str | None) -> bool:
+        """An editor may; so may a viewer in the team that owns the KPI (scopes permitting)."""
+        if self.can(action):
+            return True
+        if owner is None or owner not in self.teams:
+            return False
+        return self.scopes is None or scope_allows(list(self.scopes), action)
+
+
+def state_of(request: Request) -> State:
+    state: State = request.app.state.tolok
+    return state
+
+
+def identify(request: Request) -> Principal | None:
+    """The principal of a request, None when anonymous; a bad token is an error, not
+    anonymity, so a program learns its token stopped working."""
+    state = state_of(request)
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise ApiError(401, "use `Authorization: Bearer <token>`", "authorization",
+                           {"WWW-Authenticate": "Bearer"})  # fmt: skip
+        with Session(state.engine) as session, session.begin():
+            bearer = verify_token(session, secret.strip())
+            if bearer is None:
+                raise ApiError(401, "this token is unknown, revoked, or its user disabled",
+                               "authorization", {"WWW-Authenticate": "Bearer"})  # fmt: skip
+            user = bearer.user
+            return Principal(user.id, user.email, Role(user.role), tuple(bearer.scopes),
+                             teams=frozenset(teams_of(session, user)))  # fmt: skip
+    cookie = request.cookies.get(COOKIE)
+    if cookie:
+        with Session(state.engine) as session:
+            found = resolve_session(session, cookie)
+            if found is not None:
+                user, web = found
+                return Principal(user.id, user.email, Role(user.role), None, web.csrf,
+                                 frozenset(teams_of(session, user)))  # fmt: skip
+    return None
+
+
+async def _csrf_of(request: Request) -> str | None:
+    sent = request.headers.get("x-csrf-token")
+    if sent:
+        return sent
+    kind = request.headers.get("content-type", "")
+    if kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get("csrf")
+        return value if isinstance(value, str) else None
+    return None
+
+
+async def signed_in(request: Request) -> Principal:
+    """Any signed-in user or valid token; browsers' unsafe requests need their CSRF token."""
+    principal = identify(request)
+    if principal is None:
+        raise ApiError(401, "sign in (/signin) or send an API token", None,
+                       {"WWW-Authenticate": "Bearer"})  # fmt: skip
+    if principal.csrf is not None and request.method not in SAFE:
+        sent = await _csrf_of(request)
+        if sent is None or not same(sent, principal.csrf):
+            raise ApiError(403, "missing or wrong CSRF token (send the X-CSRF-Token header)")
+    return principal
+
+
+def need(action: Action) -> Callable[..., object]:
+    """A dependency: the principal, when its role (and token scopes) allow `action`."""
+
+    async def check(principal: Principal = Depends(signed_in)) -> Principal:  # noqa: B008
+        if not principal.can(action):
+            raise ApiError(403, f"your role or token does not allow {action.value}")
+        return principal
+
+    return check

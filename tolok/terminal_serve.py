@@ -1,0 +1,84 @@
+"""`tolok serve` and `tolok user …`: the server's start, and accounts from the terminal."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from sqlalchemy.orm import Session
+
+from tolok.auth import accounts
+from tolok.spec.loaded import LoadedProject
+from tolok.store.database import open_store, store_url
+from tolok.store.errors import StoreError
+
+ACTOR = "tolok cli"
+
+
+def _engine(loaded: LoadedProject) -> object:
+    assert loaded.project is not None
+    try:
+        return open_store(store_url(loaded.project.store, loaded.root))
+    except StoreError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+
+
+def run_serve(loaded: LoadedProject, host: str, port: int, secure: bool, out: Console) -> None:
+    import uvicorn
+    from sqlalchemy import Engine
+
+    from tolok.server.app import create_app
+    from tolok.server.logs import configure
+
+    engine = _engine(loaded)
+    assert isinstance(engine, Engine)
+    with Session(engine) as session, session.begin():
+        first = accounts.first_admin(session)
+    if first is not None:
+        email, secret = first
+        out.print("First run: an admin account was created. Its password is shown only now:")
+        out.print(f"  e-mail:   {email}", markup=False)
+        out.print(f"  password: {secret}", markup=False)
+        out.print("  (tolok user reset-password admin@localhost makes a new one)")
+    configure()
+    app = create_app(loaded.root, secure_cookies=secure)
+    out.print(f"tolok serving {loaded.root} on http://{host}:{port} (API docs: /docs)")
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
+                proxy_headers=True)  # fmt: skip
+
+
+def run_user(
+    loaded: LoadedProject,
+    what: str,
+    email: str,
+    role: str,
+    name: str,
+    teams: list[str],
+    out: Console,
+) -> None:
+    from sqlalchemy import Engine
+
+    engine = _engine(loaded)
+    assert isinstance(engine, Engine)
+    try:
+        with Session(engine) as session, session.begin():
+            if what == "add":
+                user, secret = accounts.add_user(session, email, name, role, ACTOR)
+                for team in teams:
+                    accounts.join_team(session, user.email, team, ACTOR)
+                out.print(f"added {user.email} ({user.role}); password: {secret}", markup=False)
+                out.print("the password is shown only now: pass it on safely", markup=False)
+            elif what == "list":
+                for user in accounts.list_users(session):
+                    state = "disabled" if user.disabled else "active"
+                    teams_text = ", ".join(sorted(accounts.teams_of(session, user)))
+                    typer.echo(f"{user.email}\t{user.name}\t{user.role}\t{state}\t{teams_text}")
+            elif what in ("disable", "enable"):
+                user = accounts.set_disabled(session, email, what == "disable", ACTOR)
+                out.print(f"{user.email}: {what}d", markup=False)
+            else:
+                secret = accounts.reset_password(session, email, ACTOR)
+                out.print(f"new password for {email.strip().lower()}: {secret}", markup=False)
+    except (accounts.AccountError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
