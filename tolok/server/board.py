@@ -24,17 +24,22 @@ from tolok.store.schema import AuditEntry, Refresh
 T = TypeVar("T")
 
 
+_STAMP = select(  # refreshes that finished (done or failed: a failed one only costs a build)
+    select(func.count(Refresh.finished_at)).scalar_subquery(),
+    select(func.max(Refresh.finished_at)).scalar_subquery(),
+    select(func.max(AuditEntry.id)).scalar_subquery(),
+)
+_COMPILED: dict[str, str] = {}  # by dialect: the statement above, compiled once by SQLAlchemy
+
+
 def store_stamp(engine: Engine) -> tuple[Any, ...]:
-    """What changes whenever a refresh finishes or anything audited is written."""
-    done = Refresh.status == "done"
-    statement = select(
-        select(func.count()).select_from(Refresh).where(done).scalar_subquery(),
-        select(func.max(Refresh.id)).where(done).scalar_subquery(),
-        select(func.max(Refresh.finished_at)).where(done).scalar_subquery(),
-        select(func.max(AuditEntry.id)).scalar_subquery(),
-    )
+    """What changes whenever a refresh finishes or anything audited is written. Asked on
+    every request, so the statement is compiled once (it has no parameters)."""
+    name = engine.dialect.name
+    if name not in _COMPILED:
+        _COMPILED[name] = str(_STAMP.compile(dialect=engine.dialect))
     with engine.connect() as connection:
-        row = connection.execute(statement).one()
+        row = connection.exec_driver_sql(_COMPILED[name]).one()
     return tuple(row)
 
 
@@ -53,6 +58,15 @@ class BoardCache:
         self.builds = 0  # how many times a value was built (for tests)
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.RLock()  # a build may get another value
+
+    def peek(self, what: str, loaded: LoadedProject, today: dt.date) -> Any | None:
+        """The value named `what` if the one kept still holds, else None; never builds, never
+        waits (for the event loop: a miss goes to `get` in a worker thread)."""
+        key = (id(loaded), today, store_stamp(self.engine))
+        entry = self._entries.get(what)
+        if entry is not None and entry.loaded is loaded and entry.key == key:
+            return entry.value
+        return None
 
     def get(self, what: str, loaded: LoadedProject, today: dt.date, build: Callable[[], T]) -> T:
         """The value named `what`, built by `build` unless the one kept still holds. One
