@@ -6,15 +6,23 @@ go to `<file>.rejected.csv` with their line and reason. The rows go in with one
 `INSERT … SELECT` that leaves out keys already in the table, so a run stopped at any point
 has written all of the file or none of it, and ingesting a file twice adds nothing:
 tables tolok creates carry `_tolok_ingest` (the file's digest) for datasets without a key.
+
+Rows are checked a column at a time (see `rows.parse_column`). On DuckDB they go in as an
+Arrow table registered on the connection, through an `INSERT … SELECT` that Ibis compiles
+once per table; other warehouses take Ibis's insert of a pandas frame.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
-from collections.abc import Callable
+import json
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import ibis
@@ -22,7 +30,15 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from tolok.engine.errors import WarehouseError
-from tolok.engine.rows import Raw, RowProblem, parse_value, read_rows
+from tolok.engine.rows import (
+    Columns,
+    Raw,
+    RowProblem,
+    check_rows,
+    parse_value,
+    read_body,
+    read_rows,
+)
 from tolok.engine.warehouse import CASTS, Warehouse, file_digest
 from tolok.spec.columns import guess
 from tolok.spec.functions import Type
@@ -51,55 +67,93 @@ class IngestReport:
     problems: list[RowProblem] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """Rows to ingest: what messages call them, how to read them, and the digest of their
+    content (what recognises the same rows sent again, for tables without a key)."""
+
+    label: str
+    rows: Callable[[], Iterator[tuple[int, Raw]]]
+    digest: Callable[[], str]
+    path: Path | None = None  # a file, beside which rejected rows are written
+
+    @classmethod
+    def file(cls, path: Path) -> Incoming:
+        return cls(path.name, lambda: read_rows(path), lambda: file_digest(path), path)
+
+    @classmethod
+    def body(cls, data: bytes, kind: str, label: str = "the request") -> Incoming:
+        """A request's body: `kind` is "csv" or "jsonl"."""
+        return cls(label, lambda: read_body(data, kind), lambda: hashlib.sha256(data).hexdigest())
+
+    @classmethod
+    def records(cls, records: list[Raw], label: str = "the request") -> Incoming:
+        """A JSON array's objects, numbered from 1; their digest is that of the same rows
+        as JSON lines."""
+
+        def digest() -> str:
+            text = "\n".join(json.dumps(r, ensure_ascii=False) for r in records)
+            return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+        return cls(label, lambda: enumerate(records, start=1), digest)
+
+
 def ingest(
     loaded: LoadedProject,
     warehouse: Warehouse,
     name: str,
-    path: Path,
+    path: Path | Incoming,
     skip_bad_rows: bool = False,
     progress: Callable[[int], None] | None = None,
     idempotency_key: str | None = None,
 ) -> IngestReport:
-    """`idempotency_key` stands for the file's content in recognising a repeat (the API's
-    `Idempotency-Key` header): the same key again writes nothing."""
+    """Rows from a file (or from anywhere: a request's body, see `Incoming`) into a
+    dataset's table. `idempotency_key` stands for the content in recognising a repeat (the
+    API's `Idempotency-Key` header): the same key again writes nothing."""
+    incoming = path if isinstance(path, Incoming) else Incoming.file(path)
     project = loaded.project
     assert project is not None
     dataset = _target(project.datasets, name)
     schema, _, table_name = dataset.source.strip().rpartition(".")
     backend = warehouse.backend()
     existing = _existing(backend, table_name, schema or None)
-    if idempotency_key:
-        digest = hashlib.sha256(f"key:{idempotency_key}".encode()).hexdigest()[:32]
-    else:
-        digest = file_digest(path)[:32]
+
+    @functools.cache
+    def digest() -> str:
+        if idempotency_key:
+            return hashlib.sha256(f"key:{idempotency_key}".encode()).hexdigest()[:32]
+        return incoming.digest()[:32]
+
     report = IngestReport()
-    if existing is not None and INGEST_COLUMN in existing.columns:
-        seen = existing.filter(existing[INGEST_COLUMN] == digest).count().execute()
-        if seen:
-            report.already = True
-            return report
+    keyless = existing is not None and INGEST_COLUMN in existing.columns
+    if keyless and _seen(backend, existing, table_name, schema, digest()):
+        report.already = True
+        return report
     zone = ZoneInfo(dataset.timezone or project.timezone)
     types = _declared_types(dataset, existing)
-    good, problems = _checked(path, dataset, types, existing, zone, report, progress)
+    rows = _read(incoming, report, progress)
+    required = sorted({c for c in [dataset.time, *dataset.key] if c})
+    good, count, problems = check_rows(rows, required, types, existing is not None, zone)
     if problems and not skip_bad_rows:
         raise IngestError(
-            f"{len(problems)} bad row{'s' if len(problems) > 1 else ''} in {path.name}; "
+            f"{len(problems)} bad row{'s' if len(problems) > 1 else ''} in {incoming.label}; "
             "nothing was written (--skip-bad-rows writes the good ones)",
             [problem for problem, _ in problems],
         )
     if problems:
         report.rejected = len(problems)
         report.problems = [problem for problem, _ in problems]
-        report.rejected_file = _write_rejected(path, problems)
-    if not good:
+        if incoming.path is not None:
+            report.rejected_file = _write_rejected(incoming.path, problems)
+    if not count:
         return report
-    frame = _frame(good, types)
+    _guess_types(good, types)
     if existing is None:
-        existing = _create(backend, table_name, schema or None, frame, types, dataset)
+        existing = _create(backend, table_name, schema or None, list(good), types, dataset)
     if INGEST_COLUMN in existing.columns:
-        frame[INGEST_COLUMN] = digest
+        good[INGEST_COLUMN] = [digest()] * count
     report.written, report.duplicates = _insert(
-        backend, existing, table_name, schema, frame, dataset
+        backend, existing, table_name, schema, good, count, dataset, types
     )
     return report
 
@@ -151,84 +205,43 @@ def _declared_types(dataset: Dataset, existing: ir.Table | None) -> dict[str, st
     return types
 
 
-def _checked(
-    path: Path,
-    dataset: Dataset,
-    types: dict[str, str],
-    existing: ir.Table | None,
-    zone: ZoneInfo,
-    report: IngestReport,
-    progress: Callable[[int], None] | None,
-) -> tuple[list[tuple[int, dict[str, object]]], list[tuple[RowProblem, Raw]]]:
-    good: list[tuple[int, dict[str, object]]] = []
-    problems: list[tuple[RowProblem, Raw]] = []
-    required = {c for c in [dataset.time, *dataset.key] if c}
+def _read(
+    incoming: Incoming, report: IngestReport, progress: Callable[[int], None] | None
+) -> list[tuple[int, Raw]]:
+    rows: list[tuple[int, Raw]] = []
     try:
-        rows = list(read_rows(path))
+        for row in incoming.rows():
+            rows.append(row)
+            if progress and len(rows) % 10_000 == 0:
+                progress(len(rows))
     except (OSError, ValueError) as exc:
-        raise IngestError(f"cannot read {path.name}: {exc}") from exc
-    for line, raw in rows:
-        report.read += 1
-        problem, parsed = _check_row(line, raw, types, required, existing, zone)
-        if problem is not None:
-            problems.append((problem, raw))
-        else:
-            good.append((line, parsed))
-        if progress and report.read % 10_000 == 0:
-            progress(report.read)
+        raise IngestError(f"cannot read {incoming.label}: {exc}") from exc
+    report.read = len(rows)
     if progress:
         progress(report.read)
-    return good, problems
+    return rows
 
 
-def _check_row(
-    line: int,
-    raw: Raw,
-    types: dict[str, str],
-    required: set[str],
-    existing: ir.Table | None,
-    zone: ZoneInfo,
-) -> tuple[RowProblem | None, dict[str, object]]:
-    if "__error__" in raw:
-        return RowProblem(line, None, str(raw["__error__"])), {}
-    if "__extra__" in raw:
-        return RowProblem(line, None, "more values than the header has columns"), {}
-    parsed: dict[str, object] = {}
-    for column, value in raw.items():
-        if existing is not None and column not in types:
-            return RowProblem(line, column, "no such column in the table"), {}
-        try:
-            parsed[column] = parse_value(value, types.get(column, "string"), zone)
-        except (ValueError, TypeError) as exc:
-            return RowProblem(line, column, str(exc)), {}
-    for column in sorted(required):
-        if parsed.get(column) is None:
-            return RowProblem(line, column, "is empty, and every row needs it"), {}
-    return None, parsed
-
-
-def _frame(good: list[tuple[int, dict[str, object]]], types: dict[str, str]) -> pd.DataFrame:
-    frame = pd.DataFrame([row for _, row in good])
-    for column in frame.columns:
-        if column not in types:
-            values = [str(v) for v in frame[column] if v is not None]
-            types[column] = _GUESSED.get(guess(values), "string")
-            if types[column] != "string":
-                zone = ZoneInfo("UTC")
-                parsed = [parse_value(v, types[column], zone) for v in frame[column]]
-                frame[column] = pd.Series(parsed, index=frame.index, dtype=object)
-    return frame
+def _guess_types(columns: Columns, types: dict[str, str]) -> None:
+    """Columns a new table would get without a declared type: guessed from their values."""
+    for column, values in columns.items():
+        if column in types:
+            continue
+        types[column] = _GUESSED.get(guess([str(v) for v in values if v is not None]), "string")
+        if types[column] != "string":
+            zone = ZoneInfo("UTC")
+            columns[column] = [parse_value(v, types[column], zone) for v in values]
 
 
 def _create(
     backend: object,
     table: str,
     schema: str | None,
-    frame: pd.DataFrame,
+    names: list[str],
     types: dict[str, str],
     dataset: Dataset,
 ) -> ir.Table:
-    columns = {c: CASTS[ColumnType(types.get(c, "string"))] for c in frame.columns}
+    columns = {c: CASTS[ColumnType(types.get(c, "string"))] for c in names}
     if not dataset.key:
         columns[INGEST_COLUMN] = "string"
     created: ir.Table = backend.create_table(  # type: ignore[attr-defined]
@@ -242,30 +255,174 @@ def _insert(
     existing: ir.Table,
     table: str,
     schema: str,
-    frame: pd.DataFrame,
+    columns: Columns,
+    count: int,
     dataset: Dataset,
+    types: dict[str, str],
 ) -> tuple[int, int]:
     """Append the rows whose key is new, in one statement; (written, duplicates)."""
     keys = list(dataset.key)
-    before = len(frame)
+    before = count
     if keys:
-        frame = frame.drop_duplicates(subset=keys, keep="first")
+        columns, count = _first_of_each_key(columns, count, keys)
     for column in existing.columns:
-        if column not in frame.columns:
-            frame[column] = None
+        columns.setdefault(column, [None] * count)
+    write = _Write(backend, existing, table, schema, columns, keys, types)
+    fast = _ARROW_INSERTS.get(getattr(backend, "name", ""))
+    new = fast(write) if fast else None
+    if new is None:
+        new = _insert_frame(write)
+    return new, before - new
+
+
+def _first_of_each_key(columns: Columns, count: int, keys: list[str]) -> tuple[Columns, int]:
+    """Rows repeating an earlier row's key left out (the first one counts)."""
+    seen: set[tuple[object, ...]] = set()
+    keep: list[int] = []
+    for index, key in enumerate(zip(*(columns.get(k, [None] * count) for k in keys), strict=True)):
+        if key not in seen:
+            seen.add(key)
+            keep.append(index)
+    if len(keep) == count:
+        return columns, count
+    return {c: [values[i] for i in keep] for c, values in columns.items()}, len(keep)
+
+
+@dataclass(frozen=True)
+class _Write:
+    """Checked rows on their way into a table (one value per row in every table column)."""
+
+    backend: Any
+    existing: ir.Table
+    table: str
+    schema: str
+    columns: Columns
+    keys: list[str]
+    types: dict[str, str]
+
+
+def _insert_frame(write: _Write) -> int:
+    """Any backend: the rows as an Ibis memtable, cast to the table's types."""
+    backend, existing, table, schema, keys = (
+        write.backend, write.existing, write.table, write.schema, write.keys)  # fmt: skip
+    frame = pd.DataFrame({c: write.columns[c] for c in existing.columns})
     schema_of = existing.schema()
-    rows = ibis.memtable(frame[list(existing.columns)]).cast(
-        {c: schema_of[c] for c in existing.columns}
-    )
+    rows = ibis.memtable(frame).cast({c: schema_of[c] for c in existing.columns})
     if keys:
         rows = rows.anti_join(existing, keys)
-    new = int(rows.count().execute()) if keys else before
+    new = int(rows.count().execute()) if keys else len(frame)
     if new:
         try:
-            backend.insert(table, rows, database=schema or None)  # type: ignore[attr-defined]
+            backend.insert(table, rows, database=schema or None)
         except Exception as exc:
             raise WarehouseError(f"writing to {table} failed: {str(exc).splitlines()[0]}") from exc
-    return new, before - new
+    return new
+
+
+def _seen(backend: object, existing: ir.Table, table: str, schema: str, digest: str) -> bool:
+    """Rows with this digest are in the table already (the same file or key sent again)."""
+    fast = _ARROW_SEEN.get(getattr(backend, "name", ""))
+    found = fast(backend, existing, table, schema, digest) if fast else None
+    if found is None:
+        found = existing.filter(existing[INGEST_COLUMN] == digest).count().execute()
+    return bool(found)
+
+
+# --- DuckDB: Arrow tables registered on the connection, statements compiled once -----------
+
+_INCOMING = f"_tolok_incoming_{uuid.uuid4().hex[:12]}"
+_PLAIN = ("string", "large_string", "int64", "double", "bool", "date32[day]", "timestamp[us]")
+
+
+def _duckdb_insert(write: _Write) -> int | None:
+    """The rows as an Arrow table of the table's own column types, inserted by one
+    statement; None when a column is of another type than its values (the generic path
+    has the database cast them, as before)."""
+    import pyarrow as pa
+
+    existing, schema, columns, types = write.existing, write.schema, write.columns, write.types
+
+    target = existing.schema()
+    if "." in schema:
+        return None
+    try:
+        arrow = target.to_pyarrow()
+    except Exception:
+        return None
+    for name, kind in zip(target.names, arrow.types, strict=True):
+        if str(kind) not in _PLAIN or _kind(target[name]) != types.get(name, "string"):
+            return None
+    try:
+        arrays = [pa.array(columns[c], type=t, from_pandas=True) for c, t in zip(
+            target.names, arrow.types, strict=True)]  # fmt: skip
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
+        return None
+    statement = _insert_statement(
+        write.table, schema or None, tuple(target.items()), tuple(write.keys)
+    )
+    data = pa.Table.from_arrays(arrays, schema=arrow)
+    row = _run_registered(write.backend, write.table, statement, data)
+    return int(row[0]) if row else 0
+
+
+def _duckdb_seen(
+    backend: object, existing: ir.Table, table: str, schema: str, digest: str
+) -> int | None:
+    import pyarrow as pa
+
+    if "." in schema:
+        return None
+    statement = _seen_statement(table, schema or None)
+    row = _run_registered(backend, table, statement, pa.table({"digest": [digest]}))
+    return int(row[0]) if row else 0
+
+
+def _run_registered(
+    backend: object, table: str, statement: str, data: object
+) -> tuple[int, ...] | None:
+    """A compiled statement over `data`, registered for it under a name of tolok's own."""
+    con = backend.con  # type: ignore[attr-defined]
+    try:
+        con.register(_INCOMING, data)
+        try:
+            rows: list[tuple[int, ...]] = con.execute(statement).fetchall()
+        finally:
+            con.unregister(_INCOMING)
+    except Exception as exc:
+        raise WarehouseError(f"writing to {table} failed: {str(exc).splitlines()[0]}") from exc
+    return rows[0] if rows else None
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_statement(
+    table: str, schema: str | None, columns: tuple[tuple[str, object], ...], keys: tuple[str, ...]
+) -> str:
+    """INSERT INTO the table the incoming rows whose key it does not hold, as Ibis compiles
+    it (identifiers quoted by Ibis and sqlglot, never pasted into SQL text by tolok)."""
+    import sqlglot as sg
+    import sqlglot.expressions as sge
+
+    shape = ibis.schema(dict(columns))
+    target = ibis.table(shape, name=table, database=schema)
+    rows = ibis.table(shape, name=_INCOMING)
+    if keys:
+        rows = rows.anti_join(target, list(keys))
+    select = sg.parse_one(str(ibis.to_sql(rows, dialect="duckdb")), read="duckdb")
+    into = sge.table_(table, db=schema, quoted=True)
+    names = [sge.to_identifier(c, quoted=True) for c in shape.names]
+    return sge.insert(select, into, columns=names, dialect="duckdb").sql(dialect="duckdb")
+
+
+@functools.lru_cache(maxsize=256)
+def _seen_statement(table: str, schema: str | None) -> str:
+    target = ibis.table({INGEST_COLUMN: "string"}, name=table, database=schema)
+    probe = ibis.table({"digest": "string"}, name=_INCOMING)
+    found = target.filter(target[INGEST_COLUMN].isin(probe["digest"])).count()
+    return str(ibis.to_sql(found, dialect="duckdb"))
+
+
+_ARROW_INSERTS = {"duckdb": _duckdb_insert}
+_ARROW_SEEN = {"duckdb": _duckdb_seen}
 
 
 def _write_rejected(path: Path, problems: list[tuple[RowProblem, Raw]]) -> Path:

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 from zoneinfo import ZoneInfo
 
 Raw = dict[str, object]
+Columns = dict[str, list[object]]
+"""Values by column name, one per row."""
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 
@@ -32,9 +36,11 @@ def read_rows(path: Path) -> Iterator[tuple[int, Raw]]:
     (after a notional header), Excel rows as the sheet numbers them (header on row 1)."""
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv", ".txt"):
-        yield from _csv_rows(path, "\t" if suffix == ".tsv" else ",")
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            yield from _csv_rows(handle, "\t" if suffix == ".tsv" else ",")
     elif suffix in (".jsonl", ".ndjson", ".json"):
-        yield from _json_rows(path)
+        with path.open(encoding="utf-8") as handle:
+            yield from _json_rows(handle)
     elif suffix == ".parquet":
         import pyarrow.parquet as pq
 
@@ -45,27 +51,34 @@ def read_rows(path: Path) -> Iterator[tuple[int, Raw]]:
         raise ValueError(f"cannot read {path.name}: use CSV, Parquet, .xlsx or JSON lines")
 
 
-def _csv_rows(path: Path, delimiter: str) -> Iterator[tuple[int, Raw]]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle, delimiter=delimiter)
-        for row in reader:
-            extra = row.pop(None, None)
-            if extra:
-                row["__extra__"] = extra
-            yield reader.line_num, dict(row)
+def read_body(data: bytes, kind: str) -> Iterator[tuple[int, Raw]]:
+    """(line number, row) pairs of a request's body, as `read_rows` numbers a file's: `kind`
+    is "csv" or "jsonl". Raises ValueError when the body is not UTF-8."""
+    if kind == "csv":
+        yield from _csv_rows(io.StringIO(data.decode("utf-8-sig"), newline=""), ",")
+    else:
+        yield from _json_rows(io.StringIO(data.decode("utf-8"), newline=None))
 
 
-def _json_rows(path: Path) -> Iterator[tuple[int, Raw]]:
-    with path.open(encoding="utf-8") as handle:
-        for line, text in enumerate(handle, start=1):
-            if not text.strip():
-                continue
-            try:
-                record = json.loads(text)
-            except json.JSONDecodeError as exc:
-                yield line, {"__error__": f"not JSON: {exc.msg}"}
-                continue
-            yield line, record if isinstance(record, dict) else {"__error__": "not an object"}
+def _csv_rows(handle: TextIO, delimiter: str) -> Iterator[tuple[int, Raw]]:
+    reader = csv.DictReader(handle, delimiter=delimiter)
+    for row in reader:
+        extra = row.pop(None, None)
+        if extra:
+            row["__extra__"] = extra
+        yield reader.line_num, dict(row)
+
+
+def _json_rows(handle: Iterable[str]) -> Iterator[tuple[int, Raw]]:
+    for line, text in enumerate(handle, start=1):
+        if not text.strip():
+            continue
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield line, {"__error__": f"not JSON: {exc.msg}"}
+            continue
+        yield line, record if isinstance(record, dict) else {"__error__": "not an object"}
 
 
 def _excel_rows(path: Path) -> Iterator[tuple[int, Raw]]:
@@ -124,3 +137,247 @@ def _timestamp(text: str) -> dt.datetime:
         return dt.datetime.fromisoformat(cleaned)
     except ValueError:
         raise ValueError(f"'{text}' is not a date and time (write 2026-03-15T08:30:00)") from None
+
+
+def check_rows(
+    rows: list[tuple[int, Raw]],
+    required: list[str],
+    types: dict[str, str],
+    closed: bool,
+    zone: ZoneInfo,
+) -> tuple[Columns, int, list[tuple[RowProblem, Raw]]]:
+    """The good rows' values by column (in the order columns first appear), how many good
+    rows there are, and each bad row's first problem — as `check_row` finds it one row at
+    a time, but a column at a time for the rows that name the same columns in the same order.
+    """
+    shapes: dict[tuple[str, ...], list[int]] = {}
+    for index, (_, raw) in enumerate(rows):
+        shapes.setdefault(tuple(raw), []).append(index)
+    problems: dict[int, RowProblem] = {}
+    parsed: dict[tuple[str, ...], Columns] = {}
+    for shape, members in shapes.items():
+        if "__error__" in shape or "__extra__" in shape:
+            for index in members:
+                line, raw = rows[index]
+                problem, _ = check_row(line, raw, types, set(required), closed, zone)
+                if problem is not None:
+                    problems[index] = problem
+            continue
+        found, parsed[shape] = _check_shape(rows, members, shape, types, required, closed, zone)
+        problems.update(found)
+    bad = [(problems[i], rows[i][1]) for i in sorted(problems)]
+    if len(parsed) == 1 and not problems:
+        [columns] = parsed.values()
+        return columns, len(rows), bad
+    return _merged(rows, shapes, parsed, problems), len(rows) - len(problems), bad
+
+
+def _check_shape(
+    rows: list[tuple[int, Raw]],
+    members: list[int],
+    shape: tuple[str, ...],
+    types: dict[str, str],
+    required: list[str],
+    closed: bool,
+    zone: ZoneInfo,
+) -> tuple[dict[int, RowProblem], Columns]:
+    """Rows with the same columns: each column parsed in one go; a row's problem is its first
+    column (in its own order) that is bad, then its first empty required column."""
+    found: dict[int, RowProblem] = {}
+    columns: Columns = {}
+    for column in shape:
+        if closed and column not in types:
+            for index in members:
+                found.setdefault(index, RowProblem(rows[index][0], column,
+                                                   "no such column in the table"))  # fmt: skip
+            continue
+        values = [rows[index][1][column] for index in members]
+        columns[column], reasons = parse_column(values, types.get(column, "string"), zone)
+        for position, reason in reasons.items():
+            index = members[position]
+            found.setdefault(index, RowProblem(rows[index][0], column, reason))
+    for column in required:
+        values = columns.get(column, [None] * len(members))
+        for index, value in zip(members, values, strict=True):
+            if value is None and index not in found:
+                found[index] = RowProblem(
+                    rows[index][0], column, "is empty, and every row needs it"
+                )
+    return found, columns
+
+
+def _merged(
+    rows: list[tuple[int, Raw]],
+    shapes: dict[tuple[str, ...], list[int]],
+    parsed: dict[tuple[str, ...], Columns],
+    problems: dict[int, RowProblem],
+) -> Columns:
+    """The good rows of several shapes, in their order, with None where a row has no value."""
+    place: dict[int, tuple[tuple[str, ...], int]] = {}
+    for shape, members in shapes.items():
+        if shape in parsed:
+            place.update({index: (shape, n) for n, index in enumerate(members)})
+    good = [i for i in range(len(rows)) if i not in problems]
+    order: dict[str, None] = {}
+    for index in good:
+        order.update(dict.fromkeys(place[index][0]))
+    return {
+        column: [
+            parsed[shape][column][n] if column in parsed[shape] else None
+            for shape, n in (place[index] for index in good)
+        ]
+        for column in order
+    }
+
+
+def check_row(
+    line: int,
+    raw: Raw,
+    types: dict[str, str],
+    required: set[str],
+    closed: bool,
+    zone: ZoneInfo,
+) -> tuple[RowProblem | None, dict[str, object]]:
+    """One row's first problem (a column of its own in its order, then an empty required
+    one) and its values; `closed`: the table exists, so a column it lacks is a problem."""
+    if "__error__" in raw:
+        return RowProblem(line, None, str(raw["__error__"])), {}
+    if "__extra__" in raw:
+        return RowProblem(line, None, "more values than the header has columns"), {}
+    parsed: dict[str, object] = {}
+    for column, value in raw.items():
+        if closed and column not in types:
+            return RowProblem(line, column, "no such column in the table"), {}
+        try:
+            parsed[column] = parse_value(value, types.get(column, "string"), zone)
+        except (ValueError, TypeError) as exc:
+            return RowProblem(line, column, str(exc)), {}
+    for column in sorted(required):
+        if parsed.get(column) is None:
+            return RowProblem(line, column, "is empty, and every row needs it"), {}
+    return None, parsed
+
+
+class _UnusualError(Exception):
+    """A column the one-pass readers leave to `parse_value`, value by value."""
+
+
+_BLANK = (type(None),)
+
+
+def parse_column(
+    values: list[object], kind: str, zone: ZoneInfo
+) -> tuple[list[object], dict[int, str]]:
+    """A column's values as `kind`, each as `parse_value` gives it, and why each bad one is
+    bad (by position in the column).
+
+    The usual columns (strings from CSV, strings and numbers from JSON) are read in one pass
+    with the same conversions `parse_value` makes; a column holding anything else, or any
+    bad value, goes through `parse_value` value by value, so results and reasons are exactly
+    those of one row at a time.
+    """
+    fast = _ONE_PASS.get(kind)
+    if fast is not None:
+        try:
+            return fast(values, zone), {}
+        except (ValueError, TypeError, _UnusualError):
+            pass
+    out: list[object] = []
+    bad: dict[int, str] = {}
+    for index, value in enumerate(values):
+        try:
+            out.append(parse_value(value, kind, zone))
+        except (ValueError, TypeError) as exc:
+            out.append(None)
+            bad[index] = str(exc)
+    return out, bad
+
+
+def _kinds(values: list[object], *allowed: type) -> bool:
+    return set(map(type, values)) <= {*allowed, *_BLANK}
+
+
+def _strings(values: list[object], zone: ZoneInfo) -> list[object]:
+    if not _kinds(values, str):
+        raise _UnusualError
+    return [v if v is not None and v.strip() else None for v in values]  # type: ignore[attr-defined]
+
+
+def _integers(values: list[object], zone: ZoneInfo) -> list[object]:
+    if _kinds(values, int):
+        return list(values)
+    if not _kinds(values, str):
+        raise _UnusualError
+    out: list[object] = []
+    for value in values:
+        text = value.strip() if value is not None else ""  # type: ignore[attr-defined]
+        if not text:
+            out.append(None)
+            continue
+        number = float(text)
+        if not number.is_integer():
+            raise _UnusualError
+        out.append(int(number))
+    return out
+
+
+def _numbers(values: list[object], zone: ZoneInfo) -> list[object]:
+    if _kinds(values, float, int):
+        return [None if v is None else float(v) for v in values]  # type: ignore[arg-type]
+    if not _kinds(values, str):
+        raise _UnusualError
+    texts = [v.strip() if v is not None else "" for v in values]  # type: ignore[attr-defined]
+    return [float(t) if t else None for t in texts]
+
+
+def _booleans(values: list[object], zone: ZoneInfo) -> list[object]:
+    if _kinds(values, bool):
+        return list(values)
+    if not _kinds(values, str):
+        raise _UnusualError
+    out: list[object] = []
+    for value in values:
+        text = value.strip().lower() if value is not None else ""  # type: ignore[attr-defined]
+        if not text:
+            out.append(None)
+        elif text in _TRUE:
+            out.append(True)
+        elif text in _FALSE:
+            out.append(False)
+        else:
+            raise _UnusualError
+    return out
+
+
+def _dates(values: list[object], zone: ZoneInfo) -> list[object]:
+    if not _kinds(values, str):
+        raise _UnusualError
+    texts = [v.strip() if v is not None else "" for v in values]  # type: ignore[attr-defined]
+    return [dt.date.fromisoformat(t[:10]) if t else None for t in texts]
+
+
+def _timestamps(values: list[object], zone: ZoneInfo) -> list[object]:
+    if not _kinds(values, str):
+        raise _UnusualError
+    out: list[object] = []
+    parse = dt.datetime.fromisoformat
+    for value in values:
+        text = value.strip() if value is not None else ""  # type: ignore[attr-defined]
+        if not text:
+            out.append(None)
+            continue
+        moment = parse(text.replace("Z", "+00:00"))
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(zone).replace(tzinfo=None)
+        out.append(moment)
+    return out
+
+
+_ONE_PASS: dict[str, Callable[[list[object], ZoneInfo], list[object]]] = {
+    "string": _strings,
+    "integer": _integers,
+    "number": _numbers,
+    "boolean": _booleans,
+    "date": _dates,
+    "timestamp": _timestamps,
+}

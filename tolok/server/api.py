@@ -6,10 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import tempfile
-from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
@@ -18,6 +15,7 @@ from sqlalchemy.orm import Session
 from tolok.auth import accounts
 from tolok.auth.roles import Action, ScopeError, parse_scopes
 from tolok.server import models as m
+from tolok.server.board import BoardCache
 from tolok.server.errors import ApiError
 from tolok.server.security import Principal, need, signed_in, state_of
 from tolok.spec.calendar import Calendar, PeriodError
@@ -25,6 +23,9 @@ from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Grain, Project, Status
 from tolok.store.people import ApiToken, Comment, ShareLink, User
 from tolok.store.schema import Annotation, AuditEntry
+
+if TYPE_CHECKING:
+    from tolok.views import KpiState
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": m.ErrorBody} for status in (400, 401, 403, 404, 409, 422)
@@ -94,13 +95,30 @@ def _today(project: Project) -> dt.date:
     return dt.datetime.now(ZoneInfo(project.timezone)).date()
 
 
-def _cards(loaded: LoadedProject) -> dict[str, dict[str, Any]]:
+def _states(loaded: LoadedProject, board: BoardCache | None) -> dict[str, KpiState]:
+    """Every active KPI's state, kept in `board` until the store or the project changes."""
     from tolok.views import kpi_states
 
+    assert loaded.project is not None
+    today = _today(loaded.project)
+    if board is None:
+        return kpi_states(loaded, today)
+    return board.get("states", loaded, today, lambda: kpi_states(loaded, today))
+
+
+def _cards(loaded: LoadedProject, board: BoardCache | None = None) -> dict[str, dict[str, Any]]:
+    """The KPI cards of the board (kept in `board` like the states they are made of)."""
+    assert loaded.project is not None
+    if board is None:
+        return _build_cards(loaded, _states(loaded, None))
+    today = _today(loaded.project)
+    return board.get("cards", loaded, today, lambda: _build_cards(loaded, _states(loaded, board)))
+
+
+def _build_cards(loaded: LoadedProject, states: dict[str, KpiState]) -> dict[str, dict[str, Any]]:
     project = loaded.project
     assert project is not None
     calendar = Calendar.of(project)
-    states = kpi_states(loaded, _today(project))
     cards = {}
     for name, kpi in project.kpis.items():
         if kpi.status is not Status.active:
@@ -199,13 +217,20 @@ def revoke_token(
 
 
 @router.get("/kpis", response_model=m.Page[m.KpiCard], tags=["kpis"])
-def list_kpis(
+async def list_kpis(
     request: Request, _: Annotated[Principal, Depends(need(Action.read))],
     limit: Limit = 100, offset: Offset = 0,
 ) -> Response:  # fmt: skip
     """Every active KPI: its last closed period's value, target, attainment and status."""
-    items = list(_cards(_loaded(request)).values())
-    return cached(request, page(request, items, limit, offset))
+    from starlette.concurrency import run_in_threadpool
+
+    loaded = _loaded(request)
+    board = state_of(request).board
+    assert loaded.project is not None
+    cards: dict[str, dict[str, Any]] | None = board.peek("cards", loaded, _today(loaded.project))
+    if cards is None:  # kept cards are answered in the event loop, a build in a thread
+        cards = await run_in_threadpool(_cards, loaded, board)
+    return cached(request, page(request, list(cards.values()), limit, offset))
 
 
 @router.get("/kpis/{name}", response_model=m.KpiDetail, tags=["kpis"])
@@ -220,13 +245,12 @@ def get_kpi(
     assert project is not None
     _kpi(project, name)
     kpi = project.kpis[name]
-    card = _cards(loaded).get(name)
+    board = state_of(request).board
+    card = _cards(loaded, board).get(name)
     if card is None:
         raise ApiError(404, f"KPI '{name}' is not active (status: {kpi.status.value})", "name")
-    from tolok.views import kpi_states
-
     calendar = Calendar.of(project)
-    state = kpi_states(loaded, _today(project)).get(name)
+    state = _states(loaded, board).get(name)
     closed = [p for p in (state.points if state else []) if p.period <= (
         state.latest.period if state and state.latest else dt.date.min)]  # fmt: skip
     ahead = forecast([(p.period, p.value) for p in closed], kpi.grain, calendar) if closed else []
@@ -285,13 +309,20 @@ def series_data(loaded: LoadedProject, query: Any) -> dict[str, Any]:
 # --- goals ---------------------------------------------------------------------------------
 
 
-def goals_data(loaded: LoadedProject) -> list[dict[str, Any]]:
+def goals_data(loaded: LoadedProject, board: BoardCache | None = None) -> list[dict[str, Any]]:
+    """The goal tree with each goal's roll-up (kept in `board` like the KPI states)."""
+    assert loaded.project is not None
+    if board is None:
+        return _build_goals(loaded, _states(loaded, None))
+    today = _today(loaded.project)
+    return board.get("goals", loaded, today, lambda: _build_goals(loaded, _states(loaded, board)))
+
+
+def _build_goals(loaded: LoadedProject, states: dict[str, KpiState]) -> list[dict[str, Any]]:
     from tolok.track.goals import GoalNode, KpiStanding, goal_tree
-    from tolok.views import kpi_states
 
     project = loaded.project
     assert project is not None
-    states = kpi_states(loaded, _today(project))
     standings = {n: KpiStanding(s.attainment, s.standing) for n, s in states.items()}
 
     def node(goal: GoalNode) -> dict[str, Any]:
@@ -305,7 +336,7 @@ def goals_data(loaded: LoadedProject) -> list[dict[str, Any]]:
 @router.get("/goals", response_model=list[m.Goal], tags=["goals"])
 def list_goals(request: Request, _: Annotated[Principal, Depends(need(Action.read))]) -> Response:
     """The goal tree: each goal's progress rolled up from its KPIs and child goals."""
-    return cached(request, goals_data(_loaded(request)))
+    return cached(request, goals_data(_loaded(request), state_of(request).board))
 
 
 # --- annotations and comments --------------------------------------------------------------
@@ -533,11 +564,12 @@ async def ingest_rows(
 async def _ingest(
     request: Request, name: str, raw: bytes, suffix: str, key: str | None
 ) -> dict[str, Any]:
+    """The body's rows checked and written in a worker thread, through the server's one
+    warehouse connection; no temporary file."""
     from starlette.concurrency import run_in_threadpool
 
     from tolok.engine.errors import WarehouseError
-    from tolok.engine.ingest import IngestError, ingest
-    from tolok.engine.warehouse import Warehouse
+    from tolok.engine.ingest import Incoming, IngestError
 
     if suffix == ".json":
         try:
@@ -546,8 +578,9 @@ async def _ingest(
             raise ApiError(400, f"the body is not JSON: {exc}") from None
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise ApiError(400, "send a JSON array of objects, one per row")
-        raw = "\n".join(json.dumps(r, ensure_ascii=False) for r in rows).encode("utf-8")
-        suffix = ".jsonl"
+        incoming = Incoming.records(rows)
+    else:
+        incoming = Incoming.body(raw, "csv" if suffix == ".csv" else "jsonl")
     header = 1 if suffix == ".csv" else 0  # a CSV's first line names the columns
 
     def problem(p: Any) -> dict[str, Any]:
@@ -555,22 +588,14 @@ async def _ingest(
         return {"row": p.line - header, "reason": where + p.reason}
 
     loaded = _loaded(request)
-    folder = Path(tempfile.mkdtemp(prefix="tolok-ingest-"))
-    path = folder / f"rows{suffix}"
-    path.write_bytes(raw)
+    state = state_of(request)
     try:
-        report = await run_in_threadpool(
-            ingest, loaded, Warehouse(loaded), name, path, False, None, key
-        )
+        report = await run_in_threadpool(state.ingest, loaded, name, incoming, key)
     except IngestError as exc:
         problems = [problem(p) for p in exc.problems[:100]]
-        raise ApiError(422, exc.message.replace(path.name, "the request"), None,
-                       extra={"problems": problems}) from None  # fmt: skip
+        raise ApiError(422, exc.message, None, extra={"problems": problems}) from None
     except WarehouseError as exc:
         raise ApiError(422, exc.message) from None
-    finally:
-        path.unlink(missing_ok=True)
-        os.rmdir(folder)
     return {"accepted": report.written, "duplicates": report.duplicates,
             "rejected": report.rejected, "repeat": report.already,
             "problems": [problem(p) for p in report.problems]}  # fmt: skip

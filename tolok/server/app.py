@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -16,6 +19,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tolok import __version__
 from tolok.auth import accounts
@@ -55,33 +60,66 @@ def create_app(root: Path, secure_cookies: bool = False, refresh_delay: float = 
     engine = open_store(store_url(loaded.project.store, loaded.root))
     state = State(loaded.root, engine, secure_cookies)
     state.refresher = Refresher(state, refresh_delay)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        threading.Thread(target=state.open_warehouse, name="tolok-warehouse", daemon=True).start()
+        yield
+        state.close()  # the warehouse connection ingestion kept open
+
     app = FastAPI(
         title=f"tolok: {loaded.project.name}",
         version=__version__,
         description="KPIs as code: values, targets, status, forecasts, annotations.",
+        lifespan=lifespan,
     )
     app.state.tolok = state
     errors.install(app)
     app.include_router(api.router)
     _routes(app)
 
-    @app.middleware("http")
-    async def log_and_harden(request: Request, call_next: Any) -> Response:
-        started = time.perf_counter()
-        response: Response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        access.info(
-            "request",
-            extra={"method": request.method, "path": request.url.path,
-                   "status": response.status_code,
-                   "ms": round((time.perf_counter() - started) * 1000, 1),
-                   "client": request.client.host if request.client else None},
-        )  # fmt: skip
-        return response
-
+    app.add_middleware(Harden)
     return app
+
+
+HARDENING = (("x-content-type-options", "nosniff"), ("x-frame-options", "DENY"),
+             ("referrer-policy", "same-origin"))  # fmt: skip
+
+
+class Harden:
+    """Security headers on every answer, and one access-log line per request (method, path,
+    status, ms, client). Plain ASGI: `@app.middleware("http")` would add a task and a queue
+    to every request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                for name, value in HARDENING:
+                    headers.setdefault(name, value)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            client = scope.get("client")
+            access.info(
+                "request",
+                extra={"method": scope["method"], "path": scope["path"], "status": status,
+                       "ms": round((time.perf_counter() - started) * 1000, 1),
+                       "client": client[0] if client else None},
+            )  # fmt: skip
 
 
 def _routes(app: FastAPI) -> None:
@@ -103,6 +141,7 @@ def _routes(app: FastAPI) -> None:
         except Exception as exc:
             checks["store"] = f"unreachable: {str(exc).splitlines()[0][:200]}"
         loaded = state.project()
+        state.open_warehouse()  # ready: ingestion's connection is open (or failed to)
         try:
             from tolok.engine.warehouse import Warehouse
 
@@ -173,26 +212,25 @@ def _routes(app: FastAPI) -> None:
     def shared(request: Request, secret: str) -> Response:
         """What a share link names: one KPI (and its series), one goal, or the board."""
         link, loaded = _share(request, secret)
-        project = loaded.project
-        assert project is not None
+        board = state_of(request).board
         if link.kind == "kpi":
-            card = api._cards(loaded).get(link.target)
+            card = api._cards(loaded, board).get(link.target)
             if card is None:
                 raise ApiError(404, "this link's KPI is no longer on the board")
             return api.cached(request, {"kind": "kpi", "kpi": card})
-        goals = api.goals_data(loaded)
+        goals = api.goals_data(loaded, board)
         if link.kind == "goal":
             found = _find_goal(goals, link.target)
             if found is None:
                 raise ApiError(404, "this link's goal is no longer in the project")
-            cards = api._cards(loaded)
+            cards = api._cards(loaded, board)
             names = _goal_kpis(found)
             return api.cached(
                 request,
                 {"kind": "goal", "goal": found, "kpis": [cards[n] for n in names if n in cards]},
             )
-        return api.cached(request, {"kind": "board", "kpis": list(api._cards(loaded).values()),
-                                    "goals": goals})  # fmt: skip
+        kpis = list(api._cards(loaded, board).values())
+        return api.cached(request, {"kind": "board", "kpis": kpis, "goals": goals})
 
     @app.get("/s/{secret}/series", tags=["sharing"],
              responses={**missing, 400: {"model": m.ErrorBody}})  # fmt: skip

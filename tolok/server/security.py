@@ -9,15 +9,17 @@ not sent by browsers on their own, so they need none.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from tolok.auth.accounts import resolve_session, teams_of, verify_token
-from tolok.auth.keys import same
+from tolok.auth.accounts import LAST_USED_EVERY, resolve_session, teams_of, verify_token
+from tolok.auth.keys import digest, same
 from tolok.auth.roles import Action, Role, can, scope_allows
+from tolok.server.board import store_stamp
 from tolok.server.errors import ApiError
 from tolok.server.state import State
 
@@ -63,14 +65,11 @@ def identify(request: Request) -> Principal | None:
         if scheme.lower() != "bearer" or not secret.strip():
             raise ApiError(401, "use `Authorization: Bearer <token>`", "authorization",
                            {"WWW-Authenticate": "Bearer"})  # fmt: skip
-        with Session(state.engine) as session, session.begin():
-            bearer = verify_token(session, secret.strip())
-            if bearer is None:
-                raise ApiError(401, "this token is unknown, revoked, or its user disabled",
-                               "authorization", {"WWW-Authenticate": "Bearer"})  # fmt: skip
-            user = bearer.user
-            return Principal(user.id, user.email, Role(user.role), tuple(bearer.scopes),
-                             teams=frozenset(teams_of(session, user)))  # fmt: skip
+        principal = _bearer(state, secret.strip())
+        if principal is None:
+            raise ApiError(401, "this token is unknown, revoked, or its user disabled",
+                           "authorization", {"WWW-Authenticate": "Bearer"})  # fmt: skip
+        return principal
     cookie = request.cookies.get(COOKIE)
     if cookie:
         with Session(state.engine) as session:
@@ -80,6 +79,37 @@ def identify(request: Request) -> Principal | None:
                 return Principal(user.id, user.email, Role(user.role), None, web.csrf,
                                  frozenset(teams_of(session, user)))  # fmt: skip
     return None
+
+
+@dataclass(frozen=True)
+class _Verified:
+    stamp: tuple[object, ...]
+    principal: Principal
+    at: float  # monotonic time of the check against the store
+
+
+def _bearer(state: State, secret: str) -> Principal | None:
+    """The token's principal: checked against the store at most once a minute (which also
+    writes its `last_used_at`), and again as soon as anything audited is written — revoking
+    a token, disabling a user, changing a role or a team all are."""
+    key = digest(secret)
+    stamp = store_stamp(state.engine)  # read before the check: a later change is a miss
+    known = state.principals.get(key)
+    checked = time.monotonic()
+    every = LAST_USED_EVERY.total_seconds()
+    if known is not None and known.stamp == stamp and checked - known.at < every:
+        principal: Principal = known.principal
+        return principal
+    with Session(state.engine) as session, session.begin():
+        bearer = verify_token(session, secret)
+        if bearer is None:
+            state.principals.pop(key, None)
+            return None
+        user = bearer.user
+        principal = Principal(user.id, user.email, Role(user.role), tuple(bearer.scopes),
+                              teams=frozenset(teams_of(session, user)))  # fmt: skip
+    state.principals[key] = _Verified(stamp, principal, checked)
+    return principal
 
 
 async def _csrf_of(request: Request) -> str | None:

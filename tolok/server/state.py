@@ -1,5 +1,6 @@
 """What the running server holds: the project (read again when its files change), the
-store, the sign-in limits, the debounced refresh after ingestion."""
+store, the sign-in limits, one connection to the warehouse for ingestion, the debounced
+refresh after ingestion."""
 
 from __future__ import annotations
 
@@ -7,12 +8,17 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
 from tolok.auth.ratelimit import Limiter
+from tolok.server.board import BoardCache
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.loader import load_project
+
+if TYPE_CHECKING:
+    from tolok.engine.ingest import Incoming, IngestReport
 
 log = logging.getLogger("tolok.server")
 
@@ -38,10 +44,18 @@ class State:
     refresher: Refresher | None = None
     _stamps: dict[Path, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _writing: threading.Lock = field(default_factory=threading.Lock)
+    _warehouse: Any = None  # the Ibis backend ingestion writes through, kept open
+    _warehouse_url: str | None = None
+    principals: dict[str, Any] = field(default_factory=dict)
+    """API tokens checked lately, by digest (see `security._bearer`)."""
+
+    board: BoardCache = field(init=False)
 
     def __post_init__(self) -> None:
         self.loaded = load_project(self.root)
         self._stamps = _stamp(self.loaded)
+        self.board = BoardCache(self.engine)
 
     def project(self) -> LoadedProject:
         """The project as its files say now; a change that does not validate is logged and
@@ -55,6 +69,61 @@ class State:
                 else:
                     log.warning("project does not validate; serving the last good version")
             return self.loaded
+
+    def ingest(
+        self, loaded: LoadedProject, name: str, incoming: Incoming, key: str | None
+    ) -> IngestReport:
+        """Rows into a dataset's table through the one warehouse connection the server keeps
+        (opening one costs more than writing a thousand rows). One ingestion at a time: a
+        DuckDB connection serves one thread at a time, and its file one writer."""
+        from tolok.engine.ingest import IngestError, ingest
+        from tolok.engine.warehouse import Warehouse
+
+        assert loaded.project is not None
+        with self._writing:
+            if self._warehouse_url != loaded.project.warehouse:
+                self._close_warehouse()
+            warehouse = Warehouse(loaded, _warehouse=self._warehouse)
+            try:
+                report = ingest(loaded, warehouse, name, incoming, idempotency_key=key)
+            except IngestError:
+                raise
+            except Exception:
+                self._close_warehouse()  # a broken connection is not kept for the next request
+                raise
+            self._warehouse = warehouse.backend()
+            self._warehouse_url = loaded.project.warehouse
+            return report
+
+    def open_warehouse(self) -> None:
+        """Connect (and load the ingestion code) before the first rows arrive, so that the
+        first request does not pay for it; a warehouse that does not answer is only logged
+        here (readiness reports it, and ingestion tries again)."""
+        import tolok.engine.ingest  # noqa: F401  (Ibis, pandas, pyarrow: a second to import)
+        from tolok.engine.warehouse import Warehouse
+
+        loaded = self.project()
+        assert loaded.project is not None
+        with self._writing:
+            if self._warehouse is not None:
+                return
+            try:
+                self._warehouse = Warehouse(loaded).backend()
+                self._warehouse_url = loaded.project.warehouse
+            except Exception:
+                log.warning("cannot connect to the warehouse yet", exc_info=True)
+
+    def close(self) -> None:
+        with self._writing:
+            self._close_warehouse()
+
+    def _close_warehouse(self) -> None:
+        backend, self._warehouse, self._warehouse_url = self._warehouse, None, None
+        if backend is not None:
+            try:
+                backend.disconnect()
+            except Exception:
+                log.warning("closing the warehouse connection failed", exc_info=True)
 
 
 class Refresher:
