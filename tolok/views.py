@@ -69,18 +69,29 @@ def _project(loaded: LoadedProject) -> Project:
     return loaded.project
 
 
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+"""The days a range may name: enough for any business, far from the calendar's ends."""
+
+
 def parse_day(calendar: Calendar, text: str | None, *, last: bool, field: str) -> dt.date | None:
     """A day or a period label as its first (or, with `last`, its last) day."""
     if text is None:
         return None
     try:
         grain, start = calendar.parse(text)
+        day = calendar.end_of(start, grain) - dt.timedelta(days=1) if last else start
     except PeriodError as exc:
         raise ViewError(
             f"{exc}; write a day (2026-03-15) or a period (2026-03, 2026-Q1, 2026, FY2026)",
             field,
         ) from None
-    return calendar.end_of(start, grain) - dt.timedelta(days=1) if last else start
+    except (OverflowError, ValueError):
+        raise ViewError(f"'{text}' is beyond the calendar tolok keeps", field) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ViewError(
+            f"'{text}' is outside {FIRST_DAY.year}-{LAST_DAY.year}, the years tolok shows", field
+        )
+    return day
 
 
 def request_of(project: Project, query: SeriesQuery) -> Request:

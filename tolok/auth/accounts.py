@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tolok.auth.keys import digest, new_secret, password
 from tolok.auth.passwords import DECOY, hash_password, needs_rehash, verify_password
-from tolok.auth.roles import Role
+from tolok.auth.roles import Action, Role, can
 from tolok.store.people import ApiToken, ShareLink, TeamMember, User, WebSession
 from tolok.store.schema import AuditEntry
 
@@ -236,6 +236,9 @@ def resolve_share(session: Session, secret: str) -> ShareLink | None:
         return None
     if link.expires_at is not None and link.expires_at <= now():
         return None
+    creator = session.get(User, link.created_by)
+    if creator is None or creator.disabled or not can(creator.role, Action.share):
+        return None  # a link lives only as long as its creator may share
     return link
 
 

@@ -1,4 +1,9 @@
-"""Sign-in attempts limited per account and per address: a sliding window in memory."""
+"""Sign-in attempts limited per account and per address: a sliding window in memory.
+
+An attempt is counted before the password is checked (`attempt`), so concurrent guesses
+cannot slip past the limit; keys with no recent attempt are dropped, so the memory stays
+bounded by the attempts of the last window.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+
+MAX_KEYS = 100_000
 
 
 class Limiter:
@@ -16,25 +23,52 @@ class Limiter:
         self._hits: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def _recent(self, key: str) -> deque[float]:
-        hits = self._hits.setdefault(key, deque())
+    def _recent(self, key: str) -> deque[float] | None:
+        hits = self._hits.get(key)
+        if hits is None:
+            return None
         cutoff = self.clock() - self.window
         while hits and hits[0] <= cutoff:
             hits.popleft()
+        if not hits:
+            del self._hits[key]
+            return None
         return hits
+
+    def _wait(self, hits: deque[float] | None) -> float:
+        if hits is None or len(hits) < self.limit:
+            return 0.0
+        return max(0.0, hits[0] + self.window - self.clock())
 
     def blocked_for(self, key: str) -> float:
         """Seconds until `key` may try again (0 when it may now)."""
         with self._lock:
+            return self._wait(self._recent(key))
+
+    def attempt(self, key: str) -> float:
+        """Count an attempt unless `key` is blocked; the seconds to wait (0: go ahead)."""
+        with self._lock:
             hits = self._recent(key)
-            if len(hits) < self.limit:
-                return 0.0
-            return max(0.0, hits[0] + self.window - self.clock())
+            wait = self._wait(hits)
+            if wait > 0:
+                return wait
+            if hits is None:
+                if len(self._hits) >= MAX_KEYS:
+                    self._sweep()
+                hits = self._hits[key] = deque()
+            hits.append(self.clock())
+            return 0.0
 
     def hit(self, key: str) -> None:
-        with self._lock:
-            self._recent(key).append(self.clock())
+        self.attempt(key)
 
     def clear(self, key: str) -> None:
         with self._lock:
             self._hits.pop(key, None)
+
+    def _sweep(self) -> None:
+        for key in list(self._hits):
+            self._recent(key)
+        while len(self._hits) >= MAX_KEYS:  # all recent: forget the oldest
+            oldest = min(self._hits, key=lambda k: self._hits[k][-1])
+            del self._hits[oldest]

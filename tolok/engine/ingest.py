@@ -125,6 +125,12 @@ def ingest(
         return incoming.digest()[:32]
 
     report = IngestReport()
+    untracked = existing is not None and INGEST_COLUMN not in existing.columns
+    if idempotency_key and untracked and not dataset.key:
+        raise IngestError(
+            f"the table of '{name}' has no `key:` and was not created by tolok, so a repeat "
+            "cannot be recognised: declare the dataset's key, or send no Idempotency-Key"
+        )
     keyless = existing is not None and INGEST_COLUMN in existing.columns
     if keyless and _seen(backend, existing, table_name, schema, digest()):
         report.already = True

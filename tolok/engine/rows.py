@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,9 @@ def _json_rows(handle: Iterable[str]) -> Iterator[tuple[int, Raw]]:
         except json.JSONDecodeError as exc:
             yield line, {"__error__": f"not JSON: {exc.msg}"}
             continue
+        except RecursionError:
+            yield line, {"__error__": "nested too deeply"}
+            continue
         yield line, record if isinstance(record, dict) else {"__error__": "not an object"}
 
 
@@ -101,6 +105,8 @@ def parse_value(value: object, kind: str, zone: ZoneInfo) -> object:
     """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    if isinstance(value, dict | list):
+        raise ValueError("is a list or an object, not a single value")
     if kind == "string":
         return str(value)
     if kind == "integer":
@@ -109,7 +115,15 @@ def parse_value(value: object, kind: str, zone: ZoneInfo) -> object:
             raise ValueError(f"'{value}' is not a whole number")
         return int(number)
     if kind == "number":
-        return float(str(value).strip()) if not isinstance(value, int | float) else float(value)
+        try:
+            number = (
+                float(str(value).strip()) if not isinstance(value, int | float) else float(value)
+            )
+        except OverflowError:
+            raise ValueError(f"'{value}' is too large a number") from None
+        if not math.isfinite(number):
+            raise ValueError(f"'{value}' is not a finite number")
+        return number
     if kind == "boolean":
         if isinstance(value, bool):
             return value
@@ -119,16 +133,28 @@ def parse_value(value: object, kind: str, zone: ZoneInfo) -> object:
         raise ValueError(f"'{value}' is not true or false")
     if kind == "date":
         if isinstance(value, dt.datetime):
-            return value.date()
+            return _in_range(value.date())
         if isinstance(value, dt.date):
-            return value
-        return dt.date.fromisoformat(str(value).strip()[:10])
+            return _in_range(value)
+        return _in_range(dt.date.fromisoformat(str(value).strip()[:10]))
     if kind == "timestamp":
         moment = value if isinstance(value, dt.datetime) else _timestamp(str(value))
         if moment.tzinfo is not None:
             moment = moment.astimezone(zone).replace(tzinfo=None)
+        _in_range(moment.date())
         return moment
     raise ValueError(f"unknown type {kind}")
+
+
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+"""Dates outside these years are typing mistakes (9999-12-31 as "never"), and would stretch
+every KPI's calendar to them."""
+
+
+def _in_range(day: dt.date) -> dt.date:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(f"'{day.isoformat()}' is outside the years {FIRST_YEAR}-{LAST_YEAR}")
+    return day
 
 
 def _timestamp(text: str) -> dt.datetime:
@@ -250,7 +276,7 @@ def check_row(
             return RowProblem(line, column, "no such column in the table"), {}
         try:
             parsed[column] = parse_value(value, types.get(column, "string"), zone)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, OverflowError) as exc:
             return RowProblem(line, column, str(exc)), {}
     for column in sorted(required):
         if parsed.get(column) is None:
@@ -280,14 +306,14 @@ def parse_column(
     if fast is not None:
         try:
             return fast(values, zone), {}
-        except (ValueError, TypeError, _UnusualError):
+        except (ValueError, TypeError, OverflowError, _UnusualError):
             pass
     out: list[object] = []
     bad: dict[int, str] = {}
     for index, value in enumerate(values):
         try:
             out.append(parse_value(value, kind, zone))
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, OverflowError) as exc:
             out.append(None)
             bad[index] = str(exc)
     return out, bad
@@ -323,11 +349,17 @@ def _integers(values: list[object], zone: ZoneInfo) -> list[object]:
 
 def _numbers(values: list[object], zone: ZoneInfo) -> list[object]:
     if _kinds(values, float, int):
-        return [None if v is None else float(v) for v in values]  # type: ignore[arg-type]
+        floats = [None if v is None else float(v) for v in values]  # type: ignore[arg-type]
+        if not all(n is None or math.isfinite(n) for n in floats):
+            raise _UnusualError
+        return list(floats)
     if not _kinds(values, str):
         raise _UnusualError
     texts = [v.strip() if v is not None else "" for v in values]  # type: ignore[attr-defined]
-    return [float(t) if t else None for t in texts]
+    numbers = [float(t) if t else None for t in texts]
+    if not all(n is None or math.isfinite(n) for n in numbers):
+        raise _UnusualError
+    return list(numbers)
 
 
 def _booleans(values: list[object], zone: ZoneInfo) -> list[object]:
@@ -353,7 +385,10 @@ def _dates(values: list[object], zone: ZoneInfo) -> list[object]:
     if not _kinds(values, str):
         raise _UnusualError
     texts = [v.strip() if v is not None else "" for v in values]  # type: ignore[attr-defined]
-    return [dt.date.fromisoformat(t[:10]) if t else None for t in texts]
+    days = [dt.date.fromisoformat(t[:10]) if t else None for t in texts]
+    if not all(d is None or FIRST_YEAR <= d.year <= LAST_YEAR for d in days):
+        raise _UnusualError
+    return list(days)
 
 
 def _timestamps(values: list[object], zone: ZoneInfo) -> list[object]:
@@ -369,6 +404,8 @@ def _timestamps(values: list[object], zone: ZoneInfo) -> list[object]:
         moment = parse(text.replace("Z", "+00:00"))
         if moment.tzinfo is not None:
             moment = moment.astimezone(zone).replace(tzinfo=None)
+        if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+            raise _UnusualError
         out.append(moment)
     return out
 

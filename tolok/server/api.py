@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import json
+import logging
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -31,6 +33,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": m.ErrorBody} for status in (400, 401, 403, 404, 409, 422)
 }
 ERRORS[304] = {"description": "Not modified: the ETag sent in If-None-Match still holds."}
+log = logging.getLogger("tolok.server")
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 
 Limit = Annotated[int, Query(ge=1, le=500, description="At most this many items.")]
@@ -553,6 +556,8 @@ async def ingest_rows(
     if suffix is None:
         raise ApiError(415, "send application/json (an array), application/x-ndjson or text/csv")
     key = request.headers.get("idempotency-key")
+    if key is not None:
+        key = f"{principal.user_id}:{key}"  # one client's key never stands for another's
     report = await _ingest(request, name, raw, suffix, key)
     state = state_of(request)
     written = report["accepted"] > 0
@@ -576,6 +581,8 @@ async def _ingest(
             rows = json.loads(raw or b"null")
         except ValueError as exc:
             raise ApiError(400, f"the body is not JSON: {exc}") from None
+        except RecursionError:
+            raise ApiError(400, "the body is nested too deeply to be rows") from None
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise ApiError(400, "send a JSON array of objects, one per row")
         incoming = Incoming.records(rows)
@@ -596,6 +603,12 @@ async def _ingest(
         raise ApiError(422, exc.message, None, extra={"problems": problems}) from None
     except WarehouseError as exc:
         raise ApiError(422, exc.message) from None
+    except csv.Error as exc:
+        raise ApiError(400, f"the CSV cannot be read: {exc}") from None
+    except Exception as exc:  # the warehouse refused (a name clash, a conflict): say so
+        log.exception("ingestion into %s failed", name)
+        first = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+        raise ApiError(422, f"the warehouse did not take these rows: {first}") from None
     return {"accepted": report.written, "duplicates": report.duplicates,
             "rejected": report.rejected, "repeat": report.already,
             "problems": [problem(p) for p in report.problems]}  # fmt: skip

@@ -4,6 +4,7 @@ signed-in user or an API token."""
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import threading
@@ -39,6 +40,7 @@ PUBLIC = {"/signin", "/healthz", "/readyz", "/s/{secret}", "/s/{secret}/series",
 PRE_SESSION = "tolok_presession"
 HOME = "/docs"  # where sign-in leads when it was not asked for a page
 access = logging.getLogger("tolok.access")
+log = logging.getLogger("tolok.server")
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 WORDS = {
     "en": {"title": "Sign in", "email": "E-mail", "password": "Password", "submit": "Sign in",
@@ -100,6 +102,23 @@ class Harden:
             return
         started = time.perf_counter()
         status = 500
+        limit = INGEST_BODY if scope["path"].endswith("/rows") else BODY
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            status = 413
+            await _too_large(send, limit)
+            _log(scope, status, started)
+            return
+        received = 0
+
+        async def receiving() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLargeError(limit)
+            return message
 
         async def sending(message: Message) -> None:
             nonlocal status
@@ -111,15 +130,44 @@ class Harden:
             await send(message)
 
         try:
-            await self.app(scope, receive, sending)
+            await self.app(scope, receiving, sending)
+        except BodyTooLargeError:
+            status = 413
+            await _too_large(send, limit)
         finally:
-            client = scope.get("client")
-            access.info(
-                "request",
-                extra={"method": scope["method"], "path": scope["path"], "status": status,
-                       "ms": round((time.perf_counter() - started) * 1000, 1),
-                       "client": client[0] if client else None},
-            )  # fmt: skip
+            _log(scope, status, started)
+
+
+BODY = 1024 * 1024  # a request body, but for ingestion
+INGEST_BODY = 50 * 1024 * 1024
+
+
+class BodyTooLargeError(Exception):
+    pass
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    text = json.dumps(
+        errors.body(413, f"the request body is over {limit // 1024 // 1024} MB; send less")
+    ).encode("utf-8")
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(text)).encode())]})  # fmt: skip
+    await send({"type": "http.response.body", "body": text})
+
+
+def _log(scope: Scope, status: int, started: float) -> None:
+    """One access-log line; a share link's secret never reaches the log."""
+    path = scope["path"]
+    if path.startswith("/s/"):
+        path = "/s/{secret}" + ("/series" if path.endswith("/series") else "")
+    client = scope.get("client")
+    access.info(
+        "request",
+        extra={"method": scope["method"], "path": path, "status": status,
+               "ms": round((time.perf_counter() - started) * 1000, 1),
+               "client": client[0] if client else None},
+    )  # fmt: skip
 
 
 def _routes(app: FastAPI) -> None:
@@ -139,7 +187,8 @@ def _routes(app: FastAPI) -> None:
             with state.engine.connect() as connection:
                 connection.execute(text("select 1"))
         except Exception as exc:
-            checks["store"] = f"unreachable: {str(exc).splitlines()[0][:200]}"
+            log.warning("store unreachable: %s", str(exc).splitlines()[0][:500])
+            checks["store"] = "unreachable"
         loaded = state.project()
         state.open_warehouse()  # ready: ingestion's connection is open (or failed to)
         try:
@@ -147,7 +196,8 @@ def _routes(app: FastAPI) -> None:
 
             Warehouse(loaded).backend()
         except Exception as exc:
-            checks["warehouse"] = f"unreachable: {str(exc).splitlines()[0][:200]}"
+            log.warning("warehouse unreachable: %s", str(exc).splitlines()[0][:500])
+            checks["warehouse"] = "unreachable"
         ready = all(v == "ok" for v in checks.values())
         return JSONResponse({"status": "ok" if ready else "not ready", "checks": checks},
                             200 if ready else 503)  # fmt: skip
@@ -171,22 +221,22 @@ def _routes(app: FastAPI) -> None:
         lang = _lang(request)
         address = request.client.host if request.client else "unknown"
         account = f"account:{email.strip().lower()}"
-        wait = max(state.per_account.blocked_for(account),
-                   state.per_address.blocked_for(f"address:{address}"))  # fmt: skip
+        # Counted before the password is checked, so concurrent guesses meet the limit too.
+        wait = max(state.per_account.attempt(account),
+                   state.per_address.attempt(f"address:{address}"))  # fmt: skip
         if wait > 0:
             message = WORDS[lang]["wait"].format(minutes=max(1, round(wait / 60)))
             return _signin_form(request, next, email, message, 429)
         with Session(state.engine) as session, session.begin():
             user = accounts.authenticate(session, email, password)
             if user is None:
-                state.per_account.hit(account)
-                state.per_address.hit(f"address:{address}")
                 return _signin_form(request, next, email, WORDS[lang]["wrong"], 401)
             secret, _ = accounts.start_session(session, user)
         state.per_account.clear(account)
         response = RedirectResponse(_safe_next(next), 303)
         response.set_cookie(COOKIE, secret, max_age=accounts.SESSION_DAYS * 86400,
-                            httponly=True, samesite="lax", secure=state.secure_cookies,
+                            httponly=True, samesite="lax",
+                            secure=state.secure_cookies or request.url.scheme == "https",
                             path="/")  # fmt: skip
         response.delete_cookie(PRE_SESSION, path="/signin")
         return response
@@ -304,8 +354,9 @@ def _signin_form(
          "project": loaded.project.name if loaded.project else "tolok"},
         status_code=status,
     )  # fmt: skip
+    secure = state_of(request).secure_cookies or request.url.scheme == "https"
     response.set_cookie(PRE_SESSION, token, max_age=3600, httponly=True, samesite="strict",
-                        secure=state_of(request).secure_cookies, path="/signin")  # fmt: skip
+                        secure=secure, path="/signin")  # fmt: skip
     return response
 
 

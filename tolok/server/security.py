@@ -118,6 +118,7 @@ async def _csrf_of(request: Request) -> str | None:
         return sent
     kind = request.headers.get("content-type", "")
     if kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        await request.body()  # kept by Starlette, so the route can still read it
         form = await request.form()
         value = form.get("csrf")
         return value if isinstance(value, str) else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -129,17 +130,25 @@ class State:
 class Refresher:
     """An incremental refresh soon after data comes in: many ingests in a burst, one refresh."""
 
-    def __init__(self, state: State, delay: float = 2.0) -> None:
+    def __init__(self, state: State, delay: float = 2.0, longest: float | None = None) -> None:
         self.state, self.delay = state, delay
+        self.longest = longest if longest is not None else max(30.0, 10 * delay)
+        """A steady stream of ingests postpones the refresh at most this long."""
         self._timer: threading.Timer | None = None
+        self._since = 0.0
         self._lock = threading.Lock()
         self._running = threading.Lock()
         self.runs = 0
 
     def soon(self) -> None:
         with self._lock:
-            if self._timer is not None:
+            now = time.monotonic()
+            if self._timer is not None and self._timer.is_alive():
+                if now - self._since >= self.longest:
+                    return  # the refresh already waiting runs as planned
                 self._timer.cancel()
+            else:
+                self._since = now
             self._timer = threading.Timer(self.delay, self._run)
             self._timer.daemon = True
             self._timer.start()
