@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -112,12 +111,15 @@ def test_last_used_is_written_at_most_once_a_minute(
     assert used_at(start + dt.timedelta(seconds=61)) == start + dt.timedelta(seconds=61)
 
 
-def test_ingestion_keeps_one_warehouse_connection(served: Served, tmp_path: Path) -> None:
+def test_ingestion_keeps_one_warehouse_connection(served: Served) -> None:
     program = served.token("admin@example.com", ["ingest:events"])
     state = served.client.app.state.tolok
     assert program.post("/api/v1/datasets/events/rows", json=ROWS).status_code == 200
     kept = state._warehouse
     assert kept is not None
+    bad = [{**ROWS[0], "event_id": "e2", "amount": "lots"}]
+    assert program.post("/api/v1/datasets/events/rows", json=bad).status_code == 422
+    assert state._warehouse is kept  # bad rows are no reason to reconnect
     more = [{**ROWS[0], "event_id": "e2"}]
     assert program.post("/api/v1/datasets/events/rows", json=more).json()["accepted"] == 1
     assert state._warehouse is kept

@@ -85,15 +85,19 @@ class State:
             if self._warehouse_url != loaded.project.warehouse:
                 self._close_warehouse()
             warehouse = Warehouse(loaded, _warehouse=self._warehouse)
+            sound = False  # the connection still serves: a success, or bad rows
             try:
                 report = ingest(loaded, warehouse, name, incoming, idempotency_key=key)
+                sound = True
             except IngestError:
+                sound = True
                 raise
-            except Exception:
-                self._close_warehouse()  # a broken connection is not kept for the next request
-                raise
-            self._warehouse = warehouse.backend()
-            self._warehouse_url = loaded.project.warehouse
+            finally:
+                if not sound:
+                    self._close_warehouse()  # a broken connection is not kept
+                elif warehouse._warehouse is not None:
+                    self._warehouse = warehouse._warehouse
+                    self._warehouse_url = loaded.project.warehouse
             return report
 
     def open_warehouse(self) -> None:
