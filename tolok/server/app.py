@@ -1,5 +1,5 @@
 """`tolok serve`: the FastAPI app. Public: `/signin`, `/healthz`, `/readyz`, share links
-(`/s/…`) and the API's description (`/openapi.json`, `/docs`); everything else needs a
+(`/s/…`); everything else, the API's description (`/openapi.json`, `/docs`) included, needs a
 signed-in user or an API token."""
 
 from __future__ import annotations
@@ -33,8 +33,7 @@ from tolok.server.security import COOKIE, identify, state_of
 from tolok.server.state import Refresher, State
 from tolok.store.database import open_store, store_url
 
-PUBLIC = {"/signin", "/healthz", "/readyz", "/s/{secret}", "/s/{secret}/series",
-          "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}  # fmt: skip
+PUBLIC = {"/signin", "/healthz", "/readyz", "/s/{secret}", "/s/{secret}/series"}
 """The routes anyone may call; a test holds every other route to a sign-in."""
 
 PRE_SESSION = "tolok_presession"
@@ -74,6 +73,9 @@ def create_app(root: Path, secure_cookies: bool = False, refresh_delay: float = 
         version=__version__,
         description="KPIs as code: values, targets, status, forecasts, annotations.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.tolok = state
     errors.install(app)
@@ -171,6 +173,23 @@ def _log(scope: Scope, status: int, started: float) -> None:
 
 
 def _routes(app: FastAPI) -> None:
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi(request: Request) -> JSONResponse:
+        """The API's description, for signed-in users and tokens."""
+        from tolok.server.security import signed_in
+
+        await signed_in(request)
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> Response:
+        """The API's description as a page; signing in first."""
+        from fastapi.openapi.docs import get_swagger_ui_html
+
+        if identify(request) is None:
+            return RedirectResponse("/signin?next=/docs", 303)
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=app.title)
+
     @app.get("/healthz", response_model=m.Health, tags=["health"])
     def healthz() -> dict[str, Any]:
         """The process answers."""
