@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tolok.auth import accounts
@@ -32,8 +33,11 @@ def run_serve(loaded: LoadedProject, host: str, port: int, secure: bool, out: Co
 
     engine = _engine(loaded)
     assert isinstance(engine, Engine)
-    with Session(engine) as session, session.begin():
-        first = accounts.first_admin(session)
+    try:
+        with Session(engine) as session, session.begin():
+            first = accounts.first_admin(session)
+    except IntegrityError:  # another server on the same store made it first
+        first = None
     if first is not None:
         email, secret = first
         out.print("First run: an admin account was created. Its password is shown only now:")

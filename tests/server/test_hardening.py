@@ -111,3 +111,39 @@ def test_the_limiter_counts_attempts_first_and_forgets_quiet_keys() -> None:
     now[0] = 61.0
     assert limiter.blocked_for("a") == 0.0
     assert limiter._hits == {}
+
+
+def test_the_first_admin_comes_when_no_enabled_admin_exists(served: Served) -> None:
+    engine = served.client.app.state.tolok.engine
+    with Session(engine) as session, session.begin():
+        assert accounts.first_admin(session) is None  # admin@example.com is an admin
+        accounts.set_disabled(session, "admin@example.com", True, "test")
+        email, password = accounts.first_admin(session) or ("", "")
+        assert email == "admin@localhost"
+        assert accounts.authenticate(session, email, password) is not None
+        accounts.set_role(session, email, "viewer", "test")  # demoted: made admin again
+        _, again = accounts.first_admin(session) or ("", "")
+        user = accounts.authenticate(session, email, again)
+        assert user is not None
+        assert user.role == "admin"
+
+
+def test_signing_in_sweeps_expired_sessions(served: Served) -> None:
+    import datetime as dt
+
+    from sqlalchemy import func, select
+
+    from tolok.store.people import WebSession
+
+    engine = served.client.app.state.tolok.engine
+    with Session(engine) as session, session.begin():
+        user = accounts.find_user(session, "viewer@example.com")
+        assert user is not None
+        accounts.start_session(session, user)
+        old = session.scalars(select(WebSession)).first()
+        assert old is not None
+        old.expires_at = accounts.now() - dt.timedelta(minutes=1)
+    served.browser("viewer@example.com")
+    with Session(engine) as session:
+        expired = select(func.count()).select_from(WebSession)
+        assert session.scalar(expired.where(WebSession.expires_at <= accounts.now())) == 0

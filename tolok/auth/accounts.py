@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from tolok.auth.keys import digest, new_secret, password
@@ -138,11 +138,21 @@ def authenticate(session: Session, email: str, secret: str) -> User | None:
     return user
 
 
+FIRST_ADMIN = "admin@localhost"
+
+
 def first_admin(session: Session) -> tuple[str, str] | None:
-    """On a store with no account: an admin, and the password to print once."""
-    if session.scalar(select(func.count()).select_from(User)):
+    """When no enabled admin exists (a new store, or only accounts added from the terminal
+    as viewers or editors): `admin@localhost`, and the password to print once."""
+    admins = select(func.count()).select_from(User).where(User.role == Role.admin.value)
+    if session.scalar(admins.where(User.disabled.is_(False))):
         return None
-    user, secret = add_user(session, "admin@localhost", "Admin", Role.admin, "tolok serve")
+    existing = find_user(session, FIRST_ADMIN)
+    if existing is not None:
+        set_role(session, FIRST_ADMIN, Role.admin, "tolok serve")
+        set_disabled(session, FIRST_ADMIN, False, "tolok serve")
+        return FIRST_ADMIN, reset_password(session, FIRST_ADMIN, "tolok serve")
+    user, secret = add_user(session, FIRST_ADMIN, "Admin", Role.admin, "tolok serve")
     return user.email, secret
 
 
@@ -259,6 +269,7 @@ def start_session(session: Session, user: User) -> tuple[str, str]:
     """A new signed-in session: the cookie's secret and the CSRF token of its forms."""
     secret, _, hashed = new_secret("ses")
     csrf = new_secret("csrf")[0]
+    session.execute(delete(WebSession).where(WebSession.expires_at <= now()))  # swept here
     session.add(
         WebSession(
             token_hash=hashed, user_id=user.id, csrf=csrf, created_at=now(),
