@@ -17,10 +17,8 @@ from tolok.spec.formula import Binary, parse_formula
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Project, Unit
 from tolok.terminal import kpi_of, project_of, reported
-from tolok.track.explain import Contribution, Key, explain_ratio, explain_sum
-from tolok.track.pace import is_additive
-
-Values = dict[Key, float | None]
+from tolok.explanation import ExplainError, explain
+from tolok.track.explain import Contribution
 
 
 def run_explain(
@@ -38,20 +36,13 @@ def run_explain(
         raise typer.BadParameter("name a dimension to explain by: --by Region")
     calendar = Calendar.of(project)
     after = _period(calendar, kpi, project, period)
-    before = calendar.shift(after, kpi.grain, -1)
-    parts = _parts(project, name, kpi)
     with reported(loaded, errors):
-        series = {
-            part: _values(loaded, project, part, formula, kpi, dimensions, before, after)
-            for part, formula in parts.items()
-        }
-    if len(parts) == 1:
-        contributions = explain_sum(series["value"][0], series["value"][1])
-    else:
-        contributions = explain_ratio(series["numerator"], series["denominator"])
-    unit = kpi.unit
-    label = f"{calendar.label(before, kpi.grain)} -> {calendar.label(after, kpi.grain)}"
-    _print(project, kpi, name, dimensions, label, contributions, unit, len(parts) > 1)
+        try:
+            found = explain(loaded, name, after, dimensions)
+        except ExplainError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    label = f"{calendar.label(found.before, kpi.grain)} -> {calendar.label(after, kpi.grain)}"
+    _print(project, kpi, name, dimensions, label, found.contributions, kpi.unit, found.ratio)
 
 
 def _period(calendar: Calendar, kpi: KPI, project: Project, text: str | None) -> dt.date:
@@ -63,52 +54,6 @@ def _period(calendar: Calendar, kpi: KPI, project: Project, text: str | None) ->
     except PeriodError as exc:
         raise typer.BadParameter(str(exc)) from None
     return calendar.start_of(day, kpi.grain)
-
-
-def _parts(project: Project, name: str, kpi: KPI) -> dict[str, str]:
-    """The formulas to compute: the KPI itself if it adds up, else its two sides."""
-    if is_additive(project, name):
-        return {"value": kpi.formula}
-    tree = parse_formula(kpi.formula)
-    if isinstance(tree, Binary) and tree.op == "/":
-        text = kpi.formula
-        numerator = text[tree.left.span.start : tree.left.span.end]
-        denominator = text[tree.right.span.start : tree.right.span.end]
-        probe = project.model_copy(
-            update={"kpis": {"n": KPI(formula=numerator), "d": KPI(formula=denominator)}}
-        )
-        if is_additive(probe, "n") and is_additive(probe, "d"):
-            return {"numerator": numerator, "denominator": denominator}
-    raise typer.BadParameter(
-        "explain works for KPIs that add up (sums, counts) and ratios of them; "
-        f"'{name}' is {kpi.formula}"
-    )
-
-
-def _values(
-    loaded: LoadedProject,
-    project: Project,
-    part: str,
-    formula: str,
-    kpi: KPI,
-    by: tuple[str, ...],
-    before: dt.date,
-    after: dt.date,
-) -> tuple[Values, Values]:
-    from tolok.engine.compute import Request, compute
-    from tolok.engine.warehouse import Warehouse
-
-    temporary = f"__explain_{part}"
-    kpis = {**project.kpis, temporary: KPI(formula=formula, grain=kpi.grain)}
-    probe = replace(loaded, project=project.model_copy(update={"kpis": kpis}))
-    end = Calendar.of(project).end_of(after, kpi.grain) - dt.timedelta(days=1)
-    request = Request((temporary,), kpi.grain, by, start=before, end=end)
-    series = compute(probe, Warehouse(probe), request)[temporary]
-    out: tuple[Values, Values] = ({}, {})
-    for point in series.points:
-        key = tuple(value for _, value in point.slice)
-        out[0 if point.period == before else 1][key] = point.value
-    return out
 
 
 def _print(

@@ -16,11 +16,11 @@ from rich.table import Table
 from tolok.display import MISSING, format_value
 from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
-from tolok.spec.models import KPI, Project, TargetSplit
+from tolok.outlook import outlook
+from tolok.spec.models import KPI, Project
 from tolok.store.points import StoredPoint
 from tolok.track.forecast import forecast
 from tolok.track.goals import GoalNode, KpiStanding, goal_tree
-from tolok.track.pace import elapsed, is_additive, pace
 from tolok.track.status import Standing
 from tolok.track.targets import target_series
 from tolok.views import kpi_states
@@ -50,7 +50,6 @@ def print_status(loaded: LoadedProject, group: str, out: Console, errors: Consol
     for name, state in states.items():
         kpi = project.kpis[name]
         latest, share = state.latest, state.attainment
-        actuals = {p.period: p.value for p in state.points}
         cells = [
             kpi.title or name,
             calendar.label(latest.period, kpi.grain) if latest else "",
@@ -58,7 +57,7 @@ def print_status(loaded: LoadedProject, group: str, out: Console, errors: Consol
             _value(project, kpi, state.target),
             f"{share:.0%}" if share is not None else "",
             state.standing.value.replace("_", " "),
-            *_open_period(loaded, name, state.points, actuals, today),
+            *_open_period(loaded, name, state.points, today),
             kpi.owner or "",
         ]
         rows.append((_group_of(project, kpi, group), cells, state.standing))
@@ -83,42 +82,26 @@ def print_status(loaded: LoadedProject, group: str, out: Console, errors: Consol
 
 
 def _open_period(
-    loaded: LoadedProject,
-    name: str,
-    points: list[StoredPoint],
-    actuals: dict[dt.date, float | None],
-    today: dt.date,
+    loaded: LoadedProject, name: str, points: list[StoredPoint], today: dt.date
 ) -> list[str]:
     """The period today falls in: its label, value so far, projected end, heading, and the
-    model's forecast of its end from the periods before (with its 80% interval). With
-    `target_split: seasonal`, "how far it has run" weighs the days by the KPI's rhythm."""
+    model's forecast of its end (with its 80% interval)."""
     project = loaded.project
     assert project is not None
     kpi, calendar = project.kpis[name], Calendar.of(project)
-    current = calendar.start_of(today, kpi.grain)
-    point = next((p for p in points if p.period == current), None)
-    if point is None:
+    now = outlook(loaded, name, points, today)
+    if now is None:
         return ["", "", "", "", ""]
-    target = target_series(kpi, [current], calendar, actuals)[current]
-    additive = is_additive(project, name)
-    profile = None
-    if kpi.target_split is TargetSplit.seasonal and additive:
-        from tolok.views import day_profile_of
-
-        profile = day_profile_of(loaded, name)
-    share = elapsed(current, kpi.grain, calendar, today, profile)
-    now = pace(kpi, additive, point.value, target, share)
-    history = [(p.period, p.value) for p in points if p.period < current]
-    ahead = forecast(history, kpi.grain, calendar, horizon=1) if history else []
     predicted = ""
-    if ahead and ahead[0].period == current:
-        low, high = _value(project, kpi, ahead[0].low), _value(project, kpi, ahead[0].high)
-        predicted = f"{_value(project, kpi, ahead[0].mean)} ({low} to {high})"
+    if now.forecast is not None:
+        end = now.forecast
+        low, high = _value(project, kpi, end.low), _value(project, kpi, end.high)
+        predicted = f"{_value(project, kpi, end.mean)} ({low} to {high})"
     return [
-        f"{calendar.label(current, kpi.grain)} ({share:.0%})",
-        _value(project, kpi, point.value),
-        _value(project, kpi, now.projected),
-        now.heading.value.replace("_", " "),
+        f"{calendar.label(now.period, kpi.grain)} ({now.pace.elapsed:.0%})",
+        _value(project, kpi, now.value),
+        _value(project, kpi, now.pace.projected),
+        now.pace.heading.value.replace("_", " "),
         predicted,
     ]
 

@@ -26,18 +26,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tolok import __version__
 from tolok.auth import accounts
 from tolok.auth.keys import same
-from tolok.server import api, errors
+from tolok.server import api, errors, routes
 from tolok.server import models as m
 from tolok.server.errors import ApiError
 from tolok.server.security import COOKIE, identify, state_of
 from tolok.server.state import Refresher, State
 from tolok.store.database import open_store, store_url
 
-PUBLIC = {"/signin", "/healthz", "/readyz", "/s/{secret}", "/s/{secret}/series"}
-"""The routes anyone may call; a test holds every other route to a sign-in."""
+PUBLIC = {"/signin", "/healthz", "/readyz", "/s/{secret}", "/s/{secret}/series", "/static/{name}"}
+"""The routes anyone may call (the static files hold no data: a shared page needs its style
+sheet before anyone signs in); a test holds every other route to a sign-in."""
 
 PRE_SESSION = "tolok_presession"
-HOME = "/docs"  # where sign-in leads when it was not asked for a page
+HOME = "/board"  # where sign-in leads when it was not asked for a page
 access = logging.getLogger("tolok.access")
 log = logging.getLogger("tolok.server")
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -79,7 +80,9 @@ def create_app(root: Path, secure_cookies: bool = False, refresh_delay: float = 
     )
     app.state.tolok = state
     errors.install(app)
+    _pages(app)
     app.include_router(api.router)
+    app.include_router(routes.router)
     _routes(app)
 
     app.add_middleware(Harden)
@@ -170,6 +173,14 @@ def _log(scope: Scope, status: int, started: float) -> None:
                "ms": round((time.perf_counter() - started) * 1000, 1),
                "client": client[0] if client else None},
     )  # fmt: skip
+
+
+def _pages(app: FastAPI) -> None:
+    from tolok.server.web import SignInNeededError, sign_in_redirect
+
+    @app.exception_handler(SignInNeededError)
+    async def _sign_in(_: Request, exc: SignInNeededError) -> Response:
+        return sign_in_redirect(exc)
 
 
 def _routes(app: FastAPI) -> None:

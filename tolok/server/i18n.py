@@ -1,0 +1,95 @@
+"""The pages' language: English or Bahasa Indonesia, from Babel message catalogs
+(`locale/<lang>/LC_MESSAGES/messages.po`, read once), and numbers, money, percentages and
+dates in that language's habits.
+
+The language of a request: `?lang=` (remembered in a cookie), else the cookie, else the
+project's `locale`. Strings are marked `_("…")` in templates and pages; `make messages`
+extracts them (see `babel.cfg`) and a test holds every one to a translation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from babel.dates import format_date, format_datetime
+from babel.messages.pofile import read_po
+from babel.numbers import format_percent
+
+from tolok.display import MISSING, format_change, format_points, format_value
+from tolok.spec.calendar import Calendar
+from tolok.spec.models import Grain, Unit
+
+LANGS = ("en", "id")
+LANG_COOKIE = "tolok_lang"
+LOCALES = Path(__file__).parent / "locale"
+
+
+@cache
+def messages(lang: str) -> dict[str, str]:
+    """The catalog of `lang` as a mapping from English to `lang` (English: empty)."""
+    path = LOCALES / lang / "LC_MESSAGES" / "messages.po"
+    if lang == "en" or not path.exists():
+        return {}
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=lang)
+    return {str(m.id): str(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
+
+
+def gettext(lang: str) -> Callable[..., str]:
+    """`_("Owner")` in `lang`; keyword arguments fill `{name}` placeholders after translation."""
+    table = messages(lang)
+
+    def translate(text: str, **values: object) -> str:
+        found = table.get(text, text)
+        return found.format(**values) if values else found
+
+    return translate
+
+
+@dataclass(frozen=True)
+class Formats:
+    """Values, changes and periods as people of `lang` write them."""
+
+    lang: str
+    currency: str
+    calendar: Calendar
+
+    def value(self, value: float | None, unit: Unit | str) -> str:
+        return format_value(value, Unit(unit), self.currency, self.lang)
+
+    def change(self, change: float | None) -> str:
+        return format_change(change, self.lang)
+
+    def points(self, difference: float | None) -> str:
+        return format_points(difference, self.lang)
+
+    def share(self, share: float | None) -> str:
+        """A share of a whole, as a whole percentage: `87%`, `87 %` in neither."""
+        if share is None:
+            return MISSING
+        return format_percent(share, format="#,##0%", locale=self.lang)
+
+    def period(self, start: dt.date, grain: Grain | str) -> str:
+        """A period's name: `Oct 2026` / `Okt 2026`, `5 Oct 2026`, else its label
+        (`2026-W41`, `2026-Q3`, `FY2027`)."""
+        grain = Grain(grain)
+        if grain is Grain.month:
+            return format_date(start, "MMM y", locale=self.lang)
+        if grain is Grain.day:
+            return format_date(start, "d MMM y", locale=self.lang)
+        return self.calendar.label(start, grain)
+
+    def day(self, day: dt.date | None) -> str:
+        return MISSING if day is None else format_date(day, "d MMM y", locale=self.lang)
+
+    def moment(self, moment: dt.datetime | None) -> str:
+        if moment is None:
+            return MISSING
+        return format_datetime(moment, "d MMM y HH:mm", locale=self.lang)
+
+
+__all__ = ["LANGS", "LANG_COOKIE", "Formats", "gettext", "messages"]

@@ -1,0 +1,314 @@
+"""The board: one card per active KPI — its last closed period's value, the change from the
+period before, a sparkline, progress to target, status, the open period's forecast and the
+owner — grouped and filtered as asked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+
+from tolok.server.board import BoardCache
+from tolok.server.i18n import Formats
+from tolok.spec.loaded import LoadedProject
+from tolok.spec.models import KPI, Direction, Project, Unit
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tolok.outlook import Outlook
+    from tolok.views import KpiState
+
+GROUPS = ("goal", "level", "function", "indicator", "owner", "status")
+STATUSES = ("off_track", "at_risk", "on_track", "no_target", "no_data")
+SPARK = 12  # closed periods in a card's sparkline
+
+
+class OpenPeriod(BaseModel):
+    period: str
+    elapsed: float  # share of the period passed
+    elapsed_text: str
+    so_far: float | None
+    so_far_text: str
+    projected_text: str
+    heading: str
+    heading_text: str
+    forecast: float | None
+    forecast_text: str
+    forecast_range: str
+
+
+class Card(BaseModel):
+    name: str
+    title: str
+    description: str | None
+    unit: str
+    direction: str
+    grain: str
+    owner: str | None
+    goal: str | None
+    goal_title: str | None
+    level: str | None
+    function: str | None
+    indicator: str | None
+    tags: list[str]
+    actions: list[str]
+    period: str | None
+    period_start: dt.date | None
+    value: float | None
+    value_text: str
+    previous: float | None
+    change: float | None  # relative, or a difference in points for a percentage
+    change_text: str
+    change_good: bool | None  # the change goes the KPI's good way (None: no way is better)
+    target: float | None
+    target_text: str
+    attainment: float | None
+    attainment_text: str
+    progress: float  # 0 to 1, for the bar
+    status: str
+    status_text: str
+    spark: list[float | None]
+    spark_points: str  # an SVG polyline in a 100 × 24 box
+    open: OpenPeriod | None
+
+
+class Group(BaseModel):
+    key: str
+    title: str
+    cards: list[Card]
+
+
+class Filters(BaseModel):
+    group: str = "goal"
+    owner: str | None = None
+    status: str | None = None
+    tag: str | None = None
+    q: str | None = None
+
+
+class BoardPage(BaseModel):
+    project: str
+    filters: Filters
+    groups: list[Group]
+    total: int
+    shown: int
+    owners: list[str]
+    tags: list[str]
+    counts: dict[str, int]  # cards per status, before filtering
+    refreshed_at: dt.datetime | None
+
+
+def today_of(project: Project) -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo(project.timezone)).date()
+
+
+def states(loaded: LoadedProject, board: BoardCache) -> dict[str, KpiState]:
+    from tolok.views import kpi_states
+
+    assert loaded.project is not None
+    today = today_of(loaded.project)
+    return board.get("states", loaded, today, lambda: kpi_states(loaded, today))
+
+
+def outlooks(loaded: LoadedProject, board: BoardCache) -> dict[str, Outlook | None]:
+    """Each KPI's open period (a forecast each: kept until the store or the day changes)."""
+    from tolok.outlook import outlook
+
+    assert loaded.project is not None
+    today = today_of(loaded.project)
+
+    def build() -> dict[str, Outlook | None]:
+        found = states(loaded, board)
+        return {n: outlook(loaded, n, s.points, today) for n, s in found.items()}
+
+    return board.get("outlooks", loaded, today, build)
+
+
+def cards(
+    loaded: LoadedProject, board: BoardCache, fmt: Formats, _: Callable[..., str]
+) -> list[Card]:
+    """Every active KPI's card, in the project's order."""
+    project = loaded.project
+    assert project is not None
+    found, ahead = states(loaded, board), outlooks(loaded, board)
+    return [
+        card(project, name, kpi, found[name], ahead.get(name), fmt, _)
+        for name, kpi in project.kpis.items()
+        if name in found
+    ]
+
+
+def status_words(_: Callable[..., str]) -> dict[str, str]:
+    return {"on_track": _("On track"), "at_risk": _("At risk"), "off_track": _("Off track"),
+            "no_target": _("No target"), "no_data": _("No data")}  # fmt: skip
+
+
+def card(
+    project: Project,
+    name: str,
+    kpi: KPI,
+    state: KpiState,
+    ahead: Outlook | None,
+    fmt: Formats,
+    _: Callable[..., str],
+) -> Card:
+    latest = state.latest
+    closed = [p for p in state.points if latest is not None and p.period <= latest.period]
+    previous = closed[-2].value if len(closed) >= 2 else None
+    value = latest.value if latest else None
+    change, change_text = _change(kpi, value, previous, fmt)
+    spark = [p.value for p in closed[-SPARK:]]
+    share = state.attainment
+    goal = project.goals.get(kpi.goal or "")
+    return Card(
+        name=name, title=kpi.title or name, description=kpi.description,
+        unit=kpi.unit.value, direction=kpi.direction.value, grain=kpi.grain.value,
+        owner=kpi.owner, goal=kpi.goal, goal_title=goal.title if goal else None,
+        level=_enum(kpi.level), function=_enum(kpi.function), indicator=_enum(kpi.indicator),
+        tags=list(kpi.tags), actions=list(kpi.actions),
+        period=fmt.period(latest.period, kpi.grain) if latest else None,
+        period_start=latest.period if latest else None,
+        value=value, value_text=fmt.value(value, kpi.unit),
+        previous=previous, change=change, change_text=change_text,
+        change_good=_good(kpi.direction, change),
+        target=state.target, target_text=fmt.value(state.target, kpi.unit),
+        attainment=share, attainment_text=fmt.share(share),
+        progress=max(0.0, min(1.0, share)) if share is not None else 0.0,
+        status=state.standing.value, status_text=status_words(_)[state.standing.value],
+        spark=spark, spark_points=spark_points(spark),
+        open=_open(kpi, ahead, fmt, _),
+    )  # fmt: skip
+
+
+def _enum(value: object) -> str | None:
+    return None if value is None else str(getattr(value, "value", value))
+
+
+def _change(
+    kpi: KPI, value: float | None, previous: float | None, fmt: Formats
+) -> tuple[float | None, str]:
+    if value is None or previous is None:
+        return None, fmt.change(None)
+    if kpi.unit is Unit.percent:
+        return value - previous, fmt.points(value - previous)
+    if previous == 0:
+        return None, fmt.change(None)
+    change = (value - previous) / abs(previous)
+    return change, fmt.change(change)
+
+
+def _good(direction: Direction, change: float | None) -> bool | None:
+    if change is None or change == 0 or direction is Direction.band:
+        return None
+    return (change > 0) == (direction is Direction.up)
+
+
+def spark_points(values: list[float | None]) -> str:
+    """The values as SVG polyline points in a 100 × 24 box (gaps left out)."""
+    present = [v for v in values if v is not None]
+    if len(present) < 2:
+        return ""
+    low, high = min(present), max(present)
+    span = (high - low) or 1.0
+    step = 100 / (len(values) - 1)
+    points = [
+        f"{i * step:.1f},{22 - (v - low) / span * 20:.1f}"
+        for i, v in enumerate(values)
+        if v is not None
+    ]
+    return " ".join(points)
+
+
+def _open(
+    kpi: KPI, ahead: Outlook | None, fmt: Formats, _: Callable[..., str]
+) -> OpenPeriod | None:
+    if ahead is None:
+        return None
+    end = ahead.forecast
+    heading = ahead.pace.heading.value
+    return OpenPeriod(
+        period=fmt.period(ahead.period, kpi.grain),
+        elapsed=ahead.pace.elapsed, elapsed_text=fmt.share(ahead.pace.elapsed),
+        so_far=ahead.value, so_far_text=fmt.value(ahead.value, kpi.unit),
+        projected_text=fmt.value(ahead.pace.projected, kpi.unit),
+        heading=heading, heading_text=status_words(_)[heading],
+        forecast=end.mean if end else None,
+        forecast_text=fmt.value(end.mean if end else None, kpi.unit),
+        forecast_range=(
+            _("{low} to {high}", low=fmt.value(end.low, kpi.unit),
+              high=fmt.value(end.high, kpi.unit)) if end else ""
+        ),
+    )  # fmt: skip
+
+
+def data(
+    loaded: LoadedProject,
+    board: BoardCache,
+    fmt: Formats,
+    _: Callable[..., str],
+    filters: Filters,
+    refreshed_at: dt.datetime | None,
+) -> BoardPage:
+    project = loaded.project
+    assert project is not None
+    every = cards(loaded, board, fmt, _)
+    counts = {s: sum(c.status == s for c in every) for s in STATUSES}
+    shown = [c for c in every if _matches(c, filters)]
+    return BoardPage(
+        project=project.name,
+        filters=filters,
+        groups=_grouped(project, shown, filters.group, _),
+        total=len(every),
+        shown=len(shown),
+        owners=sorted({c.owner for c in every if c.owner}),
+        tags=sorted({t for c in every for t in c.tags}),
+        counts=counts,
+        refreshed_at=refreshed_at,
+    )
+
+
+def _matches(card: Card, filters: Filters) -> bool:
+    if filters.owner and card.owner != filters.owner:
+        return False
+    if filters.status and card.status != filters.status:
+        return False
+    if filters.tag and filters.tag not in card.tags:
+        return False
+    if filters.q:
+        words = filters.q.casefold().split()
+        text = " ".join([card.name, card.title, card.description or "", card.owner or "",
+                         card.goal_title or "", *card.tags]).casefold()  # fmt: skip
+        return all(w in text for w in words)
+    return True
+
+
+def _grouped(project: Project, shown: list[Card], by: str, _: Callable[..., str]) -> list[Group]:
+    groups: dict[str, Group] = {}
+    if by == "goal":  # in the goals' own order
+        for name, goal in project.goals.items():
+            groups[name] = Group(key=name, title=goal.title, cards=[])
+    if by == "status":
+        words = status_words(_)
+        for status in STATUSES:
+            groups[status] = Group(key=status, title=words[status], cards=[])
+    for card in shown:
+        key = getattr(card, by) if by != "goal" else card.goal
+        key = key or ""
+        if key not in groups:
+            title = key or _("(none)")
+            groups[key] = Group(key=key, title=_label(title, _), cards=[])
+        groups[key].cards.append(card)
+    return [g for g in groups.values() if g.cards]
+
+
+def _label(key: str, _: Callable[..., str]) -> str:
+    words = {"strategic": _("Strategic"), "operational": _("Operational"),
+             "functional": _("Functional"), "leading": _("Leading"), "lagging": _("Lagging"),
+             "marketing": _("Marketing"), "sales": _("Sales"), "service": _("Service"),
+             "website": _("Website"), "finance": _("Finance"), "hr": _("HR"), "it": _("IT"),
+             "operations": _("Operations")}  # fmt: skip
+    return words.get(key, key)

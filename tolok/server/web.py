@@ -1,0 +1,139 @@
+"""What the pages share: who is asking (a signed-in browser; anonymous browsers are sent to
+the sign-in form), the language and formats of the answer, and rendering one page's data
+as HTML (Jinja2, auto-escaped) or, at the same path with `.json`, as JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
+
+from tolok import __version__
+from tolok.auth.roles import Action
+from tolok.server.errors import ApiError
+from tolok.server.i18n import LANG_COOKIE, LANGS, Formats, gettext
+from tolok.server.security import Principal, identify, state_of
+from tolok.spec.calendar import Calendar
+from tolok.spec.loaded import LoadedProject
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+TEMPLATES.env.globals["version"] = __version__
+
+
+class SignInNeededError(Exception):
+    """An anonymous browser asked for a page: it is sent to the sign-in form."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+@dataclass(frozen=True)
+class Context:
+    """One request's page context: who, in which language, over which project."""
+
+    request: Request
+    principal: Principal | None  # None on a share link's page
+    loaded: LoadedProject
+    lang: str
+    _: Callable[..., str]
+    fmt: Formats
+
+    @property
+    def project(self) -> Any:
+        assert self.loaded.project is not None
+        return self.loaded.project
+
+    def can(self, action: Action, owner: str | None = None) -> bool:
+        if self.principal is None:
+            return False
+        if owner is not None:
+            return self.principal.can_edit_kpi(action, owner)
+        return self.principal.can(action)
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.endswith(".json")
+
+
+def lang_of(request: Request, loaded: LoadedProject) -> str:
+    asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    if asked in LANGS:
+        return str(asked)
+    return loaded.project.locale.value if loaded.project else "en"
+
+
+def context(request: Request, principal: Principal | None) -> Context:
+    loaded = state_of(request).project()
+    assert loaded.project is not None
+    lang = lang_of(request, loaded)
+    fmt = Formats(lang, loaded.project.currency, Calendar.of(loaded.project))
+    return Context(request, principal, loaded, lang, gettext(lang), fmt)
+
+
+def reader(request: Request) -> Context:
+    """The context of a signed-in user's page; anonymous: to the sign-in form (a `.json`
+    page answers 401 like the API)."""
+    principal = identify(request)
+    if principal is None:
+        if wants_json(request) or request.method != "GET":
+            raise ApiError(401, "sign in (/signin) or send an API token", None,
+                           {"WWW-Authenticate": "Bearer"})  # fmt: skip
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise SignInNeededError(target)
+    return context(request, principal)
+
+
+def sign_in_redirect(error: SignInNeededError) -> Response:
+    from fastapi.responses import RedirectResponse
+
+    return RedirectResponse("/signin?next=" + quote(error.path, safe="/"), 303)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def render(
+    ctx: Context, template: str, page: BaseModel, status: int = 200, **extra: Any
+) -> Response:
+    """The page as JSON at `….json`, else as HTML, linking to its JSON."""
+    request = ctx.request
+    if wants_json(request):
+        data = page.model_dump(mode="json")
+        text = json.dumps(data, ensure_ascii=False, default=_plain)
+        return Response(text, status, media_type="application/json")
+    response = TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {"page": page, "ctx": ctx, "_": ctx._, "fmt": ctx.fmt, "lang": ctx.lang,
+         "user": ctx.principal, "Action": Action, **extra},
+        status_code=status,
+    )  # fmt: skip
+    path = request.url.path
+    response.headers["link"] = f'<{path}.json>; rel="alternate"; type="application/json"'
+    response.headers["cache-control"] = "no-store"
+    if request.query_params.get("lang") in LANGS:
+        response.set_cookie(LANG_COOKIE, ctx.lang, max_age=365 * 86400, samesite="lax", path="/")
+    return response
+
+
+def json_error(status: int, message: str, field: str | None = None) -> JSONResponse:
+    from tolok.server.errors import body
+
+    return JSONResponse(body(status, message, field), status)
+
+
+__all__ = ["Context", "SignInNeededError", "context", "reader", "render", "wants_json"]
