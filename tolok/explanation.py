@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 from tolok.spec.calendar import Calendar
-from tolok.spec.formula import Binary, parse_formula
+from tolok.spec.formula import Binary, Call, parse_formula
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Project
 from tolok.track.explain import Contribution, Key, explain_ratio, explain_sum
@@ -57,10 +57,15 @@ def explained_parts(project: Project, name: str, kpi: KPI) -> dict[str, str]:
     if is_additive(project, name):
         return {"value": kpi.formula}
     tree = parse_formula(kpi.formula)
+    sides = None
     if isinstance(tree, Binary) and tree.op == "/":
+        sides = (tree.left, tree.right)
+    elif isinstance(tree, Call) and tree.func == "ratio" and len(tree.args) == 2:
+        sides = (tree.args[0], tree.args[1])
+    if sides is not None:
         text = kpi.formula
-        numerator = text[tree.left.span.start : tree.left.span.end]
-        denominator = text[tree.right.span.start : tree.right.span.end]
+        numerator = text[sides[0].span.start : sides[0].span.end]
+        denominator = text[sides[1].span.start : sides[1].span.end]
         probe = project.model_copy(
             update={"kpis": {"n": KPI(formula=numerator), "d": KPI(formula=denominator)}}
         )

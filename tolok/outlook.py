@@ -49,4 +49,6 @@ def outlook(
     history = [(p.period, p.value) for p in points if p.period < current]
     ahead = forecast(history, kpi.grain, calendar, horizon=1) if history else []
     end = ahead[0] if ahead and ahead[0].period == current else None
-    return Outlook(current, point.value, target, pace(kpi, additive, point.value, target, share), end)
+    return Outlook(
+        current, point.value, target, pace(kpi, additive, point.value, target, share), end
+    )

@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 
 from tolok.display import format_value
+from tolok.explanation import ExplainError, explain
 from tolok.spec.calendar import Calendar, PeriodError
-from tolok.spec.formula import Binary, parse_formula
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Project, Unit
 from tolok.terminal import kpi_of, project_of, reported
-from tolok.explanation import ExplainError, explain
 from tolok.track.explain import Contribution
 
 

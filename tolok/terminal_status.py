@@ -14,15 +14,13 @@ from rich.console import Console
 from rich.table import Table
 
 from tolok.display import MISSING, format_value
+from tolok.outlook import outlook
 from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
-from tolok.outlook import outlook
 from tolok.spec.models import KPI, Project
 from tolok.store.points import StoredPoint
-from tolok.track.forecast import forecast
 from tolok.track.goals import GoalNode, KpiStanding, goal_tree
 from tolok.track.status import Standing
-from tolok.track.targets import target_series
 from tolok.views import kpi_states
 
 _STYLE = {

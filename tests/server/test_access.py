@@ -52,7 +52,12 @@ def test_every_route_but_the_public_ones_refuses_anonymous_requests(served: Serv
 def test_the_public_routes_are_the_expected_ones(served: Served) -> None:
     public = {path for _, path in routes(served) if path in PUBLIC}
     assert public == {
-        "/signin", "/healthz", "/readyz", "/s/{secret}", "/s/{secret}/series", "/static/{name}"
+        "/signin",
+        "/healthz",
+        "/readyz",
+        "/s/{secret}",
+        "/s/{secret}/series",
+        "/static/{name}",
     }
 
 

@@ -369,15 +369,22 @@ def create_annotation(
     request: Request, body: m.AnnotationIn, principal: Annotated[Principal, Depends(signed_in)]
 ) -> dict[str, Any]:
     """Record a change (a campaign, a new checkout) on a day, and the KPIs it should move."""
+    return add_annotation(request, principal, body.day, body.text, body.kpis)
+
+
+def add_annotation(
+    request: Request, principal: Principal, day: dt.date, text: str, kpis: list[str]
+) -> dict[str, Any]:
+    """An annotation by `principal` (the API and the KPI page's form)."""
     from tolok.store.annotations import annotate
 
     project = _project(request)
-    for name in body.kpis:
+    for name in kpis:
         _kpi(project, name)
         if not principal.can_edit_kpi(Action.annotate, project.kpis[name].owner):
             raise ApiError(403, f"your role or token does not allow annotating {name}")
     with Session(state_of(request).engine) as session, session.begin():
-        note = annotate(session, body.day, body.text, body.kpis, principal.email)
+        note = annotate(session, day, text, kpis, principal.email)
         return _annotation_out(note)
 
 
@@ -406,26 +413,33 @@ def create_comment(
     principal: Annotated[Principal, Depends(signed_in)],
 ) -> dict[str, Any]:  # fmt: skip
     """Leave a comment on a KPI (optionally about one period)."""
+    return add_comment(request, principal, name, body.period, body.text)
+
+
+def add_comment(
+    request: Request, principal: Principal, name: str, period_text: str | None, text: str
+) -> dict[str, Any]:
+    """A comment by `principal` (the API and the KPI page's form)."""
     project = _project(request)
     _kpi(project, name)
     kpi = project.kpis[name]
     if not principal.can_edit_kpi(Action.comment, kpi.owner):
         raise ApiError(403, "your role or token does not allow commenting")
     period = None
-    if body.period:
+    if period_text:
         calendar = Calendar.of(project)
         try:
-            _, day = calendar.parse(body.period)
+            _, day = calendar.parse(period_text)
         except PeriodError as exc:
             raise ApiError(400, f"{exc}; write 2026-03, 2026-Q1 or 2026-03-15", "period") from None
         period = calendar.start_of(day, kpi.grain)
     with Session(state_of(request).engine) as session, session.begin():
-        comment = Comment(kpi=name, period=period, text=body.text, author=principal.email,
+        comment = Comment(kpi=name, period=period, text=text, author=principal.email,
                           created_at=accounts.now())  # fmt: skip
         session.add(comment)
         session.flush()
         accounts.audit(session, principal.email, "comment.add", f"{name} comment {comment.id}",
-                       None, {"text": body.text, "period": body.period})  # fmt: skip
+                       None, {"text": text, "period": period_text})  # fmt: skip
         return _comment_out(comment)
 
 
@@ -438,6 +452,18 @@ def set_target(
     principal: Annotated[Principal, Depends(signed_in)],
 ) -> dict[str, Any]:  # fmt: skip
     """Set a KPI's target for one period (and slice); it wins over the YAML's."""
+    return put_target(request, principal, name, body.period, body.value, body.by)
+
+
+def put_target(
+    request: Request,
+    principal: Principal,
+    name: str,
+    period: str,
+    value: float,
+    by: dict[str, str] | None,
+) -> dict[str, Any]:
+    """A target set by `principal` (the API and the data-entry form)."""
     from tolok.store.manual import EntryError
     from tolok.store.targets import set_target as store_target
 
@@ -445,15 +471,14 @@ def set_target(
     _kpi(project, name)
     if not principal.can_edit_kpi(Action.set_targets, project.kpis[name].owner):
         raise ApiError(403, "your role or token does not allow setting targets")
-    if body.value != body.value or abs(body.value) == float("inf"):
+    if value != value or abs(value) == float("inf"):
         raise ApiError(400, "value must be a number", "value")
     with Session(state_of(request).engine) as session, session.begin():
         try:
-            before = store_target(session, project, name, body.period, body.value, body.by,
-                                  principal.email)  # fmt: skip
+            before = store_target(session, project, name, period, value, by or {}, principal.email)
         except EntryError as exc:
             raise ApiError(400, str(exc)) from None
-    return {"kpi": name, "period": body.period, "value": body.value, "before": before}
+    return {"kpi": name, "period": period, "value": value, "before": before}
 
 
 def _manual(project: Project, name: str) -> None:

@@ -5,6 +5,7 @@ their own page); forms need the editor's or admin's right and the session's CSRF
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,9 +19,10 @@ from tolok.server.board import store_stamp
 from tolok.server.errors import ApiError
 from tolok.server.pages import board as board_page
 from tolok.server.pages import goals as goals_page
+from tolok.server.pages import kpi as kpi_page
 from tolok.server.pages import review as review_page
-from tolok.server.security import identify, state_of
-from tolok.server.web import context, reader, render
+from tolok.server.security import identify, signed_in, state_of
+from tolok.server.web import Context, context, reader, render, wants_json
 
 router = APIRouter(include_in_schema=False)
 STATIC = Path(__file__).parent / "static"
@@ -49,14 +51,19 @@ def board(
         raise ApiError(400, f"group by one of: {', '.join(board_page.GROUPS)}", "group")
     if status and status not in board_page.STATUSES:
         raise ApiError(400, f"status is one of: {', '.join(board_page.STATUSES)}", "status")
-    filters = board_page.Filters(group=group, owner=owner or None, status=status or None,
-                                 tag=tag or None, q=(q or "").strip() or None)  # fmt: skip
+    filters = board_page.Filters(
+        group=group,
+        owner=owner or None,
+        status=status or None,
+        tag=tag or None,
+        q=(q or "").strip() or None,
+    )
     state = state_of(request)
     page = board_page.data(ctx.loaded, state.board, ctx.fmt, ctx._, filters, _refreshed(request))
     return render(ctx, "board.html", page)
 
 
-def _refreshed(request: Request) -> object:
+def _refreshed(request: Request) -> dt.datetime | None:
     from sqlalchemy import func, select
     from sqlalchemy.orm import Session
 
@@ -122,7 +129,7 @@ def static(name: str) -> Response:
     """The pages' style sheet and scripts, and Plotly from the installed package. Public:
     they hold no data, and a shared page needs them before anyone signs in."""
     if name == "plotly.min.js":
-        import plotly
+        import plotly  # type: ignore[import-untyped]
 
         path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
         kind = "text/javascript"
@@ -136,3 +143,126 @@ def static(name: str) -> Response:
 
 def signed_out_context(request: Request) -> object:
     return context(request, None)
+
+
+# --- a KPI's page and its forms ---------------------------------------------------------------
+
+
+@router.get("/kpis/{name}")
+@router.get("/kpis/{name}.json")
+def kpi(
+    request: Request,
+    name: str,
+    grain: Annotated[str | None, Query(max_length=20)] = None,
+    start: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
+    compare: Annotated[str | None, Query(max_length=60)] = None,
+    by: Annotated[str | None, Query(max_length=100)] = None,
+    as_reported: bool = False,
+) -> Response:
+    """A KPI's series, why it moved, its definition, comments and annotations."""
+    ctx = reader(request)
+    query = _kpi_query(ctx, name, grain, start, end, compare, by, as_reported)
+    return _kpi_page(ctx, name, query)
+
+
+def _kpi_query(
+    ctx: Context,
+    name: str,
+    grain: str | None,
+    start: str | None,
+    end: str | None,
+    compare: str | None,
+    by: str | None,
+    as_reported: bool,
+) -> kpi_page.Query:
+    from tolok.spec.models import Grain
+
+    spec = ctx.project.kpis.get(name)
+    if spec is None:
+        raise ApiError(404, f"no KPI named '{name}'", "name")
+    if grain and grain not in {g.value for g in Grain}:
+        raise ApiError(400, f"grain is one of: {', '.join(g.value for g in Grain)}", "grain")
+    return kpi_page.Query(
+        grain=grain or spec.grain.value,
+        start=start or None,
+        end=end or None,
+        compare=compare or None,
+        by=by or None,
+        as_reported=as_reported,
+    )
+
+
+def _kpi_page(
+    ctx: Context,
+    name: str,
+    query: kpi_page.Query,
+    problems: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    state = state_of(ctx.request)
+    page = kpi_page.data(ctx, state.engine, state.board, name, query)
+    if page.error and status == 200:
+        status = 400
+        if wants_json(ctx.request):
+            raise ApiError(400, page.error, page.error_field)
+    return render(ctx, "kpi.html", page, status, problems=problems or {})
+
+
+def _form_error(
+    ctx: Context, name: str, exc: ApiError, field: str, values: dict[str, str]
+) -> Response:
+    """The KPI's page again, the problem next to the field it is about."""
+    if exc.status in (401, 403, 404):
+        raise exc
+    query = _kpi_query(ctx, name, None, None, None, None, None, False)
+    problems = {exc.field or field: exc.message, **{f"value:{k}": v for k, v in values.items()}}
+    return _kpi_page(ctx, name, query, problems, 400)
+
+
+@router.post("/kpis/{name}/comments")
+async def comment_form(request: Request, name: str) -> Response:
+    """The comment form of a KPI's page."""
+    from tolok.server.api import add_comment
+
+    principal = await signed_in(request)
+    form = await request.form()
+    text = str(form.get("text", "")).strip()
+    period = str(form.get("period", "")).strip() or None
+    ctx = context(request, principal)
+    try:
+        if not text:
+            raise ApiError(400, ctx._("Write a comment first."), "text")
+        if len(text) > 5000:
+            raise ApiError(400, ctx._("A comment has at most 5,000 characters."), "text")
+        await run_in_threadpool(add_comment, request, principal, name, period, text)
+    except ApiError as exc:
+        return _form_error(ctx, name, exc, "text", {"text": text, "period": period or ""})
+    return RedirectResponse(f"/kpis/{name}#comments", 303)
+
+
+@router.post("/kpis/{name}/annotations")
+async def annotation_form(request: Request, name: str) -> Response:
+    """The annotation form of a KPI's page: a change made on a day."""
+    import datetime as dt
+
+    from tolok.server.api import add_annotation
+
+    principal = await signed_in(request)
+    form = await request.form()
+    text = str(form.get("text", "")).strip()
+    day = str(form.get("day", "")).strip()
+    ctx = context(request, principal)
+    try:
+        try:
+            when = dt.date.fromisoformat(day)
+        except ValueError:
+            raise ApiError(400, ctx._("Write the day as 2026-03-15."), "day") from None
+        if not text:
+            raise ApiError(400, ctx._("Say what changed."), "note")
+        if len(text) > 2000:
+            raise ApiError(400, ctx._("A note has at most 2,000 characters."), "note")
+        await run_in_threadpool(add_annotation, request, principal, when, text, [name])
+    except ApiError as exc:
+        return _form_error(ctx, name, exc, "note", {"note": text, "day": day})
+    return RedirectResponse(f"/kpis/{name}#annotations", 303)

@@ -70,7 +70,7 @@ class Card(BaseModel):
     status: str
     status_text: str
     spark: list[float | None]
-    spark_points: str  # an SVG polyline in a 100 × 24 box
+    spark_points: str  # an SVG polyline in a 100 x 24 box
     open: OpenPeriod | None
 
 
@@ -143,8 +143,13 @@ def cards(
 
 
 def status_words(_: Callable[..., str]) -> dict[str, str]:
-    return {"on_track": _("On track"), "at_risk": _("At risk"), "off_track": _("Off track"),
-            "no_target": _("No target"), "no_data": _("No data")}  # fmt: skip
+    return {
+        "on_track": _("On track"),
+        "at_risk": _("At risk"),
+        "off_track": _("Off track"),
+        "no_target": _("No target"),
+        "no_data": _("No data"),
+    }
 
 
 def card(
@@ -165,23 +170,39 @@ def card(
     share = state.attainment
     goal = project.goals.get(kpi.goal or "")
     return Card(
-        name=name, title=kpi.title or name, description=kpi.description,
-        unit=kpi.unit.value, direction=kpi.direction.value, grain=kpi.grain.value,
-        owner=kpi.owner, goal=kpi.goal, goal_title=goal.title if goal else None,
-        level=_enum(kpi.level), function=_enum(kpi.function), indicator=_enum(kpi.indicator),
-        tags=list(kpi.tags), actions=list(kpi.actions),
+        name=name,
+        title=kpi.title or name,
+        description=kpi.description,
+        unit=kpi.unit.value,
+        direction=kpi.direction.value,
+        grain=kpi.grain.value,
+        owner=kpi.owner,
+        goal=kpi.goal,
+        goal_title=goal.title if goal else None,
+        level=_enum(kpi.level),
+        function=_enum(kpi.function),
+        indicator=_enum(kpi.indicator),
+        tags=list(kpi.tags),
+        actions=list(kpi.actions),
         period=fmt.period(latest.period, kpi.grain) if latest else None,
         period_start=latest.period if latest else None,
-        value=value, value_text=fmt.value(value, kpi.unit),
-        previous=previous, change=change, change_text=change_text,
+        value=value,
+        value_text=fmt.value(value, kpi.unit),
+        previous=previous,
+        change=change,
+        change_text=change_text,
         change_good=_good(kpi.direction, change),
-        target=state.target, target_text=fmt.value(state.target, kpi.unit),
-        attainment=share, attainment_text=fmt.share(share),
+        target=state.target,
+        target_text=fmt.value(state.target, kpi.unit),
+        attainment=share,
+        attainment_text=fmt.share(share),
         progress=max(0.0, min(1.0, share)) if share is not None else 0.0,
-        status=state.standing.value, status_text=status_words(_)[state.standing.value],
-        spark=spark, spark_points=spark_points(spark),
+        status=state.standing.value,
+        status_text=status_words(_)[state.standing.value],
+        spark=spark,
+        spark_points=spark_points(spark),
         open=_open(kpi, ahead, fmt, _),
-    )  # fmt: skip
+    )
 
 
 def _enum(value: object) -> str | None:
@@ -208,7 +229,7 @@ def _good(direction: Direction, change: float | None) -> bool | None:
 
 
 def spark_points(values: list[float | None]) -> str:
-    """The values as SVG polyline points in a 100 × 24 box (gaps left out)."""
+    """The values as SVG polyline points in a 100 x 24 box (gaps left out)."""
     present = [v for v in values if v is not None]
     if len(present) < 2:
         return ""
@@ -232,17 +253,25 @@ def _open(
     heading = ahead.pace.heading.value
     return OpenPeriod(
         period=fmt.period(ahead.period, kpi.grain),
-        elapsed=ahead.pace.elapsed, elapsed_text=fmt.share(ahead.pace.elapsed),
-        so_far=ahead.value, so_far_text=fmt.value(ahead.value, kpi.unit),
+        elapsed=ahead.pace.elapsed,
+        elapsed_text=fmt.share(ahead.pace.elapsed),
+        so_far=ahead.value,
+        so_far_text=fmt.value(ahead.value, kpi.unit),
         projected_text=fmt.value(ahead.pace.projected, kpi.unit),
-        heading=heading, heading_text=status_words(_)[heading],
+        heading=heading,
+        heading_text=status_words(_)[heading],
         forecast=end.mean if end else None,
         forecast_text=fmt.value(end.mean if end else None, kpi.unit),
         forecast_range=(
-            _("{low} to {high}", low=fmt.value(end.low, kpi.unit),
-              high=fmt.value(end.high, kpi.unit)) if end else ""
+            _(
+                "{low} to {high}",
+                low=fmt.value(end.low, kpi.unit),
+                high=fmt.value(end.high, kpi.unit),
+            )
+            if end
+            else ""
         ),
-    )  # fmt: skip
+    )
 
 
 def data(
@@ -280,8 +309,16 @@ def _matches(card: Card, filters: Filters) -> bool:
         return False
     if filters.q:
         words = filters.q.casefold().split()
-        text = " ".join([card.name, card.title, card.description or "", card.owner or "",
-                         card.goal_title or "", *card.tags]).casefold()  # fmt: skip
+        text = " ".join(
+            [
+                card.name,
+                card.title,
+                card.description or "",
+                card.owner or "",
+                card.goal_title or "",
+                *card.tags,
+            ]
+        ).casefold()
         return all(w in text for w in words)
     return True
 
@@ -306,9 +343,19 @@ def _grouped(project: Project, shown: list[Card], by: str, _: Callable[..., str]
 
 
 def _label(key: str, _: Callable[..., str]) -> str:
-    words = {"strategic": _("Strategic"), "operational": _("Operational"),
-             "functional": _("Functional"), "leading": _("Leading"), "lagging": _("Lagging"),
-             "marketing": _("Marketing"), "sales": _("Sales"), "service": _("Service"),
-             "website": _("Website"), "finance": _("Finance"), "hr": _("HR"), "it": _("IT"),
-             "operations": _("Operations")}  # fmt: skip
+    words = {
+        "strategic": _("Strategic"),
+        "operational": _("Operational"),
+        "functional": _("Functional"),
+        "leading": _("Leading"),
+        "lagging": _("Lagging"),
+        "marketing": _("Marketing"),
+        "sales": _("Sales"),
+        "service": _("Service"),
+        "website": _("Website"),
+        "finance": _("Finance"),
+        "hr": _("HR"),
+        "it": _("IT"),
+        "operations": _("Operations"),
+    }
     return words.get(key, key)

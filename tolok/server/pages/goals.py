@@ -51,13 +51,19 @@ def data(
         spec = project.goals[goal.name]
         driver = project.kpis[goal.driver] if goal.driver else None
         return GoalNode(
-            name=goal.name, title=goal.title, description=spec.description, owner=spec.owner,
-            progress=goal.progress, progress_text=fmt.share(goal.progress),
-            status=goal.standing.value, status_text=words[goal.standing.value],
-            driver=goal.driver, driver_title=(driver.title or goal.driver) if driver else None,
+            name=goal.name,
+            title=goal.title,
+            description=spec.description,
+            owner=spec.owner,
+            progress=goal.progress,
+            progress_text=fmt.share(goal.progress),
+            status=goal.standing.value,
+            status_text=words[goal.standing.value],
+            driver=goal.driver,
+            driver_title=(driver.title or goal.driver) if driver else None,
             kpis=[by_name[k] for k in goal.kpis if k in by_name],
             children=[node(c) for c in goal.children],
-        )  # fmt: skip
+        )
 
     unassigned = [c for c in by_name.values() if c.goal not in project.goals]
     return GoalsPage(

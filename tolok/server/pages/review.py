@@ -50,10 +50,14 @@ def data(
     order = {"off_track": 0, "at_risk": 1}
     attention = sorted((c for c in every if c.status in order), key=lambda c: order[c.status])
     said = _comments(engine, [(c.name, c.period_start) for c in attention], fmt)
-    heading = [c for c in every if c.status not in order and c.open is not None
-               and c.open.heading in order]  # fmt: skip
-    reached = [c for c in every if c.attainment is not None and c.status == "on_track"
-               and c.attainment >= 1]  # fmt: skip
+    heading = [
+        c for c in every if c.status not in order and c.open is not None and c.open.heading in order
+    ]
+    reached = [
+        c
+        for c in every
+        if c.attainment is not None and c.status == "on_track" and c.attainment >= 1
+    ]
     return ReviewPage(
         project=project.name,
         attention=[ReviewItem(card=c, comments=said.get(c.name, [])) for c in attention],
@@ -69,7 +73,7 @@ def _comments(
     from sqlalchemy import Engine
 
     assert isinstance(engine, Engine)
-    periods = {name: period for name, period in wanted}
+    periods = dict(wanted)
     if not periods:
         return {}
     out: dict[str, list[Said]] = {}
@@ -80,7 +84,10 @@ def _comments(
         for comment in rows:
             if comment.period is None or comment.period == periods[comment.kpi]:
                 out.setdefault(comment.kpi, []).append(
-                    Said(author=comment.author, text=comment.text,
-                         when=fmt.moment(comment.created_at))  # fmt: skip
+                    Said(
+                        author=comment.author,
+                        text=comment.text,
+                        when=fmt.moment(comment.created_at),
+                    )
                 )
     return out

@@ -1,0 +1,347 @@
+"""A KPI's page: its series as asked (grain, range, comparison, breakdown, as reported) with
+target, forecast cone, anomalies and annotations; why it moved; its definition in plain
+words, lint findings and versions; comments per period and annotations with their impact."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from tolok.display import MISSING
+from tolok.server.charts import Cone, Line, Marker, series_figure
+from tolok.server.pages import kpi_parts
+from tolok.server.pages.board import Card, cards, outlooks, states
+from tolok.server.web import Context
+from tolok.spec.calendar import Calendar
+from tolok.spec.models import Grain, Project
+from tolok.store.people import Comment
+from tolok.store.schema import Annotation
+from tolok.views import SeriesQuery
+
+COMPARES = ("", "previous", "last_year")
+
+
+class Query(BaseModel):
+    grain: str
+    start: str | None = None
+    end: str | None = None
+    compare: str | None = None
+    by: str | None = None
+    as_reported: bool = False
+
+
+class Row(BaseModel):
+    period: str
+    start: dt.date
+    slice: str | None
+    value: float | None
+    value_text: str
+    target_text: str | None
+    status: str | None
+    compare_text: str | None
+    change_text: str | None
+    reported_text: str | None  # the value first reported, when it differs from today's
+    anomaly: str | None
+
+
+class Said(BaseModel):
+    id: int
+    period: str | None
+    text: str
+    author: str
+    when: str
+
+
+class Note(BaseModel):
+    id: int
+    day: dt.date
+    day_text: str
+    text: str
+    author: str
+    verdict: str | None
+
+
+class KpiPage(BaseModel):
+    name: str
+    card: Card
+    query: Query
+    error: str | None  # what is wrong with the query asked
+    error_field: str | None
+    grains: list[str]
+    dimensions: list[str]
+    rows: list[Row]
+    figure: dict[str, Any] | None
+    stale: bool
+    explanation: kpi_parts.Explanation | None
+    explain_note: str | None
+    definition: kpi_parts.Definition
+    findings: list[kpi_parts.FindingOut]
+    versions: list[kpi_parts.Version]
+    comments: list[Said]
+    annotations: list[Note]
+    periods: list[tuple[str, str]]  # (label, text) to comment on, newest first
+    can_comment: bool
+    can_annotate: bool
+    can_set_targets: bool
+    can_share: bool
+
+
+def data(ctx: Context, engine: Engine, board: Any, name: str, query: Query) -> KpiPage:
+    from tolok.auth.roles import Action
+
+    project: Project = ctx.project
+    kpi = project.kpis[name]
+    card = next(c for c in cards(ctx.loaded, board, ctx.fmt, ctx._) if c.name == name)
+    state = states(ctx.loaded, board)[name]
+    calendar = Calendar.of(project)
+    rows, figure, stale, error, field = _series(ctx, board, name, query, engine)
+    explanation, note = kpi_parts.explanation(ctx, name, query.by, card.period_start)
+    closed = [p for p in state.points if card.period_start and p.period <= card.period_start]
+    return KpiPage(
+        name=name,
+        card=card,
+        query=query,
+        error=error,
+        error_field=field,
+        grains=[g.value for g in Grain],
+        dimensions=kpi_parts.dimensions(project, name),
+        rows=rows,
+        figure=figure,
+        stale=stale,
+        explanation=explanation,
+        explain_note=note,
+        definition=kpi_parts.definition(ctx, name),
+        findings=kpi_parts.findings(ctx, name, state, outlooks(ctx.loaded, board).get(name)),
+        versions=kpi_parts.versions(ctx, engine, name),
+        comments=_comments(ctx, engine, name),
+        annotations=_annotations(ctx, engine, name, [(p.period, p.value) for p in closed]),
+        periods=[
+            (calendar.label(p.period, kpi.grain), ctx.fmt.period(p.period, kpi.grain))
+            for p in reversed(state.points[-24:])
+        ],
+        can_comment=ctx.can(Action.comment, kpi.owner),
+        can_annotate=ctx.can(Action.annotate, kpi.owner),
+        can_set_targets=ctx.can(Action.set_targets, kpi.owner),
+        can_share=ctx.can(Action.share),
+    )
+
+
+def _series(
+    ctx: Context, board: Any, name: str, query: Query, engine: Engine
+) -> tuple[list[Row], dict[str, Any] | None, bool, str | None, str | None]:
+    from tolok.compile.errors import CompileError
+    from tolok.engine.errors import WarehouseError
+    from tolok.views import ViewError, series_json, series_view
+
+    asked = SeriesQuery(
+        name,
+        Grain(query.grain),
+        (query.by,) if query.by else (),
+        query.start,
+        query.end,
+        None,
+        query.compare or None,
+        query.as_reported,
+    )
+    try:
+        view = series_view(ctx.loaded, asked)
+        series = series_json(view, query.as_reported)
+        reported = None
+        if not query.as_reported and view.stored is not None:
+            first = series_view(ctx.loaded, SeriesQuery(**{**asked.__dict__, "as_reported": True}))
+            reported = series_json(first, True)
+    except ViewError as exc:
+        return [], None, False, exc.message, exc.field
+    except CompileError as exc:
+        return [], None, False, exc.message, None
+    except WarehouseError as exc:
+        return [], None, False, exc.message + (f" ({exc.hint})" if exc.hint else ""), None
+    rows = _rows(ctx, series, reported)
+    figure = _figure(ctx, board, name, query, series, engine)
+    return rows, figure, view.stale, None, None
+
+
+def _slice_text(point: dict[str, Any]) -> str | None:
+    found = point.get("slice")
+    if not found:
+        return None
+    return ", ".join(MISSING if v is None else str(v) for v in found.values())
+
+
+def _rows(ctx: Context, series: dict[str, Any], reported: dict[str, Any] | None) -> list[Row]:
+    unit = series["unit"]
+    first = {}
+    if reported is not None:
+        first = {(p["start"], _slice_text(p)): p["value"] for p in reported["points"]}
+    out = []
+    for point in series["points"]:
+        key = (point["start"], _slice_text(point))
+        was = first.get(key, point["value"])
+        differs = (
+            was is not None
+            and point["value"] is not None
+            and abs(was - point["value"]) > (1e-9 * max(1.0, abs(was)))
+        )
+        anomaly = point.get("anomaly")
+        start = dt.date.fromisoformat(point["start"])
+        out.append(
+            Row(
+                period=ctx.fmt.period(start, series["grain"]),
+                start=start,
+                slice=_slice_text(point),
+                value=point["value"],
+                value_text=ctx.fmt.value(point["value"], unit),
+                target_text=ctx.fmt.value(point["target"], unit) if "target" in point else None,
+                status=point.get("status"),
+                compare_text=ctx.fmt.value(point["compare"], unit) if "compare" in point else None,
+                change_text=ctx.fmt.change(point.get("change")) if "compare" in point else None,
+                reported_text=ctx.fmt.value(was, unit) if differs else None,
+                anomaly=(ctx._("high") if anomaly["score"] > 0 else ctx._("low"))
+                if anomaly
+                else None,
+            )
+        )
+    return out
+
+
+def _figure(
+    ctx: Context, board: Any, name: str, query: Query, series: dict[str, Any], engine: Engine
+) -> dict[str, Any] | None:
+    points = series["points"]
+    if not points:
+        return None
+    unit, kpi = series["unit"], ctx.project.kpis[name]
+    today = _today(ctx)
+    grain = Grain(series["grain"])
+    calendar = Calendar.of(ctx.project)
+    lines: dict[str, Line] = {}
+    partial: dict[str, Line] = {}  # the open period: a part of one, drawn apart
+    for p in points:
+        start = dt.date.fromisoformat(p["start"])
+        key = _slice_text(p) or (kpi.title or name)
+        lines.setdefault(key, Line(key, [], []))
+        if calendar.end_of(start, grain) > today:
+            line = partial.setdefault(key, Line(ctx._("{name} so far", name=key), [], []))
+        else:
+            line = lines[key]
+        line.starts.append(start)
+        line.values.append(p["value"])
+    single = not series["by"]
+    first = Line("", [dt.date.fromisoformat(p["start"]) for p in points], [])
+    target = compare = cone = None
+    band = None
+    if single and any(p.get("target") is not None for p in points):
+        goal = [p.get("target") for p in points]
+        if kpi.direction.value == "band" and kpi.tolerance:
+            band = (
+                Line(
+                    ctx._("Target band"), first.starts, [_times(t, 1 - kpi.tolerance) for t in goal]
+                ),
+                Line(
+                    ctx._("Target band"), first.starts, [_times(t, 1 + kpi.tolerance) for t in goal]
+                ),
+            )
+        else:
+            target = Line(ctx._("Target"), first.starts, goal)
+    if single and series["compare"]:
+        compare = Line(ctx._("Comparison"), first.starts, [p.get("compare") for p in points])
+    if single and series["grain"] == kpi.grain.value and not query.as_reported:
+        cone = _cone(ctx, board, name)
+    unusual = [
+        (dt.date.fromisoformat(p["start"]), p["value"])
+        for p in points
+        if p.get("anomaly") and p["value"] is not None and single
+    ]
+    notes = [Marker(n.day, n.text) for n in _notes(engine, name)]
+    so_far = [partial.get(k) for k in lines]
+    return series_figure(
+        list(lines.values()),
+        unit,
+        ctx.fmt,
+        ctx._,
+        so_far=so_far,
+        target=target,
+        band=band,
+        compare=compare,
+        cone=cone,
+        anomalies=unusual,
+        notes=notes,
+    )
+
+
+def _today(ctx: Context) -> dt.date:
+    from tolok.server.pages.board import today_of
+
+    return today_of(ctx.project)
+
+
+def _times(value: float | None, factor: float) -> float | None:
+    return None if value is None else value * factor
+
+
+def _cone(ctx: Context, board: Any, name: str) -> Cone | None:
+    from tolok.track.forecast import forecast
+
+    kpi = ctx.project.kpis[name]
+    state = states(ctx.loaded, board)[name]
+    latest = state.latest
+    if latest is None:
+        return None
+    closed = [(p.period, p.value) for p in state.points if p.period <= latest.period]
+    ahead = forecast(closed, kpi.grain, Calendar.of(ctx.project), horizon=3)
+    if not ahead or latest.value is None:
+        return None
+    return Cone(
+        [latest.period, *(f.period for f in ahead)],
+        [latest.value, *(f.mean for f in ahead)],
+        [latest.value, *(f.low for f in ahead)],
+        [latest.value, *(f.high for f in ahead)],
+        ahead[0].level,
+    )
+
+
+def _notes(engine: Engine, name: str) -> list[Annotation]:
+    with Session(engine) as session:
+        found = list(session.scalars(select(Annotation).order_by(Annotation.day)))
+        session.expunge_all()
+    return [n for n in found if name in json.loads(n.kpis)]
+
+
+def _comments(ctx: Context, engine: Engine, name: str) -> list[Said]:
+    kpi = ctx.project.kpis[name]
+    with Session(engine) as session:
+        rows = session.scalars(select(Comment).where(Comment.kpi == name).order_by(Comment.id))
+        return [
+            Said(
+                id=c.id,
+                period=ctx.fmt.period(c.period, kpi.grain) if c.period else None,
+                text=c.text,
+                author=c.author,
+                when=ctx.fmt.moment(c.created_at),
+            )
+            for c in rows
+        ]
+
+
+def _annotations(
+    ctx: Context, engine: Engine, name: str, closed: list[tuple[dt.date, float | None]]
+) -> list[Note]:
+    out = []
+    for note in _notes(engine, name):
+        verdict = kpi_parts.impact_words(ctx, name, closed, note.day)
+        out.append(
+            Note(
+                id=note.id,
+                day=note.day,
+                day_text=ctx.fmt.day(note.day),
+                text=note.text,
+                author=note.author,
+                verdict=verdict,
+            )
+        )
+    return out
