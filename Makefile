@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint clean messages
 
 # The demo needs tolok alone (DuckDB and SQLite are embedded).
 $(STAMP): pyproject.toml
@@ -41,3 +41,8 @@ test: lint
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# The pages' strings: extract them and update the Indonesian catalog (then translate the new ones).
+messages: $(DEV_STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _ --no-location -o tolok/server/locale/messages.pot .
+	$(BIN)/pybabel update -i tolok/server/locale/messages.pot -d tolok/server/locale -l id --no-location

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_currency, format_decimal, format_percent, get_currency_symbol
 
 from tolok.spec.models import Unit
 
@@ -23,8 +23,10 @@ def format_value(value: float | None, unit: Unit, currency: str, locale: str) ->
     if unit is Unit.percent:
         return format_percent(value, format=_percent_pattern(value), locale=locale)
     if unit is Unit.currency:
-        # Indonesian writes "Rp 1.234.567"; other locales keep their own habit ("$1,234").
-        space = "\u00a0" if locale == "id" else ""
+        # Indonesian writes "Rp 1.234.567"; other locales keep their own habit ("$1,234"),
+        # but a symbol of letters stands apart from the digits ("IDR 1,234,567").
+        symbol = get_currency_symbol(currency, locale)
+        space = "\u00a0" if locale == "id" or symbol[-1:].isalpha() else ""
         whole = abs(value) >= 100 or value == int(value)
         pattern = f"¤{space}#,##0" if whole else f"¤{space}#,##0.00"
         return format_currency(

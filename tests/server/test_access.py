@@ -56,6 +56,7 @@ def test_the_public_routes_are_the_expected_ones(served: Served) -> None:
         "/healthz",
         "/readyz",
         "/s/{secret}",
+        "/s/{secret}.json",
         "/s/{secret}/series",
         "/static/{name}",
     }

@@ -28,7 +28,7 @@ def test_sign_in_cookie_wrong_password_and_rate_limit(served: Served) -> None:
                                          "csrf": token, "next": "https://evil.example/"},
                         follow_redirects=False)  # fmt: skip
     assert right.status_code == 303
-    assert right.headers["location"] == "/docs"  # never a redirect to another site
+    assert right.headers["location"] == "/board"  # never a redirect to another site
     cookie = right.headers["set-cookie"]
     assert "tolok_session=" in cookie
     assert "HttpOnly" in cookie
@@ -243,7 +243,7 @@ def test_share_links_show_only_what_they_name(served: Served) -> None:
     link = editor.post("/api/v1/shares", json={"kind": "kpi", "target": "revenue"}).json()
     path = "/s/" + link["url"].rsplit("/s/", 1)[1]
     anonymous = TestClient(served.client.app)
-    shown = anonymous.get(path).json()
+    shown = anonymous.get(path + ".json").json()
     assert shown["kind"] == "kpi"
     assert shown["kpi"]["name"] == "revenue"
     assert "spend" not in json.dumps(shown)
@@ -254,11 +254,12 @@ def test_share_links_show_only_what_they_name(served: Served) -> None:
     assert as_token.status_code == 401  # a share link is not a key to the API
     assert editor.delete(f"/api/v1/shares/{link['id']}").status_code == 204
     assert anonymous.get(path).status_code == 404
+    assert anonymous.get(path + ".json").status_code == 404
     past = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)).isoformat()
     expired = editor.post("/api/v1/shares", json={"kind": "board", "expires_at": past})
     assert expired.status_code == 400
     board = editor.post("/api/v1/shares", json={"kind": "board"}).json()
-    whole = anonymous.get("/s/" + board["url"].rsplit("/s/", 1)[1]).json()
+    whole = anonymous.get("/s/" + board["url"].rsplit("/s/", 1)[1] + ".json").json()
     assert {k["name"] for k in whole["kpis"]} == {"revenue", "event_amount", "spend"}
     goal = editor.post("/api/v1/shares", json={"kind": "goal", "target": "nope"})
     assert goal.status_code == 404

@@ -33,7 +33,15 @@ from tolok.server.security import COOKIE, identify, state_of
 from tolok.server.state import Refresher, State
 from tolok.store.database import open_store, store_url
 
-PUBLIC = {"/signin", "/healthz", "/readyz", "/s/{secret}", "/s/{secret}/series", "/static/{name}"}
+PUBLIC = {
+    "/signin",
+    "/healthz",
+    "/readyz",
+    "/s/{secret}",
+    "/s/{secret}.json",
+    "/s/{secret}/series",
+    "/static/{name}",
+}
 """The routes anyone may call (the static files hold no data: a shared page needs its style
 sheet before anyone signs in); a test holds every other route to a sign-in."""
 
@@ -165,7 +173,8 @@ def _log(scope: Scope, status: int, started: float) -> None:
     """One access-log line; a share link's secret never reaches the log."""
     path = scope["path"]
     if path.startswith("/s/"):
-        path = "/s/{secret}" + ("/series" if path.endswith("/series") else "")
+        tail = "/series" if path.endswith("/series") else ".json" if path.endswith(".json") else ""
+        path = "/s/{secret}" + tail
     client = scope.get("client")
     access.info(
         "request",
@@ -288,8 +297,8 @@ def _routes(app: FastAPI) -> None:
         422: {"model": m.ErrorBody},
     }
 
-    @app.get("/s/{secret}", name="shared", tags=["sharing"], responses=missing)
-    def shared(request: Request, secret: str) -> Response:
+    @app.get("/s/{secret}.json", tags=["sharing"], responses=missing)
+    def shared_json(request: Request, secret: str) -> Response:
         """What a share link names: one KPI (and its series), one goal, or the board."""
         link, loaded = _share(request, secret)
         board = state_of(request).board
@@ -311,6 +320,23 @@ def _routes(app: FastAPI) -> None:
             )
         kpis = list(api._cards(loaded, board).values())
         return api.cached(request, {"kind": "board", "kpis": kpis, "goals": goals})
+
+    @app.get("/s/{secret}", name="shared", include_in_schema=False)
+    def shared_page(request: Request, secret: str) -> Response:
+        """What a share link names, as a page anyone with the link may read."""
+        from tolok.server.pages import shared
+        from tolok.server.web import context, render
+
+        link, _ = _share(request, secret)
+        ctx = context(request, None)
+        state = state_of(request)
+        page = shared.data(ctx, state.engine, state.board, link.kind, link.target)
+        if page is None:
+            raise ApiError(404, "what this link named is no longer in the project")
+        response = render(ctx, "shared.html", page)
+        response.headers["link"] = f'<{request.url.path}.json>; rel="alternate"'
+        response.headers["referrer-policy"] = "no-referrer"  # the secret stays in this page
+        return response
 
     @app.get("/s/{secret}/series", tags=["sharing"],
              responses={**missing, 400: {"model": m.ErrorBody}})  # fmt: skip
