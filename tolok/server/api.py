@@ -514,7 +514,7 @@ def enter_values(
     principal: Annotated[Principal, Depends(need(Action.enter_values))],
 ) -> dict[str, int]:  # fmt: skip
     """Enter values of a manual dataset, all or none; entering a key again is an edit."""
-    from tolok.store.manual import EntryError, enter, make_entry
+    from tolok.store.manual import EntryError, make_entry
 
     project = _project(request)
     _manual(project, name)
@@ -527,8 +527,19 @@ def enter_values(
                                       item.by, index + 1))  # fmt: skip
         except EntryError as exc:
             raise ApiError(400, f"value {index + 1}: {exc}", f"{index}") from None
-    with Session(state_of(request).engine) as session, session.begin():
-        outcomes = enter(session, project, entries, principal.email)
+    return store_values(request, principal, entries)
+
+
+def store_values(request: Request, principal: Principal, entries: list[Any]) -> dict[str, int]:
+    """Manual values entered by `principal` (the API and the data-entry page), then a
+    refresh soon, so KPIs that read them show them."""
+    from tolok.store.manual import enter
+
+    state = state_of(request)
+    with Session(state.engine) as session, session.begin():
+        outcomes = enter(session, _project(request), entries, principal.email)
+    if state.refresher is not None:
+        state.refresher.soon()
     edited = sum(o.before is not None for o in outcomes)
     return {"entered": len(outcomes) - edited, "edited": edited}
 

@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tolok import __version__
 from tolok.auth import accounts
 from tolok.auth.keys import same
-from tolok.server import api, errors, routes
+from tolok.server import api, errors, routes, routes_entry
 from tolok.server import models as m
 from tolok.server.errors import ApiError
 from tolok.server.security import COOKIE, identify, state_of
@@ -91,6 +91,7 @@ def create_app(root: Path, secure_cookies: bool = False, refresh_delay: float = 
     _pages(app)
     app.include_router(api.router)
     app.include_router(routes.router)
+    app.include_router(routes_entry.router)
     _routes(app)
 
     app.add_middleware(Harden)
@@ -185,11 +186,19 @@ def _log(scope: Scope, status: int, started: float) -> None:
 
 
 def _pages(app: FastAPI) -> None:
-    from tolok.server.web import SignInNeededError, sign_in_redirect
+    from tolok.server.web import SignInNeededError, error_page, is_page, sign_in_redirect
 
     @app.exception_handler(SignInNeededError)
     async def _sign_in(_: Request, exc: SignInNeededError) -> Response:
         return sign_in_redirect(exc)
+
+    @app.exception_handler(ApiError)
+    async def _refused(request: Request, exc: ApiError) -> Response:
+        """A page's refusal as a page (for a browser), the API's as its JSON body."""
+        if is_page(request):
+            return error_page(request, exc.status, exc.message)
+        content = errors.body(exc.status, exc.message, exc.field, **exc.extra)
+        return JSONResponse(content, exc.status, headers=exc.headers)
 
 
 def _routes(app: FastAPI) -> None:

@@ -92,4 +92,16 @@ class Formats:
         return format_datetime(moment, "d MMM y HH:mm", locale=self.lang)
 
 
-__all__ = ["LANGS", "LANG_COOKIE", "Formats", "gettext", "messages"]
+def parse_number(text: str, lang: str) -> float:
+    """A number as typed in a form: in the page's language (`1.500.000`, `12,5` in
+    Indonesian), else plainly (`1500000.5`). ValueError when it is none."""
+    from babel.numbers import NumberFormatError, parse_decimal
+
+    cleaned = text.strip().replace("\u00a0", "").replace(" ", "")
+    try:
+        return float(parse_decimal(cleaned, locale=lang, strict=True))
+    except NumberFormatError:
+        return float(cleaned)  # ValueError when it is not a number either
+
+
+__all__ = ["LANGS", "LANG_COOKIE", "Formats", "gettext", "messages", "parse_number"]

@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request, Response
-from fastapi.responses import JSONResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
@@ -130,10 +129,27 @@ def render(
     return response
 
 
-def json_error(status: int, message: str, field: str | None = None) -> JSONResponse:
-    from tolok.server.errors import body
+def is_page(request: Request) -> bool:
+    """A browser asking for a page (or sending one's form), not a program asking for JSON."""
+    path = request.url.path
+    if path.startswith(("/api/", "/s/", "/static/", "/events")) or path.endswith(".json"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
 
-    return JSONResponse(body(status, message, field), status)
+
+def error_page(request: Request, status: int, message: str) -> Response:
+    state = state_of(request)
+    loaded = state.project()
+    lang = lang_of(request, loaded)
+    _ = gettext(lang)
+    titles = {403: _("Not allowed"), 404: _("Not found")}
+    return TEMPLATES.TemplateResponse(
+        request,
+        "error.html",
+        {"lang": lang, "status": status, "title": titles.get(status, _("Something is wrong")),
+         "message": message, "back": _("Back to the board")},
+        status_code=status,
+    )  # fmt: skip
 
 
 __all__ = ["Context", "SignInNeededError", "context", "reader", "render", "wants_json"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,33 +105,36 @@ def make_entry(
 
 
 def read_csv(project: Project, dataset: str, path: Path) -> list[Entry]:
-    """Entries from a CSV with columns `measure`, `period`, `value` and any dimensions.
+    """Entries from a CSV file with columns `measure`, `period`, `value` and any dimensions.
 
     Every row is checked before anything is stored; the first bad row stops it all, with
     its line number.
     """
-    entries = []
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            needed = {"measure", "period", "value"}
-            missing = needed - set(reader.fieldnames or [])
-            if missing:
-                raise EntryError(f"the CSV needs the columns {', '.join(sorted(missing))}", 1)
-            for row in reader:
-                line = reader.line_num
-                if None in row or any(v is None for v in row.values()):
-                    raise EntryError("the row does not have as many values as the header", line)
-                by = {k: v for k, v in row.items() if k not in needed}
-                entries.append(
-                    make_entry(
-                        project, dataset, row["measure"], row["period"], row["value"], by, line
-                    )
-                )
+            return read_rows(project, dataset, handle)
     except OSError as exc:
         raise EntryError(f"cannot read {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise EntryError(f"{path} is not UTF-8 text (save it as CSV UTF-8)") from None
+
+
+def read_rows(project: Project, dataset: str, handle: Iterable[str]) -> list[Entry]:
+    """Entries from CSV lines (a file, or an upload's text), checked as `read_csv` says."""
+    entries = []
+    reader = csv.DictReader(handle)
+    needed = {"measure", "period", "value"}
+    missing = needed - set(reader.fieldnames or [])
+    if missing:
+        raise EntryError(f"the CSV needs the columns {', '.join(sorted(missing))}", 1)
+    for row in reader:
+        line = reader.line_num
+        if None in row or any(v is None for v in row.values()):
+            raise EntryError("the row does not have as many values as the header", line)
+        by = {k: v for k, v in row.items() if k not in needed}
+        entries.append(
+            make_entry(project, dataset, row["measure"], row["period"], row["value"], by, line)
+        )
     return entries
 
 
