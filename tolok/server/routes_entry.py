@@ -84,8 +84,9 @@ async def enter_value(request: Request) -> Response:
     except ValueError:
         value = raw  # make_entry says it is not a number
     try:
-        entry = make_entry(ctx.project, dataset, _text(form, "measure"), _text(form, "period"),
-                           value, by)  # fmt: skip
+        entry = make_entry(
+            ctx.project, dataset, _text(form, "measure"), _text(form, "period"), value, by
+        )
     except EntryError as exc:
         field = _field_of(exc.message)
         return _problem(ctx, form, "values", ApiError(400, exc.message, field))

@@ -86,8 +86,9 @@ def reader(request: Request) -> Context:
     principal = identify(request)
     if principal is None:
         if wants_json(request) or request.method != "GET":
-            raise ApiError(401, "sign in (/signin) or send an API token", None,
-                           {"WWW-Authenticate": "Bearer"})  # fmt: skip
+            raise ApiError(
+                401, "sign in (/signin) or send an API token", None, {"WWW-Authenticate": "Bearer"}
+            )
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignInNeededError(target)
     return context(request, principal)
@@ -117,10 +118,18 @@ def render(
     response = TEMPLATES.TemplateResponse(
         request,
         template,
-        {"page": page, "ctx": ctx, "_": ctx._, "fmt": ctx.fmt, "lang": ctx.lang,
-         "user": ctx.principal, "Action": Action, **extra},
+        {
+            "page": page,
+            "ctx": ctx,
+            "_": ctx._,
+            "fmt": ctx.fmt,
+            "lang": ctx.lang,
+            "user": ctx.principal,
+            "Action": Action,
+            **extra,
+        },
         status_code=status,
-    )  # fmt: skip
+    )
     path = request.url.path
     response.headers["link"] = f'<{path}.json>; rel="alternate"; type="application/json"'
     response.headers["cache-control"] = "no-store"
@@ -146,10 +155,15 @@ def error_page(request: Request, status: int, message: str) -> Response:
     return TEMPLATES.TemplateResponse(
         request,
         "error.html",
-        {"lang": lang, "status": status, "title": titles.get(status, _("Something is wrong")),
-         "message": message, "back": _("Back to the board")},
+        {
+            "lang": lang,
+            "status": status,
+            "title": titles.get(status, _("Something is wrong")),
+            "message": message,
+            "back": _("Back to the board"),
+        },
         status_code=status,
-    )  # fmt: skip
+    )
 
 
 __all__ = ["Context", "SignInNeededError", "context", "reader", "render", "wants_json"]

@@ -1,0 +1,151 @@
+"""The admin page and its forms (users, roles, tokens, share links, audit log), and the share
+form of the KPI and goal pages. A secret made here (a password, a link) is shown once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from tolok.auth import accounts
+from tolok.auth.roles import Action
+from tolok.server.errors import ApiError
+from tolok.server.pages import admin as admin_page
+from tolok.server.security import signed_in, state_of
+from tolok.server.web import Context, context, reader, render
+from tolok.store.people import User
+
+router = APIRouter(include_in_schema=False)
+
+
+def _admin(ctx: Context) -> None:
+    if not ctx.can(Action.manage_users):
+        raise ApiError(403, ctx._("The admin page is for admins."))
+
+
+@router.get("/admin")
+@router.get("/admin.json")
+def admin(request: Request) -> Response:
+    """Users, tokens, share links and the audit log."""
+    ctx = reader(request)
+    _admin(ctx)
+    return _page(ctx, None)
+
+
+def _page(ctx: Context, created: admin_page.Created | None, problem: str | None = None) -> Response:
+    page = admin_page.data(ctx, state_of(ctx.request).engine, created)
+    return render(ctx, "admin.html", page, 400 if problem else 200, problem=problem)
+
+
+async def _form(request: Request, action: Action) -> tuple[Context, FormData]:
+    principal = await signed_in(request)
+    ctx = context(request, principal)
+    if not ctx.can(action):
+        raise ApiError(403, ctx._("Your role does not allow this."))
+    return ctx, await request.form()
+
+
+def _text(form: FormData, key: str) -> str:
+    value = form.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
+@router.post("/admin/users")
+async def add_user(request: Request) -> Response:
+    ctx, form = await _form(request, Action.manage_users)
+    assert ctx.principal is not None
+    with Session(state_of(request).engine) as session, session.begin():
+        try:
+            user, secret = accounts.add_user(
+                session,
+                _text(form, "email"),
+                _text(form, "name"),
+                _text(form, "role"),
+                ctx.principal.email,
+            )
+        except accounts.AccountError as exc:
+            return _page(ctx, None, str(exc))
+        email = user.email
+    what = ctx._("Password of {email} (shown once: pass it on safely)", email=email)
+    return _page(ctx, admin_page.Created(what=what, secret=secret))
+
+
+@router.post("/admin/users/change")
+async def change_user(request: Request) -> Response:
+    """A new role, or the account disabled or enabled again."""
+    ctx, form = await _form(request, Action.manage_users)
+    assert ctx.principal is not None
+    email, change = _text(form, "email"), _text(form, "change")
+    if email == ctx.principal.email and change in ("disable", "viewer", "editor"):
+        return _page(ctx, None, ctx._("You cannot take away your own admin right."))
+    with Session(state_of(request).engine) as session, session.begin():
+        try:
+            if change in ("disable", "enable"):
+                accounts.set_disabled(session, email, change == "disable", ctx.principal.email)
+            elif change in ("viewer", "editor", "admin"):
+                accounts.set_role(session, email, change, ctx.principal.email)
+            else:
+                return _page(ctx, None, ctx._("Unknown change."))
+        except accounts.AccountError as exc:
+            return _page(ctx, None, str(exc))
+    return RedirectResponse("/admin#users", 303)
+
+
+@router.post("/admin/tokens/{token_id}/revoke")
+async def revoke_token(request: Request, token_id: int) -> Response:
+    ctx, _ = await _form(request, Action.manage_users)
+    assert ctx.principal is not None
+    with Session(state_of(request).engine) as session, session.begin():
+        actor = session.get(User, ctx.principal.user_id)
+        assert actor is not None
+        try:
+            accounts.revoke_token(session, token_id, actor, admin=True)
+        except accounts.AccountError as exc:
+            return _page(ctx, None, str(exc))
+    return RedirectResponse("/admin#tokens", 303)
+
+
+@router.post("/admin/shares/{link_id}/revoke")
+async def revoke_share(request: Request, link_id: int) -> Response:
+    ctx, _ = await _form(request, Action.share)
+    assert ctx.principal is not None
+    admin = ctx.can(Action.manage_users)
+    with Session(state_of(request).engine) as session, session.begin():
+        actor = session.get(User, ctx.principal.user_id)
+        assert actor is not None
+        try:
+            accounts.revoke_share(session, link_id, actor, admin=admin)
+        except accounts.AccountError as exc:
+            return _page(ctx, None, str(exc))
+    return RedirectResponse("/admin#shares" if admin else "/board", 303)
+
+
+@router.post("/shares/new")
+async def share(request: Request) -> Response:
+    """A read-only link to a KPI, a goal or the board; its address is shown once."""
+    ctx, form = await _form(request, Action.share)
+    assert ctx.principal is not None
+    kind, target = _text(form, "kind"), _text(form, "target")
+    days = _text(form, "days")
+    if kind not in ("kpi", "goal", "board"):
+        raise ApiError(400, ctx._("Share a KPI, a goal or the board."), "kind")
+    known = ctx.project.kpis if kind == "kpi" else ctx.project.goals if kind == "goal" else {}
+    if kind != "board" and target not in known:
+        raise ApiError(404, ctx._("There is nothing named '{name}' to share.", name=target))
+    expires = None
+    if days:
+        if not days.isdigit() or not 1 <= int(days) <= 3650:
+            raise ApiError(400, ctx._("Expire after 1 to 3650 days, or never."), "days")
+        expires = accounts.now() + dt.timedelta(days=int(days))
+    with Session(state_of(request).engine) as session, session.begin():
+        user = session.get(User, ctx.principal.user_id)
+        assert user is not None
+        _, secret = accounts.create_share(session, user, kind, target, expires)
+    url = str(request.url_for("shared", secret=secret))
+    what = ctx._("Share link (shown once: copy it now; anyone with it can read what it names)")
+    if ctx.can(Action.manage_users):
+        return _page(ctx, admin_page.Created(what=what, secret=url))
+    return render(ctx, "created.html", admin_page.Created(what=what, secret=url))
