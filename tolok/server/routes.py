@@ -266,3 +266,51 @@ async def annotation_form(request: Request, name: str) -> Response:
     except ApiError as exc:
         return _form_error(ctx, name, exc, "note", {"note": text, "day": day})
     return RedirectResponse(f"/kpis/{name}#annotations", 303)
+
+
+# --- the catalog ------------------------------------------------------------------------------
+
+
+@router.get("/catalog")
+@router.get("/catalog.json")
+def catalog(
+    request: Request,
+    q: Text = None,
+    function: Annotated[str | None, Query(max_length=20)] = None,
+    level: Annotated[str | None, Query(max_length=20)] = None,
+    indicator: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    """KPI templates to choose from, in the reader's language."""
+    from tolok.server.pages import catalog as catalog_page
+    from tolok.spec.models import Function, Indicator, Level
+
+    ctx = reader(request)
+    for field, value, kind in (("function", function, Function), ("level", level, Level),
+                               ("indicator", indicator, Indicator)):  # fmt: skip
+        if value and value not in {k.value for k in kind}:
+            raise ApiError(400, f"{field} is one of: {', '.join(k.value for k in kind)}", field)
+    page = catalog_page.data(ctx, (q or "").strip() or None, function or None, level or None,
+                             indicator or None)  # fmt: skip
+    return render(ctx, "catalog.html", page)
+
+
+@router.get("/catalog/{name}")
+@router.get("/catalog/{name}.json")
+def catalog_template(request: Request, name: str) -> Response:
+    """One template: what it measures, why, and how it maps onto the project's datasets
+    (`dataset.ROLE=DATASET`, `column.COLUMN=YOURS` in the query)."""
+    from tolok.catalog.templates import find
+    from tolok.server.pages import catalog as catalog_page
+
+    ctx = reader(request)
+    found = find(name)
+    if found is None:
+        raise ApiError(404, ctx._("No template named '{name}' in the catalog.", name=name), "name")
+    chosen, columns = {}, {}
+    for key, value in request.query_params.items():
+        if key.startswith("dataset.") and len(value) <= 200:
+            chosen[key.removeprefix("dataset.")] = value
+        elif key.startswith("column.") and len(value) <= 500:
+            columns[key.removeprefix("column.")] = value.strip()
+    page = catalog_page.template_data(ctx, found[0], found[1], chosen, columns)
+    return render(ctx, "catalog_template.html", page)
