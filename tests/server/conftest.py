@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -113,5 +114,43 @@ def served(tmp_path: Path) -> Iterator[Served]:
         accounts.join_team(session, "member@example.com", "sales-team", "test")
     with TestClient(app) as client:
         yield Served(tmp_path, client)
+    if app.state.tolok.refresher is not None:
+        app.state.tolok.refresher.wait()
+
+
+@dataclass
+class Shop:
+    """The shop of `tests/shop.py`, served; `rows` are its orders, `today` its day."""
+
+    root: Path
+    client: TestClient
+    rows: list[Any]
+    today: Any
+
+    def browser(self, email: str) -> TestClient:
+        client = TestClient(self.client.app)
+        client.get("/signin")
+        token = client.cookies.get("tolok_presession")
+        answer = client.post(
+            "/signin",
+            data={"email": email, "password": PASSWORD, "csrf": token, "next": "/board"},
+            follow_redirects=False,
+        )
+        assert answer.status_code == 303, answer.text
+        client.headers["X-CSRF-Token"] = client.get("/api/v1/me").json()["csrf"]
+        return client
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[Shop]:
+    import datetime as dt
+
+    from tests import shop as made
+
+    today = dt.datetime.now(dt.UTC).date()
+    rows = made.build(tmp_path, today)
+    app = create_app(tmp_path, refresh_delay=0.05)
+    with TestClient(app) as client:
+        yield Shop(tmp_path, client, rows, today)
     if app.state.tolok.refresher is not None:
         app.state.tolok.refresher.wait()

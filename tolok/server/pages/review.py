@@ -63,7 +63,7 @@ def data(
         attention=[ReviewItem(card=c, comments=said.get(c.name, [])) for c in attention],
         heading_off=heading,
         reached=sorted(reached, key=lambda c: -(c.attainment or 0)),
-        without_target=sum(c.status == "no_target" for c in every),
+        without_target=sum(project.kpis[c.name].target is None for c in every),
     )
 
 

@@ -1,0 +1,32 @@
+"""Every string the pages show has its Indonesian translation, with the same placeholders."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+
+from tolok.server.i18n import messages
+
+ROOT = Path(__file__).parents[2] / "tolok" / "server"
+METHODS = [("**.py", "python"), ("templates/**.html", "jinja2")]
+
+
+def extracted() -> set[str]:
+    found = set()
+    for _, _, message, _, _ in extract_from_dir(str(ROOT), METHODS, keywords={"_": None}):
+        if isinstance(message, str) and message:
+            found.add(message)
+    return found
+
+
+def test_every_page_string_is_translated_to_indonesian() -> None:
+    wanted = extracted()
+    assert len(wanted) > 150
+    table = messages("id")
+    missing = sorted(m for m in wanted if not table.get(m))
+    assert missing == []
+    for english in wanted:
+        holes = set(re.findall(r"\{(\w+)\}", english))
+        assert set(re.findall(r"\{(\w+)\}", table[english])) == holes, english
