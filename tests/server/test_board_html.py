@@ -9,7 +9,7 @@ from tests.shop import month_start, monthly
 
 def test_the_board_shows_every_kpi_with_its_value_in_english_and_indonesian(shop: Shop) -> None:
     browser = shop.browser("viewer@example.com")
-    revenue, count = monthly(shop.rows, month_start(shop.today, 1))
+    revenue, _ = monthly(shop.rows, month_start(shop.today, 1))
     page = browser.get("/board")
     assert page.status_code == 200
     assert page.headers["link"] == '</board.json>; rel="alternate"; type="application/json"'
