@@ -9,7 +9,7 @@ import datetime as dt
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
@@ -59,8 +59,9 @@ def board(
         q=(q or "").strip() or None,
     )
     state = state_of(request)
+    stamp = stamp_of(state.engine)  # before the data: a later change is an event
     page = board_page.data(ctx.loaded, state.board, ctx.fmt, ctx._, filters, _refreshed(request))
-    return render(ctx, "board.html", page)
+    return render(ctx, "board.html", page, stamp=stamp)
 
 
 def _refreshed(request: Request) -> dt.datetime | None:
@@ -99,17 +100,20 @@ async def events(request: Request) -> Response:
     if await run_in_threadpool(identify, request) is None:
         raise ApiError(401, "sign in (/signin) to follow the board's updates")
     engine = state_of(request).engine
+    since = request.query_params.get("since", "")[:64]
 
     async def stream() -> AsyncIterator[str]:
-        last = await run_in_threadpool(store_stamp, engine)
+        last = await run_in_threadpool(stamp_of, engine)
         yield "retry: 3000\n\n"
+        if since and since != last:  # changed between the page and this stream
+            yield f"event: refresh\ndata: {json.dumps({'stamp': last})}\n\n"
         quiet = 0.0
         while not await request.is_disconnected():
             await asyncio.sleep(1.0)
-            stamp = await run_in_threadpool(store_stamp, engine)
+            stamp = await run_in_threadpool(stamp_of, engine)
             if stamp != last:
                 last = stamp
-                yield f"event: refresh\ndata: {json.dumps({'stamp': str(stamp[1])})}\n\n"
+                yield f"event: refresh\ndata: {json.dumps({'stamp': stamp})}\n\n"
                 quiet = 0.0
             else:
                 quiet += 1.0
@@ -119,6 +123,14 @@ async def events(request: Request) -> Response:
 
     headers = {"cache-control": "no-store", "x-accel-buffering": "no"}
     return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+
+
+def stamp_of(engine: Any) -> str:
+    """The store's stamp (see `board.store_stamp`) as a short text a page carries, so its
+    stream of events knows what the page was made from."""
+    import hashlib
+
+    return hashlib.sha256(repr(store_stamp(engine)).encode()).hexdigest()[:16]
 
 
 ASSETS = {"tolok.css": "text/css", "tolok.js": "text/javascript"}

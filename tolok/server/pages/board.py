@@ -247,7 +247,7 @@ def spark_points(values: list[float | None]) -> str:
 def _open(
     kpi: KPI, ahead: Outlook | None, fmt: Formats, _: Callable[..., str]
 ) -> OpenPeriod | None:
-    if ahead is None:
+    if ahead is None or (ahead.value is None and ahead.forecast is None):
         return None
     end = ahead.forecast
     heading = ahead.pace.heading.value

@@ -1,0 +1,98 @@
+"""The board in Debian's Chromium, driven by Playwright: a real server (uvicorn, in a
+thread) over the shop of `tests/shop.py`. Never downloads a browser; without
+/usr/bin/chromium the tests are skipped locally and fail in CI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI"):
+        raise pytest.UsageError("the browser tests need Debian's chromium at /usr/bin/chromium")
+    skip = pytest.mark.skip(reason="no /usr/bin/chromium (apt-get install chromium)")
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"],
+    }  # fmt: skip
+
+
+@dataclass
+class Live:
+    url: str
+    root: Path
+    rows: list[Any]
+    today: dt.date
+    app: Any
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[Live]:
+    """The shop served by uvicorn on a free port of 127.0.0.1, for one test."""
+    import uvicorn
+
+    from tests import shop
+    from tolok.server.app import create_app
+
+    today = dt.datetime.now(dt.UTC).date()
+    rows = shop.build(tmp_path, today)
+    app = create_app(tmp_path, refresh_delay=0.1)
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    assert server.started, "the server did not start"
+    yield Live(f"http://127.0.0.1:{port}", tmp_path, rows, today, app)
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def sign_in(page: Any, live: Live, email: str, then: str = "/board") -> None:
+    from tests.shop import PASSWORD
+
+    page.goto(f"{live.url}/signin?next={then}")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live.url}{then}*")
+
+
+def screenshot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
