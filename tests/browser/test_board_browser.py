@@ -140,7 +140,8 @@ def test_a_viewer_cannot_reach_the_forms(page: Page, live: Live) -> None:
     expect(page.locator("nav >> text=Data entry")).to_have_count(0)
     expect(page.locator("nav >> text=Admin")).to_have_count(0)
     answer = page.goto(f"{live.url}/entry")
-    assert answer is not None and answer.status == 403
+    assert answer is not None
+    assert answer.status == 403
     expect(page.locator("h1")).to_have_text("Not allowed")
     page.goto(f"{live.url}/kpis/revenue")
     expect(page.locator("#comment-text")).to_have_count(0)
