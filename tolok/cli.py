@@ -560,6 +560,27 @@ def serve(
     run_serve(loaded, host, port, secure, _console())
 
 
+@app.command()
+def demo(
+    template: Annotated[
+        InitTemplate, typer.Option(help="ecommerce, saas, support or marketing.")
+    ] = InitTemplate.ecommerce,
+    lang: Annotated[str, typer.Option("--lang", help="en or id.")] = "en",
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (the next free one if taken).")] = (
+        8000
+    ),
+    folder: Annotated[
+        Path | None, typer.Option(help="Where to create the project (a temporary folder).")
+    ] = None,
+) -> None:
+    """Try tolok: a sample shop, refreshed, its board served on localhost with a demo account."""
+    from tolok.terminal_demo import run_demo
+
+    if not run_demo(template.value, lang, host, port, folder, _console(), _console(True)):
+        raise typer.Exit(1)
+
+
 user = typer.Typer(help="Accounts on the server.", no_args_is_help=True)
 app.add_typer(user, name="user")
 Project = Annotated[Path, typer.Option("--project", "-p", help="Project folder.")]

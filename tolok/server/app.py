@@ -74,6 +74,7 @@ def create_app(root: Path, secure_cookies: bool = False, refresh_delay: float = 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         threading.Thread(target=state.open_warehouse, name="tolok-warehouse", daemon=True).start()
+        threading.Thread(target=_warm, args=(state,), name="tolok-warm", daemon=True).start()
         yield
         state.close()  # the warehouse connection ingestion kept open
 
@@ -97,6 +98,18 @@ def create_app(root: Path, secure_cookies: bool = False, refresh_delay: float = 
 
     app.add_middleware(Harden)
     return app
+
+
+def _warm(state: State) -> None:
+    """Build the board's states and forecasts before the first visitor asks (a forecast per
+    KPI, and the forecasting library's import, cost seconds on a cold start)."""
+    from tolok.server.pages.board import outlooks
+
+    try:
+        outlooks(state.project(), state.board)
+        import plotly.graph_objects  # type: ignore[import-untyped]  # noqa: F401
+    except Exception:
+        log.warning("warming the board failed; the first page builds it", exc_info=True)
 
 
 HARDENING = (("x-content-type-options", "nosniff"), ("x-frame-options", "DENY"),

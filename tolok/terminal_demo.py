@@ -1,0 +1,68 @@
+"""`tolok demo`: a template shop with two years of sample data in a temporary folder,
+refreshed, and its board served on localhost with a demo account."""
+
+from __future__ import annotations
+
+import socket
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+from sqlalchemy.orm import Session
+
+from tolok.auth import accounts
+from tolok.auth.keys import password
+
+DEMO_USER = "demo@example.com"
+
+
+def free_port(host: str, wanted: int) -> int:
+    """`wanted` if nothing listens there, else the next free one (0: any)."""
+    for port in [wanted, *range(wanted + 1, wanted + 20)] if wanted else [0]:
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+            chosen: int = probe.getsockname()[1]
+            return chosen
+    raise OSError(f"no free port from {wanted} to {wanted + 19}: pick one with --port")
+
+
+def run_demo(
+    template: str, lang: str, host: str, port: int, folder: Path | None, out: Console, err: Console
+) -> bool:
+    import uvicorn
+
+    from tolok.server.app import create_app
+    from tolok.server.logs import configure
+    from tolok.spec.loader import load_project
+    from tolok.store.database import open_store, store_url
+    from tolok.terminal import run_refresh
+    from tolok.terminal_init import run_init
+
+    root = folder or Path(tempfile.mkdtemp(prefix="tolok-demo-")) / template
+    quiet = Console(file=open(Path("/dev/null"), "w"))  # noqa: SIM115
+    out.print(f"Creating a {template} project with two years of sample data in {root} …")
+    if not run_init(root, template, lang, quiet, err):
+        return False
+    loaded = load_project(root)
+    assert loaded.project is not None
+    run_refresh(loaded, "tolok demo", False, err)
+    secret = password()
+    engine = open_store(store_url(loaded.project.store, root))
+    with Session(engine) as session, session.begin():
+        if accounts.find_user(session, DEMO_USER) is None:
+            accounts.add_user(session, DEMO_USER, "Demo", "admin", "tolok demo", secret)
+        else:
+            accounts.reset_password(session, DEMO_USER, "tolok demo", secret)
+    engine.dispose()
+    port = free_port(host, port)
+    configure()
+    app = create_app(root)
+    out.print("")
+    out.print(f"The board: http://{host}:{port}/board", markup=False)
+    out.print(f"Sign in as {DEMO_USER} with the password {secret}", markup=False)
+    out.print(f"(the project stays in {root}; Ctrl+C stops the server)", markup=False)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+    return True
