@@ -43,7 +43,7 @@ def run_demo(
 
     root = folder or Path(tempfile.mkdtemp(prefix="tolok-demo-")) / template
     quiet = Console(file=open(Path("/dev/null"), "w"))  # noqa: SIM115
-    out.print(f"Creating a {template} project with two years of sample data in {root} …")
+    out.print(f"Creating the {template} sample project (two years of data) in {root} …")
     if not run_init(root, template, lang, quiet, err):
         return False
     loaded = load_project(root)
