@@ -131,15 +131,21 @@ def outlooks(loaded: LoadedProject, board: BoardCache) -> dict[str, Outlook | No
 def cards(
     loaded: LoadedProject, board: BoardCache, fmt: Formats, _: Callable[..., str]
 ) -> list[Card]:
-    """Every active KPI's card, in the project's order."""
+    """Every active KPI's card, in the project's order; kept per language (formatting fifty
+    cards' numbers costs more than the rest of a page)."""
     project = loaded.project
     assert project is not None
-    found, ahead = states(loaded, board), outlooks(loaded, board)
-    return [
-        card(project, name, kpi, found[name], ahead.get(name), fmt, _)
-        for name, kpi in project.kpis.items()
-        if name in found
-    ]
+
+    def build() -> list[Card]:
+        found, ahead = states(loaded, board), outlooks(loaded, board)
+        return [
+            card(project, name, kpi, found[name], ahead.get(name), fmt, _)
+            for name, kpi in project.kpis.items()
+            if name in found
+        ]
+
+    built: list[Card] = board.get(f"cards:{fmt.lang}", loaded, today_of(project), build)
+    return built
 
 
 def status_words(_: Callable[..., str]) -> dict[str, str]:
