@@ -405,8 +405,9 @@ def _goal_kpis(goal: dict[str, Any]) -> list[str]:
 
 
 def _lang(request: Request) -> str:
-    loaded = state_of(request).project()
-    return loaded.project.locale.value if loaded.project else "en"
+    from tolok.server.web import lang_of
+
+    return lang_of(request, state_of(request).project())
 
 
 def _safe_next(target: str) -> str:
@@ -436,6 +437,10 @@ def _signin_form(
     secure = state_of(request).secure_cookies or request.url.scheme == "https"
     response.set_cookie(PRE_SESSION, token, max_age=3600, httponly=True, samesite="strict",
                         secure=secure, path="/signin")  # fmt: skip
+    from tolok.server.i18n import LANG_COOKIE, LANGS
+
+    if request.query_params.get("lang") in LANGS:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
     return response
 
 
