@@ -4,6 +4,7 @@ form of the KPI and goal pages. A secret made here (a password, a link) is shown
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
@@ -97,30 +98,29 @@ async def change_user(request: Request) -> Response:
 @router.post("/admin/tokens/{token_id}/revoke")
 async def revoke_token(request: Request, token_id: int) -> Response:
     ctx, _ = await _form(request, Action.manage_users)
-    assert ctx.principal is not None
-    with Session(state_of(request).engine) as session, session.begin():
-        actor = session.get(User, ctx.principal.user_id)
-        assert actor is not None
-        try:
-            accounts.revoke_token(session, token_id, actor, admin=True)
-        except accounts.AccountError as exc:
-            return _page(ctx, None, str(exc))
-    return RedirectResponse("/admin#tokens", 303)
+    return _revoke(ctx, accounts.revoke_token, token_id, True, "/admin#tokens")
 
 
 @router.post("/admin/shares/{link_id}/revoke")
 async def revoke_share(request: Request, link_id: int) -> Response:
     ctx, _ = await _form(request, Action.share)
-    assert ctx.principal is not None
     admin = ctx.can(Action.manage_users)
-    with Session(state_of(request).engine) as session, session.begin():
+    return _revoke(ctx, accounts.revoke_share, link_id, admin, "/admin#shares" if admin else "/")
+
+
+def _revoke(
+    ctx: Context, revoke: Callable[..., object], number: int, admin: bool, then: str
+) -> Response:
+    """A token or a link revoked by the signed-in user (theirs, or any for an admin)."""
+    assert ctx.principal is not None
+    with Session(state_of(ctx.request).engine) as session, session.begin():
         actor = session.get(User, ctx.principal.user_id)
         assert actor is not None
         try:
-            accounts.revoke_share(session, link_id, actor, admin=admin)
+            revoke(session, number, actor, admin=admin)
         except accounts.AccountError as exc:
             return _page(ctx, None, str(exc))
-    return RedirectResponse("/admin#shares" if admin else "/board", 303)
+    return RedirectResponse(then, 303)
 
 
 @router.post("/shares/new")
