@@ -139,6 +139,20 @@ def _table(
     return state, Touch(full=True)
 
 
+def last_days(root: Path, state: State) -> dict[Path, dt.date]:
+    """The last local day of each Parquet file a files state holds, where known.
+
+    A query from a later day on need not open such a file. Parquet only: each file carries
+    its own column types, so leaving some out cannot change the others' (CSV and JSON
+    types are guessed from the files read together)."""
+    out: dict[Path, dt.date] = {}
+    for key, seen in state.get("files", {}).items():
+        path = Path(key) if Path(key).is_absolute() else root / key
+        if path.suffix.lower() == ".parquet" and seen.get("last"):
+            out[path] = dt.date.fromisoformat(seen["last"])
+    return out
+
+
 _TEXT = {".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json"}
 
 
