@@ -312,3 +312,22 @@ def test_a_later_event_completes_conversions_of_earlier_periods(tmp_path: Path) 
     # January: l1 (4 days) and l2 (21 days) both converted within 30 days: 2 / 2
     # February: neither l3 nor l4 has a deal: 0 / 2
     assert by_month == {"2026-01": 1.0, "2026-02": 0.0}
+
+
+def test_file_days_observed_under_another_time_zone_are_not_trusted(tmp_path: Path) -> None:
+    """A file's last local day depends on the time zones: after the project's zone changes,
+    a file seen before ends a day later, and must still be read from that day on."""
+    folder = project(tmp_path / "p", "file:data/*.parquet")
+    text = (folder / "tolok.yaml").read_text(encoding="utf-8")
+    (folder / "tolok.yaml").write_text(text.replace("timezone: Asia/Jakarta", "timezone: UTC"))
+    (folder / "data").mkdir()
+    # 20:00 UTC on 31 January is 03:00 on 1 February in Jakarta.
+    write_parquet(
+        folder / "data" / "a.parquet", [(dt.datetime(2026, 1, 31, 20), "c1", "Bali", 4.0)]
+    )
+    refresh(folder)
+    (folder / "tolok.yaml").write_text(text)  # the project moves to Asia/Jakarta
+    refresh(folder)
+    write_parquet(folder / "data" / "b.parquet", [(dt.datetime(2026, 2, 1, 10), "c2", "Bali", 5.0)])
+    refresh(folder)
+    stored_equals_full(folder)

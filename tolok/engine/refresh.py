@@ -164,7 +164,7 @@ def _refresh_into_store(
         whole = recomputing(session, project, active, latest) | missing
     uses = _datasets(project, active)
     states, touches = _observe(warehouse, uses, previous)
-    warehouse.last_days = {d: last_days(loaded.root, state) for d, state in states.items()}
+    warehouse.last_days = {d: last_days(warehouse, d, state) for d, state in states.items()}
     plan = _plan(uses, touches, whole, full)
     calendar = Calendar.of(project)
     for name, day in plan.since.items():
