@@ -111,6 +111,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     data = args.data.resolve()
+    load_before = _load_average()
     rows = pq.ParquetFile(data / "orders.parquet").metadata.num_rows
     folder = prepare(data)
     timed_refresh(folder, full=True)  # warm-up: imports, first store, file caches
@@ -131,6 +132,15 @@ def main() -> None:
         )
     ratio = statistics.median(incremental) / statistics.median(full)
     print(f"incremental / full: {ratio:.3f} ({ratio:.1%})")
+    print(f"load average (1 min) before / after: {load_before} / {_load_average()}")
+
+
+def _load_average() -> str:
+    """The machine's 1-minute load average, to tell a quiet run from a shared one."""
+    try:
+        return Path("/proc/loadavg").read_text(encoding="utf-8").split()[0]
+    except OSError:
+        return "unknown"
 
 
 if __name__ == "__main__":

@@ -11,13 +11,14 @@ import duckdb
 import ibis
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
 from tolok.engine.compute import Request, compute
 from tolok.engine.refresh import refresh_into_store
-from tolok.engine.warehouse import Warehouse
+from tolok.engine.warehouse import Warehouse, read_files
 from tolok.spec import load_project
 from tolok.store.database import open_store
 from tolok.store.results import load
@@ -97,17 +98,51 @@ def write_csv(path: Path, rows: list[Row]) -> None:
             handle.write(f"{at.isoformat()},{customer},{region},{amount}\n")
 
 
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
 @settings(
     max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(batches=st.lists(rows_strategy, min_size=2, max_size=4))
-def test_new_files_in_a_folder(tmp_path_factory: object, batches: list[list[Row]]) -> None:
-    folder = project(tmp_path_factory.mktemp("files"), "file:data/*.csv")  # type: ignore[attr-defined]
+def test_new_files_in_a_folder(
+    tmp_path_factory: object, suffix: str, batches: list[list[Row]]
+) -> None:
+    """Parquet files that end before the touched day are not even opened (see below)."""
+    folder = project(tmp_path_factory.mktemp("files"), f"file:data/*.{suffix}")  # type: ignore[attr-defined]
     (folder / "data").mkdir()
+    write = write_csv if suffix == "csv" else write_parquet
     for index, batch in enumerate(batches):
-        write_csv(folder / "data" / f"batch{index}.csv", batch)
+        write(folder / "data" / f"batch{index}.{suffix}", batch)
         refresh(folder)
         stored_equals_full(folder)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Jakarta", "UTC"])
+def test_parquet_files_that_end_before_new_data_are_not_read(tmp_path: Path, zone: str) -> None:
+    """The watermark knows each Parquet file's last day: a refresh from a later day on reads
+    only the files that reach it (the day from the footer, or from a query when the data's
+    time zone is not the project's)."""
+    folder = project(tmp_path / "p", "file:data/*.parquet")
+    text = (folder / "tolok.yaml").read_text(encoding="utf-8")
+    (folder / "tolok.yaml").write_text(text.replace("timezone: UTC", f"timezone: {zone}"))
+    (folder / "data").mkdir()
+    old = [(dt.datetime(2026, 1, 5, 10), "c1", "Bali", 10.0)]
+    write_parquet(folder / "data" / "a.parquet", old)
+    late = [(dt.datetime(2026, 2, 27, 10), "c2", "Jawa", 5.0)]
+    write_parquet(folder / "data" / "b.parquet", late)
+    refresh(folder)
+    write_parquet(folder / "data" / "c.parquet", [(dt.datetime(2026, 3, 4, 9), "c3", "Bali", 1.0)])
+    opened: list[list[str]] = []
+
+    def spy(backend: object, files: list[Path]) -> object:
+        opened.append(sorted(f.name for f in files))
+        return read_files(backend, files)  # type: ignore[arg-type]
+
+    with patch("tolok.engine.warehouse.read_files", spy):
+        refresh(folder)
+    stored_equals_full(folder)
+    # The month batch reads March alone (February for growth comes from the store); the
+    # rolling distinct count over weeks still reads every file.
+    assert ["c.parquet"] in opened, opened
 
 
 @settings(
@@ -277,3 +312,22 @@ def test_a_later_event_completes_conversions_of_earlier_periods(tmp_path: Path) 
     # January: l1 (4 days) and l2 (21 days) both converted within 30 days: 2 / 2
     # February: neither l3 nor l4 has a deal: 0 / 2
     assert by_month == {"2026-01": 1.0, "2026-02": 0.0}
+
+
+def test_file_days_observed_under_another_time_zone_are_not_trusted(tmp_path: Path) -> None:
+    """A file's last local day depends on the time zones: after the project's zone changes,
+    a file seen before ends a day later, and must still be read from that day on."""
+    folder = project(tmp_path / "p", "file:data/*.parquet")
+    text = (folder / "tolok.yaml").read_text(encoding="utf-8")
+    (folder / "tolok.yaml").write_text(text.replace("timezone: Asia/Jakarta", "timezone: UTC"))
+    (folder / "data").mkdir()
+    # 20:00 UTC on 31 January is 03:00 on 1 February in Jakarta.
+    write_parquet(
+        folder / "data" / "a.parquet", [(dt.datetime(2026, 1, 31, 20), "c1", "Bali", 4.0)]
+    )
+    refresh(folder)
+    (folder / "tolok.yaml").write_text(text)  # the project moves to Asia/Jakarta
+    refresh(folder)
+    write_parquet(folder / "data" / "b.parquet", [(dt.datetime(2026, 2, 1, 10), "c2", "Bali", 5.0)])
+    refresh(folder)
+    stored_equals_full(folder)

@@ -278,7 +278,8 @@ def _execute(
 ) -> pd.DataFrame:
     warehouse = batch.warehouse
     _check_dimensions(batch, dataset)
-    table, spec = manual if manual else (warehouse.table(dataset), batch.project.datasets[dataset])
+    since = query.start if windows is None else None
+    table, spec = manual or (warehouse.table(dataset, since), batch.project.datasets[dataset])
     ctx = Context(
         spec,
         batch.calendar,

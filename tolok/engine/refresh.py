@@ -23,7 +23,7 @@ from tolok.compile.plan import plan_kpi
 from tolok.engine.aggregates import KeptAggregates
 from tolok.engine.compute import KpiSeries, Point, Request, compute
 from tolok.engine.warehouse import Warehouse
-from tolok.engine.watermarks import Touch, observe
+from tolok.engine.watermarks import Touch, last_days, observe
 from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Grain, Project, Status
@@ -164,6 +164,7 @@ def _refresh_into_store(
         whole = recomputing(session, project, active, latest) | missing
     uses = _datasets(project, active)
     states, touches = _observe(warehouse, uses, previous)
+    warehouse.last_days = {d: last_days(warehouse, d, state) for d, state in states.items()}
     plan = _plan(uses, touches, whole, full)
     calendar = Calendar.of(project)
     for name, day in plan.since.items():

@@ -7,6 +7,7 @@ Connections are opened on first use and fail within 10 seconds, naming the setti
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import sys
@@ -51,7 +52,11 @@ class Warehouse:
     manual: ManualSource | None = None
     _warehouse: BaseBackend | None = None
     _files: BaseBackend | None = None
-    _tables: dict[str, ir.Table] = field(default_factory=dict)
+    _tables: dict[tuple[str, tuple[Path, ...]], ir.Table] = field(default_factory=dict)
+    _matched: dict[str, list[Path]] = field(default_factory=dict)
+    last_days: dict[str, dict[Path, dt.date]] = field(default_factory=dict)
+    """Per dataset, the last local day of its Parquet files' rows, as a watermark observed
+    them in this refresh: `table(name, since)` leaves out files that end before `since`."""
 
     @property
     def url(self) -> str:
@@ -73,12 +78,17 @@ class Warehouse:
     def dialect(self, dataset: str) -> Dialect:
         return dialect_for(self._backend_of(dataset).name)
 
-    def table(self, name: str) -> ir.Table:
-        """The rows of a dataset, with declared column types applied."""
-        if name not in self._tables:
-            dataset = self._dataset(name)
-            self._tables[name] = typed(self.loaded, name, self._read(name, dataset))
-        return self._tables[name]
+    def table(self, name: str, since: dt.date | None = None) -> ir.Table:
+        """The rows of a dataset, with declared column types applied.
+
+        With `since`, rows from that local day on are all there; earlier ones may be
+        missing (a query that keeps only those days need not open older files)."""
+        dataset = self._dataset(name)
+        files = self._source_files(name, dataset, since)
+        if (name, files) not in self._tables:
+            table = typed(self.loaded, name, self._read(name, dataset, list(files)))
+            self._tables[(name, files)] = table
+        return self._tables[(name, files)]
 
     def execute(self, expr: ir.Table, dataset: str) -> pd.DataFrame:
         backend = self._backend_of(dataset)
@@ -121,12 +131,25 @@ class Warehouse:
         line, col = source.data.lc.value("warehouse")
         return Location(main, line + 1, col + 1)
 
-    def _read(self, name: str, dataset: Dataset) -> ir.Table:
+    def _source_files(self, name: str, dataset: Dataset, since: dt.date | None) -> tuple[Path, ...]:
+        """The files a dataset reads (none for a table), without those known to hold only
+        rows from before `since`. One file always stays, so the table keeps its columns."""
+        if dataset.file_pattern is None:
+            return ()
+        if name not in self._matched:  # once per warehouse, as the tables are kept
+            self._matched[name] = matching_files(self.loaded.root, dataset.file_pattern)
+        files = self._matched[name]
+        ends = self.last_days.get(name, {})
+        if since is None or not ends:
+            return tuple(files)
+        recent = [f for f in files if f not in ends or ends[f] >= since]
+        return tuple(recent or files[-1:])
+
+    def _read(self, name: str, dataset: Dataset, files: list[Path]) -> ir.Table:
         pattern = dataset.file_pattern
         where = self.loaded.locate("datasets", name, "source")
         if pattern is None:
             return self._warehouse_table(name, dataset, where)
-        files = matching_files(self.loaded.root, pattern)
         if not files:
             raise WarehouseError(
                 f"dataset '{name}': no file matches '{pattern}'",

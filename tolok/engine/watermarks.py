@@ -70,6 +70,7 @@ def _files(
 ) -> tuple[State, Touch]:
     assert dataset.file_pattern is not None
     root = warehouse.loaded.root
+    basis = day_basis(warehouse, dataset)
     before: dict[str, Any] = (previous or {}).get("files", {})
     now: dict[str, Any] = {}
     touched: list[dt.date] = []
@@ -95,6 +96,7 @@ def _files(
                 "sha256": digest,
                 "first": min(filter(None, (old["first"], first_new)), default=None),
                 "last": max(filter(None, (old["last"], last_new)), default=None),
+                "basis": basis,
             }
             touched += [dt.date.fromisoformat(first_new)] if first_new else []
             continue
@@ -105,6 +107,7 @@ def _files(
             "sha256": digest,
             "first": first,
             "last": last,
+            "basis": basis,
         }
         touched += [dt.date.fromisoformat(d) for d in (first, old and old["first"]) if d]
         if old and old.get("last") and (last or "") < old["last"]:
@@ -137,6 +140,35 @@ def _table(
     if later == added:
         return state, Touch(since=day)  # only appended after the old latest day
     return state, Touch(full=True)
+
+
+def day_basis(warehouse: Warehouse, dataset: Dataset) -> str:
+    """What a file's local days depend on besides its rows: the time column, its declared
+    type and the time zones. Days seen on another basis (the project moved to another
+    zone since) are not the days a query sees now."""
+    project = warehouse.loaded.project
+    assert project is not None
+    declared = dataset.columns.get(dataset.time) if dataset.time else None
+    parts = (dataset.time, declared.value if declared else None, dataset.timezone)
+    return json.dumps([*parts, project.timezone])
+
+
+def last_days(warehouse: Warehouse, name: str, state: State) -> dict[Path, dt.date]:
+    """The last local day of each Parquet file of a dataset's files state, where known on
+    today's basis (see `day_basis`).
+
+    A query from a later day on need not open such a file. Parquet only: each file carries
+    its own column types, so leaving some out cannot change the others' (CSV and JSON
+    types are guessed from the files read together)."""
+    project = warehouse.loaded.project
+    assert project is not None
+    root, basis = warehouse.loaded.root, day_basis(warehouse, project.datasets[name])
+    out: dict[Path, dt.date] = {}
+    for key, seen in state.get("files", {}).items():
+        path = Path(key) if Path(key).is_absolute() else root / key
+        if path.suffix.lower() == ".parquet" and seen.get("last") and seen.get("basis") == basis:
+            out[path] = dt.date.fromisoformat(seen["last"])
+    return out
 
 
 _TEXT = {".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json"}

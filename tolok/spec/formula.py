@@ -18,6 +18,7 @@ A backtick inside a name is doubled. Fields that hold nothing but one column nam
 from __future__ import annotations
 
 import ast
+import functools
 import keyword
 import warnings
 from dataclasses import dataclass
@@ -185,10 +186,13 @@ class _Prepared:
     quoted: tuple[str, ...]  # column names that were written in backticks, by placeholder
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_formula(text: str) -> Node:
     """Parse a formula into a tree, or raise `FormulaError` pointing at the problem.
 
-    Never evaluates anything and never raises anything but `FormulaError`.
+    Never evaluates anything and never raises anything but `FormulaError`. Trees are
+    immutable, so each text is parsed once: loading, planning, compiling and versioning
+    a project ask for the same formulas and filters dozens of times.
     """
     if len(text) > MAX_LENGTH:
         raise FormulaError(
