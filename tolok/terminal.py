@@ -6,8 +6,6 @@ are imported only when something is computed: `show` answers from the store when
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,7 +24,7 @@ from tolok.engine.series import KpiSeries, Point
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Direction, Grain, Project, Unit
 from tolok.spec.problems import Location, Problem
-from tolok.views import Known, existing_store, slices_of, targets_of, unusual_of
+from tolok.views import Known, SeriesView, existing_store, slices_of, targets_of, unusual_of
 
 if TYPE_CHECKING:
     from tolok.engine.refresh import Refreshed
@@ -302,27 +300,9 @@ def _print_series(
 
 
 def _as_csv(project: Project, kpi: KPI, result: KpiSeries, known: Known) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    header = ["period", "start", *result.by, "value"]
-    if result.compare:
-        header += ["compare", "change"]
-    targets = targets_of(project, kpi, result, known)
-    if targets:
-        header += ["target", "status"]
-    unusual = unusual_of(project, result, known)
-    header.append("anomaly_score")
-    writer.writerow(header)
-    for index, p in enumerate(result.points):
-        row: list[object] = [p.label, p.period.isoformat(), *[v for _, v in p.slice], p.value]
-        if result.compare:
-            row += [p.compare, p.change]
-        if targets:
-            row += list(targets[index])
-        anomaly = unusual[index]
-        row.append(None if anomaly is None else round(anomaly.score, 2))
-        writer.writerow(["" if v is None else v for v in row])
-    return buffer.getvalue()
+    from tolok.export import as_csv
+
+    return as_csv(SeriesView(project, kpi, result, known, None))
 
 
 def _change(latest: Point | None, before: Point | None) -> float | None:

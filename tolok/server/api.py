@@ -8,7 +8,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
@@ -281,25 +281,54 @@ def get_series(
     compare: Annotated[str | None, Query(max_length=60)] = None,
     where: Annotated[str | None, Query(max_length=1000)] = None,
     as_reported: bool = False,
+    format: Annotated[
+        Literal["json", "csv", "xlsx"], Query(description="json, or a file: csv or xlsx.")
+    ] = "json",
 ) -> Response:
-    """A KPI per period: grain, range, breakdown, comparison, as first reported."""
+    """A KPI per period: grain, range, breakdown, comparison, as first reported; as JSON, or
+    as a CSV or Excel file to download."""
     from tolok.views import SeriesQuery
 
     loaded = _loaded(request)
     assert loaded.project is not None
     _kpi(loaded.project, name)
     query = SeriesQuery(name, grain, tuple(by or ()), start, end, where, compare, as_reported)
+    if format != "json":
+        return series_file(loaded, query, format)
     return cached(request, series_data(loaded, query))
+
+
+FILES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def series_file(loaded: LoadedProject, query: Any, kind: str) -> Response:
+    """The series as a file to download (the API's `format=` and the KPI page's links)."""
+    from tolok.export import as_csv, as_xlsx
+
+    view = _series_view(loaded, query)
+    body = as_csv(view).encode("utf-8") if kind == "csv" else as_xlsx(view)
+    name = f"{query.kpi}-{view.result.grain.value}.{kind}"
+    headers = {"content-disposition": f'attachment; filename="{name}"'}
+    return Response(body, media_type=FILES[kind], headers=headers)
 
 
 def series_data(loaded: LoadedProject, query: Any) -> dict[str, Any]:
     """The series as the API and share links give it; bad input is a 4xx."""
+    from tolok.views import series_json
+
+    return series_json(_series_view(loaded, query), query.as_reported)
+
+
+def _series_view(loaded: LoadedProject, query: Any) -> Any:
     from tolok.compile.errors import CompileError
     from tolok.engine.errors import WarehouseError
-    from tolok.views import ViewError, series_json, series_view
+    from tolok.views import ViewError, series_view
 
     try:
-        return series_json(series_view(loaded, query), query.as_reported)
+        return series_view(loaded, query)
     except ViewError as exc:
         raise ApiError(404 if exc.field == "kpi" else 400, exc.message, exc.field) from None
     except CompileError as exc:

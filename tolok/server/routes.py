@@ -160,6 +160,30 @@ def signed_out_context(request: Request) -> object:
 # --- a KPI's page and its forms ---------------------------------------------------------------
 
 
+@router.get("/kpis/{name}.csv")
+@router.get("/kpis/{name}.xlsx")
+def kpi_file(
+    request: Request,
+    name: str,
+    grain: Annotated[str | None, Query(max_length=20)] = None,
+    start: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
+    compare: Annotated[str | None, Query(max_length=60)] = None,
+    by: Annotated[str | None, Query(max_length=100)] = None,
+    as_reported: bool = False,
+) -> Response:
+    """The series the KPI page shows, as a CSV or Excel file."""
+    from tolok.server.api import series_file
+    from tolok.spec.models import Grain
+    from tolok.views import SeriesQuery
+
+    ctx = reader(request)
+    query = _kpi_query(ctx, name, grain, start, end, compare, by, as_reported)
+    asked = SeriesQuery(name, Grain(query.grain), (by,) if by else (), query.start, query.end,
+                        None, query.compare, as_reported)  # fmt: skip
+    return series_file(ctx.loaded, asked, request.url.path.rsplit(".", 1)[1])
+
+
 @router.get("/kpis/{name}")
 @router.get("/kpis/{name}.json")
 def kpi(
