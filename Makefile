@@ -41,5 +41,5 @@ clean:
 
 # The pages' strings: extract them and update the Indonesian catalog (then translate the new ones).
 messages: $(DEV_STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _ --no-location -o tolok/server/locale/messages.pot .
-	$(BIN)/pybabel update -i tolok/server/locale/messages.pot -d tolok/server/locale -l id --no-location
+	$(BIN)/pybabel extract -F babel.cfg -k _ --no-location -o tolok/locale/messages.pot .
+	$(BIN)/pybabel update -i tolok/locale/messages.pot -d tolok/locale -l id --no-location

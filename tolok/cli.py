@@ -581,6 +581,46 @@ def demo(
         raise typer.Exit(1)
 
 
+class ReportFormat(StrEnum):
+    md = "md"
+    html = "html"
+    pdf = "pdf"
+    xlsx = "xlsx"
+
+
+@app.command()
+def report(
+    path: ProjectPath = Path("."),
+    goal: Annotated[str | None, typer.Option(help="Only this goal and the goals under it.")] = (
+        None
+    ),
+    period: Annotated[
+        str | None,
+        typer.Option(help="A period (2026-10, 2026-Q3) or a day; default: the last closed one."),
+    ] = None,
+    output_format: Annotated[
+        ReportFormat, typer.Option("--format", help="md, html, pdf or xlsx.")
+    ] = ReportFormat.md,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="The file to write.")] = (
+        None
+    ),
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="en or id (default: the project's).")
+    ] = (None),
+) -> None:
+    """A report of the board or a goal for a period: each KPI's value, target, status, change
+    and a chart of its last periods. Markdown and HTML print unless --output is given; PDF
+    (printed by Chromium) and Excel are written to a file."""
+    from tolok.terminal_report import run_report
+
+    loaded = _load_or_exit(path)
+    if lang is not None and lang not in ("en", "id"):
+        raise typer.BadParameter("--lang is en or id")
+    if not run_report(loaded, goal, period, output_format.value, output, lang, _console(),
+                      _console(True)):  # fmt: skip
+        raise typer.Exit(1)
+
+
 user = typer.Typer(help="Accounts on the server.", no_args_is_help=True)
 app.add_typer(user, name="user")
 Project = Annotated[Path, typer.Option("--project", "-p", help="Project folder.")]

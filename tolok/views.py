@@ -378,8 +378,11 @@ class KpiState:
     standing: Standing
 
 
-def kpi_states(loaded: LoadedProject, today: dt.date) -> dict[str, KpiState]:
-    """Every active KPI's state, read from the store (no points before the first refresh)."""
+def kpi_states(
+    loaded: LoadedProject, today: dt.date, at: dt.date | None = None
+) -> dict[str, KpiState]:
+    """Every active KPI's state, read from the store (no points before the first refresh):
+    its last closed period, or with `at` the period of each KPI's grain holding that day."""
     project = loaded.project
     assert project is not None
     calendar = Calendar.of(project)
@@ -392,6 +395,9 @@ def kpi_states(loaded: LoadedProject, today: dt.date) -> dict[str, KpiState]:
         actuals = {p.period: p.value for p in points}
         closed = [p for p in points if calendar.end_of(p.period, kpi.grain) <= today]
         latest = closed[-1] if closed else None
+        if at is not None:
+            wanted = calendar.start_of(at, kpi.grain)
+            latest = next((p for p in points if p.period == wanted), None)
         value = latest.value if latest else None
         target = None
         people = {p: v for (p, k), v in (stored.targets if stored else {}).items() if k == "{}"}

@@ -7,10 +7,16 @@ from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
 
-from tolok.server.i18n import messages
+from tolok.i18n import messages
 
-ROOT = Path(__file__).parents[2] / "tolok" / "server"
-METHODS = [("**.py", "python"), ("templates/**.html", "jinja2")]
+ROOT = Path(__file__).parents[2] / "tolok"
+METHODS = [
+    ("server/**.py", "python"),
+    ("notify/**.py", "python"),
+    ("i18n.py", "python"),
+    ("server/templates/**.html", "jinja2"),
+    ("notify/templates/**.html", "jinja2"),
+]
 
 
 def extracted() -> set[str]:

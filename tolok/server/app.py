@@ -437,7 +437,7 @@ def _signin_form(
     secure = state_of(request).secure_cookies or request.url.scheme == "https"
     response.set_cookie(PRE_SESSION, token, max_age=3600, httponly=True, samesite="strict",
                         secure=secure, path="/signin")  # fmt: skip
-    from tolok.server.i18n import LANG_COOKIE, LANGS
+    from tolok.i18n import LANG_COOKIE, LANGS
 
     if request.query_params.get("lang") in LANGS:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")

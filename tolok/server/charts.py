@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tolok.server.i18n import Formats
+from tolok.i18n import Formats
 
 COLOURS = ("#1f5fbf", "#d9480f", "#2b8a3e", "#862e9c", "#0b7285", "#e67700", "#c2255c")
 

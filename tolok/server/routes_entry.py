@@ -11,8 +11,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from tolok.auth.roles import Action
+from tolok.i18n import parse_number
 from tolok.server.errors import ApiError
-from tolok.server.i18n import parse_number
 from tolok.server.pages import entry as entry_page
 from tolok.server.security import signed_in, state_of
 from tolok.server.web import Context, context, reader, render

@@ -19,8 +19,8 @@ from pydantic import BaseModel
 
 from tolok import __version__
 from tolok.auth.roles import Action
+from tolok.i18n import LANG_COOKIE, LANGS, Formats, gettext
 from tolok.server.errors import ApiError
-from tolok.server.i18n import LANG_COOKIE, LANGS, Formats, gettext
 from tolok.server.security import Principal, identify, state_of
 from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
+from tolok.i18n import Formats, status_words
 from tolok.server.board import BoardCache
-from tolok.server.i18n import Formats
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Direction, Project, Unit
 
@@ -146,16 +146,6 @@ def cards(
 
     built: list[Card] = board.get(f"cards:{fmt.lang}", loaded, today_of(project), build)
     return built
-
-
-def status_words(_: Callable[..., str]) -> dict[str, str]:
-    return {
-        "on_track": _("On track"),
-        "at_risk": _("At risk"),
-        "off_track": _("Off track"),
-        "no_target": _("No target"),
-        "no_data": _("No data"),
-    }
 
 
 def card(

@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
+from tolok.i18n import Formats, status_words
 from tolok.server.board import BoardCache
-from tolok.server.i18n import Formats
-from tolok.server.pages.board import Card, cards, states, status_words
+from tolok.server.pages.board import Card, cards, states
 from tolok.spec.loaded import LoadedProject
 
 

@@ -11,8 +11,8 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tolok.i18n import Formats
 from tolok.server.board import BoardCache
-from tolok.server.i18n import Formats
 from tolok.server.pages.board import Card, cards
 from tolok.spec.loaded import LoadedProject
 from tolok.store.people import Comment

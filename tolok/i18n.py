@@ -104,4 +104,10 @@ def parse_number(text: str, lang: str) -> float:
         return float(cleaned)  # ValueError when it is not a number either
 
 
-__all__ = ["LANGS", "LANG_COOKIE", "Formats", "gettext", "messages", "parse_number"]
+def status_words(_: Callable[..., str]) -> dict[str, str]:
+    """A status in words, in the language of `_`."""
+    return {"on_track": _("On track"), "at_risk": _("At risk"), "off_track": _("Off track"),
+            "no_target": _("No target"), "no_data": _("No data")}  # fmt: skip
+
+
+__all__ = ["LANGS", "LANG_COOKIE", "Formats", "gettext", "messages", "parse_number", "status_words"]

@@ -1,0 +1,101 @@
+"""`tolok report`: the board or a goal for a period as Markdown, HTML, Excel and PDF, with
+values worked out by hand from the shop's rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from tests import shop
+from tolok.cli import app
+
+runner = CliRunner()
+Made = tuple[Path, list[shop.Order], dt.date]
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> Made:
+    root = tmp_path_factory.mktemp("shop")
+    today = dt.datetime.now(dt.UTC).date()
+    return root, shop.build(root, today), today
+
+
+def test_markdown_report_of_the_last_closed_month(made: Made) -> None:
+    root, rows, today = made
+    result = runner.invoke(app, ["report", str(root)])
+    assert result.exit_code == 0, result.output
+    revenue, count = shop.monthly(rows, shop.month_start(today, 1))
+    line = next(t for t in result.output.splitlines() if t.startswith("| Revenue |"))
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    assert cells[1] == f"{shop.month_start(today, 1):%b %Y}"
+    assert cells[2] == f"IDR\u00a0{revenue:,}"
+    assert cells[3] == f"IDR\u00a0{shop.REVENUE_TARGET:,}"
+    assert cells[4] == f"{revenue / shop.REVENUE_TARGET:.0%}"
+    assert "| Orders |" in result.output
+    assert f"| {count} |" in result.output
+
+
+def test_a_goals_report_for_a_period_in_indonesian(made: Made) -> None:
+    root, rows, today = made
+    period = f"{shop.month_start(today, 3):%Y-%m}"
+    result = runner.invoke(app, ["report", str(root), "--goal", "win", "--period", period,
+                                 "--lang", "id"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Ad spend" in result.output
+    assert "Revenue" not in result.output  # not under the goal "win"
+    assert "Periode: " + period in result.output
+    grow = runner.invoke(app, ["report", str(root), "--goal", "grow", "--period", period])
+    revenue, _ = shop.monthly(rows, shop.month_start(today, 3))
+    assert f"IDR\u00a0{revenue:,}" in grow.output
+    assert "Ad spend" in grow.output  # "win" is under "grow"
+    wrong = runner.invoke(app, ["report", str(root), "--period", "someday"])
+    assert wrong.exit_code == 1
+    assert "not a period label" in wrong.output
+    nope = runner.invoke(app, ["report", str(root), "--goal", "nope"])
+    assert "no goal named 'nope'" in nope.output
+
+
+def test_excel_report_opens_with_the_values(made: Made, tmp_path: Path) -> None:
+    root, rows, today = made
+    target = tmp_path / "report.xlsx"
+    result = runner.invoke(app, ["report", str(root), "--format", "xlsx", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    book = load_workbook(io.BytesIO(target.read_bytes()))
+    summary = book.worksheets[0]
+    found = {r[0]: r for r in summary.iter_rows(min_row=4, values_only=True)}
+    revenue, count = shop.monthly(rows, shop.month_start(today, 1))
+    assert found["Revenue"][2] == revenue
+    assert found["Revenue"][3] == shop.REVENUE_TARGET
+    assert found["Orders"][2] == count
+    assert len(book["History"]._charts) >= 3
+
+
+def test_html_report_has_no_script_and_a_chart_per_kpi(made: Made) -> None:
+    root, _, _ = made
+    result = runner.invoke(app, ["report", str(root), "--format", "html"])
+    assert result.exit_code == 0
+    assert "<script" not in result.output
+    assert result.output.count("<svg") >= 3
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="no /usr/bin/chromium")
+def test_pdf_report_renders_a_page_that_is_not_blank(made: Made, tmp_path: Path) -> None:
+    import numpy as np
+    import pypdfium2 as pdfium
+
+    root, _, _ = made
+    target = tmp_path / "report.pdf"
+    result = runner.invoke(app, ["report", str(root), "--format", "pdf", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes().startswith(b"%PDF")
+    page = pdfium.PdfDocument(str(target))[0]
+    image = page.render(scale=1).to_pil()
+    image.save(tmp_path / "page1.png")
+    pixels = np.asarray(image.convert("L"))
+    dark = (pixels < 128).mean()
+    assert 0.005 < dark < 0.5  # text and lines on a white page

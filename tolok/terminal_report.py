@@ -1,0 +1,52 @@
+"""`tolok report`: a board or goal report for a period, as Markdown, HTML, Excel or PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from rich.console import Console
+
+from tolok.spec.loaded import LoadedProject
+
+BINARY = {"pdf", "xlsx"}
+
+
+def run_report(
+    loaded: LoadedProject,
+    goal: str | None,
+    period: str | None,
+    kind: str,
+    output: Path | None,
+    lang: str | None,
+    out: Console,
+    err: Console,
+) -> bool:
+    from tolok.notify import report as reports
+
+    try:
+        made = reports.build(loaded, goal, period, lang)
+        body: str | bytes
+        if kind == "md":
+            body = reports.to_markdown(made)
+        elif kind == "html":
+            body = reports.to_html(made)
+        elif kind == "xlsx":
+            body = reports.to_xlsx(made)
+        else:
+            body = reports.to_pdf(made)
+    except reports.ReportError as exc:
+        err.print(f"error: {exc}", markup=False)
+        return False
+    if output is None and kind in BINARY:
+        output = Path(f"report-{goal or 'board'}-{period or dt.date.today().isoformat()}.{kind}")
+    if output is None:
+        assert isinstance(body, str)
+        out.file.write(body)
+        return True
+    if isinstance(body, str):
+        output.write_text(body, encoding="utf-8")
+    else:
+        output.write_bytes(body)
+    err.print(f"wrote {output} ({len(made.lines)} KPIs)", markup=False)
+    return True
