@@ -4,7 +4,6 @@ its lint findings, its versions and the impact of the changes people annotated."
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
@@ -163,10 +162,7 @@ def definition(ctx: Context, name: str) -> Definition:
             Input(name=ref.measure, dataset=ref.dataset, text=_measure_words(ctx, measure))
         )
     goal = project.goals.get(kpi.goal or "")
-    target = None
-    if kpi.target is not None:
-        dumped = kpi.model_dump(mode="json", include={"target"}, exclude_none=True, by_alias=True)
-        target = json.dumps(dumped["target"], ensure_ascii=False)
+    target = "; ".join(target_words(ctx, form, kpi.unit) for form in kpi.target or []) or None
     limits = kpi.thresholds
     return Definition(
         formula=kpi.formula,
@@ -186,6 +182,36 @@ def definition(ctx: Context, name: str) -> Definition:
             off_track=ctx.fmt.share(limits.off_track),
         ),
     )
+
+
+def target_words(ctx: Context, form: object, unit: Unit) -> str:
+    """One target form in plain words: "IDR 4,000,000 from 2025-11", "+20% on last year"."""
+    from tolok.spec.models import ConstantTarget, GrowthTarget, RampTarget, TargetPoint
+
+    _, fmt = ctx._, ctx.fmt
+    where = getattr(form, "slice", None)
+    text = str(form)
+    if isinstance(form, ConstantTarget):
+        text = fmt.value(form.value, unit)
+        if form.from_:
+            text += " " + _("from {period}", period=form.from_)
+        if form.until:
+            text += " " + _("until {period}", period=form.until)
+    elif isinstance(form, TargetPoint):
+        text = _("{value} in {period}", value=fmt.value(form.value, unit), period=form.period)
+    elif isinstance(form, GrowthTarget):
+        base = (
+            _("the same period a year before")
+            if form.vs.value == "last_year"
+            else _("the period before")
+        )
+        text = _("{growth} on {base}", growth=fmt.change(form.growth), base=base)
+    elif isinstance(form, RampTarget):
+        text = _("rising to {value} by {period}", value=fmt.value(form.ramp.to, unit),
+                 period=form.ramp.by)  # fmt: skip
+    if where:
+        text += " (" + ", ".join(f"{k}={v}" for k, v in dict(where).items()) + ")"
+    return text
 
 
 def _measure_words(ctx: Context, measure: object) -> str:
