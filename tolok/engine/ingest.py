@@ -108,8 +108,11 @@ def ingest(
     idempotency_key: str | None = None,
 ) -> IngestReport:
     """Rows from a file (or from anywhere: a request's body, see `Incoming`) into a
-    dataset's table. `idempotency_key` stands for the content in recognising a repeat (the
-    API's `Idempotency-Key` header): the same key again writes nothing."""
+    dataset's table. `idempotency_key` (the API's `Idempotency-Key` header) joins the
+    content in recognising a repeat: the same key with the same rows again writes nothing,
+    while the same rows under another key are new rows (two identical events), and so are
+    other rows under a key that was used before (the server refuses that while it keeps the
+    key, a day; later the key is free again)."""
     incoming = path if isinstance(path, Incoming) else Incoming.file(path)
     project = loaded.project
     assert project is not None
@@ -121,7 +124,8 @@ def ingest(
     @functools.cache
     def digest() -> str:
         if idempotency_key:
-            return hashlib.sha256(f"key:{idempotency_key}".encode()).hexdigest()[:32]
+            both = f"key:{idempotency_key}:{incoming.digest()}"
+            return hashlib.sha256(both.encode()).hexdigest()[:32]
         return incoming.digest()[:32]
 
     report = IngestReport()

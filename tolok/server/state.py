@@ -46,6 +46,8 @@ class State:
     _stamps: dict[Path, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _writing: threading.Lock = field(default_factory=threading.Lock)
+    keyed: threading.Lock = field(default_factory=threading.Lock)
+    """Held by an ingestion with an Idempotency-Key from its look-up to its answer kept."""
     _warehouse: Any = None  # the Ibis backend ingestion writes through, kept open
     _warehouse_url: str | None = None
     principals: dict[str, Any] = field(default_factory=dict)
