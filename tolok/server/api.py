@@ -582,6 +582,7 @@ async def _ingest(
 
     from tolok.engine.errors import WarehouseError
     from tolok.engine.ingest import IngestError
+    from tolok.engine.locks import WarehouseBusyError
 
     incoming = _incoming(raw, suffix)
     header = 1 if suffix == ".csv" else 0  # a CSV's first line names the columns
@@ -604,6 +605,9 @@ async def _ingest(
     except IngestError as exc:
         problems = [_problem(p, header) for p in exc.problems[:100]]
         raise ApiError(422, exc.message, None, extra={"problems": problems}) from None
+    except WarehouseBusyError as exc:
+        raise ApiError(409, f"{exc.message}; nothing was written: send the rows again shortly",
+                       None, {"Retry-After": "5"}) from None  # fmt: skip
     except WarehouseError as exc:
         raise ApiError(422, exc.message) from None
     except csv.Error as exc:

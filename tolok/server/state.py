@@ -1,5 +1,6 @@
 """What the running server holds: the project (read again when its files change), the
-store, the sign-in limits, one connection to the warehouse for ingestion, the debounced
+store, the sign-in limits, one connection to the warehouse for ingestion (let go of when
+no rows came in for a while, so that `tolok refresh` can open a DuckDB file), the debounced
 refresh after ingestion."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 
 from tolok.auth.ratelimit import Limiter
+from tolok.engine.locks import server_idle
 from tolok.server.board import BoardCache
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.loader import load_project
@@ -50,6 +52,10 @@ class State:
     """Held by an ingestion with an Idempotency-Key from its look-up to its answer kept."""
     _warehouse: Any = None  # the Ibis backend ingestion writes through, kept open
     _warehouse_url: str | None = None
+    idle: float = field(default_factory=server_idle)
+    """The warehouse connection is closed after this many seconds without ingestion."""
+    _used: float = 0.0  # monotonic time of the last ingestion
+    _releaser: threading.Timer | None = None
     principals: dict[str, Any] = field(default_factory=dict)
     """API tokens checked lately, by digest (see `security._bearer`)."""
 
@@ -100,28 +106,86 @@ class State:
                 elif warehouse._warehouse is not None:
                     self._warehouse = warehouse._warehouse
                     self._warehouse_url = loaded.project.warehouse
+                    self._keep_until_idle()
             return report
 
-    def open_warehouse(self) -> None:
+    def open_warehouse(self, wait: float | None = 0) -> str:
         """Connect (and load the ingestion code) before the first rows arrive, so that the
-        first request does not pay for it; a warehouse that does not answer is only logged
-        here (readiness reports it, and ingestion tries again)."""
+        first request does not pay for it: "ok", "busy" (another program holds a DuckDB
+        file) or "unreachable" (logged; readiness reports it, and ingestion tries again)."""
         import tolok.engine.ingest  # noqa: F401  (Ibis, pandas, pyarrow: a second to import)
+        from tolok.engine.locks import WarehouseBusyError
         from tolok.engine.warehouse import Warehouse
 
         loaded = self.project()
         assert loaded.project is not None
         with self._writing:
             if self._warehouse is not None:
-                return
+                return "ok"
             try:
-                self._warehouse = Warehouse(loaded).backend()
+                self._warehouse = Warehouse(loaded, wait=wait).backend()
                 self._warehouse_url = loaded.project.warehouse
+            except WarehouseBusyError as exc:
+                log.warning("%s", exc.message)
+                return "busy"
             except Exception:
                 log.warning("cannot connect to the warehouse yet", exc_info=True)
+                return "unreachable"
+            self._keep_until_idle()
+            return "ok"
+
+    def check_warehouse(self) -> str:
+        """Readiness: "ok" while ingestion's connection is open, else whether one opens now
+        (and is closed at once: a probe every few seconds must not keep a DuckDB file from
+        `tolok refresh`); "busy" when another program holds the file."""
+        from tolok.engine.locks import WarehouseBusyError
+        from tolok.engine.warehouse import Warehouse
+
+        if self._warehouse is not None:
+            return "ok"
+        warehouse = Warehouse(self.project(), wait=0)
+        try:
+            warehouse.backend()
+        except WarehouseBusyError:
+            return "busy"
+        except Exception as exc:
+            log.warning("warehouse unreachable: %s", str(exc).splitlines()[0][:500])
+            return "unreachable"
+        finally:
+            warehouse.close()
+        return "ok"
+
+    def _keep_until_idle(self) -> None:
+        """(With `_writing` held.) The connection is closed `idle` seconds from now, unless
+        rows come in meanwhile: one timer at a time, which looks again when it fires."""
+        self._used = time.monotonic()
+        if self._releaser is None or not self._releaser.is_alive():
+            self._release_in(self.idle)
+
+    def _release_in(self, seconds: float) -> None:
+        self._releaser = threading.Timer(seconds, self._release_if_idle)
+        self._releaser.daemon = True
+        self._releaser.start()
+
+    def _release_if_idle(self) -> None:
+        with self._writing:
+            if self._warehouse is None:
+                return
+            left = self._used + self.idle - time.monotonic()
+            if left > 0:
+                self._release_in(left)
+                return
+            self._close_warehouse()
+            log.info("warehouse connection closed after %g s without ingestion", self.idle)
+
+    @property
+    def warehouse_open(self) -> bool:
+        return self._warehouse is not None
 
     def close(self) -> None:
         with self._writing:
+            if self._releaser is not None:
+                self._releaser.cancel()
             self._close_warehouse()
 
     def _close_warehouse(self) -> None:
@@ -160,18 +224,24 @@ class Refresher:
             self._timer.start()
 
     def _run(self) -> None:
+        from tolok.engine.locks import WarehouseBusyError
         from tolok.engine.refresh import refresh_into_store
         from tolok.engine.warehouse import Warehouse
         from tolok.store.manual import source
 
         with self._running:
             loaded = self.state.project()
+            warehouse = Warehouse(loaded, manual=source(self.state.engine))
             try:
-                manual = source(self.state.engine)
-                refresh_into_store(loaded, Warehouse(loaded, manual=manual), self.state.engine)
+                refresh_into_store(loaded, warehouse, self.state.engine)
                 self.runs += 1
+            except WarehouseBusyError as exc:  # a `tolok refresh` has the file: try later
+                log.warning("refresh after ingestion postponed: %s", exc.message)
+                self.soon()
             except Exception:
                 log.exception("refresh after ingestion failed")
+            finally:
+                warehouse.close()  # not left to the garbage collector: it holds the file
 
     def wait(self) -> None:
         """Until a pending refresh has run (for tests and shutdown)."""
