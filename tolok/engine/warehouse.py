@@ -56,6 +56,8 @@ class Warehouse:
     _tables: dict[str, ir.Table] = field(default_factory=dict)
     wait: float | None = None
     """How long to wait for a DuckDB file another program holds (None: `locks.lock_wait`)."""
+    known_tables: dict[tuple[str | None, str], ir.Table] = field(default_factory=dict)
+    """Warehouse tables ingestion has looked up, by (schema, name): see `ingest._keep`."""
 
     @property
     def url(self) -> str:
@@ -79,6 +81,7 @@ class Warehouse:
         backends = {id(b): b for b in (self._files, self._warehouse) if b is not None}
         self._warehouse = self._files = None
         self._tables.clear()
+        self.known_tables.clear()
         for backend in backends.values():
             with contextlib.suppress(Exception):  # closing what is gone already
                 backend.disconnect()

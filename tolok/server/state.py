@@ -52,6 +52,7 @@ class State:
     """Held by an ingestion with an Idempotency-Key from its look-up to its answer kept."""
     _warehouse: Any = None  # the Ibis backend ingestion writes through, kept open
     _warehouse_url: str | None = None
+    _known_tables: dict[Any, Any] = field(default_factory=dict)  # while it is open
     idle: float = field(default_factory=server_idle)
     """The warehouse connection is closed after this many seconds without ingestion."""
     _used: float = 0.0  # monotonic time of the last ingestion
@@ -92,7 +93,8 @@ class State:
         with self._writing:
             if self._warehouse_url != loaded.project.warehouse:
                 self._close_warehouse()
-            warehouse = Warehouse(loaded, _warehouse=self._warehouse)
+            warehouse = Warehouse(loaded, _warehouse=self._warehouse,
+                                  known_tables=self._known_tables)  # fmt: skip
             sound = False  # the connection still serves: a success, or bad rows
             try:
                 report = ingest(loaded, warehouse, name, incoming, idempotency_key=key)
@@ -190,6 +192,7 @@ class State:
 
     def _close_warehouse(self) -> None:
         backend, self._warehouse, self._warehouse_url = self._warehouse, None, None
+        self._known_tables.clear()
         if backend is not None:
             try:
                 backend.disconnect()
