@@ -234,7 +234,10 @@ async def list_kpis(
     loaded = _loaded(request)
     board = state_of(request).board
     assert loaded.project is not None
-    cards: dict[str, dict[str, Any]] | None = board.peek("cards", loaded, _today(loaded.project))
+    stamp = getattr(request.state, "store_stamp", None)  # read by the token check
+    cards: dict[str, dict[str, Any]] | None = board.peek(
+        "cards", loaded, _today(loaded.project), stamp
+    )
     if cards is None:  # kept cards are answered in the event loop, a build in a thread
         cards = await run_in_threadpool(_cards, loaded, board)
     return cached(request, page(request, list(cards.values()), limit, offset))
