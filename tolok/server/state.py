@@ -6,6 +6,7 @@ refresh after ingestion."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,14 +27,27 @@ if TYPE_CHECKING:
 log = logging.getLogger("tolok.server")
 
 
-def _stamp(loaded: LoadedProject) -> dict[Path, float]:
-    stamps = {}
-    for path in [*loaded.files, loaded.root / "kpis", loaded.root / "goals"]:
+def _watched(*versions: LoadedProject) -> tuple[str, ...]:
+    """The files (and folders, for files added) whose change means reading the project
+    again: those of every version given (the one served, and a newer one that did not
+    validate), and tolok.yaml even when it could not be read; plain strings, as they are
+    looked at on every request."""
+    paths: dict[str, None] = {}
+    for loaded in versions:
+        for path in [loaded.root / "tolok.yaml", *loaded.files]:
+            paths[str(path)] = None
+        paths.update({str(loaded.root / "kpis"): None, str(loaded.root / "goals"): None})
+    return tuple(paths)
+
+
+def _stamp(paths: tuple[str, ...]) -> tuple[float, ...]:
+    stamps = []
+    for path in paths:
         try:
-            stamps[path] = path.stat().st_mtime
+            stamps.append(os.stat(path).st_mtime)
         except OSError:
-            stamps[path] = -1.0
-    return stamps
+            stamps.append(-1.0)
+    return tuple(stamps)
 
 
 @dataclass
@@ -45,7 +59,8 @@ class State:
     per_account: Limiter = field(default_factory=lambda: Limiter(10, 15 * 60))
     per_address: Limiter = field(default_factory=lambda: Limiter(50, 15 * 60))
     refresher: Refresher | None = None
-    _stamps: dict[Path, float] = field(default_factory=dict)
+    _watching: tuple[str, ...] = ()
+    _stamps: tuple[float, ...] = ()
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _writing: threading.Lock = field(default_factory=threading.Lock)
     keyed: threading.Lock = field(default_factory=threading.Lock)
@@ -64,20 +79,23 @@ class State:
 
     def __post_init__(self) -> None:
         self.loaded = load_project(self.root)
-        self._stamps = _stamp(self.loaded)
+        self._watching = _watched(self.loaded)
+        self._stamps = _stamp(self._watching)
         self.board = BoardCache(self.engine)
 
     def project(self) -> LoadedProject:
         """The project as its files say now; a change that does not validate is logged and
         the last good version kept, so a typo in YAML does not take the server down."""
         with self._lock:
-            if _stamp(self.loaded) != self._stamps:
+            if _stamp(self._watching) != self._stamps:
                 fresh = load_project(self.root)
-                self._stamps = _stamp(fresh)
                 if fresh.ok:
                     self.loaded = fresh
-                else:
+                    self._watching = _watched(fresh)
+                else:  # read again only when changed again, not on every request
                     log.warning("project does not validate; serving the last good version")
+                    self._watching = _watched(self.loaded, fresh)
+                self._stamps = _stamp(self._watching)
             return self.loaded
 
     def ingest(
