@@ -1,15 +1,20 @@
 """Benchmark: the server on loopback. Ingestion throughput and the KPI list's latency.
 
-    python bench/server.py --batches 100 --clients 50 --requests 2000
+    python bench/server.py --batches 200 --clients 50 --requests 2000
 
 1. Ingestion: `POST /api/v1/datasets/events/rows` with batches of 1,000 rows (JSON), one
-   after another, through a real `tolok serve` (uvicorn) on 127.0.0.1 with an ingest token.
-   Baseline: the same rows inserted by DuckDB itself (a pandas frame, one INSERT per batch).
-2. Reading: `GET /api/v1/kpis` from 50 concurrent clients (p50/p95/p99 of the latency).
-   Baseline: a static response of the same bytes from the same server stack (uvicorn and
-   Starlette), measured the same way.
+   after another, through a real `tolok serve` (uvicorn) on 127.0.0.1 with an ingest token:
+   half the batches with the client encoding the JSON inside the clock, half with bodies
+   encoded before it. Baseline: as many rows inserted by DuckDB itself (a pandas frame,
+   one INSERT per batch into a table with a primary key).
+2. Reading: `GET /api/v1/kpis` from 50 concurrent clients (p50/p95/p99 of the latency),
+   and `/healthz` (no sign-in, no store) as the server's own floor. Baseline: a static
+   response of the same bytes from the same server stack (uvicorn and Starlette), measured
+   the same way. Two load generators: bench/loadgen.py (plain asyncio keep-alive
+   connections in a process of its own: little CPU per request) and, for comparison with
+   earlier figures, httpx clients in this process (`--no-httpx` skips them).
 Both ways run in this one process run; the ratios printed compare them. The clock starts
-once the server answers /readyz (ingestion's warehouse connection is open).
+once the server answers /readyz.
 """
 
 from __future__ import annotations
@@ -141,6 +146,7 @@ def duckdb_baseline(rows: list[list[dict[str, object]]]) -> float:
 
 
 async def latencies(url: str, headers: dict[str, str], clients: int, total: int) -> list[float]:
+    """The old load generator: httpx clients in this process (kept for comparison)."""
     times: list[float] = []
     per_client = total // clients
 
@@ -156,57 +162,100 @@ async def latencies(url: str, headers: dict[str, str], clients: int, total: int)
     return times
 
 
+def light(url: str, headers: dict[str, str], clients: int, total: int) -> list[float]:
+    """The light load generator (bench/loadgen.py) in a process of its own."""
+    command = [sys.executable, str(Path(__file__).with_name("loadgen.py")), url,
+               "--clients", str(clients), "--requests", str(total)]  # fmt: skip
+    for name, value in headers.items():
+        command += ["--header", f"{name}: {value}"]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    times: list[float] = json.loads(done.stdout)
+    return times
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--batches", type=int, default=100)
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--requests", type=int, default=2000)
-    args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="tolok-bench-server-"))
-    project(folder)
+def ingest(
+    base: str, headers: dict[str, str], rows: list[list[dict[str, object]]]
+) -> dict[str, float]:
+    """Seconds the batches took, one after another, by way of sending: every other batch
+    with the client encoding the JSON inside the clock (as a program would), the others
+    with bodies encoded before it; taking turns, both meet a table of the same size."""
+    bodies = [json.dumps(batch).encode() for batch in rows]
+    took = {"encoding": 0.0, "encoded": 0.0}
+    kind = {"Content-Type": "application/json"}
+    with httpx.Client(base_url=base, headers=headers, timeout=60) as program:
+        for number, (batch, body) in enumerate(zip(rows, bodies, strict=True)):
+            started = time.perf_counter()
+            if number % 2 == 0:
+                answer = program.post("/api/v1/datasets/events/rows", json=batch)
+                way = "encoding"
+            else:
+                answer = program.post("/api/v1/datasets/events/rows", content=body, headers=kind)
+                way = "encoded"
+            took[way] += time.perf_counter() - started
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["accepted"] == 1000, answer.text
+        for _ in range(600):  # the refresh the ingestion set off
+            cards = program.get("/api/v1/kpis").json()["items"]
+            if all(c["value"] is not None for c in cards):
+                break
+            time.sleep(0.2)
+    return {**took, "batches": len(rows) // 2}
+
+
+def serve(folder: Path) -> tuple[subprocess.Popen[str], str, str]:
     port = free_port()
     env = {**os.environ, "TOLOK_PORT": str(port)}
     server = subprocess.Popen([sys.executable, "-m", "tolok", "serve", str(folder)],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                               env=env)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
+    assert server.stdout is not None
+    printed = ""
+    while "password:" not in printed:
+        line = server.stdout.readline()
+        if not line:
+            raise SystemExit(f"tolok serve stopped: {printed}")
+        printed += line
+    password = printed.split("password:")[1].split()[0]
+    wait_up(f"{base}/readyz", timeout=30)  # started: code loaded, warehouse reachable
+    return server, base, password
+
+
+def read_latencies(url: str, headers: dict[str, str], args: argparse.Namespace
+                   ) -> dict[str, list[float]]:  # fmt: skip
+    found = {"light": light(url, headers, args.clients, args.requests)}
+    if args.httpx:
+        found["httpx"] = asyncio.run(latencies(url, headers, args.clients, args.requests))
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batches", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--no-httpx", dest="httpx", action="store_false",
+                        help="skip the old (httpx) load generator")  # fmt: skip
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="tolok-bench-server-"))
+    project(folder)
+    server, base, password = serve(folder)
     try:
-        assert server.stdout is not None
-        printed = ""
-        while "password:" not in printed:
-            line = server.stdout.readline()
-            if not line:
-                raise SystemExit(f"tolok serve stopped: {printed}")
-            printed += line
-        password = printed.split("password:")[1].split()[0]
-        wait_up(f"{base}/readyz", timeout=30)  # started: code loaded, warehouse connection open
-        secret = token(base, password)
-        headers = {"Authorization": f"Bearer {secret}"}
+        headers = {"Authorization": f"Bearer {token(base, password)}"}
         rows = batches(args.batches)
-        with httpx.Client(base_url=base, headers=headers, timeout=60) as program:
-            started = time.perf_counter()
-            for batch in rows:
-                answer = program.post("/api/v1/datasets/events/rows", json=batch)
-                assert answer.status_code == 200, answer.text
-                assert answer.json()["accepted"] == 1000, answer.text
-            ingest_seconds = time.perf_counter() - started
-            for _ in range(600):  # the refresh the ingestion set off
-                cards = program.get("/api/v1/kpis").json()["items"]
-                if all(c["value"] is not None for c in cards):
-                    break
-                time.sleep(0.2)
-        baseline_seconds = duckdb_baseline(rows)
-        total_rows = 1000 * len(rows)
-        kpis = asyncio.run(latencies(f"{base}/api/v1/kpis", headers, args.clients, args.requests))
+        took = ingest(base, headers, rows)
+        health = read_latencies(f"{base}/healthz", {}, args)
+        kpis = read_latencies(f"{base}/api/v1/kpis", headers, args)
         body = httpx.get(f"{base}/api/v1/kpis", headers=headers).content
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
+    baseline_seconds = duckdb_baseline(rows) / 2  # for as many rows as each way sent
     static_file = folder / "static.json"
     static_file.write_bytes(body)
     static_port = free_port()
@@ -214,35 +263,50 @@ def main() -> None:
                                str(static_port)])  # fmt: skip
     try:
         wait_up(f"http://127.0.0.1:{static_port}/static")
-        plain = asyncio.run(latencies(f"http://127.0.0.1:{static_port}/static", {},
-                                      args.clients, args.requests))  # fmt: skip
+        plain = read_latencies(f"http://127.0.0.1:{static_port}/static", {}, args)
     finally:
         static.send_signal(signal.SIGINT)
         static.wait(timeout=30)
-    print(f"ingestion, {len(rows)} batches of 1,000 rows over loopback HTTP:")
-    print(f"  tolok        {ingest_seconds:8.2f} s  {total_rows / ingest_seconds:10,.0f} rows/s")
-    print(
-        f"  DuckDB alone {baseline_seconds:8.2f} s  {total_rows / baseline_seconds:10,.0f} rows/s"
-    )
-    print(f"  tolok / DuckDB time: {ingest_seconds / baseline_seconds:.2f}x")
-    print(f"GET /api/v1/kpis, {args.clients} concurrent clients, {len(kpis)} requests, "
-          f"{len(body):,} bytes each:")  # fmt: skip
-    for name, values in (("tolok", kpis), ("static", plain)):
-        print(
-            f"  {name:7s} p50 {pct(values, 0.5):7.1f} ms  p95 {pct(values, 0.95):7.1f} ms  "
-            f"p99 {pct(values, 0.99):7.1f} ms  mean {statistics.mean(values) * 1000:7.1f} ms"
-        )
-    print(f"  tolok / static p95: {pct(kpis, 0.95) / pct(plain, 0.95):.2f}x")
-    print(
-        json.dumps(
-            {
-                "rows_per_s": total_rows / ingest_seconds,
-                "baseline_rows_per_s": total_rows / baseline_seconds,
-                "p95_ms": pct(kpis, 0.95),
-                "static_p95_ms": pct(plain, 0.95),
-            }
-        )
-    )
+    report(args, took, baseline_seconds, kpis, health, plain, body)
+
+
+def report(args: argparse.Namespace, took: dict[str, float], baseline: float,
+           kpis: dict[str, list[float]], health: dict[str, list[float]],
+           plain: dict[str, list[float]], body: bytes) -> None:  # fmt: skip
+    rows = 1000 * took["batches"]
+    stack = "httptools" if _has("httptools") else "h11"  # what uvicorn's "auto" picks
+    loop = "uvloop" if _has("uvloop") else "asyncio"
+    load = Path("/proc/loadavg").read_text().split()[:3]
+    print(f"server stack: uvicorn with {stack} and {loop}; load average {' '.join(load)}")
+    print(f"ingestion, {int(took['batches'])} batches of 1,000 rows each way, taking turns:")
+    for name in ("encoding", "encoded"):
+        what = {"encoding": "client encodes JSON in the clock",
+                "encoded": "bodies encoded before the clock"}[name]  # fmt: skip
+        print(f"  tolok, {what:34s} {took[name]:7.2f} s {rows / took[name]:10,.0f} rows/s"
+              f"  ({took[name] / baseline:.2f}x DuckDB's time)")  # fmt: skip
+    alone = "DuckDB alone (pandas frame, PK insert)"
+    print(f"  {alone:41s} {baseline:7.2f} s {rows / baseline:10,.0f} rows/s")
+    print(f"GET, {args.clients} concurrent clients, {args.requests} requests, "
+          f"{len(body):,} bytes for the KPI list:")  # fmt: skip
+    summary: dict[str, float] = {"rows_per_s": rows / took["encoding"],
+                                 "rows_per_s_encoded": rows / took["encoded"],
+                                 "baseline_rows_per_s": rows / baseline}  # fmt: skip
+    for generator in kpis:
+        for name, values in (("kpis", kpis[generator]), ("static", plain[generator]),
+                             ("healthz", health[generator])):  # fmt: skip
+            print(f"  {generator:5s} {name:7s} p50 {pct(values, 0.5):7.1f} ms  "
+                  f"p95 {pct(values, 0.95):7.1f} ms  p99 {pct(values, 0.99):7.1f} ms  "
+                  f"mean {statistics.mean(values) * 1000:7.1f} ms")  # fmt: skip
+            summary[f"{generator}_{name}_p95_ms"] = pct(values, 0.95)
+        ratio = pct(kpis[generator], 0.95) / pct(plain[generator], 0.95)
+        print(f"  {generator:5s} KPI list / static p95: {ratio:.2f}x")
+    print(json.dumps(summary))
+
+
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
 
 
 if __name__ == "__main__":

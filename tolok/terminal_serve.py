@@ -81,8 +81,16 @@ def run_user(
                 user = accounts.set_disabled(session, email, what == "disable", ACTOR)
                 out.print(f"{user.email}: {what}d", markup=False)
             else:
-                secret = accounts.reset_password(session, email, ACTOR)
-                out.print(f"new password for {email.strip().lower()}: {secret}", markup=False)
+                reset = accounts.reset_password(session, email, ACTOR)
+                out.print(f"new password for {email.strip().lower()}: {reset.secret}",
+                          markup=False)  # fmt: skip
+                out.print(f"revoked {_count(reset.tokens_revoked, 'API token')} and ended "
+                          f"{_count(reset.sessions_ended, 'signed-in session')}",
+                          markup=False)  # fmt: skip
     except (accounts.AccountError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -267,6 +267,26 @@ def test_rows_of_mixed_shapes_and_types_go_in_as_one_at_a_time_would(project: Pa
     assert stored["M3"]["amount"] is None or stored["M3"]["amount"] != stored["M3"]["amount"]
 
 
+def test_an_idempotency_key_recognises_its_own_rows_only(project: Path) -> None:
+    """The same key with the same rows writes nothing; the same rows under another key, and
+    other rows under a key used before (once the server no longer keeps it), are new."""
+    from tolok.engine.ingest import Incoming
+
+    loaded = loaded_of(project)
+    day = {"day": "2026-05-01", "visits": 10}
+
+    def send(key: str, rows: list[dict[str, object]]) -> tuple[int, bool]:
+        report = ingest(loaded, Warehouse(loaded), "visits", Incoming.records(rows),
+                        idempotency_key=key)  # fmt: skip
+        return report.written, report.already
+
+    assert send("1:a", [day]) == (1, False)
+    assert send("1:a", [day]) == (0, True)
+    assert send("1:b", [day]) == (1, False)  # the same visits again, counted twice on purpose
+    assert send("1:a", [{"day": "2026-05-02", "visits": 3}]) == (1, False)
+    assert len(rows_in(loaded, "visits")) == 3
+
+
 def test_a_bad_row_among_good_ones_in_a_json_body_is_named_by_its_line(project: Path) -> None:
     loaded = loaded_of(project)
     good = '{"order_id": "G%d", "ordered_at": "2026-06-01", "amount": %d}\n'

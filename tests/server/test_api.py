@@ -9,8 +9,11 @@ from pathlib import Path
 import duckdb
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tests.server.conftest import PASSWORD, Served
+from tolok.auth import accounts
 
 
 def test_sign_in_cookie_wrong_password_and_rate_limit(served: Served) -> None:
@@ -227,15 +230,69 @@ def test_ingest_json_ndjson_csv_all_or_nothing_and_idempotent(served: Served) ->
     assert cards["event_amount"]["value"] == 12.0  # January: (1 + 2 + 3) twice
 
 
-def test_idempotency_key_makes_a_retry_harmless_for_keyless_rows(served: Served) -> None:
+def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer(served: Served) -> None:
     program = served.token("admin@example.com", ["ingest:events"])
     rows = [{"event_id": "k1", "happened_at": "2026-03-01 10:00", "kind": "a", "amount": 1}]
     headers = {"Idempotency-Key": "batch-42"}
+    first = program.post("/api/v1/datasets/events/rows", json=rows, headers=headers)
+    assert first.json()["accepted"] == 1
+    assert "idempotent-replayed" not in first.headers
+    retry = program.post("/api/v1/datasets/events/rows", json=rows, headers=headers)
+    assert retry.status_code == 200
+    assert retry.json() == first.json()  # the same counts: 1 accepted, not 1 duplicate
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert len(_events(served.root)) == 1
+    other = [dict(rows[0], event_id="k2")]
+    reused = program.post("/api/v1/datasets/events/rows", json=other, headers=headers)
+    assert reused.status_code == 409
+    error = reused.json()["error"]
+    assert error["field"] == "Idempotency-Key"
+    assert "with other rows: to send new rows, use a new key" in error["message"]
+    assert len(_events(served.root)) == 1
+    fresh = program.post("/api/v1/datasets/events/rows", json=other,
+                         headers={"Idempotency-Key": "batch-43"})  # fmt: skip
+    assert fresh.json()["accepted"] == 1
+
+
+def test_a_refused_request_keeps_no_idempotency_key(served: Served) -> None:
+    program = served.token("admin@example.com", ["ingest:events"])
+    headers = {"Idempotency-Key": "fix-me"}
+    bad = [{"event_id": "b1", "happened_at": "not a time", "kind": "a", "amount": 1}]
+    assert program.post("/api/v1/datasets/events/rows", json=bad,
+                        headers=headers).status_code == 422  # fmt: skip
+    fixed = [dict(bad[0], happened_at="2026-03-01 10:00")]
+    answer = program.post("/api/v1/datasets/events/rows", json=fixed, headers=headers)
+    assert answer.status_code == 200
+    assert answer.json()["accepted"] == 1
+    for key in ["", "x" * 256, "a\tb", "caf\u00e9".encode("latin-1")]:
+        odd = program.post("/api/v1/datasets/events/rows", json=fixed,
+                           headers={"Idempotency-Key": key})  # fmt: skip
+        assert odd.status_code == 400, key
+        assert odd.json()["error"]["field"] == "Idempotency-Key"
+
+
+def test_idempotency_keys_are_swept_after_a_day(served: Served) -> None:
+    from tolok.server import idempotency
+    from tolok.store.people import IdempotencyKey
+
+    program = served.token("admin@example.com", ["ingest:events"])
+    rows = [{"event_id": "s1", "happened_at": "2026-03-01 10:00", "kind": "a", "amount": 1}]
+    headers = {"Idempotency-Key": "old"}
     assert program.post("/api/v1/datasets/events/rows", json=rows,
                         headers=headers).json()["accepted"] == 1  # fmt: skip
-    retry = program.post("/api/v1/datasets/events/rows", json=rows, headers=headers).json()
-    assert retry["accepted"] == 0
-    assert len(_events(served.root)) == 1
+    engine = served.client.app.state.tolok.engine
+    with Session(engine) as session, session.begin():  # as if sent a day ago
+        for record in session.scalars(select(IdempotencyKey)):
+            record.created_at -= idempotency.KEPT
+    later = program.post("/api/v1/datasets/events/rows", json=rows, headers=headers)
+    assert later.status_code == 200
+    assert "idempotent-replayed" not in later.headers
+    assert later.json()["duplicates"] == 1  # the warehouse still knows the rows
+    with Session(engine) as session:
+        kept = list(session.scalars(select(IdempotencyKey)))
+    assert [(r.key, r.created_at > accounts.now() - idempotency.KEPT) for r in kept] == [
+        ("old", True)  # the old record swept, the new answer kept
+    ]
 
 
 def test_share_links_show_only_what_they_name(served: Served) -> None:

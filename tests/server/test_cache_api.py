@@ -73,6 +73,25 @@ def test_a_change_to_the_yaml_shows_on_the_next_request(served: Served) -> None:
     assert goals[0]["kpis"] == ["revenue"]
 
 
+def test_a_yaml_that_does_not_read_keeps_the_last_good_version_until_fixed(
+    served: Served,
+) -> None:
+    client = served.token("viewer@example.com", ["read"])
+    path = served.root / "tolok.yaml"
+    good = path.read_text()
+
+    def write(text: str, seconds: int) -> None:
+        path.write_text(text, "utf-8")
+        later = path.stat().st_mtime + seconds
+        os.utime(path, (later, later))
+
+    write("name: [unclosed\n", 5)  # not even YAML
+    assert _cards(client)["revenue"]["title"] == "Revenue"
+    assert _cards(client)["revenue"]["title"] == "Revenue"
+    write(good.replace("title: Revenue", "title: Omzet"), 10)
+    assert _cards(client)["revenue"]["title"] == "Omzet"
+
+
 def test_a_revoked_token_or_disabled_user_is_refused_at_once(served: Served) -> None:
     browser = served.browser("editor@example.com")
     made = browser.post("/api/v1/tokens", json={"name": "x", "scopes": ["read"]}).json()

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 from typer.testing import CliRunner
 
-from tests.server.conftest import PROJECT
+from tests.server.conftest import PROJECT, Served
 from tolok.cli import app
 
 runner = CliRunner()
@@ -97,3 +97,46 @@ def test_serve_creates_the_first_admin_and_logs_json(tmp_path: Path) -> None:
     access = [e for e in lines if e["logger"] == "tolok.access"]
     assert any(e["path"] == "/api/v1/me" and e["status"] == 200 for e in access)
     assert all({"method", "path", "status", "ms", "client", "time"} <= set(e) for e in access)
+
+
+def test_a_password_reset_revokes_tokens_and_ends_sessions(served: Served) -> None:
+    browser = served.browser("editor@example.com")
+    program = served.token("editor@example.com", ["read"])
+    other = served.token("viewer@example.com", ["read"])
+    assert program.get("/api/v1/me").status_code == 200  # checked now, and kept a minute
+    root = str(served.root)
+    reset = runner.invoke(app, ["user", "reset-password", "editor@example.com", "-p", root])
+    assert reset.exit_code == 0, reset.output
+    # two sessions: the browser, and the one `served.token` signed in to make the token
+    assert "revoked 1 API token and ended 2 signed-in sessions" in reset.output
+    assert program.get("/api/v1/me").status_code == 401
+    assert browser.get("/api/v1/me").status_code == 401
+    assert other.get("/api/v1/me").status_code == 200  # another user's token still works
+    new = re.search(r"new password for editor@example.com: (\S+)", reset.output)
+    assert new is not None
+    assert served.browser("editor@example.com", new.group(1)).get("/api/v1/me").status_code == 200
+    again = runner.invoke(app, ["user", "reset-password", "editor@example.com", "-p", root])
+    assert "revoked 0 API tokens and ended 1 signed-in session" in again.output
+    audit = served.browser("admin@example.com").get("/api/v1/audit").json()["items"]
+    resets = [e for e in audit if e["action"] == "user.reset_password"]
+    assert {e["actor"] for e in resets} == {"tolok cli"}
+    afters = sorted((e["after"] for e in resets), key=lambda a: -a["sessions_ended"])
+    assert afters == [{"tokens_revoked": [1], "sessions_ended": 2},
+                      {"tokens_revoked": [], "sessions_ended": 1}]  # fmt: skip
+
+
+def test_disabling_a_user_stops_their_token_and_session_at_once(served: Served) -> None:
+    browser = served.browser("editor@example.com")
+    program = served.token("editor@example.com", ["read"])
+    assert program.get("/api/v1/me").status_code == 200
+    root = str(served.root)
+    disabled = runner.invoke(app, ["user", "disable", "editor@example.com", "-p", root])
+    assert disabled.exit_code == 0, disabled.output
+    assert program.get("/api/v1/me").status_code == 401
+    assert browser.get("/api/v1/me").status_code == 401
+    audit = served.browser("admin@example.com").get("/api/v1/audit").json()["items"]
+    entry = next(e for e in audit if e["action"] == "user.disable")
+    assert entry["after"]["disabled"] is True
+    assert entry["after"]["sessions_ended"] == 2
+    assert runner.invoke(app, ["user", "enable", "editor@example.com", "-p", root]).exit_code == 0
+    assert program.get("/api/v1/me").status_code == 200  # enabling gives the token back

@@ -88,14 +88,16 @@ def list_users(session: Session) -> list[User]:
 
 
 def set_disabled(session: Session, email: str, disabled: bool, actor: str) -> User:
+    """A disabled user's sessions end; their tokens are refused while the account is
+    disabled (`verify_token`) and work again if it is enabled."""
     user = _existing(session, email)
     before = _public(user)
     user.disabled = disabled
+    after: dict[str, object] = _public(user)
     if disabled:  # signed-in browsers and tokens stop working at once
-        for web in session.scalars(select(WebSession).where(WebSession.user_id == user.id)):
-            session.delete(web)
+        after["sessions_ended"] = _end_sessions(session, user)
     audit(session, actor, "user.disable" if disabled else "user.enable", f"user:{user.email}",
-          before, _public(user))  # fmt: skip
+          before, after)  # fmt: skip
     return user
 
 
@@ -107,15 +109,36 @@ def set_role(session: Session, email: str, role: Role | str, actor: str) -> User
     return user
 
 
-def reset_password(session: Session, email: str, actor: str, secret: str | None = None) -> str:
+@dataclass(frozen=True)
+class PasswordReset:
+    secret: str  # the new password, to be shown once
+    tokens_revoked: int
+    sessions_ended: int
+
+
+def reset_password(
+    session: Session, email: str, actor: str, secret: str | None = None
+) -> PasswordReset:
+    """A new password; whoever held the old one may have made tokens or be signed in, so
+    the user's API tokens are revoked and their sessions ended too."""
     user = _existing(session, email)
     secret = secret or password()
     user.password_hash = hash_password(secret)
     user.password_set_at = now()
-    for web in session.scalars(select(WebSession).where(WebSession.user_id == user.id)):
-        session.delete(web)
-    audit(session, actor, "user.reset_password", f"user:{user.email}")
-    return secret
+    moment = now()
+    tokens = list(session.scalars(select(ApiToken).where(
+        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))))  # fmt: skip
+    for token in tokens:
+        token.revoked_at = moment
+    ended = _end_sessions(session, user)
+    audit(session, actor, "user.reset_password", f"user:{user.email}", None,
+          {"tokens_revoked": [t.id for t in tokens], "sessions_ended": ended})  # fmt: skip
+    return PasswordReset(secret, len(tokens), ended)
+
+
+def _end_sessions(session: Session, user: User) -> int:
+    ended = session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    return int(ended.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _existing(session: Session, email: str) -> User:
@@ -151,7 +174,7 @@ def first_admin(session: Session) -> tuple[str, str] | None:
     if existing is not None:
         set_role(session, FIRST_ADMIN, Role.admin, "tolok serve")
         set_disabled(session, FIRST_ADMIN, False, "tolok serve")
-        return FIRST_ADMIN, reset_password(session, FIRST_ADMIN, "tolok serve")
+        return FIRST_ADMIN, reset_password(session, FIRST_ADMIN, "tolok serve").secret
     user, secret = add_user(session, FIRST_ADMIN, "Admin", Role.admin, "tolok serve")
     return user.email, secret
 

@@ -108,20 +108,24 @@ def ingest(
     idempotency_key: str | None = None,
 ) -> IngestReport:
     """Rows from a file (or from anywhere: a request's body, see `Incoming`) into a
-    dataset's table. `idempotency_key` stands for the content in recognising a repeat (the
-    API's `Idempotency-Key` header): the same key again writes nothing."""
+    dataset's table. `idempotency_key` (the API's `Idempotency-Key` header) joins the
+    content in recognising a repeat: the same key with the same rows again writes nothing,
+    while the same rows under another key are new rows (two identical events), and so are
+    other rows under a key that was used before (the server refuses that while it keeps the
+    key, a day; later the key is free again)."""
     incoming = path if isinstance(path, Incoming) else Incoming.file(path)
     project = loaded.project
     assert project is not None
     dataset = _target(project.datasets, name)
     schema, _, table_name = dataset.source.strip().rpartition(".")
     backend = warehouse.backend()
-    existing = _existing(backend, table_name, schema or None)
+    existing = _existing(warehouse, table_name, schema or None)
 
     @functools.cache
     def digest() -> str:
         if idempotency_key:
-            return hashlib.sha256(f"key:{idempotency_key}".encode()).hexdigest()[:32]
+            both = f"key:{idempotency_key}:{incoming.digest()}"
+            return hashlib.sha256(both.encode()).hexdigest()[:32]
         return incoming.digest()[:32]
 
     report = IngestReport()
@@ -156,6 +160,7 @@ def ingest(
     _guess_types(good, types)
     if existing is None:
         existing = _create(backend, table_name, schema or None, list(good), types, dataset)
+        _keep(warehouse, table_name, schema or None, existing)
     if INGEST_COLUMN in existing.columns:
         good[INGEST_COLUMN] = [digest()] * count
     report.written, report.duplicates = _insert(
@@ -178,12 +183,26 @@ def _target(datasets: dict[str, Dataset], name: str) -> Dataset:
     return dataset
 
 
-def _existing(backend: object, table: str, schema: str | None) -> ir.Table | None:
+def _existing(warehouse: Warehouse, table: str, schema: str | None) -> ir.Table | None:
+    """The table, or None; asking Ibis costs a catalog query (4-10 ms a batch), so a DuckDB
+    table is asked for once per connection (see `_keep`)."""
+    kept = warehouse.known_tables.get((schema, table))
+    if kept is not None:
+        return kept
     try:
-        found: ir.Table = backend.table(table, database=schema)  # type: ignore[attr-defined]
+        found: ir.Table = warehouse.backend().table(table, database=schema)
     except Exception:
         return None
+    _keep(warehouse, table, schema, found)
     return found
+
+
+def _keep(warehouse: Warehouse, table: str, schema: str | None, found: ir.Table) -> None:
+    """A DuckDB table's columns are kept while the connection is open: DuckDB's file lock
+    keeps other programs from changing the table meanwhile, and tolok changes a table's
+    columns nowhere else. Other warehouses have other writers: asked every time."""
+    if warehouse.backend().name == "duckdb":
+        warehouse.known_tables[(schema, table)] = found
 
 
 def _kind(dtype: object) -> str:

@@ -7,6 +7,7 @@ Connections are opened on first use and fail within 10 seconds, naming the setti
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -25,6 +26,7 @@ from ibis.backends import BaseBackend
 
 from tolok.compile.dialect import Dialect, dialect_for
 from tolok.engine.errors import WarehouseError
+from tolok.engine.locks import connect_duckdb
 from tolok.spec.columns import matching_files
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import ColumnType, Dataset
@@ -57,6 +59,10 @@ class Warehouse:
     last_days: dict[str, dict[Path, dt.date]] = field(default_factory=dict)
     """Per dataset, the last local day of its Parquet files' rows, as a watermark observed
     them in this refresh: `table(name, since)` leaves out files that end before `since`."""
+    wait: float | None = None
+    """How long to wait for a DuckDB file another program holds (None: `locks.lock_wait`)."""
+    known_tables: dict[tuple[str | None, str], ir.Table] = field(default_factory=dict)
+    """Warehouse tables ingestion has looked up, by (schema, name): see `ingest._keep`."""
 
     @property
     def url(self) -> str:
@@ -65,7 +71,7 @@ class Warehouse:
 
     def backend(self) -> BaseBackend:
         if self._warehouse is None:
-            self._warehouse = connect(self.url, self.loaded.root, self._setting())
+            self._warehouse = connect(self.url, self.loaded.root, self._setting(), self.wait)
             _check_zones(self._warehouse, self._setting())
         return self._warehouse
 
@@ -74,6 +80,16 @@ class Warehouse:
             warehouse = self.backend()
             self._files = warehouse if warehouse.name == "duckdb" else ibis.duckdb.connect()
         return self._files
+
+    def close(self) -> None:
+        """Let go of the connections now (while one is open, a DuckDB file stays locked)."""
+        backends = {id(b): b for b in (self._files, self._warehouse) if b is not None}
+        self._warehouse = self._files = None
+        self._tables.clear()
+        self.known_tables.clear()
+        for backend in backends.values():
+            with contextlib.suppress(Exception):  # closing what is gone already
+                backend.disconnect()
 
     def dialect(self, dataset: str) -> Dialect:
         return dialect_for(self._backend_of(dataset).name)
@@ -231,12 +247,15 @@ def _cast_declared(table: ir.Table, dataset: Dataset, loaded: LoadedProject, nam
     return table.cast(mismatched) if mismatched else table
 
 
-def connect(url: str, root: Path, setting: Location | None = None) -> BaseBackend:
-    """An Ibis backend for a warehouse URL; DuckDB paths are relative to the project."""
+def connect(
+    url: str, root: Path, setting: Location | None = None, wait: float | None = None
+) -> BaseBackend:
+    """An Ibis backend for a warehouse URL; DuckDB paths are relative to the project, and a
+    DuckDB file another program holds is waited for up to `wait` seconds."""
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     try:
         if scheme == "duckdb":
-            return ibis.duckdb.connect(_duckdb_path(url, root))
+            return connect_duckdb(_duckdb_path(url, root), wait, setting)
         if scheme in ("pyspark", "spark"):
             return _spark(url)
         if scheme in ("postgres", "postgresql"):
@@ -244,6 +263,8 @@ def connect(url: str, root: Path, setting: Location | None = None) -> BaseBacken
         if scheme in ("mysql", "mariadb"):
             return ibis.connect("mysql" + url[len(scheme) :], connect_timeout=CONNECT_TIMEOUT)
         return ibis.connect(url)
+    except WarehouseError:
+        raise
     except Exception as exc:
         raise WarehouseError(
             f"cannot connect to the warehouse {_redact(url)}: {_first_line(exc)}",

@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session
 
 from tolok.auth import accounts
 from tolok.auth.roles import Action, ScopeError, parse_scopes
+from tolok.server import idempotency
 from tolok.server import models as m
 from tolok.server.board import BoardCache
 from tolok.server.errors import ApiError
+from tolok.server.idempotency import KeyedRequest
 from tolok.server.security import Principal, need, signed_in, state_of
 from tolok.spec.calendar import Calendar, PeriodError
 from tolok.spec.loaded import LoadedProject
@@ -27,6 +29,8 @@ from tolok.store.people import ApiToken, Comment, ShareLink, User
 from tolok.store.schema import Annotation, AuditEntry
 
 if TYPE_CHECKING:
+    from tolok.engine.ingest import Incoming, IngestReport
+    from tolok.server.state import State
     from tolok.views import KpiState
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -230,7 +234,10 @@ async def list_kpis(
     loaded = _loaded(request)
     board = state_of(request).board
     assert loaded.project is not None
-    cards: dict[str, dict[str, Any]] | None = board.peek("cards", loaded, _today(loaded.project))
+    stamp = getattr(request.state, "store_stamp", None)  # read by the token check
+    cards: dict[str, dict[str, Any]] | None = board.peek(
+        "cards", loaded, _today(loaded.project), stamp
+    )
     if cards is None:  # kept cards are answered in the event loop, a build in a thread
         cards = await run_in_threadpool(_cards, loaded, board)
     return cached(request, page(request, list(cards.values()), limit, offset))
@@ -591,17 +598,22 @@ def value_history(
 
 
 @router.post("/datasets/{name}/rows", response_model=m.Ingested, tags=["data"],
-             responses={413: {"model": m.ErrorBody}, 415: {"model": m.ErrorBody}},
+             responses={409: {"model": m.ErrorBody, "description": "The Idempotency-Key came "
+                              "with other rows before."},
+                        413: {"model": m.ErrorBody}, 415: {"model": m.ErrorBody}},
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
                  "application/x-ndjson": {"schema": {"type": "string"}},
                  "text/csv": {"schema": {"type": "string"}}}}})  # fmt: skip
 async def ingest_rows(
-    request: Request, name: str, principal: Annotated[Principal, Depends(signed_in)]
-) -> dict[str, Any]:
+    request: Request, response: Response, name: str,
+    principal: Annotated[Principal, Depends(signed_in)],
+) -> dict[str, Any]:  # fmt: skip
     """Append rows to a dataset's table: a JSON array, NDJSON or CSV. Each row is checked;
-    one bad row and nothing is written. Rows whose key is in the table already, or a body
-    sent again with the same `Idempotency-Key`, add nothing. An incremental refresh follows."""
+    one bad row and nothing is written. Rows whose key is in the table already add nothing.
+    A body sent again with the same `Idempotency-Key` (within a day) gets the first answer
+    again, with `Idempotent-Replayed: true`; the key with another body gets 409. An
+    incremental refresh follows."""
     project = _project(request)
     dataset = project.datasets.get(name)
     if dataset is None:
@@ -620,63 +632,92 @@ async def ingest_rows(
               "application/jsonl": ".jsonl", "text/csv": ".csv"}.get(kind)  # fmt: skip
     if suffix is None:
         raise ApiError(415, "send application/json (an array), application/x-ndjson or text/csv")
-    key = request.headers.get("idempotency-key")
-    if key is not None:
-        key = f"{principal.user_id}:{key}"  # one client's key never stands for another's
-    report = await _ingest(request, name, raw, suffix, key)
-    state = state_of(request)
-    written = report["accepted"] > 0
-    if written and state.refresher is not None:
-        state.refresher.soon()
-    return {**report, "refresh": "scheduled" if written and state.refresher else "none"}
+    key = request.headers.get(idempotency.HEADER)
+    keyed = None if key is None else idempotency.KeyedRequest.of(
+        principal.user_id, key, name, suffix, raw)  # fmt: skip
+    answer, replayed = await _ingest(request, name, raw, suffix, keyed)
+    if replayed:
+        response.headers[idempotency.REPLAYED] = "true"
+    return answer
 
 
 async def _ingest(
-    request: Request, name: str, raw: bytes, suffix: str, key: str | None
-) -> dict[str, Any]:
+    request: Request, name: str, raw: bytes, suffix: str, keyed: KeyedRequest | None
+) -> tuple[dict[str, Any], bool]:
     """The body's rows checked and written in a worker thread, through the server's one
-    warehouse connection; no temporary file."""
+    warehouse connection; no temporary file. With a key: the first answer to it, if any."""
     from starlette.concurrency import run_in_threadpool
 
     from tolok.engine.errors import WarehouseError
-    from tolok.engine.ingest import Incoming, IngestError
+    from tolok.engine.ingest import IngestError
+    from tolok.engine.locks import WarehouseBusyError
 
-    if suffix == ".json":
-        try:
-            rows = json.loads(raw or b"null")
-        except ValueError as exc:
-            raise ApiError(400, f"the body is not JSON: {exc}") from None
-        except RecursionError:
-            raise ApiError(400, "the body is nested too deeply to be rows") from None
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise ApiError(400, "send a JSON array of objects, one per row")
-        incoming = Incoming.records(rows)
-    else:
-        incoming = Incoming.body(raw, "csv" if suffix == ".csv" else "jsonl")
+    incoming = _incoming(raw, suffix)
     header = 1 if suffix == ".csv" else 0  # a CSV's first line names the columns
-
-    def problem(p: Any) -> dict[str, Any]:
-        where = f"column '{p.column}': " if p.column else ""
-        return {"row": p.line - header, "reason": where + p.reason}
-
     loaded = _loaded(request)
     state = state_of(request)
+
+    def write() -> tuple[dict[str, Any], bool]:
+        if keyed is None:
+            return _written(state, state.ingest(loaded, name, incoming, None), header), False
+        with state.keyed:  # one request per key at a time: a retry waits for the first
+            first = idempotency.recall(state.engine, keyed)
+            if first is not None:
+                return first, True
+            report = state.ingest(loaded, name, incoming, keyed.engine_key)
+            answer = _written(state, report, header)
+            return idempotency.remember(state.engine, keyed, answer), False
+
     try:
-        report = await run_in_threadpool(state.ingest, loaded, name, incoming, key)
+        return await run_in_threadpool(write)
     except IngestError as exc:
-        problems = [problem(p) for p in exc.problems[:100]]
+        problems = [_problem(p, header) for p in exc.problems[:100]]
         raise ApiError(422, exc.message, None, extra={"problems": problems}) from None
+    except WarehouseBusyError as exc:
+        raise ApiError(409, f"{exc.message}; nothing was written: send the rows again shortly",
+                       None, {"Retry-After": "5"}) from None  # fmt: skip
     except WarehouseError as exc:
         raise ApiError(422, exc.message) from None
     except csv.Error as exc:
         raise ApiError(400, f"the CSV cannot be read: {exc}") from None
+    except ApiError:
+        raise
     except Exception as exc:  # the warehouse refused (a name clash, a conflict): say so
         log.exception("ingestion into %s failed", name)
         first = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
         raise ApiError(422, f"the warehouse did not take these rows: {first}") from None
+
+
+def _incoming(raw: bytes, suffix: str) -> Incoming:
+    from tolok.engine.ingest import Incoming
+
+    if suffix != ".json":
+        return Incoming.body(raw, "csv" if suffix == ".csv" else "jsonl")
+    try:
+        rows = json.loads(raw or b"null")
+    except ValueError as exc:
+        raise ApiError(400, f"the body is not JSON: {exc}") from None
+    except RecursionError:
+        raise ApiError(400, "the body is nested too deeply to be rows") from None
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise ApiError(400, "send a JSON array of objects, one per row")
+    return Incoming.records(rows)
+
+
+def _problem(p: Any, header: int) -> dict[str, Any]:
+    where = f"column '{p.column}': " if p.column else ""
+    return {"row": p.line - header, "reason": where + p.reason}
+
+
+def _written(state: State, report: IngestReport, header: int) -> dict[str, Any]:
+    """The answer to rows taken; an incremental refresh is set off when any were new."""
+    written = report.written > 0
+    if written and state.refresher is not None:
+        state.refresher.soon()
     return {"accepted": report.written, "duplicates": report.duplicates,
             "rejected": report.rejected, "repeat": report.already,
-            "problems": [problem(p) for p in report.problems]}  # fmt: skip
+            "problems": [_problem(p, header) for p in report.problems],
+            "refresh": "scheduled" if written and state.refresher else "none"}  # fmt: skip
 
 
 # --- audit ---------------------------------------------------------------------------------

@@ -34,12 +34,23 @@ _COMPILED: dict[str, str] = {}  # by dialect: the statement above, compiled once
 
 def store_stamp(engine: Engine) -> tuple[Any, ...]:
     """What changes whenever a refresh finishes or anything audited is written. Asked on
-    every request, so the statement is compiled once (it has no parameters)."""
+    every request, so the statement is compiled once (it has no parameters) and run on the
+    pool's driver connection itself: SQLAlchemy's result machinery cost as much as the
+    query."""
     name = engine.dialect.name
     if name not in _COMPILED:
         _COMPILED[name] = str(_STAMP.compile(dialect=engine.dialect))
-    with engine.connect() as connection:
-        row = connection.exec_driver_sql(_COMPILED[name]).one()
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(_COMPILED[name])
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+    finally:
+        connection.close()  # back to the pool, rolled back
+    assert row is not None
     return tuple(row)
 
 
@@ -59,10 +70,13 @@ class BoardCache:
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.RLock()  # a build may get another value
 
-    def peek(self, what: str, loaded: LoadedProject, today: dt.date) -> Any | None:
+    def peek(
+        self, what: str, loaded: LoadedProject, today: dt.date, stamp: tuple[Any, ...] | None
+    ) -> Any | None:
         """The value named `what` if the one kept still holds, else None; never builds, never
-        waits (for the event loop: a miss goes to `get` in a worker thread)."""
-        key = (id(loaded), today, store_stamp(self.engine))
+        waits (for the event loop: a miss goes to `get` in a worker thread). `stamp`: the
+        store's, when the request read it already (checking its token)."""
+        key = (id(loaded), today, stamp if stamp is not None else store_stamp(self.engine))
         entry = self._entries.get(what)
         if entry is not None and entry.loaded is loaded and entry.key == key:
             return entry.value

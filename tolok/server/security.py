@@ -12,8 +12,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Request
 from sqlalchemy.orm import Session
 
 from tolok.auth.accounts import LAST_USED_EVERY, resolve_session, teams_of, verify_token
@@ -65,7 +66,7 @@ def identify(request: Request) -> Principal | None:
         if scheme.lower() != "bearer" or not secret.strip():
             raise ApiError(401, "use `Authorization: Bearer <token>`", "authorization",
                            {"WWW-Authenticate": "Bearer"})  # fmt: skip
-        principal = _bearer(state, secret.strip())
+        principal = _bearer(state, secret.strip(), request.state)
         if principal is None:
             raise ApiError(401, "this token is unknown, revoked, or its user disabled",
                            "authorization", {"WWW-Authenticate": "Bearer"})  # fmt: skip
@@ -88,12 +89,14 @@ class _Verified:
     at: float  # monotonic time of the check against the store
 
 
-def _bearer(state: State, secret: str) -> Principal | None:
+def _bearer(state: State, secret: str, scratch: Any) -> Principal | None:
     """The token's principal: checked against the store at most once a minute (which also
     writes its `last_used_at`), and again as soon as anything audited is written — revoking
-    a token, disabling a user, changing a role or a team all are."""
+    a token, disabling a user, changing a role or a team all are. The store's stamp is left
+    on `scratch` (the request's state) for the route, which need not read it again."""
     key = digest(secret)
     stamp = store_stamp(state.engine)  # read before the check: a later change is a miss
+    scratch.store_stamp = stamp
     known = state.principals.get(key)
     checked = time.monotonic()
     every = LAST_USED_EVERY.total_seconds()
@@ -141,8 +144,9 @@ async def signed_in(request: Request) -> Principal:
 def need(action: Action) -> Callable[..., object]:
     """A dependency: the principal, when its role (and token scopes) allow `action`."""
 
-    async def check(principal: Principal = Depends(signed_in)) -> Principal:  # noqa: B008
-        if not principal.can(action):
+    async def check(request: Request) -> Principal:
+        principal = await signed_in(request)  # called, not a dependency: one level less
+        if not principal.can(action):  # for FastAPI to solve on every request
             raise ApiError(403, f"your role or token does not allow {action.value}")
         return principal
 

@@ -1,10 +1,12 @@
 """What the running server holds: the project (read again when its files change), the
-store, the sign-in limits, one connection to the warehouse for ingestion, the debounced
+store, the sign-in limits, one connection to the warehouse for ingestion (let go of when
+no rows came in for a while, so that `tolok refresh` can open a DuckDB file), the debounced
 refresh after ingestion."""
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 
 from tolok.auth.ratelimit import Limiter
+from tolok.engine.locks import server_idle
 from tolok.server.board import BoardCache
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.loader import load_project
@@ -24,14 +27,27 @@ if TYPE_CHECKING:
 log = logging.getLogger("tolok.server")
 
 
-def _stamp(loaded: LoadedProject) -> dict[Path, float]:
-    stamps = {}
-    for path in [*loaded.files, loaded.root / "kpis", loaded.root / "goals"]:
+def _watched(*versions: LoadedProject) -> tuple[str, ...]:
+    """The files (and folders, for files added) whose change means reading the project
+    again: those of every version given (the one served, and a newer one that did not
+    validate), and tolok.yaml even when it could not be read; plain strings, as they are
+    looked at on every request."""
+    paths: dict[str, None] = {}
+    for loaded in versions:
+        for path in [loaded.root / "tolok.yaml", *loaded.files]:
+            paths[str(path)] = None
+        paths.update({str(loaded.root / "kpis"): None, str(loaded.root / "goals"): None})
+    return tuple(paths)
+
+
+def _stamp(paths: tuple[str, ...]) -> tuple[float, ...]:
+    stamps = []
+    for path in paths:
         try:
-            stamps[path] = path.stat().st_mtime
+            stamps.append(os.stat(path).st_mtime)
         except OSError:
-            stamps[path] = -1.0
-    return stamps
+            stamps.append(-1.0)
+    return tuple(stamps)
 
 
 @dataclass
@@ -43,11 +59,19 @@ class State:
     per_account: Limiter = field(default_factory=lambda: Limiter(10, 15 * 60))
     per_address: Limiter = field(default_factory=lambda: Limiter(50, 15 * 60))
     refresher: Refresher | None = None
-    _stamps: dict[Path, float] = field(default_factory=dict)
+    _watching: tuple[str, ...] = ()
+    _stamps: tuple[float, ...] = ()
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _writing: threading.Lock = field(default_factory=threading.Lock)
+    keyed: threading.Lock = field(default_factory=threading.Lock)
+    """Held by an ingestion with an Idempotency-Key from its look-up to its answer kept."""
     _warehouse: Any = None  # the Ibis backend ingestion writes through, kept open
     _warehouse_url: str | None = None
+    _known_tables: dict[Any, Any] = field(default_factory=dict)  # while it is open
+    idle: float = field(default_factory=server_idle)
+    """The warehouse connection is closed after this many seconds without ingestion."""
+    _used: float = 0.0  # monotonic time of the last ingestion
+    _releaser: threading.Timer | None = None
     principals: dict[str, Any] = field(default_factory=dict)
     """API tokens checked lately, by digest (see `security._bearer`)."""
 
@@ -55,20 +79,23 @@ class State:
 
     def __post_init__(self) -> None:
         self.loaded = load_project(self.root)
-        self._stamps = _stamp(self.loaded)
+        self._watching = _watched(self.loaded)
+        self._stamps = _stamp(self._watching)
         self.board = BoardCache(self.engine)
 
     def project(self) -> LoadedProject:
         """The project as its files say now; a change that does not validate is logged and
         the last good version kept, so a typo in YAML does not take the server down."""
         with self._lock:
-            if _stamp(self.loaded) != self._stamps:
+            if _stamp(self._watching) != self._stamps:
                 fresh = load_project(self.root)
-                self._stamps = _stamp(fresh)
                 if fresh.ok:
                     self.loaded = fresh
-                else:
+                    self._watching = _watched(fresh)
+                else:  # read again only when changed again, not on every request
                     log.warning("project does not validate; serving the last good version")
+                    self._watching = _watched(self.loaded, fresh)
+                self._stamps = _stamp(self._watching)
             return self.loaded
 
     def ingest(
@@ -84,7 +111,8 @@ class State:
         with self._writing:
             if self._warehouse_url != loaded.project.warehouse:
                 self._close_warehouse()
-            warehouse = Warehouse(loaded, _warehouse=self._warehouse)
+            warehouse = Warehouse(loaded, _warehouse=self._warehouse,
+                                  known_tables=self._known_tables)  # fmt: skip
             sound = False  # the connection still serves: a success, or bad rows
             try:
                 report = ingest(loaded, warehouse, name, incoming, idempotency_key=key)
@@ -98,32 +126,91 @@ class State:
                 elif warehouse._warehouse is not None:
                     self._warehouse = warehouse._warehouse
                     self._warehouse_url = loaded.project.warehouse
+                    self._keep_until_idle()
             return report
 
-    def open_warehouse(self) -> None:
+    def open_warehouse(self, wait: float | None = 0) -> str:
         """Connect (and load the ingestion code) before the first rows arrive, so that the
-        first request does not pay for it; a warehouse that does not answer is only logged
-        here (readiness reports it, and ingestion tries again)."""
+        first request does not pay for it: "ok", "busy" (another program holds a DuckDB
+        file) or "unreachable" (logged; readiness reports it, and ingestion tries again)."""
         import tolok.engine.ingest  # noqa: F401  (Ibis, pandas, pyarrow: a second to import)
+        from tolok.engine.locks import WarehouseBusyError
         from tolok.engine.warehouse import Warehouse
 
         loaded = self.project()
         assert loaded.project is not None
         with self._writing:
             if self._warehouse is not None:
-                return
+                return "ok"
             try:
-                self._warehouse = Warehouse(loaded).backend()
+                self._warehouse = Warehouse(loaded, wait=wait).backend()
                 self._warehouse_url = loaded.project.warehouse
+            except WarehouseBusyError as exc:
+                log.warning("%s", exc.message)
+                return "busy"
             except Exception:
                 log.warning("cannot connect to the warehouse yet", exc_info=True)
+                return "unreachable"
+            self._keep_until_idle()
+            return "ok"
+
+    def check_warehouse(self) -> str:
+        """Readiness: "ok" while ingestion's connection is open, else whether one opens now
+        (and is closed at once: a probe every few seconds must not keep a DuckDB file from
+        `tolok refresh`); "busy" when another program holds the file."""
+        from tolok.engine.locks import WarehouseBusyError
+        from tolok.engine.warehouse import Warehouse
+
+        if self._warehouse is not None:
+            return "ok"
+        warehouse = Warehouse(self.project(), wait=0)
+        try:
+            warehouse.backend()
+        except WarehouseBusyError:
+            return "busy"
+        except Exception as exc:
+            log.warning("warehouse unreachable: %s", str(exc).splitlines()[0][:500])
+            return "unreachable"
+        finally:
+            warehouse.close()
+        return "ok"
+
+    def _keep_until_idle(self) -> None:
+        """(With `_writing` held.) The connection is closed `idle` seconds from now, unless
+        rows come in meanwhile: one timer at a time, which looks again when it fires."""
+        self._used = time.monotonic()
+        if self._releaser is None or not self._releaser.is_alive():
+            self._release_in(self.idle)
+
+    def _release_in(self, seconds: float) -> None:
+        self._releaser = threading.Timer(seconds, self._release_if_idle)
+        self._releaser.daemon = True
+        self._releaser.start()
+
+    def _release_if_idle(self) -> None:
+        with self._writing:
+            if self._warehouse is None:
+                return
+            left = self._used + self.idle - time.monotonic()
+            if left > 0:
+                self._release_in(left)
+                return
+            self._close_warehouse()
+            log.info("warehouse connection closed after %g s without ingestion", self.idle)
+
+    @property
+    def warehouse_open(self) -> bool:
+        return self._warehouse is not None
 
     def close(self) -> None:
         with self._writing:
+            if self._releaser is not None:
+                self._releaser.cancel()
             self._close_warehouse()
 
     def _close_warehouse(self) -> None:
         backend, self._warehouse, self._warehouse_url = self._warehouse, None, None
+        self._known_tables.clear()
         if backend is not None:
             try:
                 backend.disconnect()
@@ -158,18 +245,24 @@ class Refresher:
             self._timer.start()
 
     def _run(self) -> None:
+        from tolok.engine.locks import WarehouseBusyError
         from tolok.engine.refresh import refresh_into_store
         from tolok.engine.warehouse import Warehouse
         from tolok.store.manual import source
 
         with self._running:
             loaded = self.state.project()
+            warehouse = Warehouse(loaded, manual=source(self.state.engine))
             try:
-                manual = source(self.state.engine)
-                refresh_into_store(loaded, Warehouse(loaded, manual=manual), self.state.engine)
+                refresh_into_store(loaded, warehouse, self.state.engine)
                 self.runs += 1
+            except WarehouseBusyError as exc:  # a `tolok refresh` has the file: try later
+                log.warning("refresh after ingestion postponed: %s", exc.message)
+                self.soon()
             except Exception:
                 log.exception("refresh after ingestion failed")
+            finally:
+                warehouse.close()  # not left to the garbage collector: it holds the file
 
     def wait(self) -> None:
         """Until a pending refresh has run (for tests and shutdown)."""

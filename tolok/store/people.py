@@ -87,3 +87,20 @@ class Comment(Base):
     text: Mapped[str] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class IdempotencyKey(Base):
+    """An `Idempotency-Key` a user sent with rows, the request it stood for (the dataset
+    and the SHA-256 of the body) and the answer it got: a repeat gets that answer again, the
+    same key with other rows a refusal. Swept after a day (`tolok.server.idempotency`)."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    dataset: Mapped[str] = mapped_column(String(200))
+    body_hash: Mapped[str] = mapped_column(String(64))
+    answer: Mapped[str] = mapped_column(Text)  # the JSON body of the first answer
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
