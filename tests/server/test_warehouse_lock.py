@@ -77,9 +77,12 @@ def _start(root: Path, env: dict[str, str]) -> Server:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    """A server that lets go of the file after a second without rows (or `param` seconds)
+    and waits a second for it when another program holds it."""
     root = project(tmp_path)
-    env = {**os.environ, "TOLOK_WAREHOUSE_IDLE": "1", "TOLOK_WAREHOUSE_WAIT": "1"}
+    idle = str(getattr(request, "param", 1))
+    env = {**os.environ, "TOLOK_WAREHOUSE_IDLE": idle, "TOLOK_WAREHOUSE_WAIT": "1"}
     started = _start(root, env)
     yield started
     started.program.close()
@@ -102,6 +105,7 @@ def test_refresh_waits_for_a_server_to_let_go_of_the_warehouse(
     assert server.rows([dict(ROWS[0], event_id="e2")]).json()["accepted"] == 1  # reopened
 
 
+@pytest.mark.parametrize("server", [10], indirect=True)  # a slow batch is no pause
 def test_refresh_meeting_a_steady_stream_names_the_server(server: Server, tmp_path: Path) -> None:
     stop = threading.Event()
 
