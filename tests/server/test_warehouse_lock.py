@@ -132,9 +132,7 @@ def test_refresh_meeting_a_steady_stream_names_the_server(server: Server, tmp_pa
     assert "Traceback" not in refused.stdout + refused.stderr
 
 
-def test_ingestion_meeting_another_holder_is_a_409_naming_it(
-    server: Server, tmp_path: Path
-) -> None:
+def test_ingestion_meeting_another_holder_is_a_409_to_retry(server: Server, tmp_path: Path) -> None:
     assert server.rows(ROWS).status_code == 200
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path / "warehouse.duckdb")],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
@@ -145,8 +143,10 @@ def test_ingestion_meeting_another_holder_is_a_409_naming_it(
         assert refused.status_code == 409
         assert refused.headers["retry-after"] == "5"
         message = refused.json()["error"]["message"]
-        assert f"in use by another program (PID {holder.pid}:" in message
+        assert "in use by another program" in message
         assert "nothing was written" in message
+        assert str(holder.pid) not in message  # the server's processes are its own business
+        assert str(tmp_path) not in message
     finally:
         assert holder.stdin is not None
         holder.stdin.close()
