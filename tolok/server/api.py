@@ -673,9 +673,11 @@ async def _ingest(
     except IngestError as exc:
         problems = [_problem(p, header) for p in exc.problems[:100]]
         raise ApiError(422, exc.message, None, extra={"problems": problems}) from None
-    except WarehouseBusyError as exc:
-        raise ApiError(409, f"{exc.message}; nothing was written: send the rows again shortly",
-                       None, {"Retry-After": "5"}) from None  # fmt: skip
+    except WarehouseBusyError as exc:  # who holds it (a path, a command line) is logged only
+        log.warning("ingestion into %s waited in vain: %s", name, exc.message)
+        raise ApiError(409, "the warehouse is in use by another program (a `tolok refresh`?); "
+                       "nothing was written: send the rows again shortly", None,
+                       {"Retry-After": "5"}) from None  # fmt: skip
     except WarehouseError as exc:
         raise ApiError(422, exc.message) from None
     except csv.Error as exc:
