@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import json
-import logging
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -15,34 +13,28 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tolok.auth import accounts
-from tolok.auth.roles import Action, ScopeError, parse_scopes
-from tolok.server import idempotency
+from tolok.auth.roles import Action
 from tolok.server import models as m
 from tolok.server.board import BoardCache
 from tolok.server.errors import ApiError
-from tolok.server.idempotency import KeyedRequest
 from tolok.server.security import Principal, need, signed_in, state_of
 from tolok.spec.calendar import Calendar, PeriodError
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Grain, Project, Status
-from tolok.store.people import ApiToken, Comment, ShareLink, User
+from tolok.store.people import Comment
 from tolok.store.schema import Annotation, AuditEntry
 
 if TYPE_CHECKING:
-    from tolok.engine.ingest import Incoming, IngestReport
-    from tolok.server.state import State
     from tolok.views import KpiState
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": m.ErrorBody} for status in (400, 401, 403, 404, 409, 422)
 }
 ERRORS[304] = {"description": "Not modified: the ETag sent in If-None-Match still holds."}
-log = logging.getLogger("tolok.server")
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 
 Limit = Annotated[int, Query(ge=1, le=500, description="At most this many items.")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Skip this many items.")]
-MAX_BODY = 50 * 1024 * 1024
 
 
 def utc(moment: dt.datetime | None) -> dt.datetime | None:
@@ -153,71 +145,11 @@ def _build_cards(loaded: LoadedProject, states: dict[str, KpiState]) -> dict[str
     return cards
 
 
-# --- me, tokens ----------------------------------------------------------------------------
-
-
-@router.get("/me", response_model=m.Me, tags=["account"])
-def me(principal: Annotated[Principal, Depends(signed_in)]) -> dict[str, Any]:
-    """Who this request is: e-mail, role, the token's scopes, teams."""
-    return {"email": principal.email, "role": principal.role.value,
-            "scopes": list(principal.scopes) if principal.scopes is not None else None,
-            "teams": sorted(principal.teams), "csrf": principal.csrf}  # fmt: skip
-
-
-def _token_out(token: ApiToken) -> dict[str, Any]:
-    return {"id": token.id, "name": token.name, "prefix": token.prefix,
-            "scopes": token.scopes.split(), "created_at": utc(token.created_at),
-            "last_used_at": utc(token.last_used_at),
-            "revoked_at": utc(token.revoked_at)}  # fmt: skip
-
-
-@router.get("/tokens", response_model=m.Page[m.TokenOut], tags=["account"])
-def list_tokens(
-    request: Request, principal: Annotated[Principal, Depends(need(Action.own_tokens))],
-    limit: Limit = 100, offset: Offset = 0,
-) -> Response:  # fmt: skip
-    """Your API tokens (never the secrets)."""
-    with Session(state_of(request).engine) as session:
-        user = session.get(User, principal.user_id)
-        assert user is not None
-        items = [_token_out(t) for t in accounts.tokens_of(session, user)]
-    return cached(request, page(request, items, limit, offset))
-
-
-@router.post("/tokens", response_model=m.TokenCreated, status_code=201, tags=["account"])
-def create_token(
-    request: Request, body: m.TokenIn,
-    principal: Annotated[Principal, Depends(need(Action.own_tokens))],
-) -> dict[str, Any]:  # fmt: skip
-    """A token for programs, with scopes no wider than your role: shown once."""
-    if principal.scopes is not None:
-        raise ApiError(403, "tokens are created by a signed-in user, not by another token")
-    project = _project(request)
-    try:
-        scopes = parse_scopes(" ".join(body.scopes), principal.role, list(project.datasets))
-    except ScopeError as exc:
-        raise ApiError(400, str(exc), "scopes") from None
-    with Session(state_of(request).engine) as session, session.begin():
-        user = session.get(User, principal.user_id)
-        assert user is not None
-        token, secret = accounts.create_token(session, user, body.name, scopes)
-        return {**_token_out(token), "token": secret}
-
-
-@router.delete("/tokens/{token_id}", status_code=204, tags=["account"])
-def revoke_token(
-    request: Request, token_id: int,
-    principal: Annotated[Principal, Depends(need(Action.own_tokens))],
-) -> Response:  # fmt: skip
-    """Revoke one of your tokens (an admin may revoke anyone's)."""
-    with Session(state_of(request).engine) as session, session.begin():
-        user = session.get(User, principal.user_id)
-        assert user is not None
-        try:
-            accounts.revoke_token(session, token_id, user, principal.can(Action.manage_users))
-        except accounts.AccountError as exc:
-            raise ApiError(404, str(exc), "token_id") from None
-    return Response(status_code=204)
+def _audit_out(entry: AuditEntry) -> dict[str, Any]:
+    return {"id": entry.id, "at": utc(entry.at), "actor": entry.actor, "action": entry.action,
+            "subject": entry.subject,
+            "before": json.loads(entry.before) if entry.before else None,
+            "after": json.loads(entry.after) if entry.after else None}  # fmt: skip
 
 
 # --- KPIs ----------------------------------------------------------------------------------
@@ -477,376 +409,3 @@ def add_comment(
         accounts.audit(session, principal.email, "comment.add", f"{name} comment {comment.id}",
                        None, {"text": text, "period": period_text})  # fmt: skip
         return _comment_out(comment)
-
-
-# --- targets and manual values -------------------------------------------------------------
-
-
-@router.put("/kpis/{name}/targets", response_model=m.TargetSet, tags=["kpis"])
-def set_target(
-    request: Request, name: str, body: m.TargetIn,
-    principal: Annotated[Principal, Depends(signed_in)],
-) -> dict[str, Any]:  # fmt: skip
-    """Set a KPI's target for one period (and slice); it wins over the YAML's."""
-    return put_target(request, principal, name, body.period, body.value, body.by)
-
-
-def put_target(
-    request: Request,
-    principal: Principal,
-    name: str,
-    period: str,
-    value: float,
-    by: dict[str, str] | None,
-) -> dict[str, Any]:
-    """A target set by `principal` (the API and the data-entry form)."""
-    from tolok.store.manual import EntryError
-    from tolok.store.targets import set_target as store_target
-
-    project = _project(request)
-    _kpi(project, name)
-    if not principal.can_edit_kpi(Action.set_targets, project.kpis[name].owner):
-        raise ApiError(403, "your role or token does not allow setting targets")
-    if value != value or abs(value) == float("inf"):
-        raise ApiError(400, "value must be a number", "value")
-    with Session(state_of(request).engine) as session, session.begin():
-        try:
-            before = store_target(session, project, name, period, value, by or {}, principal.email)
-        except EntryError as exc:
-            raise ApiError(400, str(exc)) from None
-    return {"kpi": name, "period": period, "value": value, "before": before}
-
-
-def _manual(project: Project, name: str) -> None:
-    dataset = project.datasets.get(name)
-    if dataset is None:
-        raise ApiError(404, f"no dataset named '{name}'", "name")
-    if not dataset.is_manual:
-        raise ApiError(400, f"'{name}' is not a manual dataset (source: manual)", "name")
-
-
-@router.get("/datasets/{name}/values", response_model=m.Page[m.ValueOut], tags=["data"])
-def list_values(
-    request: Request, name: str, _: Annotated[Principal, Depends(need(Action.read))],
-    limit: Limit = 100, offset: Offset = 0,
-) -> Response:  # fmt: skip
-    """The values typed into a manual dataset."""
-    from tolok.store.manual import manual_values
-
-    _manual(_project(request), name)
-    with Session(state_of(request).engine) as session:
-        items = [
-            {"measure": v.measure, "grain": v.grain.value, "period": v.period,
-             "slice": v.slice, "value": v.value}
-            for v in manual_values(session, name)
-        ]  # fmt: skip
-    items.sort(key=lambda v: (v["measure"], v["period"], json.dumps(v["slice"])))
-    return cached(request, page(request, items, limit, offset))
-
-
-@router.post("/datasets/{name}/values", response_model=m.Entered, tags=["data"])
-def enter_values(
-    request: Request, name: str, body: list[m.ValueIn],
-    principal: Annotated[Principal, Depends(need(Action.enter_values))],
-) -> dict[str, int]:  # fmt: skip
-    """Enter values of a manual dataset, all or none; entering a key again is an edit."""
-    from tolok.store.manual import EntryError, make_entry
-
-    project = _project(request)
-    _manual(project, name)
-    if not body:
-        raise ApiError(400, "send at least one value")
-    entries = []
-    for index, item in enumerate(body):
-        try:
-            entries.append(make_entry(project, name, item.measure, item.period, item.value,
-                                      item.by, index + 1))  # fmt: skip
-        except EntryError as exc:
-            raise ApiError(400, f"value {index + 1}: {exc}", f"{index}") from None
-    return store_values(request, principal, entries)
-
-
-def store_values(request: Request, principal: Principal, entries: list[Any]) -> dict[str, int]:
-    """Manual values entered by `principal` (the API and the data-entry page), then a
-    refresh soon, so KPIs that read them show them."""
-    from tolok.store.manual import enter
-
-    state = state_of(request)
-    with Session(state.engine) as session, session.begin():
-        outcomes = enter(session, _project(request), entries, principal.email)
-    if state.refresher is not None:
-        state.refresher.soon()
-    edited = sum(o.before is not None for o in outcomes)
-    return {"entered": len(outcomes) - edited, "edited": edited}
-
-
-@router.get("/datasets/{name}/values/history", response_model=m.Page[m.AuditOut], tags=["data"])
-def value_history(
-    request: Request, name: str, _: Annotated[Principal, Depends(need(Action.read))],
-    limit: Limit = 100, offset: Offset = 0,
-) -> Response:  # fmt: skip
-    """Every entry and edit of a manual dataset's values: who, when, from what to what."""
-    from tolok.store.manual import audit_trail
-
-    _manual(_project(request), name)
-    with Session(state_of(request).engine) as session:
-        items = [_audit_out(e) for e in audit_trail(session, f"{name}.")]
-    return cached(request, page(request, items, limit, offset))
-
-
-# --- ingestion -----------------------------------------------------------------------------
-
-
-@router.post("/datasets/{name}/rows", response_model=m.Ingested, tags=["data"],
-             responses={409: {"model": m.ErrorBody, "description": "The Idempotency-Key came "
-                              "with other rows before."},
-                        413: {"model": m.ErrorBody}, 415: {"model": m.ErrorBody}},
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
-                 "application/x-ndjson": {"schema": {"type": "string"}},
-                 "text/csv": {"schema": {"type": "string"}}}}})  # fmt: skip
-async def ingest_rows(
-    request: Request, response: Response, name: str,
-    principal: Annotated[Principal, Depends(signed_in)],
-) -> dict[str, Any]:  # fmt: skip
-    """Append rows to a dataset's table: a JSON array, NDJSON or CSV. Each row is checked;
-    one bad row and nothing is written. Rows whose key is in the table already add nothing.
-    A body sent again with the same `Idempotency-Key` (within a day) gets the first answer
-    again, with `Idempotent-Replayed: true`; the key with another body gets 409. An
-    incremental refresh follows."""
-    project = _project(request)
-    dataset = project.datasets.get(name)
-    if dataset is None:
-        raise ApiError(404, f"no dataset named '{name}'", "name")
-    if not principal.can(Action.ingest, name) and not (
-        principal.scopes is None and principal.can(Action.ingest)
-    ):
-        raise ApiError(403, f"your role or token does not allow ingesting into {name}")
-    if dataset.is_manual or dataset.source.startswith("file:"):
-        raise ApiError(400, f"'{name}' reads {dataset.source}: rows go into warehouse tables")
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise ApiError(413, f"send at most {MAX_BODY // 1024 // 1024} MB per request")
-    kind = request.headers.get("content-type", "application/json").split(";")[0].strip()
-    suffix = {"application/json": ".json", "application/x-ndjson": ".jsonl",
-              "application/jsonl": ".jsonl", "text/csv": ".csv"}.get(kind)  # fmt: skip
-    if suffix is None:
-        raise ApiError(415, "send application/json (an array), application/x-ndjson or text/csv")
-    key = request.headers.get(idempotency.HEADER)
-    keyed = None if key is None else idempotency.KeyedRequest.of(
-        principal.user_id, key, name, suffix, raw)  # fmt: skip
-    answer, replayed = await _ingest(request, name, raw, suffix, keyed)
-    if replayed:
-        response.headers[idempotency.REPLAYED] = "true"
-    return answer
-
-
-async def _ingest(
-    request: Request, name: str, raw: bytes, suffix: str, keyed: KeyedRequest | None
-) -> tuple[dict[str, Any], bool]:
-    """The body's rows checked and written in a worker thread, through the server's one
-    warehouse connection; no temporary file. With a key: the first answer to it, if any."""
-    from starlette.concurrency import run_in_threadpool
-
-    from tolok.engine.errors import WarehouseError
-    from tolok.engine.ingest import IngestError
-    from tolok.engine.locks import WarehouseBusyError
-
-    incoming = _incoming(raw, suffix)
-    header = 1 if suffix == ".csv" else 0  # a CSV's first line names the columns
-    loaded = _loaded(request)
-    state = state_of(request)
-
-    def write() -> tuple[dict[str, Any], bool]:
-        if keyed is None:
-            return _written(state, state.ingest(loaded, name, incoming, None), header), False
-        with state.keyed:  # one request per key at a time: a retry waits for the first
-            first = idempotency.recall(state.engine, keyed)
-            if first is not None:
-                return first, True
-            report = state.ingest(loaded, name, incoming, keyed.engine_key)
-            answer = _written(state, report, header)
-            return idempotency.remember(state.engine, keyed, answer), False
-
-    try:
-        return await run_in_threadpool(write)
-    except IngestError as exc:
-        problems = [_problem(p, header) for p in exc.problems[:100]]
-        raise ApiError(422, exc.message, None, extra={"problems": problems}) from None
-    except WarehouseBusyError as exc:  # who holds it (a path, a command line) is logged only
-        log.warning("ingestion into %s waited in vain: %s", name, exc.message)
-        raise ApiError(409, "the warehouse is in use by another program (a `tolok refresh`?); "
-                       "nothing was written: send the rows again shortly", None,
-                       {"Retry-After": "5"}) from None  # fmt: skip
-    except WarehouseError as exc:
-        raise ApiError(422, exc.message) from None
-    except csv.Error as exc:
-        raise ApiError(400, f"the CSV cannot be read: {exc}") from None
-    except ApiError:
-        raise
-    except Exception as exc:  # the warehouse refused (a name clash, a conflict): say so
-        log.exception("ingestion into %s failed", name)
-        first = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-        raise ApiError(422, f"the warehouse did not take these rows: {first}") from None
-
-
-def _incoming(raw: bytes, suffix: str) -> Incoming:
-    from tolok.engine.ingest import Incoming
-
-    if suffix != ".json":
-        return Incoming.body(raw, "csv" if suffix == ".csv" else "jsonl")
-    try:
-        rows = json.loads(raw or b"null")
-    except ValueError as exc:
-        raise ApiError(400, f"the body is not JSON: {exc}") from None
-    except RecursionError:
-        raise ApiError(400, "the body is nested too deeply to be rows") from None
-    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise ApiError(400, "send a JSON array of objects, one per row")
-    return Incoming.records(rows)
-
-
-def _problem(p: Any, header: int) -> dict[str, Any]:
-    where = f"column '{p.column}': " if p.column else ""
-    return {"row": p.line - header, "reason": where + p.reason}
-
-
-def _written(state: State, report: IngestReport, header: int) -> dict[str, Any]:
-    """The answer to rows taken; an incremental refresh is set off when any were new."""
-    written = report.written > 0
-    if written and state.refresher is not None:
-        state.refresher.soon()
-    return {"accepted": report.written, "duplicates": report.duplicates,
-            "rejected": report.rejected, "repeat": report.already,
-            "problems": [_problem(p, header) for p in report.problems],
-            "refresh": "scheduled" if written and state.refresher else "none"}  # fmt: skip
-
-
-# --- audit ---------------------------------------------------------------------------------
-
-
-def _audit_out(entry: AuditEntry) -> dict[str, Any]:
-    return {"id": entry.id, "at": utc(entry.at), "actor": entry.actor, "action": entry.action,
-            "subject": entry.subject,
-            "before": json.loads(entry.before) if entry.before else None,
-            "after": json.loads(entry.after) if entry.after else None}  # fmt: skip
-
-
-@router.get("/audit", response_model=m.Page[m.AuditOut], tags=["admin"])
-def audit(
-    request: Request, _: Annotated[Principal, Depends(need(Action.read_audit))],
-    subject: Annotated[str, Query(max_length=1000)] = "", limit: Limit = 100,
-    offset: Offset = 0,
-) -> Response:  # fmt: skip
-    """Every change: who, what, when, before and after (admins)."""
-    from tolok.store.manual import audit_trail
-
-    with Session(state_of(request).engine) as session:
-        items = [_audit_out(e) for e in audit_trail(session, subject)]
-    return cached(request, page(request, items, limit, offset))
-
-
-# --- users and share links -----------------------------------------------------------------
-
-
-def _user_out(user: User) -> dict[str, Any]:
-    return {"email": user.email, "name": user.name, "role": user.role,
-            "disabled": user.disabled, "created_at": utc(user.created_at)}  # fmt: skip
-
-
-@router.get("/users", response_model=m.Page[m.UserOut], tags=["admin"])
-def list_users(
-    request: Request, _: Annotated[Principal, Depends(need(Action.manage_users))],
-    limit: Limit = 100, offset: Offset = 0,
-) -> Response:  # fmt: skip
-    """Every account (admins)."""
-    with Session(state_of(request).engine) as session:
-        items = [_user_out(u) for u in accounts.list_users(session)]
-    return cached(request, page(request, items, limit, offset))
-
-
-@router.post("/users", response_model=m.UserCreated, status_code=201, tags=["admin"])
-def add_user(
-    request: Request, body: m.UserIn,
-    principal: Annotated[Principal, Depends(need(Action.manage_users))],
-) -> dict[str, Any]:  # fmt: skip
-    """A new account; its password is in the answer, once (admins)."""
-    with Session(state_of(request).engine) as session, session.begin():
-        try:
-            user, secret = accounts.add_user(session, body.email, body.name, body.role,
-                                             principal.email)  # fmt: skip
-        except accounts.AccountError as exc:
-            raise ApiError(409 if "already" in str(exc) else 400, str(exc), "email") from None
-        return {**_user_out(user), "password": secret}
-
-
-@router.post("/users/{email}/disable", response_model=m.UserOut, tags=["admin"])
-def disable_user(
-    request: Request, email: str,
-    principal: Annotated[Principal, Depends(need(Action.manage_users))],
-) -> dict[str, Any]:  # fmt: skip
-    """Disable an account: its sessions end and its tokens stop working (admins)."""
-    with Session(state_of(request).engine) as session, session.begin():
-        try:
-            return _user_out(accounts.set_disabled(session, email, True, principal.email))
-        except accounts.AccountError as exc:
-            raise ApiError(404, str(exc), "email") from None
-
-
-def _share_out(link: ShareLink) -> dict[str, Any]:
-    return {"id": link.id, "kind": link.kind, "target": link.target, "prefix": link.prefix,
-            "created_at": utc(link.created_at), "expires_at": utc(link.expires_at),
-            "revoked_at": utc(link.revoked_at)}  # fmt: skip
-
-
-@router.get("/shares", response_model=m.Page[m.ShareOut], tags=["sharing"])
-def list_shares(
-    request: Request, principal: Annotated[Principal, Depends(need(Action.share))],
-    limit: Limit = 100, offset: Offset = 0,
-) -> Response:  # fmt: skip
-    """Your share links (all of them for admins)."""
-    with Session(state_of(request).engine) as session:
-        statement = select(ShareLink).order_by(ShareLink.id)
-        if not principal.can(Action.manage_users):
-            statement = statement.where(ShareLink.created_by == principal.user_id)
-        items = [_share_out(s) for s in session.scalars(statement)]
-    return cached(request, page(request, items, limit, offset))
-
-
-@router.post("/shares", response_model=m.ShareCreated, status_code=201, tags=["sharing"])
-def create_share(
-    request: Request, body: m.ShareIn,
-    principal: Annotated[Principal, Depends(need(Action.share))],
-) -> dict[str, Any]:  # fmt: skip
-    """A read-only link to one KPI, one goal or the whole board; shown once."""
-    project = _project(request)
-    if body.kind == "kpi":
-        _kpi(project, body.target)
-    if body.kind == "goal" and body.target not in project.goals:
-        raise ApiError(404, f"no goal named '{body.target}'", "target")
-    expires = body.expires_at
-    if expires is not None and expires.tzinfo is not None:
-        expires = expires.astimezone(dt.UTC).replace(tzinfo=None)
-    if expires is not None and expires <= accounts.now():
-        raise ApiError(400, "expires_at is in the past", "expires_at")
-    with Session(state_of(request).engine) as session, session.begin():
-        user = session.get(User, principal.user_id)
-        assert user is not None
-        link, secret = accounts.create_share(session, user, body.kind, body.target, expires)
-        url = str(request.url_for("shared", secret=secret))
-        return {**_share_out(link), "url": url}
-
-
-@router.delete("/shares/{share_id}", status_code=204, tags=["sharing"])
-def revoke_share(
-    request: Request, share_id: int, principal: Annotated[Principal, Depends(need(Action.share))]
-) -> Response:
-    """Revoke a share link: it stops working at once."""
-    with Session(state_of(request).engine) as session, session.begin():
-        user = session.get(User, principal.user_id)
-        assert user is not None
-        try:
-            accounts.revoke_share(session, share_id, user, principal.can(Action.manage_users))
-        except accounts.AccountError as exc:
-            raise ApiError(404, str(exc), "share_id") from None
-    return Response(status_code=204)

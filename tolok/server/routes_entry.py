@@ -70,7 +70,7 @@ def _problem(ctx: Context, form: FormData, prefix: str, exc: ApiError | ValueErr
 @router.post("/entry/values")
 async def enter_value(request: Request) -> Response:
     """One value of a manual dataset's measure for a period (and slice)."""
-    from tolok.server.api import store_values
+    from tolok.server.api_data import store_values
     from tolok.store.manual import EntryError, make_entry
 
     ctx, form = await _form(request)
@@ -111,7 +111,7 @@ def _field_of(message: str) -> str:
 @router.post("/entry/upload")
 async def upload_values(request: Request) -> Response:
     """A CSV of values (`measure,period,value[,dimension…]`): every row or none."""
-    from tolok.server.api import store_values
+    from tolok.server.api_data import store_values
     from tolok.store.manual import EntryError, read_rows
 
     ctx, form = await _form(request)
@@ -143,7 +143,7 @@ async def upload_values(request: Request) -> Response:
 @router.post("/entry/targets")
 async def set_target(request: Request) -> Response:
     """A KPI's target for one period, set by a person (it wins over the YAML's)."""
-    from tolok.server.api import put_target
+    from tolok.server.api_data import put_target
 
     ctx, form = await _form(request)
     name, period, raw = _text(form, "kpi"), _text(form, "period"), _text(form, "value")
