@@ -8,10 +8,11 @@ import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -160,72 +161,70 @@ def signed_out_context(request: Request) -> object:
 # --- a KPI's page and its forms ---------------------------------------------------------------
 
 
-@router.get("/kpis/{name}.csv")
-@router.get("/kpis/{name}.xlsx")
-def kpi_file(
-    request: Request,
-    name: str,
+@dataclass(frozen=True)
+class Shown:
+    """What a KPI's page is asked to show: its query string."""
+
+    grain: str | None = None
+    start: str | None = None
+    end: str | None = None
+    compare: str | None = None
+    by: str | None = None
+    as_reported: bool = False
+
+
+def shown(
     grain: Annotated[str | None, Query(max_length=20)] = None,
     start: Annotated[str | None, Query(alias="from", max_length=40)] = None,
     end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
     compare: Annotated[str | None, Query(max_length=60)] = None,
     by: Annotated[str | None, Query(max_length=100)] = None,
     as_reported: bool = False,
-) -> Response:
+) -> Shown:
+    return Shown(grain, start, end, compare, by, as_reported)
+
+
+Asked = Annotated[Shown, Depends(shown)]
+
+
+@router.get("/kpis/{name}.csv")
+@router.get("/kpis/{name}.xlsx")
+def kpi_file(request: Request, name: str, asked: Asked) -> Response:
     """The series the KPI page shows, as a CSV or Excel file."""
     from tolok.server.api import series_file
     from tolok.spec.models import Grain
     from tolok.views import SeriesQuery
 
     ctx = reader(request)
-    query = _kpi_query(ctx, name, grain, start, end, compare, by, as_reported)
-    asked = SeriesQuery(name, Grain(query.grain), (by,) if by else (), query.start, query.end,
-                        None, query.compare, as_reported)  # fmt: skip
-    return series_file(ctx.loaded, asked, request.url.path.rsplit(".", 1)[1])
+    query = _kpi_query(ctx, name, asked)
+    series = SeriesQuery(name, Grain(query.grain), (query.by,) if query.by else (), query.start,
+                         query.end, None, query.compare, query.as_reported)  # fmt: skip
+    return series_file(ctx.loaded, series, request.url.path.rsplit(".", 1)[1])
 
 
 @router.get("/kpis/{name}")
 @router.get("/kpis/{name}.json")
-def kpi(
-    request: Request,
-    name: str,
-    grain: Annotated[str | None, Query(max_length=20)] = None,
-    start: Annotated[str | None, Query(alias="from", max_length=40)] = None,
-    end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
-    compare: Annotated[str | None, Query(max_length=60)] = None,
-    by: Annotated[str | None, Query(max_length=100)] = None,
-    as_reported: bool = False,
-) -> Response:
+def kpi(request: Request, name: str, asked: Asked) -> Response:
     """A KPI's series, why it moved, its definition, comments and annotations."""
     ctx = reader(request)
-    query = _kpi_query(ctx, name, grain, start, end, compare, by, as_reported)
-    return _kpi_page(ctx, name, query)
+    return _kpi_page(ctx, name, _kpi_query(ctx, name, asked))
 
 
-def _kpi_query(
-    ctx: Context,
-    name: str,
-    grain: str | None,
-    start: str | None,
-    end: str | None,
-    compare: str | None,
-    by: str | None,
-    as_reported: bool,
-) -> kpi_page.Query:
+def _kpi_query(ctx: Context, name: str, asked: Shown) -> kpi_page.Query:
     from tolok.spec.models import Grain
 
     spec = ctx.project.kpis.get(name)
     if spec is None:
         raise ApiError(404, f"no KPI named '{name}'", "name")
-    if grain and grain not in {g.value for g in Grain}:
+    if asked.grain and asked.grain not in {g.value for g in Grain}:
         raise ApiError(400, f"grain is one of: {', '.join(g.value for g in Grain)}", "grain")
     return kpi_page.Query(
-        grain=grain or spec.grain.value,
-        start=start or None,
-        end=end or None,
-        compare=compare or None,
-        by=by or None,
-        as_reported=as_reported,
+        grain=asked.grain or spec.grain.value,
+        start=asked.start or None,
+        end=asked.end or None,
+        compare=asked.compare or None,
+        by=asked.by or None,
+        as_reported=asked.as_reported,
     )
 
 
@@ -251,7 +250,7 @@ def _form_error(
     """The KPI's page again, the problem next to the field it is about."""
     if exc.status in (401, 403, 404):
         raise exc
-    query = _kpi_query(ctx, name, None, None, None, None, None, False)
+    query = _kpi_query(ctx, name, Shown())
     problems = {exc.field or field: exc.message, **{f"value:{k}": v for k, v in values.items()}}
     return _kpi_page(ctx, name, query, problems, 400)
 
