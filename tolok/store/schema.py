@@ -46,7 +46,7 @@ class Refresh(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     started_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True, index=True)
     status: Mapped[str] = mapped_column(String(20))  # running | done | failed
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
