@@ -99,7 +99,8 @@ def data(ctx: Context, engine: Engine, board: Any, name: str, query: Query) -> K
     card = next(c for c in cards(ctx.loaded, board, ctx.fmt, ctx._) if c.name == name)
     state = states(ctx.loaded, board)[name]
     calendar = Calendar.of(project)
-    rows, figure, stale, error, field = _series(ctx, board, name, query, engine)
+    notes = _notes(engine, name)  # read once: for the chart and the list
+    rows, figure, stale, error, field = _series(ctx, board, name, query, notes)
     explanation, note = kpi_parts.explanation(ctx, name, query.by, card.period_start)
     closed = [p for p in state.points if card.period_start and p.period <= card.period_start]
     return KpiPage(
@@ -119,7 +120,7 @@ def data(ctx: Context, engine: Engine, board: Any, name: str, query: Query) -> K
         findings=kpi_parts.findings(ctx, name, state, outlooks(ctx.loaded, board).get(name)),
         versions=kpi_parts.versions(ctx, engine, name),
         comments=_comments(ctx, engine, name),
-        annotations=_annotations(ctx, engine, name, [(p.period, p.value) for p in closed]),
+        annotations=_annotations(ctx, notes, name, [(p.period, p.value) for p in closed]),
         periods=[
             (calendar.label(p.period, kpi.grain), ctx.fmt.period(p.period, kpi.grain))
             for p in reversed(state.points[-24:])
@@ -132,7 +133,7 @@ def data(ctx: Context, engine: Engine, board: Any, name: str, query: Query) -> K
 
 
 def _series(
-    ctx: Context, board: Any, name: str, query: Query, engine: Engine
+    ctx: Context, board: Any, name: str, query: Query, notes: list[Annotation]
 ) -> tuple[list[Row], dict[str, Any] | None, bool, str | None, str | None]:
     from tolok.compile.errors import CompileError
     from tolok.engine.errors import WarehouseError
@@ -162,7 +163,7 @@ def _series(
     except WarehouseError as exc:
         return [], None, False, exc.message + (f" ({exc.hint})" if exc.hint else ""), None
     rows = _rows(ctx, series, reported)
-    figure = _figure(ctx, board, name, query, series, engine)
+    figure = _figure(ctx, board, name, query, series, notes)
     return rows, figure, view.stale, None, None
 
 
@@ -210,7 +211,12 @@ def _rows(ctx: Context, series: dict[str, Any], reported: dict[str, Any] | None)
 
 
 def _figure(
-    ctx: Context, board: Any, name: str, query: Query, series: dict[str, Any], engine: Engine
+    ctx: Context,
+    board: Any,
+    name: str,
+    query: Query,
+    series: dict[str, Any],
+    notes: list[Annotation],
 ) -> dict[str, Any] | None:
     points = series["points"]
     if not points:
@@ -257,7 +263,7 @@ def _figure(
         for p in points
         if p.get("anomaly") and p["value"] is not None and single
     ]
-    notes = [Marker(n.day, n.text) for n in _notes(engine, name)]
+    markers = [Marker(n.day, n.text) for n in notes]
     so_far = [partial.get(k) for k in lines]
     return series_figure(
         list(lines.values()),
@@ -270,7 +276,7 @@ def _figure(
         compare=compare,
         cone=cone,
         anomalies=unusual,
-        notes=notes,
+        notes=markers,
     )
 
 
@@ -329,10 +335,10 @@ def _comments(ctx: Context, engine: Engine, name: str) -> list[Said]:
 
 
 def _annotations(
-    ctx: Context, engine: Engine, name: str, closed: list[tuple[dt.date, float | None]]
+    ctx: Context, notes: list[Annotation], name: str, closed: list[tuple[dt.date, float | None]]
 ) -> list[Note]:
     out = []
-    for note in _notes(engine, name):
+    for note in notes:
         verdict = kpi_parts.impact_words(ctx, name, closed, note.day)
         out.append(
             Note(

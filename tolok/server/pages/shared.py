@@ -24,7 +24,7 @@ class SharedPage(BaseModel):
 
 def data(ctx: Context, engine: Any, board: Any, kind: str, target: str | None) -> SharedPage | None:
     """None when what the link names is gone from the project (or no longer active)."""
-    from tolok.server.pages.kpi import Query, _series
+    from tolok.server.pages.kpi import Query, _notes, _series
 
     every = {c.name: c for c in cards(ctx.loaded, board, ctx.fmt, ctx._)}
     if kind == "kpi":
@@ -32,7 +32,8 @@ def data(ctx: Context, engine: Any, board: Any, kind: str, target: str | None) -
         if card is None:
             return None
         query = Query(grain=card.grain)
-        _, figure, _, _, _ = _series(ctx, board, card.name, query, engine)
+        notes = _notes(engine, card.name)
+        _, figure, _, _, _ = _series(ctx, board, card.name, query, notes)
         return SharedPage(kind=kind, title=card.title, cards=[card], figure=figure)
     if kind == "goal":
         found = _find(goals_page.data(ctx.loaded, board, ctx.fmt, ctx._).goals, target or "")
