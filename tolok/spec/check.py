@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+from tolok.spec.check_sharing import check_sharing
 from tolok.spec.columns import ColumnSet, dataset_columns, matching_files
 from tolok.spec.formula import FormulaError, Name, Node, Span, parse_formula, quote_name, walk
 from tolok.spec.functions import Context, Type
@@ -49,6 +50,7 @@ def check_project(loaded: LoadedProject) -> None:
     for name, kpi in project.kpis.items():
         if kpi.goal is not None and kpi.goal not in project.goals.keys() | loaded.broken:
             _unknown_reference(loaded, ("kpis", name, "goal"), "goal", kpi.goal, project.goals)
+    check_sharing(loaded)
 
 
 def _kpi_formulas(loaded: LoadedProject, project: Project) -> dict[str, str]:

@@ -24,7 +24,14 @@ from tolok.spec.source import PathPart, SourceFile, locate, plain, read_yaml
 
 PROJECT_FILE = "tolok.yaml"
 FOLDER_SECTIONS = ("kpis", "goals")
-_NOUNS = {"datasets": "dataset", "goals": "goal", "kpis": "KPI"}
+_NOUNS = {
+    "datasets": "dataset",
+    "goals": "goal",
+    "kpis": "KPI",
+    "channels": "channel",
+    "alerts": "alert rule",
+    "schedules": "schedule",
+}
 
 
 def load_project(path: Path) -> LoadedProject:
@@ -145,7 +152,7 @@ def _register(
 
 
 def _name_problem(section: str, name: str) -> str | None:
-    if section == "goals":
+    if section not in ("datasets", "kpis"):  # names never written in a formula
         ok = name.replace("-", "_").isidentifier() and not name.startswith("_")
         return None if ok else "use letters, digits, '-' and '_', starting with a letter"
     if name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("__"):

@@ -16,7 +16,6 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Discriminator,
     Field,
     Tag,
@@ -24,34 +23,12 @@ from pydantic import (
     model_validator,
 )
 
+from tolok.spec.base import BlameError as BlameError
+from tolok.spec.base import Locale as Locale
+from tolok.spec.base import Spec as Spec
+from tolok.spec.base import Weekday as Weekday
 from tolok.spec.formula import unquote_column
-
-
-class BlameError(ValueError):
-    """A model-level check that knows which key to blame, so the error points there."""
-
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(message)
-        self.key = key
-
-
-class Spec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-
-class Locale(StrEnum):
-    en = "en"
-    id = "id"
-
-
-class Weekday(StrEnum):
-    monday = "monday"
-    tuesday = "tuesday"
-    wednesday = "wednesday"
-    thursday = "thursday"
-    friday = "friday"
-    saturday = "saturday"
-    sunday = "sunday"
+from tolok.spec.sharing import Alert, Channel, Email, QuietHours, Schedule
 
 
 class Month(StrEnum):
@@ -536,6 +513,13 @@ class Settings(Spec):
     warehouse: str = "duckdb:///warehouse.duckdb"
     store: str = "sqlite:///tolok.db"
     lint: ProjectLint = Field(default_factory=ProjectLint)
+    url: str | None = Field(
+        None, description="Where the board is served (https://kpi.example.com), for links."
+    )
+    email: Email | None = Field(None, description="The SMTP server for e-mail channels.")
+    quiet_hours: QuietHours | None = Field(
+        None, description="Hold alerts in these hours (an alert rule may set its own)."
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -549,6 +533,16 @@ class Project(Settings):
     datasets: dict[str, Dataset] = Field(default_factory=dict)
     goals: dict[str, Goal] = Field(default_factory=dict)
     kpis: dict[str, KPI] = Field(default_factory=dict)
+    channels: dict[str, Channel] = Field(default_factory=dict)
+    alerts: dict[str, Alert] = Field(default_factory=dict)
+    schedules: dict[str, Schedule] = Field(default_factory=dict)
 
 
-SECTIONS: dict[str, type[Spec]] = {"datasets": Dataset, "goals": Goal, "kpis": KPI}
+SECTIONS: dict[str, type[Spec]] = {
+    "datasets": Dataset,
+    "goals": Goal,
+    "kpis": KPI,
+    "channels": Channel,
+    "alerts": Alert,
+    "schedules": Schedule,
+}

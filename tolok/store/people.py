@@ -22,6 +22,7 @@ class User(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     password_set_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    locale: Mapped[str | None] = mapped_column(String(5), nullable=True)  # None: the project's
 
 
 class TeamMember(Base):

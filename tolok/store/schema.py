@@ -179,3 +179,4 @@ class MeasureAggregate(Base):
 
 
 from tolok.store import people as _people  # noqa: E402, F401  (registers its tables)
+from tolok.store import sharing as _sharing  # noqa: E402, F401
