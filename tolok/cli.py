@@ -621,6 +621,50 @@ def report(
         raise typer.Exit(1)
 
 
+@app.command("run-due")
+def run_due(path: ProjectPath = Path(".")) -> None:
+    """Run the schedules that are due (refreshes, alert checks, digests, reports) once, for
+    cron; `tolok serve` runs them itself. An occurrence runs once even if both do."""
+    from tolok.terminal_notify import run_due_once
+
+    _load_or_exit(path)
+    if not run_due_once(path, _console(), _console(True)):
+        raise typer.Exit(1)
+
+
+alerts = typer.Typer(help="Alert rules: check them now, see the open alerts.", no_args_is_help=True)
+app.add_typer(alerts, name="alerts")
+
+
+@alerts.command("check")
+def alerts_check(path: ProjectPath = Path(".")) -> None:
+    """Check every alert rule against the stored values now and send what is due."""
+    from tolok.terminal_notify import run_alert_check
+
+    if not run_alert_check(_load_or_exit(path), _console()):
+        raise typer.Exit(1)
+
+
+@alerts.command("list")
+def alerts_list(path: ProjectPath = Path(".")) -> None:
+    """The alerts open now."""
+    from tolok.terminal_notify import print_open_alerts
+
+    print_open_alerts(_load_or_exit(path), _console())
+
+
+@app.command()
+def deliveries(
+    path: ProjectPath = Path("."),
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50,
+    failed: Annotated[bool, typer.Option("--failed", help="Only those that failed.")] = False,
+) -> None:
+    """The delivery log: every alert, digest and report message, sent or failed."""
+    from tolok.terminal_notify import print_deliveries
+
+    print_deliveries(_load_or_exit(path), limit, failed, _console())
+
+
 user = typer.Typer(help="Accounts on the server.", no_args_is_help=True)
 app.add_typer(user, name="user")
 Project = Annotated[Path, typer.Option("--project", "-p", help="Project folder.")]

@@ -8,11 +8,15 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from tolok.spec.calendar import Calendar, PeriodError
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Unit
+
+if TYPE_CHECKING:
+    from tolok.views import KpiState
 
 SPARK = 12
 
@@ -54,7 +58,7 @@ def build(
 ) -> Report:
     """The report of every active KPI (or those of `goal` and its sub-goals) in `period` (a
     day or a period label; each KPI's last closed period when None)."""
-    from tolok.i18n import Formats, gettext, status_words
+    from tolok.i18n import Formats, gettext
     from tolok.views import kpi_states
 
     project = loaded.project
@@ -74,7 +78,33 @@ def build(
     states = kpi_states(loaded, today, at)
     if not any(s.points for s in states.values()):
         raise ReportError("no stored values yet: run `tolok refresh` first")
-    words = status_words(_)
+    lines = kpi_lines(loaded, names, states, lang)
+    title = project.goals[goal].title if goal else project.name
+    note = (
+        _("Last closed period of each KPI") if at is None else _("Period: {period}", period=period)
+    )
+    return Report(
+        project=project.name, title=title, lang=lang,
+        made_at=fmt.moment(dt.datetime.now(ZoneInfo(project.timezone)).replace(tzinfo=None)),
+        period_note=note, lines=lines,
+        words={"kpi": _("KPI"), "period": _("Period"), "value": _("Value"),
+               "target": _("Target"), "attainment": _("Attainment"), "status": _("Status"),
+               "change": _("Change from the period before"), "owner": _("Owner"),
+               "made": _("Made"), "report": _("Report")},
+    )  # fmt: skip
+
+
+def kpi_lines(
+    loaded: LoadedProject, names: list[str], states: dict[str, KpiState], lang: str
+) -> list[Line]:
+    """Each of `names` that has a state (an active KPI) as a line in `lang`, in the order
+    asked: the report and the digest show the same figures worded the same way."""
+    from tolok.i18n import Formats, gettext, status_words
+
+    project = loaded.project
+    assert project is not None
+    fmt = Formats(lang, project.currency, Calendar.of(project))
+    words = status_words(gettext(lang))
     lines = []
     for name in names:
         state = states.get(name)
@@ -100,19 +130,7 @@ def build(
             change_text=change_text, owner=kpi.owner or "",
             history=[(fmt.period(p.period, kpi.grain), p.value) for p in before[-SPARK:]],
         ))  # fmt: skip
-    title = project.goals[goal].title if goal else project.name
-    note = (
-        _("Last closed period of each KPI") if at is None else _("Period: {period}", period=period)
-    )
-    return Report(
-        project=project.name, title=title, lang=lang,
-        made_at=fmt.moment(dt.datetime.now(ZoneInfo(project.timezone)).replace(tzinfo=None)),
-        period_note=note, lines=lines,
-        words={"kpi": _("KPI"), "period": _("Period"), "value": _("Value"),
-               "target": _("Target"), "attainment": _("Attainment"), "status": _("Status"),
-               "change": _("Change from the period before"), "owner": _("Owner"),
-               "made": _("Made"), "report": _("Report")},
-    )  # fmt: skip
+    return lines
 
 
 def _kpis_of(loaded: LoadedProject, goal: str | None) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 import threading
 import time
@@ -60,8 +61,11 @@ WORDS = {
 }  # fmt: skip
 
 
-def create_app(root: Path, secure_cookies: bool = False, refresh_delay: float = 2.0) -> FastAPI:
-    """The server for the project at `root` (its store is upgraded when it is SQLite)."""
+def create_app(
+    root: Path, secure_cookies: bool = False, refresh_delay: float = 2.0, schedules: bool = True
+) -> FastAPI:
+    """The server for the project at `root` (its store is upgraded when it is SQLite); with
+    `schedules` (unless TOLOK_SCHEDULES=off) it runs the project's schedules too."""
     from tolok.spec.loader import load_project
 
     loaded = load_project(root)
@@ -70,12 +74,20 @@ def create_app(root: Path, secure_cookies: bool = False, refresh_delay: float = 
     engine = open_store(store_url(loaded.project.store, loaded.root))
     state = State(loaded.root, engine, secure_cookies)
     state.refresher = Refresher(state, refresh_delay)
+    if schedules and os.environ.get("TOLOK_SCHEDULES", "on") != "off":
+        from tolok.server.ticker import Ticker
+
+        state.ticker = Ticker(state)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         threading.Thread(target=state.open_warehouse, name="tolok-warehouse", daemon=True).start()
         threading.Thread(target=_warm, args=(state,), name="tolok-warm", daemon=True).start()
+        if state.ticker is not None:
+            state.ticker.start()
         yield
+        if state.ticker is not None:
+            state.ticker.stop()
         state.close()  # the warehouse connection ingestion kept open
 
     app = FastAPI(

@@ -23,6 +23,7 @@ from tolok.spec.loader import load_project
 
 if TYPE_CHECKING:
     from tolok.engine.ingest import Incoming, IngestReport
+    from tolok.server.ticker import Ticker
 
 log = logging.getLogger("tolok.server")
 
@@ -59,6 +60,7 @@ class State:
     per_account: Limiter = field(default_factory=lambda: Limiter(10, 15 * 60))
     per_address: Limiter = field(default_factory=lambda: Limiter(50, 15 * 60))
     refresher: Refresher | None = None
+    ticker: Ticker | None = None
     _watching: tuple[str, ...] = ()
     _stamps: tuple[float, ...] = ()
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -256,6 +258,8 @@ class Refresher:
             try:
                 refresh_into_store(loaded, warehouse, self.state.engine)
                 self.runs += 1
+                if self.state.ticker is not None:
+                    self.state.ticker.after_refresh()
             except WarehouseBusyError as exc:  # a `tolok refresh` has the file: try later
                 log.warning("refresh after ingestion postponed: %s", exc.message)
                 self.soon()

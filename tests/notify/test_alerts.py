@@ -1,0 +1,273 @@
+"""Alert rules end to end: a refreshed shop, rules in its tolok.yaml, a real SMTP server and
+a real webhook receiver. Expected figures are worked out from the shop's known orders."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from tests.notify.conftest import SmtpServer, WebhookServer
+from tests.shop import REVENUE_TARGET, build, month_start, monthly
+from tolok.auth import accounts
+from tolok.engine.warehouse import Warehouse
+from tolok.notify.alerts import check_alerts
+from tolok.notify.channels import Sender, delivery_log
+from tolok.notify.volume import volume_counter
+from tolok.spec.loaded import LoadedProject
+from tolok.spec.loader import load_project
+from tolok.store.database import open_store, store_url
+from tolok.store.manual import source
+from tolok.store.people import User
+from tolok.store.sharing import AlertEvent
+
+TODAY = dt.date.today()
+SECRET = "whsec-test-1234"
+
+
+def to(message: EmailMessage) -> str:
+    return str(message["To"].addresses[0].addr_spec)
+
+
+def plain(message: EmailMessage) -> str:
+    """The text part as a reader sees it (no-break spaces as spaces)."""
+    part = message.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content()).replace("\xa0", " ").replace("\r\n", "\n")
+
+
+def _noon(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(12, 0))
+
+
+class Shop:
+    def __init__(self, root: Path, smtp: SmtpServer) -> None:
+        self.root, self.smtp = root, smtp
+        self.rows = build(root, TODAY)
+        self.base = (root / "tolok.yaml").read_text(encoding="utf-8")
+        self.engine: Engine | None = None
+
+    def share(self, text: str, target: int = REVENUE_TARGET) -> LoadedProject:
+        """tolok.yaml with the e-mail server of the test and `text` (channels, alerts…)."""
+        head = f"email: {{host: 127.0.0.1, port: {self.smtp.port}, security: none, "
+        head += "sender: tolok@tokomaju.id}\n"
+        body = self.base.replace(f"value: {REVENUE_TARGET},", f"value: {target},")
+        (self.root / "tolok.yaml").write_text(head + body + text, encoding="utf-8")
+        loaded = load_project(self.root)
+        assert loaded.ok, loaded.problems
+        assert loaded.project is not None
+        if self.engine is None:
+            self.engine = open_store(store_url(loaded.project.store, self.root))
+        return loaded
+
+    def check(self, loaded: LoadedProject, now: dt.datetime | None = None, volume: bool = False):  # type: ignore[no-untyped-def]
+        assert self.engine is not None and loaded.project is not None
+        sender = Sender(self.engine, loaded.project.email, backoff=0.0)
+        counter = None
+        if volume:
+            engine = self.engine
+            counter = volume_counter(loaded, lambda a: Warehouse(a, manual=source(engine)))
+        return check_alerts(loaded, self.engine, sender, now or _noon(TODAY), counter)
+
+    def person(self, email: str, locale: str | None) -> None:
+        assert self.engine is not None
+        with Session(self.engine) as session, session.begin():
+            accounts.add_user(session, email, email.split("@")[0].title(), "viewer", "test", "long enough pw")
+            session.execute(update(User).where(User.email == email).values(locale=locale))
+
+
+@pytest.fixture
+def shop(tmp_path: Path, smtp: SmtpServer) -> Shop:
+    return Shop(tmp_path, smtp)
+
+
+LAST = month_start(TODAY, 1)
+BEFORE = month_start(TODAY, 2)
+
+SALES = """
+channels:
+  sales: {email: [dewi@example.com, budi@example.com]}
+alerts:
+  revenue-off:
+    when: status
+    kpis: revenue
+    notify: [sales]
+    note: Look at the Bali stores first.
+"""
+
+
+def test_a_status_alert_mails_each_person_once_in_their_language_then_resolves(
+    shop: Shop, smtp: SmtpServer
+) -> None:
+    revenue, _ = monthly(shop.rows, LAST)
+    high = revenue * 2  # the value reaches half of it: off track
+    loaded = shop.share(SALES, target=high)
+    shop.person("dewi@example.com", "id")
+
+    run = shop.check(loaded)
+    assert run.opened == [("revenue-off", "revenue")]
+    by_to = {to(m): m for m in smtp.messages}
+    assert set(by_to) == {"dewi@example.com", "budi@example.com"}
+    english, indonesian = by_to["budi@example.com"], by_to["dewi@example.com"]
+    assert english["Subject"] == f"Toko Uji: Revenue is off track ({LAST:%b %Y})"
+    assert english["Content-Language"] == "en"
+    text = plain(english)
+    assert f"Value: IDR {revenue:,} (target IDR {high:,}, 50% reached)" in text
+    assert "Look at the Bali stores first." in text
+    assert "What to do: Run a weekend promotion" in text
+    assert indonesian["Content-Language"] == "id"
+    assert indonesian["Subject"].startswith("Toko Uji: Revenue meleset (")
+    body = plain(indonesian)
+    assert f"Rp {revenue:,}".replace(",", ".") in body
+
+    again = shop.check(loaded)  # the condition still holds: nobody hears of it twice
+    assert again.opened == [] and again.sent == 0
+    assert len(smtp.messages) == 2
+
+    fixed = shop.share(SALES)  # the target back where the revenue reaches it
+    run = shop.check(fixed)
+    assert run.resolved == [("revenue-off", "revenue")]
+    resolved = {to(m): m["Subject"] for m in smtp.messages[2:]}
+    assert resolved["budi@example.com"].startswith("Toko Uji: Resolved: Revenue is back to normal")
+    assert "Teratasi" in resolved["dewi@example.com"]
+    assert len(smtp.messages) == 4
+    assert shop.check(fixed).sent == 0
+
+
+def test_webhooks_get_slack_and_signed_payloads_and_a_dead_one_is_logged_failed(
+    shop: Shop, webhook: WebhookServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_HOOK_SECRET", SECRET)
+    revenue, _ = monthly(shop.rows, LAST)
+    loaded = shop.share(f"""
+channels:
+  chat: {{webhook: "{webhook.url}"}}
+  ops: {{webhook: "{webhook.url.replace("/services/", "/ops/")}", format: signed, secret_env: TEST_HOOK_SECRET}}
+alerts:
+  big-month:
+    when: threshold
+    kpis: [revenue]
+    above: {revenue - 1}
+    notify: [chat, ops]
+""")
+    run = shop.check(loaded)
+    assert run.sent == 2
+    slack = next(r for r in webhook.requests if "/services/" in r.path)
+    signed = next(r for r in webhook.requests if "/ops/" in r.path)
+    said = json.loads(slack.body)
+    assert said["text"].startswith("Revenue is above its alert line")
+    assert said["blocks"][0]["type"] == "section"
+    stamp = signed.headers["X-Tolok-Timestamp"]
+    expected = hmac.new(SECRET.encode(), f"{stamp}.".encode() + signed.body, hashlib.sha256)
+    assert signed.headers["X-Tolok-Signature"] == f"sha256={expected.hexdigest()}"
+    payload = json.loads(signed.body)
+    assert payload["event"] == "alert.opened"
+    assert payload["kpi"]["name"] == "revenue"
+    assert payload["detail"]["value"] == revenue
+    assert payload["period"] == LAST.isoformat()
+
+    # A receiver that is down: tried four times, then logged as failed; never again.
+    webhook.requests.clear()
+    webhook.script(*([503] * 8))
+    loaded = shop.share(loaded_text := f"""
+channels:
+  chat: {{webhook: "{webhook.url}"}}
+alerts:
+  small-month:
+    when: threshold
+    kpis: [orders]
+    below: 5
+    notify: [chat]
+""")
+    assert "small-month" in loaded_text
+    run = shop.check(loaded)
+    assert run.failed == 1
+    assert len(webhook.requests) == 4
+    assert shop.engine is not None
+    failed = delivery_log(shop.engine, status="failed")
+    assert [(r.channel, r.attempts, r.address) for r in failed] == [
+        ("chat", 4, webhook.url.split("/")[2])
+    ]
+    assert "503" in (failed[0].error or "")
+    assert shop.check(loaded).sent + shop.check(loaded).failed == 0
+    assert len(webhook.requests) == 4
+
+
+def test_quiet_hours_hold_an_alert_until_they_end(shop: Shop, smtp: SmtpServer) -> None:
+    revenue, _ = monthly(shop.rows, LAST)
+    loaded = shop.share(f"""
+quiet_hours: {{from: "22:00", to: "07:00"}}
+alerts:
+  big-month: {{when: threshold, kpis: revenue, above: {revenue - 1}, notify: [ops@example.com]}}
+""")
+    night = dt.datetime.combine(TODAY, dt.time(23, 30))
+    run = shop.check(loaded, now=night)
+    assert run.opened == [("big-month", "revenue")] and run.held == 1
+    assert smtp.messages == []
+    morning = dt.datetime.combine(TODAY + dt.timedelta(days=1), dt.time(7, 5))
+    run = shop.check(loaded, now=morning)
+    assert run.sent == 1 and run.opened == []
+    assert [to(m) for m in smtp.messages] == ["ops@example.com"]
+
+
+def test_a_change_alert_waits_for_enough_volume(shop: Shop, smtp: SmtpServer) -> None:
+    revenue, count = monthly(shop.rows, LAST)
+    revenue_before, count_before = monthly(shop.rows, BEFORE)
+    change = (revenue / count - revenue_before / count_before) / (revenue_before / count_before)
+    assert abs(change) > 0.1  # the shop's average order value moves this much
+    rule = """
+alerts:
+  aov-moves: {{when: change, kpis: aov, change: 0.1, direction: any, min_volume: {volume},
+              notify: [ops@example.com]}}
+"""
+    loaded = shop.share(rule.format(volume=count + 1))  # one order short of the minimum
+    assert shop.check(loaded, volume=True).opened == []
+    loaded = shop.share(rule.format(volume=count))
+    run = shop.check(loaded, volume=True)
+    assert run.opened == [("aov-moves", "aov")]
+    text = plain(smtp.messages[0])
+    assert f"Volume: {count}" in text
+    word = "fell" if change < 0 else "rose"
+    assert smtp.messages[0]["Subject"].startswith(f"Toko Uji: Average order value {word} sharply")
+
+
+def test_target_reached_and_stale_data(shop: Shop, smtp: SmtpServer) -> None:
+    _, count = monthly(shop.rows, LAST)
+    assert count >= 4  # the orders KPI's target is 4: reached
+    loaded = shop.share("""
+alerts:
+  cheer: {when: target_reached, kpis: orders, notify: [ops@example.com]}
+  no-news: {when: stale, kpis: orders, notify: [ops@example.com]}
+""")
+    run = shop.check(loaded)
+    assert ("cheer", "orders") in run.opened
+    assert ("no-news", "orders") not in run.opened  # orders came in this month
+    assert any(m["Subject"].startswith("Toko Uji: Orders reached its target") for m in smtp.messages)
+    later = _noon(TODAY + dt.timedelta(days=70))  # no order for more than a month
+    run = shop.check(loaded, now=later)
+    assert ("no-news", "orders") in run.opened
+    stale = [m for m in smtp.messages if "has no new data" in m["Subject"]]
+    assert len(stale) == 1
+    newest = max(o.day for o in shop.rows)
+    assert f"Newest data: {newest.day} {newest:%b %Y}" in plain(stale[0])
+
+
+def test_an_alert_is_opened_once_even_if_two_checks_race(shop: Shop) -> None:
+    revenue, _ = monthly(shop.rows, LAST)
+    loaded = shop.share(f"""
+alerts:
+  big-month: {{when: threshold, kpis: revenue, above: {revenue - 1}, notify: [ops@example.com]}}
+""")
+    shop.check(loaded)
+    shop.check(loaded)
+    assert shop.engine is not None
+    with Session(shop.engine) as session:
+        rows = session.scalars(select(AlertEvent)).all()
+    assert [(a.rule, a.kpi, a.resolved_at) for a in rows] == [("big-month", "revenue", None)]

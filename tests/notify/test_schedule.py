@@ -1,0 +1,164 @@
+"""Schedules on a controlled clock: each occurrence runs once, through restarts, crashes
+half-way and long stops; a first sight waits for the next occurrence."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from tests.notify.conftest import SmtpServer
+from tolok.notify.channels import Sender
+from tolok.notify.clock import latest_due, next_due
+from tolok.notify.messages import Message, Recipient, Way
+from tolok.notify.schedule import Scheduler
+from tolok.spec.models import Project
+from tolok.spec.sharing import Schedule
+from tolok.store.database import open_store
+from tolok.store.sharing import ScheduleRun
+
+PEOPLE = ["ani@example.com", "budi@example.com", "citra@example.com"]
+
+
+class Clock:
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+class Died(BaseException):
+    """The process stopping half-way (a deploy, a killed container): nothing catches it."""
+
+
+class Digest:
+    """A runner that mails each person, and can be made to die after some of them."""
+
+    def __init__(self, sender: Sender) -> None:
+        self.sender = sender
+        self.calls: list[dt.datetime] = []
+        self.die_after: int | None = None
+
+    def __call__(self, name: str, schedule: Schedule, due: dt.datetime) -> str:
+        self.calls.append(due)
+        for i, person in enumerate(PEOPLE):
+            if self.die_after is not None and i == self.die_after:
+                self.die_after = None
+                raise Died
+            message = Message("digest", f"Digest {due:%Y-%m-%d}", "Your KPIs")
+            self.sender.send(f"schedule:{name}:{due.isoformat()}", _person(person), message)
+        return f"digest to {len(PEOPLE)}"
+
+
+def _person(email: str) -> Recipient:
+    return Recipient("team", Way.email, email, "en")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Engine:
+    return open_store(f"sqlite:///{tmp_path / 'tolok.db'}")
+
+
+def _project() -> Project:
+    return Project.model_validate({
+        "name": "Toko", "timezone": "Asia/Jakarta",
+        "email": {"host": "127.0.0.1", "sender": "tolok@tokomaju.id"},
+        "schedules": {"morning": {"do": "digest", "every": "day", "at": "08:00",
+                                  "to": ["team@example.com"]}},
+    })  # fmt: skip
+
+
+def _received(smtp: SmtpServer) -> list[tuple[str, str]]:
+    return sorted((str(m["To"]), str(m["Subject"])) for m in smtp.messages)
+
+
+def test_a_restart_in_the_middle_of_a_run_neither_skips_nor_doubles_it(
+    store: Engine, smtp: SmtpServer
+) -> None:
+    project = _project().model_copy(update={"email": smtp.email()})
+    clock = Clock(dt.datetime(2026, 11, 27, 0, 30))  # 07:30 in Jakarta (UTC+7)
+    digest = Digest(Sender(store, project.email, backoff=0.0))
+    first = Scheduler(store, digest, clock)
+
+    [seen] = first.run_due(project)  # first sight: it waits for 08:00
+    assert seen.status == "seen" and digest.calls == []
+    assert first.run_due(project) == []
+
+    clock.now = dt.datetime(2026, 11, 27, 1, 0, 20)  # 08:00:20 in Jakarta
+    digest.die_after = 2
+    with pytest.raises(Died):
+        first.run_due(project)  # two of three mailed, then the process dies
+    assert len(smtp.messages) == 2
+
+    second = Scheduler(store, digest, clock)  # the restarted process
+    clock.now += dt.timedelta(minutes=5)
+    assert second.run_due(project) == []  # the dead run's lease still holds: no double run
+    clock.now += dt.timedelta(minutes=30)  # the lease ran out
+    [outcome] = second.run_due(project)
+    assert outcome.status == "done"
+    assert outcome.note is not None and "taken over" in outcome.note
+    due = dt.datetime(2026, 11, 27, 1, 0)
+    assert digest.calls == [due, due]
+    assert _received(smtp) == [(p, "Digest 2026-11-27") for p in PEOPLE]  # each once
+    assert second.run_due(project) == []
+    assert Scheduler(store, digest, clock).run_due(project) == []
+
+    clock.now = dt.datetime(2026, 11, 28, 1, 0, 5)  # the next morning: one run
+    [outcome] = second.run_due(project)
+    assert outcome.status == "done"
+    assert len(smtp.messages) == 6
+    assert second.run_due(project) == []
+
+
+def test_a_long_stop_runs_the_newest_occurrence_once_and_names_the_missed(
+    store: Engine, smtp: SmtpServer
+) -> None:
+    project = _project().model_copy(update={"email": smtp.email()})
+    clock = Clock(dt.datetime(2026, 11, 27, 0, 30))
+    digest = Digest(Sender(store, project.email, backoff=0.0))
+    Scheduler(store, digest, clock).run_due(project)  # seen
+    clock.now = dt.datetime(2026, 11, 30, 3, 0)  # stopped over three mornings
+    [outcome] = Scheduler(store, digest, clock).run_due(project)
+    assert outcome.due_at == dt.datetime(2026, 11, 30, 1, 0)
+    assert outcome.note is not None and outcome.note.startswith("3 earlier occurrence(s) missed")  # 27th-29th
+    assert digest.calls == [dt.datetime(2026, 11, 30, 1, 0)]
+    assert len(smtp.messages) == 3
+
+
+def test_two_schedulers_at_once_run_an_occurrence_once(store: Engine, smtp: SmtpServer) -> None:
+    project = _project().model_copy(update={"email": smtp.email()})
+    clock = Clock(dt.datetime(2026, 11, 27, 0, 30))
+    digest = Digest(Sender(store, project.email, backoff=0.0))
+    one, other = Scheduler(store, digest, clock), Scheduler(store, digest, clock)
+    one.run_due(project)
+    clock.now = dt.datetime(2026, 11, 27, 1, 1)
+    outcomes = one.run_due(project) + other.run_due(project)
+    assert [o.status for o in outcomes] == ["done"]
+    with Session(store) as session:
+        runs = session.scalars(select(ScheduleRun).order_by(ScheduleRun.due_at)).all()
+    assert [(r.status, r.attempts) for r in runs] == [("seen", 1), ("done", 1)]
+
+
+@pytest.mark.parametrize(
+    ("spec", "now", "latest", "following"),
+    [
+        ({"every": "day", "at": "08:00"}, (2026, 11, 28, 0, 30), (2026, 11, 27, 1), (2026, 11, 28, 1)),
+        ({"every": "week", "on": "monday", "at": "09:30"}, (2026, 11, 28, 0, 0), (2026, 11, 23, 2, 30), (2026, 11, 30, 2, 30)),
+        ({"every": "month", "on": 31, "at": "07:00"}, (2026, 12, 1, 0, 0), (2026, 11, 30, 0), (2026, 12, 31, 0)),
+        ({"every": "hour", "at": ":15"}, (2026, 11, 28, 0, 20), (2026, 11, 28, 0, 15), (2026, 11, 28, 1, 15)),
+    ],
+)  # fmt: skip
+def test_occurrences_in_the_project_time_zone(
+    spec: dict[str, object],
+    now: tuple[int, ...],
+    latest: tuple[int, ...],
+    following: tuple[int, ...],
+) -> None:
+    schedule = Schedule.model_validate({"do": "alerts", **spec})
+    at = dt.datetime(*now)  # type: ignore[arg-type]
+    assert latest_due(schedule, at, "Asia/Jakarta") == dt.datetime(*latest)  # type: ignore[arg-type]
+    assert next_due(schedule, at, "Asia/Jakarta") == dt.datetime(*following)  # type: ignore[arg-type]

@@ -1,0 +1,187 @@
+"""What a schedule does when it is due: refresh (then check alerts), check alerts, send a
+digest to each recipient in their language, or make a report and send or file it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+
+from tolok.engine.warehouse import Warehouse
+from tolok.notify.alerts import check_alerts
+from tolok.notify.channels import Sender
+from tolok.notify.messages import Attachment, Message, Recipient
+from tolok.notify.recipients import recipients, selected
+from tolok.notify.volume import volume_counter
+from tolok.spec.loaded import LoadedProject
+from tolok.spec.sharing import Job, ReportFormat, Schedule
+
+if TYPE_CHECKING:
+    from tolok.notify.schedule import Outcome
+
+log = logging.getLogger("tolok.notify")
+MIME = {
+    ReportFormat.pdf: "application/pdf",
+    ReportFormat.html: "text/html",
+    ReportFormat.md: "text/markdown",
+    ReportFormat.xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class Jobs:
+    """The runner the scheduler calls; `project()` reads the project as it is now (a
+    server picks up edits to tolok.yaml), `open_warehouse` connects for refreshes."""
+
+    def __init__(
+        self,
+        project: Callable[[], LoadedProject],
+        engine: Engine,
+        sender: Sender,
+        open_warehouse: Callable[[LoadedProject], Warehouse],
+    ) -> None:
+        self.project, self.engine, self.sender = project, engine, sender
+        self.open_warehouse = open_warehouse
+
+    def __call__(self, name: str, schedule: Schedule, due: dt.datetime) -> str | None:
+        loaded = self.project()
+        if schedule.do is Job.refresh:
+            return self.refresh(loaded)
+        if schedule.do is Job.alerts:
+            return self.alerts(loaded)
+        key = f"schedule:{name}:{due.isoformat()}"
+        if schedule.do is Job.digest:
+            return self.digest(loaded, schedule, key)
+        return self.report(loaded, name, schedule, due, key)
+
+    def refresh(self, loaded: LoadedProject) -> str:
+        from tolok.engine.refresh import refresh_into_store
+
+        warehouse = self.open_warehouse(loaded)
+        try:
+            refreshed, _ = refresh_into_store(loaded, warehouse, self.engine, "schedule")
+        finally:
+            warehouse.close()
+        return f"refreshed {len(refreshed.totals)} KPI(s); " + self.alerts(loaded)
+
+    def alerts(self, loaded: LoadedProject) -> str:
+        volume = volume_counter(loaded, self.open_warehouse)
+        run = check_alerts(loaded, self.engine, self.sender, volume=volume)
+        return (
+            f"{len(run.opened)} alert(s) opened, {len(run.resolved)} resolved, "
+            f"{run.sent} message(s) sent, {run.failed} failed, {run.held} held"
+        )
+
+    def digest(self, loaded: LoadedProject, schedule: Schedule, key: str) -> str:
+        from tolok.notify.digest import build_digest
+
+        project = loaded.project
+        assert project is not None
+        kpis = selected(project, schedule)
+        plan: list[tuple[Recipient, list[str]]] = []
+        if schedule.each_owner:
+            owners = sorted({(project.kpis[k].owner or "").lower() for k in kpis} - {""})
+            for owner in owners:
+                own = [k for k in kpis if (project.kpis[k].owner or "").lower() == owner]
+                plan += [(r, own) for r in recipients([owner], project, self.engine)]
+        plan += [(r, kpis) for r in recipients(schedule.to, project, self.engine)]
+        made: dict[tuple[str, tuple[str, ...]], Message | None] = {}
+        sent = failed = 0
+        for recipient, names in plan:
+            wanted = (recipient.locale, tuple(names))
+            if wanted not in made:
+                made[wanted] = build_digest(
+                    loaded, names, recipient.locale, title=schedule.description or "",
+                    url=project.url,
+                )  # fmt: skip
+            message = made[wanted]
+            if message is None:
+                continue
+            outcome = self.sender.send(key, recipient, message)
+            sent += outcome != "failed"
+            failed += outcome == "failed"
+        return f"digest to {sent} recipient(s), {failed} failed"
+
+    def report(
+        self, loaded: LoadedProject, name: str, schedule: Schedule, due: dt.datetime, key: str
+    ) -> str:
+        from tolok.notify import report as reports
+
+        project = loaded.project
+        assert project is not None
+        notes = []
+        made = {}
+        for recipient in recipients(schedule.to, project, self.engine):
+            if recipient.locale not in made:
+                made[recipient.locale] = _report_message(loaded, schedule, name, recipient.locale)
+            outcome = self.sender.send(key, recipient, made[recipient.locale])
+            notes.append(f"{recipient.shown}: {outcome}")
+        if schedule.folder is not None:
+            folder = (loaded.root / schedule.folder).resolve()
+            folder.mkdir(parents=True, exist_ok=True)
+            built = reports.build(loaded, schedule.goal, None)
+            path = folder / f"{name}-{due:%Y-%m-%d}.{schedule.format.value}"
+            path.write_bytes(_render(built, schedule.format))
+            notes.append(f"written to {path}")
+        return "; ".join(notes) or "nobody to send to"
+
+
+def _render(built: object, form: ReportFormat) -> bytes:
+    from tolok.notify import report as reports
+
+    assert isinstance(built, reports.Report)
+    if form is ReportFormat.pdf:
+        return reports.to_pdf(built)
+    if form is ReportFormat.xlsx:
+        return reports.to_xlsx(built)
+    if form is ReportFormat.html:
+        return reports.to_html(built).encode()
+    return reports.to_markdown(built).encode()
+
+
+def _report_message(loaded: LoadedProject, schedule: Schedule, name: str, lang: str) -> Message:
+    """The report attached to a short message; a webhook gets the summary lines."""
+    from tolok.i18n import gettext
+    from tolok.notify import report as reports
+
+    _ = gettext(lang)
+    built = reports.build(loaded, schedule.goal, None, lang)
+    filename = f"{name}.{schedule.format.value}"
+    lines = [f"{line.title}: {line.value_text} ({line.status_text})" for line in built.lines]
+    subject = _("{project}: {title} report", project=built.project, title=built.title)
+    text = "\n".join([subject, built.period_note, "", *lines])
+    attachment = Attachment(filename, MIME[schedule.format], _render(built, schedule.format))
+    return Message(
+        kind="report", subject=subject, text=text, attachments=[attachment],
+        payload={"event": "report", "project": built.project, "title": built.title,
+                 "lines": [{"kpi": line.name, "value": line.value, "target": line.target,
+                            "status": line.status} for line in built.lines]},
+    )  # fmt: skip
+
+
+def run_due(root: Path, now: Callable[[], dt.datetime] | None = None) -> list[Outcome]:
+    """`tolok run-due`: run what is due once (for cron), with the project's store."""
+    from tolok.notify.schedule import Scheduler
+    from tolok.spec.loader import load_project
+    from tolok.store.database import open_store, store_url
+    from tolok.store.manual import source
+
+    loaded = load_project(root)
+    project = loaded.project
+    if project is None or not loaded.ok:
+        raise ValueError("the project does not validate: run `tolok validate`")
+    engine = open_store(store_url(project.store, loaded.root))
+    sender = Sender(engine, project.email)
+
+    def warehouse(adhoc: LoadedProject) -> Warehouse:
+        return Warehouse(adhoc, manual=source(engine))
+
+    jobs = Jobs(lambda: load_project(root), engine, sender, warehouse)
+    scheduler = Scheduler(engine, jobs, now) if now else Scheduler(engine, jobs)
+    try:
+        return scheduler.run_due(project)
+    finally:
+        engine.dispose()
