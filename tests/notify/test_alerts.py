@@ -79,7 +79,9 @@ class Shop:
     def person(self, email: str, locale: str | None) -> None:
         assert self.engine is not None
         with Session(self.engine) as session, session.begin():
-            accounts.add_user(session, email, email.split("@")[0].title(), "viewer", "test", "long enough pw")
+            accounts.add_user(
+                session, email, email.split("@")[0].title(), "viewer", "test", "long enough pw"
+            )
             session.execute(update(User).where(User.email == email).values(locale=locale))
 
 
@@ -176,7 +178,8 @@ alerts:
     # A receiver that is down: tried four times, then logged as failed; never again.
     webhook.requests.clear()
     webhook.script(*([503] * 8))
-    loaded = shop.share(loaded_text := f"""
+    loaded = shop.share(
+        loaded_text := f"""
 channels:
   chat: {{webhook: "{webhook.url}"}}
 alerts:
@@ -185,7 +188,8 @@ alerts:
     kpis: [orders]
     below: 5
     notify: [chat]
-""")
+"""
+    )
     assert "small-month" in loaded_text
     run = shop.check(loaded)
     assert run.failed == 1
@@ -249,7 +253,9 @@ alerts:
     run = shop.check(loaded)
     assert ("cheer", "orders") in run.opened
     assert ("no-news", "orders") not in run.opened  # orders came in this month
-    assert any(m["Subject"].startswith("Toko Uji: Orders reached its target") for m in smtp.messages)
+    assert any(
+        m["Subject"].startswith("Toko Uji: Orders reached its target") for m in smtp.messages
+    )
     later = _noon(TODAY + dt.timedelta(days=70))  # no order for more than a month
     run = shop.check(loaded, now=later)
     assert ("no-news", "orders") in run.opened

@@ -127,7 +127,7 @@ def test_values_statuses_and_changes_match_the_rows(made: Shop, english: Message
     assert found["ad_spend"]["status"] == "no_data"  # a manual dataset nobody filled in
     assert english.payload["project"] == "Toko Uji"
     statuses = [v[2] for v in expected(made).values()] + ["no_data"]
-    for key in ("on_track", "at_risk", "off_track", "no_target"):
+    for key in ("on_track", "at_risk", "off_track", "no_target", "no_data"):
         assert english.payload["counts"][key] == statuses.count(key)
     assert f"IDR\u00a0{revenue:,}" in english.text
     assert f"IDR\u00a0{revenue:,}" in (english.html or "")

@@ -124,7 +124,9 @@ def test_a_long_stop_runs_the_newest_occurrence_once_and_names_the_missed(
     clock.now = dt.datetime(2026, 11, 30, 3, 0)  # stopped over three mornings
     [outcome] = Scheduler(store, digest, clock).run_due(project)
     assert outcome.due_at == dt.datetime(2026, 11, 30, 1, 0)
-    assert outcome.note is not None and outcome.note.startswith("3 earlier occurrence(s) missed")  # 27th-29th
+    assert outcome.note is not None and outcome.note.startswith(
+        "3 earlier occurrence(s) missed"
+    )  # 27th-29th
     assert digest.calls == [dt.datetime(2026, 11, 30, 1, 0)]
     assert len(smtp.messages) == 3
 

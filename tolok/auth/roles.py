@@ -22,6 +22,7 @@ class Action(StrEnum):
     own_tokens = "own_tokens"  # create and revoke one's own API tokens
     manage_users = "manage_users"
     read_audit = "read_audit"
+    alert_rules = "alert_rules"  # make and remove alert rules in the app
 
 
 _VIEWER = {Action.read, Action.own_tokens}
@@ -32,13 +33,16 @@ _EDITOR = _VIEWER | {
     Action.set_targets,
     Action.ingest,
     Action.share,
+    Action.alert_rules,
 }
 ALLOWED: dict[Role, frozenset[Action]] = {
     Role.viewer: frozenset(_VIEWER),
     Role.editor: frozenset(_EDITOR),
     Role.admin: frozenset(Action),
 }
-WRITES = frozenset({Action.annotate, Action.comment, Action.enter_values, Action.set_targets})
+WRITES = frozenset(
+    {Action.annotate, Action.comment, Action.enter_values, Action.set_targets, Action.alert_rules}
+)
 """What a `write` token may do; sharing and ingesting are not among them."""
 
 

@@ -76,7 +76,7 @@ class Jobs:
         )
 
     def digest(self, loaded: LoadedProject, schedule: Schedule, key: str) -> str:
-        from tolok.notify.digest import build_digest
+        from tolok.notify.digest import build_digest, digest_title
 
         project = loaded.project
         assert project is not None
@@ -93,10 +93,8 @@ class Jobs:
         for recipient, names in plan:
             wanted = (recipient.locale, tuple(names))
             if wanted not in made:
-                made[wanted] = build_digest(
-                    loaded, names, recipient.locale, title=schedule.description or "",
-                    url=project.url,
-                )  # fmt: skip
+                title = schedule.description or digest_title(schedule.every.value, wanted[0])
+                made[wanted] = build_digest(loaded, names, wanted[0], title=title, url=project.url)
             message = made[wanted]
             if message is None:
                 continue

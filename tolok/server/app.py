@@ -27,7 +27,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tolok import __version__
 from tolok.auth import accounts
 from tolok.auth.keys import same
-from tolok.server import api, api_admin, api_data, errors, routes, routes_admin, routes_entry
+from tolok.server import (
+    api,
+    api_admin,
+    api_alerts,
+    api_data,
+    errors,
+    routes,
+    routes_admin,
+    routes_entry,
+)
 from tolok.server import models as m
 from tolok.server.errors import ApiError
 from tolok.server.security import COOKIE, identify, state_of
@@ -105,6 +114,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(api_data.router)
     app.include_router(api_admin.router)
+    app.include_router(api_alerts.router)
     app.include_router(routes.router)
     app.include_router(routes_entry.router)
     app.include_router(routes_admin.router)

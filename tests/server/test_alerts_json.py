@@ -1,0 +1,54 @@
+"""Alert rules made in the app, open alerts, schedules and the delivery log, as JSON."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from tests.server.conftest import Shop
+from tolok.store.database import open_store
+from tolok.store.sharing import Delivery
+
+
+def test_an_editor_makes_an_alert_rule_for_themselves_and_an_admin_sees_deliveries(
+    shop: Shop,
+) -> None:
+    editor = shop.browser("editor@example.com")
+    rule = {"when": "status", "kpis": ["revenue"], "notify": ["editor@example.com"]}
+    made = editor.post("/api/v1/alert-rules", json={"name": "my-revenue", "rule": rule})
+    assert made.status_code == 201, made.text
+    assert made.json()["rule"]["notify"] == ["editor@example.com"]
+    listed = editor.get("/api/v1/alert-rules").json()["items"]
+    assert [(r["name"], r["source"]) for r in listed] == [("my-revenue", "app")]
+
+    twice = editor.post("/api/v1/alert-rules", json={"name": "my-revenue", "rule": rule})
+    assert twice.status_code == 409
+    other = {**rule, "notify": ["boss@example.com"]}
+    refused = editor.post("/api/v1/alert-rules", json={"name": "boss", "rule": other})
+    assert refused.status_code == 403
+    bad = editor.post("/api/v1/alert-rules", json={"name": "x", "rule": {**rule, "when": "oops"}})
+    assert bad.status_code == 422
+    assert bad.json()["error"]["field"] == "rule.when"
+    unknown = {**rule, "kpis": ["revenu"]}
+    assert (
+        editor.post("/api/v1/alert-rules", json={"name": "y", "rule": unknown}).status_code == 422
+    )
+
+    viewer = shop.browser("viewer@example.com")
+    assert viewer.post("/api/v1/alert-rules", json={"name": "v", "rule": rule}).status_code == 403
+    assert viewer.get("/api/v1/deliveries").status_code == 403
+    assert viewer.delete("/api/v1/alert-rules/my-revenue").status_code == 403
+
+    engine = open_store(f"sqlite:///{shop.root / 'tolok.db'}")
+    with Session(engine) as session, session.begin():
+        import datetime as dt
+
+        session.add(Delivery(key="k1", kind="alert", channel="chat", address="hooks.example.com",
+                             subject="Revenue is off track", status="failed", attempts=4,
+                             error="HTTP 503 from hooks.example.com after 4 attempts",
+                             created_at=dt.datetime(2026, 11, 28, 1, 0)))  # fmt: skip
+    admin = shop.browser("admin@example.com")
+    log = admin.get("/api/v1/deliveries", params={"status": "failed"}).json()["items"]
+    assert [(d["channel"], d["status"], d["attempts"]) for d in log] == [("chat", "failed", 4)]
+    assert admin.get("/api/v1/schedules").json() == {"items": []}
+    assert editor.delete("/api/v1/alert-rules/my-revenue").status_code == 204
+    assert editor.get("/api/v1/alert-rules").json()["items"] == []
