@@ -18,7 +18,7 @@ from tests.notify.conftest import SmtpServer, WebhookServer
 from tests.shop import REVENUE_TARGET, build, month_start, monthly
 from tolok.auth import accounts
 from tolok.engine.warehouse import Warehouse
-from tolok.notify.alerts import check_alerts
+from tolok.notify.alerts import AlertRun, check_alerts
 from tolok.notify.channels import Sender, delivery_log
 from tolok.notify.volume import volume_counter
 from tolok.spec.loaded import LoadedProject
@@ -67,8 +67,11 @@ class Shop:
             self.engine = open_store(store_url(loaded.project.store, self.root))
         return loaded
 
-    def check(self, loaded: LoadedProject, now: dt.datetime | None = None, volume: bool = False):  # type: ignore[no-untyped-def]
-        assert self.engine is not None and loaded.project is not None
+    def check(
+        self, loaded: LoadedProject, now: dt.datetime | None = None, volume: bool = False
+    ) -> AlertRun:
+        assert self.engine is not None
+        assert loaded.project is not None
         sender = Sender(self.engine, loaded.project.email, backoff=0.0)
         counter = None
         if volume:
@@ -130,7 +133,8 @@ def test_a_status_alert_mails_each_person_once_in_their_language_then_resolves(
     assert f"Rp {revenue:,}".replace(",", ".") in body
 
     again = shop.check(loaded)  # the condition still holds: nobody hears of it twice
-    assert again.opened == [] and again.sent == 0
+    assert again.opened == []
+    assert again.sent == 0
     assert len(smtp.messages) == 2
 
     fixed = shop.share(SALES)  # the target back where the revenue reaches it
@@ -151,7 +155,10 @@ def test_webhooks_get_slack_and_signed_payloads_and_a_dead_one_is_logged_failed(
     loaded = shop.share(f"""
 channels:
   chat: {{webhook: "{webhook.url}"}}
-  ops: {{webhook: "{webhook.url.replace("/services/", "/ops/")}", format: signed, secret_env: TEST_HOOK_SECRET}}
+  ops:
+    webhook: "{webhook.url.replace("/services/", "/ops/")}"
+    format: signed
+    secret_env: TEST_HOOK_SECRET
 alerts:
   big-month:
     when: threshold
@@ -213,11 +220,13 @@ alerts:
 """)
     night = dt.datetime.combine(TODAY, dt.time(23, 30))
     run = shop.check(loaded, now=night)
-    assert run.opened == [("big-month", "revenue")] and run.held == 1
+    assert run.opened == [("big-month", "revenue")]
+    assert run.held == 1
     assert smtp.messages == []
     morning = dt.datetime.combine(TODAY + dt.timedelta(days=1), dt.time(7, 5))
     run = shop.check(loaded, now=morning)
-    assert run.sent == 1 and run.opened == []
+    assert run.sent == 1
+    assert run.opened == []
     assert [to(m) for m in smtp.messages] == ["ops@example.com"]
 
 

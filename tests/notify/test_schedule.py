@@ -85,7 +85,8 @@ def test_a_restart_in_the_middle_of_a_run_neither_skips_nor_doubles_it(
     first = Scheduler(store, digest, clock)
 
     [seen] = first.run_due(project)  # first sight: it waits for 08:00
-    assert seen.status == "seen" and digest.calls == []
+    assert seen.status == "seen"
+    assert digest.calls == []
     assert first.run_due(project) == []
 
     clock.now = dt.datetime(2026, 11, 27, 1, 0, 20)  # 08:00:20 in Jakarta
@@ -100,7 +101,8 @@ def test_a_restart_in_the_middle_of_a_run_neither_skips_nor_doubles_it(
     clock.now += dt.timedelta(minutes=30)  # the lease ran out
     [outcome] = second.run_due(project)
     assert outcome.status == "done"
-    assert outcome.note is not None and "taken over" in outcome.note
+    assert outcome.note is not None
+    assert "taken over" in outcome.note
     due = dt.datetime(2026, 11, 27, 1, 0)
     assert digest.calls == [due, due]
     assert _received(smtp) == [(p, "Digest 2026-11-27") for p in PEOPLE]  # each once
@@ -124,9 +126,8 @@ def test_a_long_stop_runs_the_newest_occurrence_once_and_names_the_missed(
     clock.now = dt.datetime(2026, 11, 30, 3, 0)  # stopped over three mornings
     [outcome] = Scheduler(store, digest, clock).run_due(project)
     assert outcome.due_at == dt.datetime(2026, 11, 30, 1, 0)
-    assert outcome.note is not None and outcome.note.startswith(
-        "3 earlier occurrence(s) missed"
-    )  # 27th-29th
+    assert outcome.note is not None
+    assert outcome.note.startswith("3 earlier occurrence(s) missed")
     assert digest.calls == [dt.datetime(2026, 11, 30, 1, 0)]
     assert len(smtp.messages) == 3
 
@@ -145,15 +146,21 @@ def test_two_schedulers_at_once_run_an_occurrence_once(store: Engine, smtp: Smtp
     assert [(r.status, r.attempts) for r in runs] == [("seen", 1), ("done", 1)]
 
 
+DAY = {"every": "day", "at": "08:00"}
+WEEK = {"every": "week", "on": "monday", "at": "09:30"}
+MONTH = {"every": "month", "on": 31, "at": "07:00"}
+HOUR = {"every": "hour", "at": ":15"}
+
+
 @pytest.mark.parametrize(
     ("spec", "now", "latest", "following"),
     [
-        ({"every": "day", "at": "08:00"}, (2026, 11, 28, 0, 30), (2026, 11, 27, 1), (2026, 11, 28, 1)),
-        ({"every": "week", "on": "monday", "at": "09:30"}, (2026, 11, 28, 0, 0), (2026, 11, 23, 2, 30), (2026, 11, 30, 2, 30)),
-        ({"every": "month", "on": 31, "at": "07:00"}, (2026, 12, 1, 0, 0), (2026, 11, 30, 0), (2026, 12, 31, 0)),
-        ({"every": "hour", "at": ":15"}, (2026, 11, 28, 0, 20), (2026, 11, 28, 0, 15), (2026, 11, 28, 1, 15)),
+        (DAY, (2026, 11, 28, 0, 30), (2026, 11, 27, 1), (2026, 11, 28, 1)),
+        (WEEK, (2026, 11, 28, 0, 0), (2026, 11, 23, 2, 30), (2026, 11, 30, 2, 30)),
+        (MONTH, (2026, 12, 1, 0, 0), (2026, 11, 30, 0), (2026, 12, 31, 0)),
+        (HOUR, (2026, 11, 28, 0, 20), (2026, 11, 28, 0, 15), (2026, 11, 28, 1, 15)),
     ],
-)  # fmt: skip
+)
 def test_occurrences_in_the_project_time_zone(
     spec: dict[str, object],
     now: tuple[int, ...],

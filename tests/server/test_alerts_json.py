@@ -52,3 +52,16 @@ def test_an_editor_makes_an_alert_rule_for_themselves_and_an_admin_sees_deliveri
     assert admin.get("/api/v1/schedules").json() == {"items": []}
     assert editor.delete("/api/v1/alert-rules/my-revenue").status_code == 204
     assert editor.get("/api/v1/alert-rules").json()["items"] == []
+
+
+def test_the_language_picked_on_a_page_is_the_one_messages_speak(shop: Shop) -> None:
+    from sqlalchemy import select
+
+    from tolok.store.people import User
+
+    viewer = shop.browser("viewer@example.com")
+    assert viewer.get("/board", params={"lang": "id"}).status_code == 200
+    engine = open_store(f"sqlite:///{shop.root / 'tolok.db'}")
+    with Session(engine) as session:
+        query = select(User.locale).where(User.email == "viewer@example.com")
+        assert session.scalars(query).one() == "id"

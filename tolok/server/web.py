@@ -135,7 +135,21 @@ def render(
     response.headers["cache-control"] = "no-store"
     if request.query_params.get("lang") in LANGS:
         response.set_cookie(LANG_COOKIE, ctx.lang, max_age=365 * 86400, samesite="lax", path="/")
+        if ctx.principal is not None:
+            _remember_language(request, ctx.principal.user_id, ctx.lang)
     return response
+
+
+def _remember_language(request: Request, user_id: int, lang: str) -> None:
+    """The language a person picks on a page is the one their alerts and digests speak."""
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    from tolok.server.security import state_of
+    from tolok.store.people import User
+
+    with Session(state_of(request).engine) as session, session.begin():
+        session.execute(update(User).where(User.id == user_id).values(locale=lang))
 
 
 def is_page(request: Request) -> bool:
