@@ -50,6 +50,11 @@ def test_an_editor_makes_an_alert_rule_for_themselves_and_an_admin_sees_deliveri
     log = admin.get("/api/v1/deliveries", params={"status": "failed"}).json()["items"]
     assert [(d["channel"], d["status"], d["attempts"]) for d in log] == [("chat", "failed", 4)]
     assert admin.get("/api/v1/schedules").json() == {"items": []}
+    page = admin.get("/admin", headers={"accept": "text/html"}).text
+    assert "Delivery log" in page
+    assert "HTTP 503 from hooks.example.com after 4 attempts" in page
+    shown = admin.get("/admin.json").json()["deliveries"]
+    assert [(d["channel"], d["status"], d["attempts"]) for d in shown] == [("chat", "failed", 4)]
     assert editor.delete("/api/v1/alert-rules/my-revenue").status_code == 204
     assert editor.get("/api/v1/alert-rules").json()["items"] == []
 
@@ -65,3 +70,34 @@ def test_the_language_picked_on_a_page_is_the_one_messages_speak(shop: Shop) -> 
     with Session(engine) as session:
         query = select(User.locale).where(User.email == "viewer@example.com")
         assert session.scalars(query).one() == "id"
+
+
+def test_a_viewer_subscribes_to_a_kpi_from_its_page_and_stops(shop: Shop) -> None:
+    viewer = shop.browser("viewer@example.com")
+    csrf = viewer.headers["X-CSRF-Token"]
+    page = viewer.get("/kpis/orders", headers={"accept": "text/html"}).text
+    assert 'action="/kpis/orders/alerts"' in page
+    made = viewer.post("/kpis/orders/alerts", data={"csrf": csrf, "when": "target_reached"},
+                       follow_redirects=False)  # fmt: skip
+    assert made.status_code == 303
+    again = viewer.post("/kpis/orders/alerts", data={"csrf": csrf, "when": "target_reached"},
+                        follow_redirects=False)  # fmt: skip
+    assert again.status_code == 303  # subscribed already: still one rule
+    rules = viewer.get("/api/v1/alert-rules").json()["items"]
+    assert len(rules) == 1
+    assert rules[0]["rule"] == {"kpis": ["orders"], "when": "target_reached",
+                                "notify": ["viewer@example.com"]}  # fmt: skip
+    shown = viewer.get("/kpis/orders.json").json()["my_alerts"]
+    assert shown == [[rules[0]["name"], "When it reaches its target"]]
+    # A viewer's rule tells only the viewer.
+    other = {"when": "status", "kpis": ["orders"], "notify": ["owner"]}
+    answer = viewer.post("/api/v1/alert-rules", json={"name": "theirs", "rule": other})
+    assert answer.status_code == 403
+    # Without the CSRF token the form is refused.
+    refused = viewer.post("/kpis/orders/alerts", data={"when": "status"},
+                          headers={"X-CSRF-Token": "forged"}, follow_redirects=False)  # fmt: skip
+    assert refused.status_code == 403
+    stop = viewer.post(f"/kpis/orders/alerts/{rules[0]['name']}/remove", data={"csrf": csrf},
+                       follow_redirects=False)  # fmt: skip
+    assert stop.status_code == 303
+    assert viewer.get("/api/v1/alert-rules").json()["items"] == []

@@ -25,7 +25,7 @@ class Action(StrEnum):
     alert_rules = "alert_rules"  # make and remove alert rules in the app
 
 
-_VIEWER = {Action.read, Action.own_tokens}
+_VIEWER = {Action.read, Action.own_tokens, Action.alert_rules}  # rules telling only themselves
 _EDITOR = _VIEWER | {
     Action.annotate,
     Action.comment,
@@ -33,7 +33,6 @@ _EDITOR = _VIEWER | {
     Action.set_targets,
     Action.ingest,
     Action.share,
-    Action.alert_rules,
 }
 ALLOWED: dict[Role, frozenset[Action]] = {
     Role.viewer: frozenset(_VIEWER),

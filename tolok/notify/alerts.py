@@ -232,3 +232,16 @@ def open_alerts(engine: Engine) -> list[AlertEvent]:
     with Session(engine) as session:
         query = select(AlertEvent).where(AlertEvent.open_key.is_not(None))
         return list(session.scalars(query.order_by(AlertEvent.opened_at)))
+
+
+def rules_made_by(engine: Engine, user_id: int) -> list[tuple[str, Alert]]:
+    """The rules a person made in the app (their subscriptions), oldest first."""
+    out = []
+    with Session(engine) as session:
+        query = select(AlertRule).where(AlertRule.created_by == user_id).order_by(AlertRule.id)
+        for row in session.scalars(query):
+            try:
+                out.append((row.name, Alert.model_validate(json.loads(row.definition))))
+            except (ValidationError, ValueError):
+                continue
+    return out

@@ -61,8 +61,16 @@ def add_rule(
     principal: Annotated[Principal, Depends(need(Action.alert_rules))],
 ) -> dict[str, Any]:  # fmt: skip
     """Make an alert rule: `{"name": …, "rule": {"when": "status", "kpis": [...], …}}`."""
+    return make_rule(request, principal, body.name, body.rule)
+
+
+def make_rule(
+    request: Request, principal: Principal, name: str, given: dict[str, Any]
+) -> dict[str, Any]:
+    """Validate and keep a rule made in the app (the API and the KPI page's form)."""
     project = _loaded(request).project
     assert project is not None
+    body = RuleIn(name=name, rule=given)
     if not NAME.match(body.name):
         raise ApiError(422, "a rule's name uses letters, digits, '-' and '_'", "name")
     if body.name in project.alerts:
@@ -107,6 +115,8 @@ def remove_rule(
 
 def _check_names(project: Any, rule: Alert, principal: Principal) -> None:
     for i, name in enumerate(rule.notify):
+        if principal.role is Role.viewer and name.lower() != principal.email:
+            raise ApiError(403, "a viewer's rule may notify only themselves", f"rule.notify.{i}")
         if name == "owner" or name in project.channels:
             continue
         if not is_email(name):

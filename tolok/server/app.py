@@ -35,6 +35,7 @@ from tolok.server import (
     errors,
     routes,
     routes_admin,
+    routes_alerts,
     routes_entry,
 )
 from tolok.server import models as m
@@ -118,6 +119,7 @@ def create_app(
     app.include_router(routes.router)
     app.include_router(routes_entry.router)
     app.include_router(routes_admin.router)
+    app.include_router(routes_alerts.router)
     _routes(app)
 
     app.add_middleware(Harden)

@@ -1,4 +1,5 @@
-"""Admin: users and their roles, API tokens, share links and the audit log."""
+"""Admin: users and their roles, API tokens, share links, the audit log, and what tolok
+sends: open alerts, schedules with their runs, and the delivery log."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tolok.store.people import ApiToken, ShareLink, User
 from tolok.store.schema import AuditEntry
 
 AUDIT = 100  # latest entries shown
+DELIVERIES = 100
 
 
 class UserRow(BaseModel):
@@ -49,6 +51,34 @@ class AuditRow(BaseModel):
     subject: str
 
 
+class DeliveryRow(BaseModel):
+    when: str
+    kind: str
+    channel: str
+    address: str
+    subject: str
+    status: str
+    attempts: int
+    error: str | None
+
+
+class ScheduleRow(BaseModel):
+    name: str
+    does: str
+    every: str
+    next: str
+    last: str
+    status: str
+    note: str | None
+
+
+class AlertRow(BaseModel):
+    rule: str
+    kpi: str
+    since: str
+    told: bool
+
+
 class Created(BaseModel):
     """A secret made just now, shown once."""
 
@@ -61,6 +91,9 @@ class AdminPage(BaseModel):
     tokens: list[TokenRow]
     shares: list[ShareRow]
     audit: list[AuditRow]
+    deliveries: list[DeliveryRow]
+    schedules: list[ScheduleRow]
+    alerts: list[AlertRow]
     kpis: list[tuple[str, str]]
     goals: list[tuple[str, str]]
     created: Created | None
@@ -104,6 +137,9 @@ def data(ctx: Context, engine: Engine, created: Created | None) -> AdminPage:
                 AuditRow(when=fmt.moment(e.at), actor=e.actor, action=e.action, subject=e.subject)
                 for e in entries
             ],
+            deliveries=_deliveries(ctx, engine),
+            schedules=_schedules(ctx, engine),
+            alerts=_alerts(ctx, engine),
             kpis=[(n, k.title or n) for n, k in ctx.project.kpis.items()],
             goals=[(n, g.title) for n, g in ctx.project.goals.items()],
             created=created,
@@ -118,3 +154,53 @@ def _user(ctx: Context, user: User) -> UserRow:
         disabled=user.disabled,
         created=ctx.fmt.day(user.created_at.date()),
     )
+
+
+def _deliveries(ctx: Context, engine: Engine) -> list[DeliveryRow]:
+    from tolok.notify.channels import delivery_log
+
+    return [
+        DeliveryRow(when=ctx.fmt.moment(d.created_at), kind=d.kind, channel=d.channel,
+                    address=d.address, subject=d.subject, status=d.status,
+                    attempts=d.attempts, error=d.error)
+        for d in delivery_log(engine, DELIVERIES)
+    ]  # fmt: skip
+
+
+def _schedules(ctx: Context, engine: Engine) -> list[ScheduleRow]:
+    """Each schedule with its next time and its newest run (times in the project's zone)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from tolok.notify.clock import next_due
+    from tolok.notify.schedule import history, schedules_of
+
+    zone = ZoneInfo(ctx.project.timezone)
+
+    def local(moment: dt.datetime | None) -> str:
+        if moment is None:
+            return ctx.fmt.moment(None)
+        return ctx.fmt.moment(moment.replace(tzinfo=dt.UTC).astimezone(zone).replace(tzinfo=None))
+
+    runs = history(engine, 500)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    out = []
+    for name, schedule in schedules_of(ctx.project).items():
+        last = next((r for r in runs if r.schedule == name), None)
+        out.append(ScheduleRow(
+            name=name, does=schedule.do.value, every=schedule.every.value,
+            next=local(next_due(schedule, now, ctx.project.timezone)),
+            last=local(last.due_at if last else None), status=last.status if last else "",
+            note=(last.error or last.note) if last else None,
+        ))  # fmt: skip
+    return out
+
+
+def _alerts(ctx: Context, engine: Engine) -> list[AlertRow]:
+    from tolok.notify.alerts import open_alerts
+
+    return [
+        AlertRow(rule=a.rule, kpi=a.kpi, since=ctx.fmt.moment(a.opened_at),
+                 told=a.told_at is not None)
+        for a in open_alerts(engine)
+    ]  # fmt: skip

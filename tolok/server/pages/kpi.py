@@ -89,6 +89,8 @@ class KpiPage(BaseModel):
     can_annotate: bool
     can_set_targets: bool
     can_share: bool
+    my_alerts: list[tuple[str, str]]  # (rule, what it watches in words): the reader's own
+    can_alert: bool
 
 
 def data(ctx: Context, engine: Engine, board: Any, name: str, query: Query) -> KpiPage:
@@ -129,7 +131,32 @@ def data(ctx: Context, engine: Engine, board: Any, name: str, query: Query) -> K
         can_annotate=ctx.can(Action.annotate, kpi.owner),
         can_set_targets=ctx.can(Action.set_targets, kpi.owner),
         can_share=ctx.can(Action.share),
+        my_alerts=_my_alerts(ctx, engine, name),
+        can_alert=ctx.principal is not None and ctx.can(Action.alert_rules),
     )
+
+
+def _my_alerts(ctx: Context, engine: Engine, name: str) -> list[tuple[str, str]]:
+    from tolok.notify.alerts import rules_made_by
+    from tolok.spec.sharing import AlertWhen
+
+    if ctx.principal is None:
+        return []
+    words = {
+        AlertWhen.status: ctx._("When it is at risk or off track"),
+        AlertWhen.target_reached: ctx._("When it reaches its target"),
+        AlertWhen.change: ctx._("When it moves more than 20%"),
+        AlertWhen.anomaly: ctx._("When a period is unusual"),
+    }
+    out = []
+    for rule_name, rule in rules_made_by(engine, ctx.principal.user_id):
+        if name not in rule.kpis:
+            continue
+        said = words.get(rule.when, rule.when.value)
+        if rule.when is AlertWhen.status and [s.value for s in rule.statuses] == ["off_track"]:
+            said = ctx._("When it is off track")
+        out.append((rule_name, said))
+    return out
 
 
 def _series(

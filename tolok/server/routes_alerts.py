@@ -1,0 +1,74 @@
+"""The "alert me" form of a KPI's page: a person subscribes to a KPI's alerts (a rule made in
+the app that notifies only them, in their language) and unsubscribes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from tolok.server.errors import ApiError
+from tolok.server.security import Principal, signed_in, state_of
+from tolok.server.web import context
+
+router = APIRouter()
+CHOICES: dict[str, dict[str, Any]] = {
+    "status": {"when": "status"},
+    "off_track": {"when": "status", "statuses": ["off_track"]},
+    "target_reached": {"when": "target_reached"},
+    "change": {"when": "change", "change": 0.2, "direction": "any"},
+    "anomaly": {"when": "anomaly"},
+}
+"""What the form offers, as rules."""
+
+
+def subscription_name(kpi: str, choice: str, principal: Principal) -> str:
+    person = re.sub(r"[^A-Za-z0-9]+", "-", principal.email.split("@")[0]).strip("-") or "me"
+    return f"{kpi}-{choice}-{person}-{principal.user_id}"[:100].replace("_", "-")
+
+
+@router.post("/kpis/{name}/alerts")
+async def subscribe(request: Request, name: str) -> Response:
+    from tolok.server.api_alerts import make_rule
+
+    principal = await signed_in(request)
+    form = await request.form()
+    choice = str(form.get("when", ""))
+    ctx = context(request, principal)
+    if name not in ctx.project.kpis:
+        raise ApiError(404, f"no KPI named '{name}'", "name")
+    if choice not in CHOICES:
+        raise ApiError(400, ctx._("Pick when to be told."), "when")
+    rule = {**CHOICES[choice], "kpis": [name], "notify": [principal.email]}
+    rule_name = subscription_name(name, choice, principal)
+    try:
+        await run_in_threadpool(make_rule, request, principal, rule_name, rule)
+    except ApiError as exc:
+        if exc.status != 409:  # subscribed already: nothing to do
+            raise
+    return RedirectResponse(f"/kpis/{name}#alerts", 303)
+
+
+@router.post("/kpis/{name}/alerts/{rule}/remove")
+async def unsubscribe(request: Request, name: str, rule: str) -> Response:
+    from tolok.store.sharing import AlertRule
+
+    principal = await signed_in(request)
+
+    def remove() -> int:
+        with Session(state_of(request).engine) as session, session.begin():
+            done = session.execute(
+                delete(AlertRule).where(
+                    AlertRule.name == rule, AlertRule.created_by == principal.user_id
+                )
+            )
+            return int(getattr(done, "rowcount", 0))
+
+    if not await run_in_threadpool(remove):
+        raise ApiError(404, f"you have no alert rule '{rule}'", "rule")
+    return RedirectResponse(f"/kpis/{name}#alerts", 303)
