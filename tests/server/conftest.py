@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from tests.notify.conftest import smtp  # noqa: F401  (the SMTP server fixture, for sharing tests)
 from tolok.auth import accounts
 from tolok.server.app import create_app
 
