@@ -355,7 +355,10 @@ def test_a_row_left_sending_by_a_crash_is_sent_by_the_next_run(
         crashing.send("alert:x:1", hook(webhook), message())
     [row] = delivery_log(store)
     assert (row.status, row.attempts) == ("sending", 1)
-    outbox, _ = sender(store)
+    soon = Sender(store, None, sleep=Waits(), now=clock(NOW + dt.timedelta(minutes=5)))
+    assert soon.send("alert:x:1", hook(webhook), message()) == "already sent"  # in flight?
+    assert len(webhook.requests) == 1
+    outbox = Sender(store, None, sleep=Waits(), now=clock(NOW + dt.timedelta(minutes=11)))
     assert outbox.send("alert:x:1", hook(webhook), message()) == "sent"
     [row] = delivery_log(store)
     assert (row.status, row.attempts) == ("sent", 2)

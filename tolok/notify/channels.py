@@ -38,6 +38,9 @@ ALREADY_SENT = "already sent"
 FAILED = "failed"
 LONGEST_KEY = 600  # the width of deliveries.key
 LONGEST_WAIT = 60.0  # seconds: a Retry-After beyond this is not honoured in full
+IN_FLIGHT = dt.timedelta(minutes=10)
+"""A row "sending" for less than this is another live process's (all its attempts, waits and
+timeouts fit well inside); an older one was left by a process that died."""
 
 
 class DeliveryError(Exception):
@@ -66,6 +69,7 @@ class DeliveryRow:
     attempts: int
     error: str | None
     created_at: dt.datetime
+    claimed_at: dt.datetime | None
     sent_at: dt.datetime | None
 
 
@@ -145,11 +149,10 @@ class Sender:
     def send(self, key: str, recipient: Recipient, message: Message) -> str:
         """Send once: returns "sent", "already sent" or "failed".
 
-        "already sent" also answers a second process that lost the race to claim the same
-        key while the first is still sending: it must not send too. A row left "sending" by
-        a run that died, or "failed", is tried again (its attempts go on counting): runs of
-        one alert or schedule never overlap (the scheduler leases them), so such a row is
-        not another live sender's.
+        "already sent" also answers a second process that finds the same key being sent by
+        another (claimed less than `IN_FLIGHT` ago): it must not send too. A row left
+        "sending" longer than that by a run that died, or "failed", is tried again (its
+        attempts go on counting).
         """
         claim = self._claim(stored_key(key, recipient), recipient, message)
         if claim is None:
@@ -166,7 +169,8 @@ class Sender:
                     new = connection.execute(insert(Delivery).values(
                         key=key, kind=message.kind[:20], channel=recipient.channel[:200],
                         address=shown_address(recipient)[:600], subject=message.subject[:1000],
-                        status="sending", attempts=1, created_at=self.now()))  # fmt: skip
+                        status="sending", attempts=1, created_at=self.now(),
+                        claimed_at=self.now()))  # fmt: skip
                     assert new.inserted_primary_key is not None
                     return _Claim(int(new.inserted_primary_key[0]), 1, delivery)
             except IntegrityError:  # another process claimed it in between: it sends
@@ -176,6 +180,9 @@ class Sender:
                     return None
         if row.status == SENT:
             return None
+        busy = row.status == "sending" and row.claimed_at is not None
+        if busy and row.claimed_at is not None and row.claimed_at > self.now() - IN_FLIGHT:
+            return None  # another process is sending it right now
         attempts = self._take(row.id, row.attempts, reclaim=True)
         return _Claim(row.id, attempts, delivery) if attempts else None
 
@@ -184,7 +191,7 @@ class Sender:
         when another process has taken it over meanwhile (it sends, not this one)."""
         values: dict[str, object] = {"attempts": seen + 1}
         if reclaim:
-            values.update(status="sending", error=None)
+            values.update(status="sending", error=None, claimed_at=self.now())
         with self.engine.begin() as connection:
             done = connection.execute(
                 update(Delivery).where(Delivery.id == id_, Delivery.attempts == seen).values(values)

@@ -61,6 +61,9 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    """When a process last took it to send: a row "sending" since less than a lease is in
+    flight elsewhere, an older one was left by a process that died."""
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
