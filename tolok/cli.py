@@ -676,12 +676,18 @@ def user_add(
     role: Annotated[str, typer.Option(help="viewer, editor or admin.")] = "viewer",
     name: Annotated[str, typer.Option(help="Their name.")] = "",
     team: Annotated[list[str] | None, typer.Option(help="A team they are in.")] = None,
+    locale: Annotated[
+        str | None,
+        typer.Option(help="en or id: their messages' language (else the project's)."),
+    ] = None,
     path: Project = Path("."),
 ) -> None:
     """Create an account; its password is printed once."""
     from tolok.terminal_serve import run_user
 
-    run_user(_load_or_exit(path), "add", email, role, name, team or [], _console())
+    if locale is not None and locale not in ("en", "id"):
+        raise typer.BadParameter("--locale is en or id")
+    run_user(_load_or_exit(path), "add", email, role, name, team or [], _console(), locale)
 
 
 @user.command("list")

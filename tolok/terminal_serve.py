@@ -59,6 +59,7 @@ def run_user(
     name: str,
     teams: list[str],
     out: Console,
+    locale: str | None = None,
 ) -> None:
     from sqlalchemy import Engine
 
@@ -68,6 +69,7 @@ def run_user(
         with Session(engine) as session, session.begin():
             if what == "add":
                 user, secret = accounts.add_user(session, email, name, role, ACTOR)
+                user.locale = locale
                 for team in teams:
                     accounts.join_team(session, user.email, team, ACTOR)
                 out.print(f"added {user.email} ({user.role}); password: {secret}", markup=False)

@@ -13,10 +13,14 @@ import time
 from pathlib import Path
 
 import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from tests.server.conftest import PROJECT, Served
 from tolok.cli import app
+from tolok.store.database import open_store
+from tolok.store.people import User
 
 runner = CliRunner()
 
@@ -57,6 +61,14 @@ def test_user_commands(tmp_path: Path) -> None:
     audit = runner.invoke(app, ["audit", "user:", "-p", root]).output
     assert "user.add" in audit
     assert "user.disable" in audit
+    siti = runner.invoke(app, ["user", "add", "siti@toko.id", "--locale", "id", "-p", root])
+    assert siti.exit_code == 0, siti.output
+    engine = open_store(f"sqlite:///{Path(root) / 'tolok.db'}")
+    with Session(engine) as session:
+        locale = session.scalars(select(User.locale).where(User.email == "siti@toko.id")).one()
+    assert locale == "id"  # the language of her alerts and digests
+    wrong = runner.invoke(app, ["user", "add", "x@toko.id", "--locale", "fr", "-p", root])
+    assert wrong.exit_code == 2
 
 
 def test_serve_creates_the_first_admin_and_logs_json(tmp_path: Path) -> None:
