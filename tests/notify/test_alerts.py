@@ -271,7 +271,8 @@ alerts:
     stale = [m for m in smtp.messages if "has no new data" in m["Subject"]]
     assert len(stale) == 1
     newest = max(o.day for o in shop.rows)
-    assert f"Newest data: {newest.day} {newest:%b %Y}" in plain(stale[0])
+    days = (later.date() - newest).days
+    assert f"Newest data: {newest.day} {newest:%b %Y}, {days} days ago" in plain(stale[0])
 
 
 def test_an_alert_is_opened_once_even_if_two_checks_race(shop: Shop) -> None:

@@ -120,7 +120,7 @@ def _figures(_: Callable[..., str], fmt: Formats, kpi: KPI, detail: dict[str, An
         out.append(_("Volume: {volume}", volume=fmt.value(detail["volume"], Unit.count)))
     if detail.get("newest"):
         newest = fmt.day(dt.date.fromisoformat(detail["newest"]))
-        out.append(_("Newest data: {day}", day=newest))
+        out.append(_("Newest data: {day}, {days} days ago", day=newest, days=detail.get("days")))
     return out
 
 

@@ -140,7 +140,7 @@ def _stale(rule: Alert, name: str, kpi: KPI, facts: Facts) -> Seen:
     newest = max(days)
     limit = rule.after or grain_span(facts.calendar, facts.today, kpi.grain)
     quiet_for = facts.today - newest
-    detail = {"newest": newest.isoformat(), "after_days": limit.days}
+    detail = {"newest": newest.isoformat(), "days": quiet_for.days, "after_days": limit.days}
     return Seen(quiet_for > limit, None, detail)
 
 

@@ -85,8 +85,9 @@ class Scheduler:
                 .limit(1)
             ).first()
             if last is None:
+                first = next_due(schedule, now, zone)
                 self._insert(name, due, "seen", None)
-                return Outcome(name, due, "seen", f"runs from {next_due(schedule, now, zone)}")
+                return Outcome(name, due, "seen", f"first seen: runs from {_local(first, zone)}")
             if last.status == "running" and not self._abandoned(last, now):
                 return Outcome(name, last.due_at, "waiting") if last.due_at < due else None
             if last.due_at == due and last.status != "running":
@@ -170,6 +171,14 @@ class Scheduler:
         except PermissionError:
             return False
         return False
+
+
+def _local(moment: dt.datetime, zone: str) -> str:
+    """A UTC time as the project's clock shows it: `2026-11-30 08:00 Asia/Jakarta`."""
+    from zoneinfo import ZoneInfo
+
+    local = moment.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(zone))
+    return f"{local:%Y-%m-%d %H:%M} {zone}"
 
 
 def _missed(schedule: Schedule, last: dt.datetime, due: dt.datetime, zone: str) -> str | None:
