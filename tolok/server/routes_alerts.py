@@ -16,7 +16,7 @@ from tolok.server.errors import ApiError
 from tolok.server.security import Principal, signed_in, state_of
 from tolok.server.web import context
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # page forms, not the API
 CHOICES: dict[str, dict[str, Any]] = {
     "status": {"when": "status"},
     "off_track": {"when": "status", "statuses": ["off_track"]},
