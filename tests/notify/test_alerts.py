@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -287,3 +288,33 @@ alerts:
     with Session(shop.engine) as session:
         rows = session.scalars(select(AlertEvent)).all()
     assert [(a.rule, a.kpi, a.resolved_at) for a in rows] == [("big-month", "revenue", None)]
+
+
+def test_an_anomaly_alert_fires_on_an_unusual_month(shop: Shop, smtp: SmtpServer) -> None:
+    from tolok.engine.refresh import refresh_into_store
+    from tolok.store.manual import enter, make_entry
+
+    loaded = shop.share("""
+alerts:
+  odd-spend: {when: anomaly, kpis: ad_spend, notify: [ops@example.com]}
+""")
+    assert loaded.project is not None
+    assert shop.engine is not None
+    # A steady 100 a month for a year (with a little wobble), then ten times that.
+    values = {month_start(TODAY, back): 100.0 + back % 3 for back in range(13, 1, -1)}
+    values[LAST] = 1000.0
+    with Session(shop.engine) as session, session.begin():
+        entries = [make_entry(loaded.project, "ad_spend", "spend", f"{p:%Y-%m}", v, {})
+                   for p, v in values.items()]  # fmt: skip
+        enter(session, loaded.project, entries, "test")
+    engine = shop.engine
+    refresh_into_store(loaded, Warehouse(loaded, manual=source(engine)), engine)
+    run = shop.check(loaded)
+    assert run.opened == [("odd-spend", "ad_spend")]
+    [mail] = smtp.messages
+    assert mail["Subject"] == f"Toko Uji: Ad spend is unusual ({LAST:%b %Y})"
+    text = plain(mail)
+    assert "Value: IDR 1,000" in text
+    expected = re.search(r"Expected about IDR ([\d,]+)", text)
+    assert expected is not None
+    assert 99 <= int(expected.group(1).replace(",", "")) <= 103  # what the months before did
