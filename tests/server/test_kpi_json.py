@@ -3,6 +3,8 @@ the shop's rows by hand."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.server.conftest import Shop
 from tests.shop import month_start, monthly
 
@@ -70,3 +72,29 @@ def test_bad_queries_are_400s_with_the_field_and_unknown_kpis_404s(shop: Shop) -
     assert page.status_code == 400
     assert "is not a period label" in page.text
     assert 'aria-invalid="true"' in page.text
+
+
+def test_a_series_that_never_moves_gets_a_readable_axis() -> None:
+    """Four orders every month against a target of four, and a forecast band whose edges
+    differ by rounding noise: the axis spans 3.6 to 4.4 (Plotly would zoom into the noise
+    and show no tick at all); a series that moves keeps Plotly's own range."""
+    import datetime as dt
+
+    from tolok.i18n import Formats, gettext
+    from tolok.server.charts import Cone, Line, series_figure
+    from tolok.spec.calendar import Calendar
+    from tolok.spec.models import Settings
+
+    months = [dt.date(2026, m, 1) for m in range(1, 11)]
+    fmt = Formats("en", "IDR", Calendar.of(Settings(name="x")))
+    flat = Line("Orders", months, [4.0] * len(months))
+    noise = Cone(months[-2:], [4.0, 4.0], [3.9999999999999996] * 2, [4.0, 4.0], 80)
+    figure = series_figure([flat], "count", fmt, gettext("en"), target=flat, cone=noise)
+    low, high = figure["layout"]["yaxis"]["range"]
+    assert low == pytest.approx(3.6)
+    assert high == pytest.approx(4.4)
+    rate = Line("Rate", months, [0.03] * len(months))
+    low, high = series_figure([rate], "percent", fmt, gettext("en"))["layout"]["yaxis"]["range"]
+    assert (low, high) == (pytest.approx(0.027), pytest.approx(0.033))
+    moving = Line("Orders", months, [float(m) for m in range(len(months))])
+    assert "range" not in series_figure([moving], "count", fmt, gettext("en"))["layout"]["yaxis"]

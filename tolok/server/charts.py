@@ -129,7 +129,11 @@ def series_figure(
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
         "separators": ",." if fmt.lang == "id" else ".,",
-        "yaxis": {"tickformat": ".1%" if unit == "percent" else "~s", "zeroline": False},
+        "yaxis": {
+            "tickformat": ".1%" if unit == "percent" else "~s",
+            "zeroline": False,
+            **_flat_range(data, unit),
+        },
         "xaxis": {"type": "date"},
         "shapes": shapes,
         "annotations": labels,
@@ -139,6 +143,20 @@ def series_figure(
     figure = go.Figure(data=data, layout=layout)  # checks every property against Plotly's schema
     drawn: dict[str, Any] = json.loads(figure.to_json())
     return drawn
+
+
+def _flat_range(data: list[dict[str, Any]], unit: str) -> dict[str, Any]:
+    """A range around a series that never moves (4 orders every month against a target of
+    4): left to itself, Plotly zooms into the rounding noise of the forecast band and shows
+    no tick at all."""
+    values = [v for trace in data for v in trace.get("y") or [] if isinstance(v, int | float)]
+    if not values:
+        return {}
+    low, high = min(values), max(values)
+    if high - low > 1e-9 * max(1.0, abs(high)):
+        return {}
+    pad = abs(high) * 0.1 or (0.01 if unit == "percent" else 1.0)
+    return {"range": [low - pad, high + pad]}
 
 
 def _trace(series: Line, unit: str, fmt: Formats, **style: Any) -> dict[str, Any]:
