@@ -105,3 +105,22 @@ def test_a_viewer_subscribes_to_a_kpi_from_its_page_and_stops(shop: Shop) -> Non
                        follow_redirects=False)  # fmt: skip
     assert stop.status_code == 303
     assert viewer.get("/api/v1/alert-rules").json()["items"] == []
+
+
+def test_an_admin_sees_every_rule_and_removes_one_made_in_the_app(shop: Shop) -> None:
+    editor = shop.browser("editor@example.com")
+    rule = {"when": "anomaly", "goal": "grow", "notify": ["editor@example.com"]}
+    assert editor.post("/api/v1/alert-rules", json={"name": "odd", "rule": rule}).status_code == 201
+    admin = shop.browser("admin@example.com")
+    rows = admin.get("/admin.json").json()["rules"]
+    assert [(r["name"], r["source"], r["made_by"], r["kpis"]) for r in rows] == [
+        ("odd", "app", "editor@example.com", "goal grow")
+    ]
+    csrf = admin.headers["X-CSRF-Token"]
+    viewer = shop.browser("viewer@example.com")
+    refused = viewer.post("/admin/alert-rules/odd/remove",
+                          data={"csrf": viewer.headers["X-CSRF-Token"]})  # fmt: skip
+    assert refused.status_code == 403
+    gone = admin.post("/admin/alert-rules/odd/remove", data={"csrf": csrf}, follow_redirects=False)
+    assert gone.status_code == 303
+    assert admin.get("/admin.json").json()["rules"] == []

@@ -245,3 +245,46 @@ def rules_made_by(engine: Engine, user_id: int) -> list[tuple[str, Alert]]:
             except (ValidationError, ValueError):
                 continue
     return out
+
+
+def remove_rule(engine: Engine, name: str, user_id: int | None = None) -> bool:
+    """Remove a rule made in the app (only `user_id`'s when given); its open alerts close
+    without a message at the next check."""
+    from sqlalchemy import delete
+
+    condition = [AlertRule.name == name]
+    if user_id is not None:
+        condition.append(AlertRule.created_by == user_id)
+    with Session(engine) as session, session.begin():
+        done = session.execute(delete(AlertRule).where(*condition))
+    return bool(getattr(done, "rowcount", 0))
+
+
+@dataclass(frozen=True)
+class RuleListing:
+    name: str
+    rule: Alert
+    source: str  # yaml | app
+    made_by: str | None  # the e-mail of who made an app rule
+
+
+def every_rule(project: Project, engine: Engine) -> list[RuleListing]:
+    """The rules of tolok.yaml, then those made in the app with who made them."""
+    from tolok.store.people import User
+
+    out = [RuleListing(n, r, "yaml", None) for n, r in project.alerts.items()]
+    with Session(engine) as session:
+        query = (
+            select(AlertRule, User.email)
+            .join(User, User.id == AlertRule.created_by, isouter=True)
+            .order_by(AlertRule.id)
+        )
+        for row, email in session.execute(query):
+            if row.name in project.alerts:
+                continue
+            try:
+                rule = Alert.model_validate(json.loads(row.definition))
+            except (ValidationError, ValueError):
+                continue
+            out.append(RuleListing(row.name, rule, "app", email))
+    return out

@@ -108,6 +108,17 @@ async def revoke_share(request: Request, link_id: int) -> Response:
     return _revoke(ctx, accounts.revoke_share, link_id, admin, "/admin#shares" if admin else "/")
 
 
+@router.post("/admin/alert-rules/{name}/remove")
+async def remove_alert_rule(request: Request, name: str) -> Response:
+    """An admin removes a rule someone made in the app (rules in tolok.yaml live in git)."""
+    from tolok.notify.alerts import remove_rule
+
+    ctx, _ = await _form(request, Action.manage_users)
+    if not remove_rule(state_of(ctx.request).engine, name):
+        return _page(ctx, None, ctx._("No alert rule of that name was made in the app."))
+    return RedirectResponse("/admin#rules", 303)
+
+
 def _revoke(
     ctx: Context, revoke: Callable[..., object], number: int, admin: bool, then: str
 ) -> Response:

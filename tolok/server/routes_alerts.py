@@ -9,8 +9,6 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
-from sqlalchemy import delete
-from sqlalchemy.orm import Session
 
 from tolok.server.errors import ApiError
 from tolok.server.security import Principal, signed_in, state_of
@@ -56,18 +54,12 @@ async def subscribe(request: Request, name: str) -> Response:
 
 @router.post("/kpis/{name}/alerts/{rule}/remove")
 async def unsubscribe(request: Request, name: str, rule: str) -> Response:
-    from tolok.store.sharing import AlertRule
-
     principal = await signed_in(request)
 
-    def remove() -> int:
-        with Session(state_of(request).engine) as session, session.begin():
-            done = session.execute(
-                delete(AlertRule).where(
-                    AlertRule.name == rule, AlertRule.created_by == principal.user_id
-                )
-            )
-            return int(getattr(done, "rowcount", 0))
+    def remove() -> bool:
+        from tolok.notify.alerts import remove_rule
+
+        return remove_rule(state_of(request).engine, rule, principal.user_id)
 
     if not await run_in_threadpool(remove):
         raise ApiError(404, f"you have no alert rule '{rule}'", "rule")

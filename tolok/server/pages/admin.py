@@ -72,6 +72,15 @@ class ScheduleRow(BaseModel):
     note: str | None
 
 
+class RuleRow(BaseModel):
+    name: str
+    source: str  # yaml | app
+    made_by: str | None
+    when: str
+    kpis: str
+    notify: str
+
+
 class AlertRow(BaseModel):
     rule: str
     kpi: str
@@ -94,6 +103,7 @@ class AdminPage(BaseModel):
     deliveries: list[DeliveryRow]
     schedules: list[ScheduleRow]
     alerts: list[AlertRow]
+    rules: list[RuleRow]
     kpis: list[tuple[str, str]]
     goals: list[tuple[str, str]]
     created: Created | None
@@ -140,6 +150,7 @@ def data(ctx: Context, engine: Engine, created: Created | None) -> AdminPage:
             deliveries=_deliveries(ctx, engine),
             schedules=_schedules(ctx, engine),
             alerts=_alerts(ctx, engine),
+            rules=_rules(ctx, engine),
             kpis=[(n, k.title or n) for n, k in ctx.project.kpis.items()],
             goals=[(n, g.title) for n, g in ctx.project.goals.items()],
             created=created,
@@ -203,4 +214,18 @@ def _alerts(ctx: Context, engine: Engine) -> list[AlertRow]:
         AlertRow(rule=a.rule, kpi=a.kpi, since=ctx.fmt.moment(a.opened_at),
                  told=a.told_at is not None)
         for a in open_alerts(engine)
+    ]  # fmt: skip
+
+
+def _rules(ctx: Context, engine: Engine) -> list[RuleRow]:
+    from tolok.notify.alerts import every_rule
+
+    everything = ctx._("every active KPI")
+    return [
+        RuleRow(name=r.name, source=r.source, made_by=r.made_by, when=r.rule.when.value,
+                kpis=", ".join(r.rule.kpis) or (f"goal {r.rule.goal}" if r.rule.goal else "")
+                or (f"tag {r.rule.tag}" if r.rule.tag else "")
+                or (f"owner {r.rule.owner}" if r.rule.owner else everything),
+                notify=", ".join(r.rule.notify))
+        for r in every_rule(ctx.project, engine)
     ]  # fmt: skip
