@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,6 +46,8 @@ class Jobs:
     ) -> None:
         self.project, self.engine, self.sender = project, engine, sender
         self.open_warehouse = open_warehouse
+        self.refreshing: AbstractContextManager[object] = nullcontext()
+        """Held around a refresh (the server's refresher lock: one refresh at a time)."""
 
     def __call__(self, name: str, schedule: Schedule, due: dt.datetime) -> str | None:
         loaded = self.project()
@@ -60,11 +63,12 @@ class Jobs:
     def refresh(self, loaded: LoadedProject) -> str:
         from tolok.engine.refresh import refresh_into_store
 
-        warehouse = self.open_warehouse(loaded)
-        try:
-            refreshed, _ = refresh_into_store(loaded, warehouse, self.engine, "schedule")
-        finally:
-            warehouse.close()
+        with self.refreshing:
+            warehouse = self.open_warehouse(loaded)
+            try:
+                refreshed, _ = refresh_into_store(loaded, warehouse, self.engine, "schedule")
+            finally:
+                warehouse.close()
         return f"refreshed {len(refreshed.totals)} KPI(s); " + self.alerts(loaded)
 
     def alerts(self, loaded: LoadedProject) -> str:

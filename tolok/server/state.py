@@ -230,7 +230,9 @@ class Refresher:
         self._timer: threading.Timer | None = None
         self._since = 0.0
         self._lock = threading.Lock()
-        self._running = threading.Lock()
+        self.running = threading.Lock()
+        """Held while a refresh runs: the schedules' refreshes take it too, so the server
+        never runs two refreshes at once."""
         self.runs = 0
 
     def soon(self) -> None:
@@ -252,7 +254,7 @@ class Refresher:
         from tolok.engine.warehouse import Warehouse
         from tolok.store.manual import source
 
-        with self._running:
+        with self.running:
             loaded = self.state.project()
             warehouse = Warehouse(loaded, manual=source(self.state.engine))
             try:
@@ -274,5 +276,5 @@ class Refresher:
             timer = self._timer
         if timer is not None:
             timer.join()
-        with self._running:
+        with self.running:
             pass

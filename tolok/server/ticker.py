@@ -29,6 +29,8 @@ class Ticker:
         assert project is not None
         self.sender = Sender(state.engine, project.email)
         self.jobs = Jobs(state.project, state.engine, self.sender, self._warehouse)
+        if state.refresher is not None:
+            self.jobs.refreshing = state.refresher.running
         self.scheduler = Scheduler(state.engine, self.jobs)
 
     def _warehouse(self, loaded: LoadedProject) -> Warehouse:
