@@ -421,3 +421,15 @@ def test_the_log_is_newest_first_in_pages_and_by_status(
     assert [r.subject for r in delivery_log(store, limit=1, offset=1)] == ["Day 1"]
     assert [r.subject for r in delivery_log(store, status="failed")] == ["Day 1"]
     assert [r.subject for r in delivery_log(store, status="sent")] == ["Day 2", "Day 0"]
+
+
+def test_retry_after_as_an_http_date_counts_from_now() -> None:
+    import httpx
+
+    from tolok.notify.webhook import retry_after
+
+    asked = httpx.Response(429, headers={"Retry-After": "Wed, 21 Oct 2026 07:28:00 GMT"})
+    assert retry_after(asked, dt.datetime(2026, 10, 21, 7, 27, 30)) == 30.0
+    assert retry_after(asked, dt.datetime(2026, 10, 21, 8, 0)) == 0.0  # already past
+    assert retry_after(httpx.Response(503, headers={"Retry-After": "soon"})) is None
+    assert retry_after(httpx.Response(503, headers={"Retry-After": "7"})) == 7.0

@@ -124,12 +124,21 @@ def post(
     raise DeliveryError(f"HTTP {code} from {host}" + (f": {said}" if said else ""), retry=False)
 
 
-def retry_after(response: httpx.Response) -> float | None:
-    """The seconds a server asked to wait, when it said so as a number (an HTTP date in
-    Retry-After is rare from webhooks and falls back to the usual backoff)."""
+def retry_after(response: httpx.Response, now: dt.datetime | None = None) -> float | None:
+    """The seconds a server asked to wait: a number, or an HTTP date (RFC 9110) counted
+    from `now` (UTC); None when it said neither."""
+    from email.utils import parsedate_to_datetime
+
     value = response.headers.get("Retry-After", "").strip()
     try:
         seconds = float(value)
     except ValueError:
-        return None
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            return None
+        moment = now.replace(tzinfo=dt.UTC) if now else dt.datetime.now(dt.UTC)
+        return max(0.0, (when - moment).total_seconds())
     return seconds if seconds >= 0 else None
