@@ -155,6 +155,17 @@ def test_needs_attention_holds_off_track_then_at_risk(made: Shop, english: Messa
     assert 'src="cid:chart1-revenue@tolok"' in html  # its chart beside it
 
 
+def test_a_chat_gets_the_digest_as_blocks(english: Message) -> None:
+    header, counts, attention, *rest = english.blocks
+    assert header == {"type": "header", "text": {"type": "plain_text", "text": english.subject}}
+    assert counts["type"] == "context"
+    said = attention["text"]["text"]
+    assert said.startswith("*Needs attention*\n")
+    assert said.index(f"<{URL}/kpis/revenue|Revenue>") < said.index(f"<{URL}/kpis/orders|Orders>")
+    assert "Average order value" not in said
+    assert all(block["type"] == "section" for block in rest)
+
+
 def test_what_changed_lists_status_changes_and_the_biggest_move(
     made: Shop, english: Message
 ) -> None:

@@ -118,7 +118,7 @@ def build_digest(
     digest = _digest(loaded, rows, lang, title, today, link)
     return Message(kind="digest", subject=digest.subject, text=to_text(digest),
                    html=to_html(digest), images=list(digest.charts.values()),
-                   payload=_payload(digest))  # fmt: skip
+                   blocks=to_blocks(digest), payload=_payload(digest))  # fmt: skip
 
 
 def _statuses_before(
@@ -289,6 +289,40 @@ def to_text(digest: Digest) -> str:
     if digest.url:
         out += ["", f"{_('Open the board')}: {digest.url}/"]
     return "\n".join(out) + "\n"
+
+
+def to_blocks(digest: Digest) -> list[dict[str, Any]]:
+    """The digest for a chat (Slack's blocks): the counts, what needs attention and what
+    changed, each KPI linked when the board's address is known."""
+    _ = gettext(digest.lang)
+
+    def name(row: DigestRow) -> str:
+        title = _mrkdwn(row.line.title)
+        return f"<{row.link}|{title}>" if row.link else title
+
+    counts = " · ".join(f"{words}: {n}" for _s, words, n in digest.headline)
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": digest.subject[:150]}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": _mrkdwn(counts)}]},
+    ]
+    attention = [f"*{name(r)}* — {_mrkdwn(r.line.status_text)}: {_mrkdwn(_figures(r, _))}"
+                 for r in digest.attention]  # fmt: skip
+    said = "\n".join(attention) or _mrkdwn(_("Nothing is off track or at risk."))
+    heading = _mrkdwn(_("Needs attention"))
+    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{heading}*\n{said}"}})
+    moved = [f"{name(r)}: {_mrkdwn(r.was_text)} → {_mrkdwn(r.line.status_text)}"
+             for r in digest.changed]  # fmt: skip
+    moved += [f"{name(r)}: {_mrkdwn(r.line.change_text)}" for r in digest.moves]
+    if moved:
+        heading = _mrkdwn(_("What changed since the period before"))
+        text = f"*{heading}*\n" + "\n".join(moved)
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}})
+    return blocks
+
+
+def _mrkdwn(text: str) -> str:
+    """Slack's three escapes: its mrkdwn reads <, > and & as markup."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def to_html(digest: Digest) -> str:
