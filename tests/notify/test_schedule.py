@@ -96,9 +96,9 @@ def test_a_restart_in_the_middle_of_a_run_neither_skips_nor_doubles_it(
     assert len(smtp.messages) == 2
 
     second = Scheduler(store, digest, clock)  # the restarted process
-    clock.now += dt.timedelta(minutes=5)
+    clock.now += dt.timedelta(minutes=1)
     assert second.run_due(project) == []  # the dead run's lease still holds: no double run
-    clock.now += dt.timedelta(minutes=30)  # the lease ran out
+    clock.now += dt.timedelta(minutes=3)  # nobody renewed it: the lease ran out
     [outcome] = second.run_due(project)
     assert outcome.status == "done"
     assert outcome.note is not None
@@ -171,3 +171,94 @@ def test_occurrences_in_the_project_time_zone(
     at = dt.datetime(*now)  # type: ignore[arg-type]
     assert latest_due(schedule, at, "Asia/Jakarta") == dt.datetime(*latest)  # type: ignore[arg-type]
     assert next_due(schedule, at, "Asia/Jakarta") == dt.datetime(*following)  # type: ignore[arg-type]
+
+
+class Flaky(Digest):
+    """A digest whose first person's mail server refuses the first time."""
+
+    def __init__(self, sender: Sender, smtp: SmtpServer) -> None:
+        super().__init__(sender)
+        self.smtp = smtp
+
+    def __call__(self, name: str, schedule: Schedule, due: dt.datetime) -> str:
+        from tolok.notify.jobs import UndeliveredError
+
+        self.calls.append(due)
+        failed = 0
+        for person in PEOPLE:
+            message = Message("digest", f"Digest {due:%Y-%m-%d}", "Your KPIs")
+            key = f"schedule:{name}:{due.isoformat()}"
+            failed += self.sender.send(key, _person(person), message) == "failed"
+        if failed:
+            raise UndeliveredError(f"{failed} failed")
+        return "all sent"
+
+
+def test_a_run_whose_mail_failed_is_tried_again_later_for_those_missed(
+    store: Engine, smtp: SmtpServer
+) -> None:
+    project = _project().model_copy(update={"email": smtp.email()})
+    clock = Clock(dt.datetime(2026, 11, 27, 0, 30))
+    runner = Flaky(Sender(store, project.email, backoff=0.0, attempts=1), smtp)
+    scheduler = Scheduler(store, runner, clock)
+    scheduler.run_due(project)  # seen
+    clock.now = dt.datetime(2026, 11, 27, 1, 0, 10)
+    smtp.script("451 4.3.0 try again later")  # the first message is refused, once
+    [outcome] = scheduler.run_due(project)
+    assert outcome.status == "failed"
+    assert len(smtp.messages) == 2
+    clock.now += dt.timedelta(minutes=1)
+    assert scheduler.run_due(project) == []  # not before its wait
+    clock.now += dt.timedelta(minutes=5)
+    [again] = scheduler.run_due(project)
+    assert again.status == "done"
+    assert again.note is not None
+    assert "try 2" in again.note
+    assert _received(smtp) == [(p, "Digest 2026-11-27") for p in PEOPLE]  # each once
+
+
+def test_an_earlier_time_never_runs_a_past_occurrence_again(store: Engine) -> None:
+    project = _project()
+    clock = Clock(dt.datetime(2026, 11, 27, 2, 0))  # 09:00 in Jakarta: 08:00 is past
+    digest = Digest(Sender(store, None))
+    Scheduler(store, digest, clock).run_due(project)  # seen: today's 08:00
+    clock.now = dt.datetime(2026, 11, 27, 0, 0)  # another host's clock, an hour behind
+    assert Scheduler(store, digest, clock).run_due(project) == []
+    assert digest.calls == []
+
+
+def test_a_run_left_behind_is_superseded_by_a_newer_occurrence(
+    store: Engine, smtp: SmtpServer
+) -> None:
+    project = _project().model_copy(update={"email": smtp.email()})
+    clock = Clock(dt.datetime(2026, 11, 27, 0, 30))
+    digest = Digest(Sender(store, project.email, backoff=0.0))
+    Scheduler(store, digest, clock).run_due(project)
+    clock.now = dt.datetime(2026, 11, 27, 1, 0, 10)
+    digest.die_after = 0
+    with pytest.raises(Died):
+        Scheduler(store, digest, clock).run_due(project)
+    clock.now = dt.datetime(2026, 11, 28, 1, 0, 10)  # back the next morning
+    [outcome] = Scheduler(store, digest, clock).run_due(project)
+    assert outcome.due_at == dt.datetime(2026, 11, 28, 1, 0)
+    with Session(store) as session:
+        runs = session.scalars(select(ScheduleRun).order_by(ScheduleRun.due_at)).all()
+    assert [r.status for r in runs] == ["seen", "superseded", "done"]
+
+
+NEW_YORK = "America/New_York"
+
+
+def test_occurrences_across_summer_time_are_compared_in_real_time() -> None:
+    daily = Schedule.model_validate({"do": "alerts", "every": "day", "at": "02:30"})
+    # 8 March 2026: New York's clocks jump from 02:00 to 03:00; 02:30 does not exist.
+    gap_day = dt.datetime(2026, 3, 8, 7, 0)  # 03:00 EDT
+    assert latest_due(daily, gap_day, NEW_YORK) == dt.datetime(2026, 3, 7, 7, 30)
+    assert next_due(daily, gap_day, NEW_YORK) == dt.datetime(2026, 3, 8, 7, 30)  # 03:30 EDT
+    hourly = Schedule.model_validate({"do": "alerts", "every": "hour", "at": ":15"})
+    # 1 November 2026: 01:00-02:00 happens twice (EDT, then EST): both 01:15s run.
+    first = dt.datetime(2026, 11, 1, 5, 20)  # 01:20 EDT
+    assert latest_due(hourly, first, NEW_YORK) == dt.datetime(2026, 11, 1, 5, 15)
+    assert next_due(hourly, first, NEW_YORK) == dt.datetime(2026, 11, 1, 6, 15)  # 01:15 EST
+    later = dt.datetime(2026, 11, 1, 6, 20)
+    assert next_due(daily, later, NEW_YORK) > later  # never a "next run" in the past

@@ -18,34 +18,36 @@ WEEKDAYS = list(Weekday)
 
 def latest_due(schedule: Schedule, now: dt.datetime, zone: str) -> dt.datetime:
     """The newest occurrence at or before `now` (both UTC, naive)."""
-    local = now.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(zone))
-    candidate = _occurrence(schedule, local, 0)
     step = 0
-    while candidate > local:
+    candidate = _occurrence(schedule, now, ZoneInfo(zone), step)
+    while candidate > now:
         step -= 1
-        candidate = _occurrence(schedule, local, step)
-    return candidate.astimezone(dt.UTC).replace(tzinfo=None)
+        candidate = _occurrence(schedule, now, ZoneInfo(zone), step)
+    return candidate
 
 
 def next_due(schedule: Schedule, now: dt.datetime, zone: str) -> dt.datetime:
     """The first occurrence after `now` (both UTC, naive)."""
-    local = now.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(zone))
     step = 0
-    candidate = _occurrence(schedule, local, step)
-    while candidate <= local:
+    candidate = _occurrence(schedule, now, ZoneInfo(zone), step)
+    while candidate <= now:
         step += 1
-        candidate = _occurrence(schedule, local, step)
-    return candidate.astimezone(dt.UTC).replace(tzinfo=None)
+        candidate = _occurrence(schedule, now, ZoneInfo(zone), step)
+    return candidate
 
 
-def _occurrence(schedule: Schedule, local: dt.datetime, step: int) -> dt.datetime:
-    """The occurrence in the hour, day, week or month `step` away from `local`'s."""
-    zone = local.tzinfo
+def _occurrence(schedule: Schedule, now: dt.datetime, zone: ZoneInfo, step: int) -> dt.datetime:
+    """The occurrence in the hour, day, week or month `step` away from `now`'s, in UTC.
+    Compared in UTC, not on the wall clock: around a change to or from summer time the
+    local clock skips or repeats an hour. An hourly schedule steps through real hours (the
+    repeated one runs twice); a time of day that does not exist that day (02:30 when the
+    clock jumps from 02:00 to 03:00) runs an hour later on the wall clock."""
     hour, minute = _clock(schedule)
     if schedule.every is Every.hour:
-        base = local.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=step)
-        return base.replace(minute=minute)
-    day = local.date()
+        base = now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=step)
+        local = base.replace(tzinfo=dt.UTC).astimezone(zone).replace(minute=minute)
+        return local.astimezone(dt.UTC).replace(tzinfo=None)
+    day = now.replace(tzinfo=dt.UTC).astimezone(zone).date()
     if schedule.every is Every.day:
         day += dt.timedelta(days=step)
     elif schedule.every is Every.week:
@@ -56,8 +58,8 @@ def _occurrence(schedule: Schedule, local: dt.datetime, step: int) -> dt.datetim
         year, month = divmod(index, 12)
         wanted = schedule.on if isinstance(schedule.on, int) else 1
         day = dt.date(year, month + 1, min(wanted, months.monthrange(year, month + 1)[1]))
-    naive = dt.datetime.combine(day, dt.time(hour, minute))
-    return naive.replace(tzinfo=zone)
+    local = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=zone)
+    return local.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def _clock(schedule: Schedule) -> tuple[int, int]:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
@@ -31,6 +32,11 @@ MIME = {
     ReportFormat.md: "text/markdown",
     ReportFormat.xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+
+class UndeliveredError(Exception):
+    """Some messages of a run did not go out: the run is marked failed and tried again later
+    (what went out is not sent twice)."""
 
 
 class Jobs:
@@ -105,7 +111,9 @@ class Jobs:
             outcome = self.sender.send(key, recipient, message)
             sent += outcome != "failed"
             failed += outcome == "failed"
-        return f"digest to {sent} recipient(s), {failed} failed"
+        if failed:
+            raise UndeliveredError(f"digest to {sent} recipient(s), {failed} failed")
+        return f"digest to {sent} recipient(s)"
 
     def report(
         self, loaded: LoadedProject, name: str, schedule: Schedule, due: dt.datetime, key: str
@@ -116,18 +124,23 @@ class Jobs:
         assert project is not None
         notes = []
         made = {}
+        failed = False
         for recipient in recipients(schedule.to, project, self.engine):
             if recipient.locale not in made:
                 made[recipient.locale] = _report_message(loaded, schedule, name, recipient.locale)
             outcome = self.sender.send(key, recipient, made[recipient.locale])
             notes.append(f"{recipient.shown}: {outcome}")
+            failed = failed or outcome == "failed"
         if schedule.folder is not None:
             folder = (loaded.root / schedule.folder).resolve()
             folder.mkdir(parents=True, exist_ok=True)
             built = reports.build(loaded, schedule.goal, None)
-            path = folder / f"{name}-{due:%Y-%m-%d}.{schedule.format.value}"
+            local = due.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(project.timezone))
+            path = folder / f"{name}-{local:%Y-%m-%d}.{schedule.format.value}"
             path.write_bytes(_render(built, schedule.format))
             notes.append(f"written to {path}")
+        if failed:
+            raise UndeliveredError("; ".join(notes))
         return "; ".join(notes) or "nobody to send to"
 
 

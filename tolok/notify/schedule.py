@@ -1,11 +1,13 @@
 """Running schedules exactly once per occurrence, across restarts and processes.
 
 Each occurrence is a row in `schedule_runs`, unique per (schedule, due time). A process
-claims a row with a lease and marks it done or failed; a claim left `running` by a process
-that died is taken over when its lease ends (at once when the process is known dead on this
-machine), and the messages it already sent are not sent again (deliveries are keyed by the
-occurrence). After a stop that spanned several occurrences only the newest one runs: the
-others are named in its note, since three morning digests at once help nobody.
+claims a row with a short lease that it renews while the run goes on, and marks it done or
+failed. A claim left `running` by a process that died stops being renewed and is taken over
+when its lease ends; the messages the dead run already sent are not sent again (deliveries
+are keyed by the occurrence). A run that failed (a mail server down) is tried again a few
+times, later, sending only what did not go out. After a stop that spanned several
+occurrences only the newest one runs: the others are named in its note, since three
+morning digests at once help nobody; a run left behind by then is marked superseded.
 
 A schedule seen for the first time runs from its next occurrence on, not at once.
 """
@@ -17,10 +19,11 @@ import logging
 import os
 import secrets
 import socket
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,10 +31,14 @@ from tolok.notify.alerts import utc_now
 from tolok.notify.clock import latest_due, next_due
 from tolok.spec.models import Project
 from tolok.spec.sharing import Every, Job, Schedule
-from tolok.store.sharing import ScheduleRun
+from tolok.store.sharing import AlertRule, ScheduleRun
 
 log = logging.getLogger("tolok.notify")
-LEASE = dt.timedelta(minutes=30)
+LEASE = dt.timedelta(minutes=3)
+"""How long a claim holds without renewal; a live run renews it every third of that."""
+RUN_ATTEMPTS = 4
+"""How many times one occurrence is tried in all; the waits between grow: 5, 10, 20 min."""
+RETRY_WAIT = dt.timedelta(minutes=5)
 IMPLICIT_ALERTS = "alerts"
 Runner = Callable[[str, Schedule, dt.datetime], str | None]
 """Runs one occurrence (name, schedule, due time UTC); returns a note for the log."""
@@ -45,13 +52,20 @@ class Outcome:
     note: str | None = None
 
 
-def schedules_of(project: Project) -> dict[str, Schedule]:
-    """The project's schedules, plus an hourly alert check when it has alert rules and no
-    schedule of its own checks them (alerts are also checked after every refresh)."""
+def schedules_of(project: Project, app_rules: bool = False) -> dict[str, Schedule]:
+    """The project's schedules, plus an hourly alert check when there are alert rules (in
+    tolok.yaml, or made in the app: `app_rules`) and no schedule of the project checks them
+    (alerts are also checked after every refresh the server makes)."""
     found = dict(project.schedules)
-    if project.alerts and not any(s.do is Job.alerts for s in found.values()):
+    wanted = project.alerts or app_rules
+    if wanted and not any(s.do in (Job.alerts, Job.refresh) for s in found.values()):
         found.setdefault(IMPLICIT_ALERTS, Schedule(do=Job.alerts, every=Every.hour))
     return found
+
+
+def has_app_rules(engine: Engine) -> bool:
+    with Session(engine) as session:
+        return bool(session.scalar(select(func.count()).select_from(AlertRule)))
 
 
 class Scheduler:
@@ -68,7 +82,7 @@ class Scheduler:
     def run_due(self, project: Project) -> list[Outcome]:
         """Run every occurrence that is due and not yet run (by anyone)."""
         out = []
-        for name, schedule in schedules_of(project).items():
+        for name, schedule in schedules_of(project, has_app_rules(self.engine)).items():
             outcome = self._one(name, schedule, project.timezone)
             if outcome is not None:
                 out.append(outcome)
@@ -77,43 +91,74 @@ class Scheduler:
     def _one(self, name: str, schedule: Schedule, zone: str) -> Outcome | None:
         now = self.now()
         due = latest_due(schedule, now, zone)
+        last = self._last(name)
+        if last is None:
+            first = next_due(schedule, now, zone)
+            self._insert(name, due, "seen", None)
+            return Outcome(name, due, "seen", f"first seen: runs from {_local(first, zone)}")
+        if due < last.due_at:
+            return None  # the time moved earlier (a new `at:`, a clock): never run backwards
+        if last.status == "running" and last.lease_until > now:
+            return Outcome(name, last.due_at, "waiting") if last.due_at < due else None
+        if last.due_at == due:
+            if last.status == "running":
+                return self._again(name, schedule, last, "taken over from a run that stopped")
+            if last.status == "failed" and self._retry_due(last, now):
+                return self._again(name, schedule, last, f"try {last.attempts + 1}")
+            return None  # done, seen, or failed for good
+        if last.status == "running":
+            self._finish(name, last.due_at, "superseded", None, f"{_local(due, zone)} ran instead")
+        note = _missed(schedule, last.due_at, due, zone)
+        if not self._insert(name, due, "running", note):
+            return Outcome(name, due, "waiting")
+        return self._run(name, schedule, due, note)
+
+    def _last(self, name: str) -> ScheduleRun | None:
         with Session(self.engine) as session:
-            last = session.scalars(
+            return session.scalars(
                 select(ScheduleRun)
                 .where(ScheduleRun.schedule == name)
                 .order_by(ScheduleRun.due_at.desc())
                 .limit(1)
             ).first()
-            if last is None:
-                first = next_due(schedule, now, zone)
-                self._insert(name, due, "seen", None)
-                return Outcome(name, due, "seen", f"first seen: runs from {_local(first, zone)}")
-            if last.status == "running" and not self._abandoned(last, now):
-                return Outcome(name, last.due_at, "waiting") if last.due_at < due else None
-            if last.due_at == due and last.status != "running":
-                return None  # done, failed, or first seen: nothing until the next one
-            taken_over = last.due_at == due
-        note: str | None = None
-        if taken_over:
-            if not self._take_over(name, due, now):
-                return None
-            note = "taken over from a run that stopped half-way"
-        else:
-            note = _missed(schedule, last.due_at, due, zone)
-            if not self._insert(name, due, "running", note):
-                return Outcome(name, due, "waiting")
-        return self._run(name, schedule, due, note)
+
+    def _retry_due(self, run: ScheduleRun, now: dt.datetime) -> bool:
+        if run.attempts >= RUN_ATTEMPTS or run.finished_at is None:
+            return False
+        return now >= run.finished_at + RETRY_WAIT * (1 << (run.attempts - 1))
+
+    def _again(self, name: str, schedule: Schedule, run: ScheduleRun, why: str) -> Outcome | None:
+        if not self._take_over(run):
+            return None
+        note = "; ".join(n for n in (run.note, why) if n)
+        return self._run(name, schedule, run.due_at, note)
 
     def _run(self, name: str, schedule: Schedule, due: dt.datetime, note: str | None) -> Outcome:
+        stop = threading.Event()
+        renewing = threading.Thread(target=self._renew, args=(name, due, stop), daemon=True)
+        renewing.start()
         try:
             told = self.runner(name, schedule, due)
         except Exception as exc:
             log.exception("schedule %s (%s) failed", name, due)
             self._finish(name, due, "failed", f"{type(exc).__name__}: {exc}", note)
             return Outcome(name, due, "failed", str(exc))
+        finally:
+            stop.set()
         note = "; ".join(n for n in (note, told) if n) or None
         self._finish(name, due, "done", None, note)
         return Outcome(name, due, "done", note)
+
+    def _renew(self, name: str, due: dt.datetime, stop: threading.Event) -> None:
+        """Keep the claim while the run goes on (a digest to many people, a long refresh)."""
+        while not stop.wait(self.lease.total_seconds() / 3):
+            with Session(self.engine) as session, session.begin():
+                session.execute(
+                    update(ScheduleRun)
+                    .where(ScheduleRun.schedule == name, ScheduleRun.due_at == due,
+                           ScheduleRun.owner == self.owner)
+                    .values(lease_until=self.now() + self.lease)
+                )  # fmt: skip
 
     def _insert(self, name: str, due: dt.datetime, status: str, note: str | None) -> bool:
         now = self.now()
@@ -129,18 +174,17 @@ class Scheduler:
                 return False  # another process claimed it first
         return True
 
-    def _take_over(self, name: str, due: dt.datetime, now: dt.datetime) -> bool:
-        """Claim a run another process left; only one taker wins (compare and set)."""
+    def _take_over(self, run: ScheduleRun) -> bool:
+        """Claim a run left behind or failed; only one taker wins (compare and set)."""
+        now = self.now()
         with Session(self.engine) as session:
-            run = session.scalars(
-                select(ScheduleRun).where(ScheduleRun.schedule == name, ScheduleRun.due_at == due)
-            ).one()
-            previous = run.owner
             claim = (
                 update(ScheduleRun)
-                .where(ScheduleRun.id == run.id, ScheduleRun.owner == previous)
-                .values(owner=self.owner, lease_until=now + self.lease, attempts=run.attempts + 1)
-            )
+                .where(ScheduleRun.id == run.id, ScheduleRun.owner == run.owner,
+                       ScheduleRun.attempts == run.attempts)
+                .values(owner=self.owner, status="running", lease_until=now + self.lease,
+                        attempts=run.attempts + 1, error=None)
+            )  # fmt: skip
             changed = session.execute(claim)
             session.commit()
             return bool(getattr(changed, "rowcount", 0))
@@ -154,23 +198,6 @@ class Scheduler:
             ).one()
             run.status, run.error, run.note, run.finished_at = status, error, note, self.now()
             session.commit()
-
-    def _abandoned(self, run: ScheduleRun, now: dt.datetime) -> bool:
-        """A run whose process is gone: its lease ended, or it died on this machine."""
-        if run.lease_until <= now:
-            return True
-        host, pid = [*run.owner.split(":"), "", ""][:2]
-        if run.owner == self.owner or host != socket.gethostname() or not pid.isdigit():
-            return False
-        if int(pid) == os.getpid():
-            return False  # another scheduler of this very process: it is alive
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return False
 
 
 def _local(moment: dt.datetime, zone: str) -> str:

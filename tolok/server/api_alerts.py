@@ -169,14 +169,15 @@ def schedules(
 ) -> dict[str, Any]:
     """Each schedule: what it does, when it runs next, and its last runs (admins)."""
     from tolok.notify.clock import next_due
-    from tolok.notify.schedule import history, schedules_of
+    from tolok.notify.schedule import has_app_rules, history, schedules_of
 
     project = _loaded(request).project
     assert project is not None
     runs = history(state_of(request).engine, 200)
     now = _now()
     items = []
-    for name, schedule in schedules_of(project).items():
+    engine = state_of(request).engine
+    for name, schedule in schedules_of(project, has_app_rules(engine)).items():
         last = [r for r in runs if r.schedule == name][:5]
         items.append({"name": name, "do": schedule.do.value, "every": schedule.every.value,
                       "next_at": utc(next_due(schedule, now, project.timezone)),

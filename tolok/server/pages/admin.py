@@ -184,7 +184,7 @@ def _schedules(ctx: Context, engine: Engine) -> list[ScheduleRow]:
     from zoneinfo import ZoneInfo
 
     from tolok.notify.clock import next_due
-    from tolok.notify.schedule import history, schedules_of
+    from tolok.notify.schedule import has_app_rules, history, schedules_of
 
     zone = ZoneInfo(ctx.project.timezone)
 
@@ -196,7 +196,7 @@ def _schedules(ctx: Context, engine: Engine) -> list[ScheduleRow]:
     runs = history(engine, 500)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     out = []
-    for name, schedule in schedules_of(ctx.project).items():
+    for name, schedule in schedules_of(ctx.project, has_app_rules(engine)).items():
         last = next((r for r in runs if r.schedule == name), None)
         out.append(ScheduleRow(
             name=name, does=schedule.do.value, every=schedule.every.value,
