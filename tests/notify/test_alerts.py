@@ -208,8 +208,34 @@ alerts:
         ("chat", 4, webhook.url.split("/")[2])
     ]
     assert "503" in (failed[0].error or "")
+    again = shop.check(loaded)  # the next check tries again (four more attempts)
+    assert again.failed == 1
+    assert len(webhook.requests) == 8
+    third = shop.check(loaded)  # the receiver is back
+    assert third.sent == 1
+    assert len(webhook.requests) == 9
+    [row] = delivery_log(shop.engine)[:1]
+    assert (row.status, row.attempts) == ("sent", 9)
     assert shop.check(loaded).sent + shop.check(loaded).failed == 0
-    assert len(webhook.requests) == 4
+    assert len(webhook.requests) == 9
+
+
+def test_a_message_that_keeps_failing_is_given_up_after_a_day(
+    shop: Shop, webhook: WebhookServer
+) -> None:
+    webhook.script(*([503] * 100))
+    loaded = shop.share(f"""
+channels:
+  chat: {{webhook: "{webhook.url}"}}
+alerts:
+  small-month: {{when: threshold, kpis: [orders], below: 5, notify: [chat]}}
+""")
+    assert shop.check(loaded).failed == 1
+    tomorrow = _noon(TODAY + dt.timedelta(days=1, hours=1))
+    assert shop.check(loaded, now=tomorrow).failed == 1  # the last try
+    tried = len(webhook.requests)
+    assert shop.check(loaded, now=tomorrow).failed == 0  # given up: no more tries
+    assert len(webhook.requests) == tried
 
 
 def test_quiet_hours_hold_an_alert_until_they_end(shop: Shop, smtp: SmtpServer) -> None:
@@ -262,7 +288,7 @@ alerts:
 """)
     run = shop.check(loaded)
     assert ("cheer", "orders") in run.opened
-    assert ("no-news", "orders") not in run.opened  # orders came in this month
+    assert ("no-news", "orders") not in run.opened  # orders came in within the last month
     assert any(
         m["Subject"].startswith("Toko Uji: Orders reached its target") for m in smtp.messages
     )
@@ -276,7 +302,7 @@ alerts:
     assert f"Newest data: {newest.day} {newest:%b %Y}, {days} days ago" in plain(stale[0])
 
 
-def test_an_alert_is_opened_once_even_if_two_checks_race(shop: Shop) -> None:
+def test_a_second_check_does_not_open_a_second_alert(shop: Shop) -> None:
     revenue, _ = monthly(shop.rows, LAST)
     loaded = shop.share(f"""
 alerts:
@@ -318,3 +344,59 @@ alerts:
     expected = re.search(r"Expected about IDR ([\d,]+)", text)
     assert expected is not None
     assert 99 <= int(expected.group(1).replace(",", "")) <= 103  # what the months before did
+
+
+def test_a_status_alert_tells_again_when_at_risk_becomes_off_track(
+    shop: Shop, smtp: SmtpServer
+) -> None:
+    revenue, _ = monthly(shop.rows, LAST)
+    rule = "\nalerts:\n  slipping: {when: status, kpis: revenue, notify: [ops@example.com]}\n"
+    at_risk = shop.share(rule, target=int(revenue / 0.9))  # 90% of target: at risk
+    assert shop.check(at_risk).opened == [("slipping", "revenue")]
+    off_track = shop.share(rule, target=revenue * 2)  # 50%: off track
+    assert shop.check(off_track).opened == [("slipping", "revenue")]
+    subjects = [str(m["Subject"]) for m in smtp.messages]
+    assert [s.split(" (")[0] for s in subjects] == [
+        "Toko Uji: Revenue is at risk",
+        "Toko Uji: Revenue is off track",
+    ]  # and no "resolved" between them
+    assert shop.check(off_track).sent == 0
+
+
+def test_an_alert_whose_kpi_leaves_the_rule_closes_without_a_message(
+    shop: Shop, smtp: SmtpServer
+) -> None:
+    both = """
+alerts:
+  small: {when: threshold, kpis: [orders, revenue], below: 1000000000, notify: [ops@example.com]}
+"""
+    run = shop.check(shop.share(both))
+    assert sorted(run.opened) == [("small", "orders"), ("small", "revenue")]
+    smtp.messages.clear()
+    one = shop.share(both.replace("[orders, revenue]", "[orders]"))
+    run = shop.check(one)
+    assert run.resolved == []
+    assert smtp.messages == []  # nobody watches revenue now: no "resolved" either
+    assert shop.engine is not None
+    with Session(shop.engine) as session:
+        still = session.scalars(select(AlertEvent).where(AlertEvent.open_key.is_not(None)))
+        assert [a.kpi for a in still] == ["orders"]
+
+
+def test_an_alert_that_opens_and_resolves_in_quiet_hours_says_nothing(
+    shop: Shop, smtp: SmtpServer
+) -> None:
+    revenue, _ = monthly(shop.rows, LAST)
+    rule = """
+quiet_hours: {{from: "12:00", to: "14:00"}}
+alerts:
+  big: {{when: threshold, kpis: revenue, above: {line}, notify: [ops@example.com]}}
+"""
+    noon = _noon(TODAY)  # inside 12:00-14:00 on the same day
+    run = shop.check(shop.share(rule.format(line=revenue - 1)), now=noon)
+    assert run.held == 1
+    run = shop.check(shop.share(rule.format(line=revenue + 1)), now=noon + dt.timedelta(hours=1))
+    assert run.resolved == [("big", "revenue")]
+    later = shop.check(shop.share(rule.format(line=revenue + 1)), now=noon + dt.timedelta(hours=3))
+    assert later.sent == 0
+    assert smtp.messages == []

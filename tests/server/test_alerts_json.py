@@ -49,7 +49,8 @@ def test_an_editor_makes_an_alert_rule_for_themselves_and_an_admin_sees_deliveri
     admin = shop.browser("admin@example.com")
     log = admin.get("/api/v1/deliveries", params={"status": "failed"}).json()["items"]
     assert [(d["channel"], d["status"], d["attempts"]) for d in log] == [("chat", "failed", 4)]
-    assert admin.get("/api/v1/schedules").json() == {"items": []}
+    [check] = admin.get("/api/v1/schedules").json()["items"]  # the rule brings an hourly check
+    assert (check["name"], check["do"], check["every"]) == ("alerts", "alerts", "hour")
     page = admin.get("/admin", headers={"accept": "text/html"}).text
     title = page[page.index("<title>") : page.index("</title>")]
     assert "Delivery log" not in title
@@ -124,3 +125,34 @@ def test_an_admin_sees_every_rule_and_removes_one_made_in_the_app(shop: Shop) ->
     gone = admin.post("/admin/alert-rules/odd/remove", data={"csrf": csrf}, follow_redirects=False)
     assert gone.status_code == 303
     assert admin.get("/admin.json").json()["rules"] == []
+
+
+def test_a_rule_made_in_the_app_reads_back_as_it_was_made(shop: Shop) -> None:
+    from tolok.notify.alerts import rules_of
+    from tolok.spec.loader import load_project
+
+    editor = shop.browser("editor@example.com")
+    rule = {
+        "when": "stale",
+        "kpis": ["orders"],
+        "after": "2 days",
+        "notify": ["editor@example.com"],
+    }
+    assert (
+        editor.post("/api/v1/alert-rules", json={"name": "quiet", "rule": rule}).status_code == 201
+    )
+    loaded = load_project(shop.root)
+    assert loaded.project is not None
+    kept = rules_of(loaded.project, open_store(f"sqlite:///{shop.root / 'tolok.db'}"))
+    assert kept["quiet"].after is not None
+    assert kept["quiet"].after.days == 2  # checked like any other rule, not skipped
+    bad = {**rule, "when": "change", "change": 0.2, "min_volume": 5, "volume": "ordrs"}
+    bad.pop("after")
+    answer = editor.post("/api/v1/alert-rules", json={"name": "vol", "rule": bad})
+    assert answer.status_code == 422
+    assert answer.json()["error"]["field"] == "rule.volume"
+    # Others' subscriptions name them: a viewer lists only their own, an admin everyone's.
+    viewer = shop.browser("viewer@example.com")
+    assert viewer.get("/api/v1/alert-rules").json()["items"] == []
+    admin = shop.browser("admin@example.com")
+    assert [r["name"] for r in admin.get("/api/v1/alert-rules").json()["items"]] == ["quiet"]

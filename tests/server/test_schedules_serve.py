@@ -13,6 +13,7 @@ from tests.notify.conftest import SmtpServer
 from tests.server.conftest import Shop
 from tests.shop import build, month_start
 from tolok.server.app import create_app
+from tolok.server.ticker import Ticker
 
 TODAY = dt.datetime.now(dt.UTC).date()
 
@@ -28,10 +29,14 @@ alerts:
 schedules:
   morning: {do: digest, every: day, at: "08:00", to: [boss@example.com]}
 """, encoding="utf-8")  # fmt: skip
-    app = create_app(tmp_path, refresh_delay=0.05)
+    # The server's own ticker thread would tick on the real clock at start; this one ticks
+    # only when told, on the test's clock.
+    app = create_app(tmp_path, refresh_delay=0.05, schedules=False)
+    state = app.state.tolok
+    state.ticker = Ticker(state)
     with TestClient(app) as client:
         yield Shop(tmp_path, client, rows, TODAY)
-    app.state.tolok.refresher.wait()
+    state.refresher.wait()
 
 
 def test_a_value_typed_in_refreshes_and_its_alert_is_mailed(
@@ -52,10 +57,21 @@ def test_the_server_runs_a_due_digest_once(sharing_shop: Shop, smtp: SmtpServer)
     ticker = sharing_shop.client.app.state.tolok.ticker  # type: ignore[attr-defined]
     clock = [dt.datetime.combine(TODAY, dt.time(7, 0))]
     ticker.scheduler.now = lambda: clock[0]
-    ticker.tick()  # seen at start already: nothing yet
+    ticker.tick()  # the server starts at 07:00: first seen, nothing yet
     assert [m for m in smtp.messages if "digest" in str(m["Subject"]).lower()] == []
     clock[0] = dt.datetime.combine(TODAY, dt.time(8, 0, 30))
     ticker.tick()
     ticker.tick()
     digests = [m for m in smtp.messages if "Daily digest" in str(m["Subject"])]
     assert [str(m["To"]) for m in digests] == ["boss@example.com"]
+
+
+def test_the_server_starts_its_schedules_and_stops_them(tmp_path: Path) -> None:
+    build(tmp_path, TODAY)
+    app = create_app(tmp_path, refresh_delay=0.05)
+    ticker = app.state.tolok.ticker
+    assert ticker is not None
+    with TestClient(app):
+        assert ticker._thread is not None
+        assert ticker._thread.is_alive()
+    assert not ticker._thread.is_alive()  # stopped with the server

@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -19,13 +19,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tolok.notify.alert_text import alert_message
 from tolok.notify.conditions import Facts, Seen, VolumeOf, look
-from tolok.notify.recipients import recipients, selected
+from tolok.notify.recipients import selected
+from tolok.notify.telling import AlertRun as AlertRun
+from tolok.notify.telling import tell
 from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Project
-from tolok.spec.sharing import Alert, QuietHours
+from tolok.spec.sharing import Alert, AlertWhen
 from tolok.store.sharing import AlertEvent, AlertRule
 
 if TYPE_CHECKING:
@@ -33,17 +34,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tolok.notify")
 SEP = "\x1f"
-
-
-@dataclass
-class AlertRun:
-    """What one check did, for the log and the command line."""
-
-    opened: list[tuple[str, str]] = field(default_factory=list)  # (rule, KPI)
-    resolved: list[tuple[str, str]] = field(default_factory=list)
-    held: int = 0  # messages kept for the end of quiet hours
-    sent: int = 0
-    failed: int = 0
 
 
 def utc_now() -> dt.datetime:
@@ -80,6 +70,7 @@ def check_alerts(
     local = now.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(project.timezone))
     rules = rules_of(project, engine)
     run = AlertRun()
+    looked: set[tuple[str, str]] = set()
     if rules:
         states = kpi_states(loaded, local.date())
         facts = _facts(loaded, engine, local.date(), volume)
@@ -88,10 +79,11 @@ def check_alerts(
                 state = states.get(kpi_name)
                 if state is None:
                     continue
+                looked.add((rule_name, kpi_name))
                 seen = look(rule, kpi_name, project.kpis[kpi_name], state, facts)
-                _record(engine, rule_name, kpi_name, seen, now, run)
-    _forget_removed(engine, set(rules), now)
-    _tell(loaded, engine, sender, rules, now, local, run)
+                _record(engine, rule_name, rule, kpi_name, seen, now, run)
+    _close_unwatched(engine, looked, now)
+    tell(loaded, engine, sender, rules, now, run)
     return run
 
 
@@ -111,121 +103,50 @@ def _facts(loaded: LoadedProject, engine: Engine, today: dt.date, volume: Volume
 
 
 def _record(
-    engine: Engine, rule: str, kpi: str, seen: Seen, now: dt.datetime, run: AlertRun
+    engine: Engine, name: str, rule: Alert, kpi: str, seen: Seen, now: dt.datetime, run: AlertRun
 ) -> None:
-    key = f"{rule}{SEP}{kpi}"
+    key = f"{name}{SEP}{kpi}"
     with Session(engine) as session:
         current = session.scalars(select(AlertEvent).where(AlertEvent.open_key == key)).first()
+        if current is not None and seen.holds and _worsened(rule, current, seen):
+            # At risk, then off track: the open alert gives way to a new one, told anew.
+            current.open_key, current.resolved_at, current.resolve_told_at = None, now, now
+            session.commit()
+            current = None
         if seen.holds and current is None:
             session.add(AlertEvent(
-                rule=rule, kpi=kpi, open_key=key, period=seen.period,
+                rule=name, kpi=kpi, open_key=key, period=seen.period,
                 detail=json.dumps(seen.detail, default=str), opened_at=now,
             ))  # fmt: skip
             try:
                 session.commit()
             except IntegrityError:
                 return  # another check opened it a moment ago
-            run.opened.append((rule, kpi))
+            run.opened.append((name, kpi))
         elif not seen.holds and current is not None:
             current.open_key = None
             current.resolved_at = now
             current.resolved_detail = json.dumps(seen.detail, default=str)
             session.commit()
-            run.resolved.append((rule, kpi))
+            run.resolved.append((name, kpi))
 
 
-def _forget_removed(engine: Engine, rules: set[str], now: dt.datetime) -> None:
-    """Alerts of a rule that no longer exists close without a message."""
+def _worsened(rule: Alert, current: AlertEvent, seen: Seen) -> bool:
+    """A status rule whose KPI moved between watched statuses (at risk → off track, or
+    back): the status changed, which is what the rule is about."""
+    if rule.when is not AlertWhen.status:
+        return False
+    return bool(json.loads(current.detail).get("status") != seen.detail.get("status"))
+
+
+def _close_unwatched(engine: Engine, looked: set[tuple[str, str]], now: dt.datetime) -> None:
+    """Alerts nobody watches any more close without a message: their rule was removed, or
+    their KPI was removed, retired or left out of the rule's selection."""
     with Session(engine) as session:
-        stale = session.scalars(select(AlertEvent).where(AlertEvent.open_key.is_not(None)))
-        for alert in stale:
-            if alert.rule not in rules:
+        for alert in session.scalars(select(AlertEvent).where(AlertEvent.open_key.is_not(None))):
+            if (alert.rule, alert.kpi) not in looked:
                 alert.open_key, alert.resolved_at, alert.resolve_told_at = None, now, now
         session.commit()
-
-
-def _tell(
-    loaded: LoadedProject,
-    engine: Engine,
-    sender: Sender,
-    rules: dict[str, Alert],
-    now: dt.datetime,
-    local: dt.datetime,
-    run: AlertRun,
-) -> None:
-    """Send every message due: new alerts, and resolutions of alerts that were told."""
-    project = loaded.project
-    assert project is not None
-    with Session(engine) as session:
-        untold = session.scalars(
-            select(AlertEvent).where(AlertEvent.told_at.is_(None), AlertEvent.resolved_at.is_(None))
-        ).all()
-        unresolved = session.scalars(
-            select(AlertEvent).where(
-                AlertEvent.told_at.is_not(None),
-                AlertEvent.resolved_at.is_not(None),
-                AlertEvent.resolve_told_at.is_(None),
-            )
-        ).all()
-        for alert, resolved in [*((a, False) for a in untold), *((a, True) for a in unresolved)]:
-            rule = rules.get(alert.rule)
-            if rule is None or alert.kpi not in project.kpis:
-                continue
-            if resolved and not rule.resolve:
-                alert.resolve_told_at = now
-                continue
-            if quiet(rule.quiet_hours or project.quiet_hours, local):
-                run.held += 1
-                continue
-            outcome = _send(project, engine, sender, alert, rule, resolved)
-            run.sent += outcome.count("sent")
-            run.failed += outcome.count("failed")
-            if resolved:
-                alert.resolve_told_at = now
-            else:
-                alert.told_at = now
-        session.commit()
-
-
-def _send(
-    project: Project,
-    engine: Engine,
-    sender: Sender,
-    alert: AlertEvent,
-    rule: Alert,
-    resolved: bool,
-) -> list[str]:
-    owner = project.kpis[alert.kpi].owner
-    detail: dict[str, Any] = json.loads(alert.detail)
-    if resolved and alert.resolved_detail:
-        detail = {**detail, **json.loads(alert.resolved_detail)}
-    period = alert.period
-    outcomes = []
-    made: dict[str, Any] = {}
-    for recipient in recipients(rule.notify, project, engine, owner):
-        if recipient.locale not in made:
-            made[recipient.locale] = alert_message(
-                project, alert.rule, rule, alert.kpi, period, detail, recipient.locale, resolved
-            )
-        key = f"alert:{alert.id}:{'resolved' if resolved else 'opened'}"
-        outcomes.append(sender.send(key, recipient, made[recipient.locale]))
-    return outcomes
-
-
-def quiet(hours: QuietHours | None, local: dt.datetime) -> bool:
-    """Whether `local` (the project's time) falls in quiet hours; they may span midnight."""
-    if hours is None:
-        return False
-    start, end = _minutes(hours.from_), _minutes(hours.to)
-    now = local.hour * 60 + local.minute
-    if start <= end:
-        return start <= now < end
-    return now >= start or now < end
-
-
-def _minutes(clock: str) -> int:
-    hours, minutes = clock.split(":")
-    return int(hours) * 60 + int(minutes)
 
 
 def open_alerts(engine: Engine) -> list[AlertEvent]:

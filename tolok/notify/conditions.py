@@ -83,7 +83,7 @@ def _threshold(rule: Alert, state: KpiState, facts: Facts, detail: dict[str, Any
         point = totals[-1] if totals else None
         if point is None or point.value is None or (state.latest and point == state.latest):
             return Seen(False)  # no period under way yet
-        detail = {**detail, "value": point.value, "open": True}
+        detail = {"value": point.value, "open": True}  # the closed period's figures differ
     assert point is not None
     assert point.value is not None
     value = point.value
@@ -101,8 +101,10 @@ def _change(
     if change is None or abs(change) <= rule.change:
         return Seen(False, period, detail)
     worse = change < 0 if kpi.direction is Direction.up else change > 0
-    if kpi.direction is Direction.band:
-        worse = True  # away from a band's target either way is worth a look
+    target = detail.get("target")
+    if kpi.direction is Direction.band and target is not None:
+        # Worse is further from the target than the period before.
+        worse = abs(detail["value"] - target) > abs(detail["previous"] - target)
     if rule.direction is ChangeDirection.worse and not worse:
         return Seen(False, period, detail)
     if rule.direction is ChangeDirection.better and worse:
@@ -137,7 +139,7 @@ def _stale(rule: Alert, name: str, kpi: KPI, facts: Facts) -> Seen:
     days = [facts.newest[d] for d in facts.datasets.get(name, set()) if d in facts.newest]
     if not days:
         return Seen(False)
-    newest = max(days)
+    newest = min(days)  # one source gone quiet is enough: the KPI is not up to date
     limit = rule.after or grain_span(facts.calendar, facts.today, kpi.grain)
     quiet_for = facts.today - newest
     detail = {"newest": newest.isoformat(), "days": quiet_for.days, "after_days": limit.days}

@@ -71,7 +71,8 @@ def _json(value: dict[str, Any]) -> bytes:
 def slack_request(message: Message) -> tuple[bytes, dict[str, str]]:
     """Slack's incoming-webhook body: the text, and the blocks when there are any (Slack
     shows the text in notifications and the blocks in the channel)."""
-    payload: dict[str, Any] = {"text": message.text}
+    text = message.text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    payload: dict[str, Any] = {"text": text}  # escaped: `<!channel>` in a note pings nobody
     if message.blocks:
         payload["blocks"] = message.blocks
     return _json(payload), _headers()

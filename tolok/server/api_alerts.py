@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from tolok.spec.sharing import Alert, is_email
 from tolok.store.sharing import AlertRule
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
+MOST_RULES = 100  # per person (admins: no limit)
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,99}$")
 
 
@@ -37,10 +38,11 @@ class RuleIn(BaseModel):
 
 @router.get("/alert-rules", tags=["alerts"])
 def list_rules(
-    request: Request, _: Annotated[Principal, Depends(need(Action.read))],
+    request: Request, principal: Annotated[Principal, Depends(need(Action.read))],
     limit: Limit = 100, offset: Offset = 0,
 ) -> Response:  # fmt: skip
-    """Every alert rule: those in tolok.yaml (`source: yaml`) and those made in the app."""
+    """The alert rules: those in tolok.yaml (`source: yaml`) and those made in the app (an
+    admin sees everyone's; others their own)."""
     project = _loaded(request).project
     assert project is not None
     items: list[dict[str, Any]] = [
@@ -48,8 +50,11 @@ def list_rules(
                                                            exclude_defaults=True)}
         for n, r in project.alerts.items()
     ]  # fmt: skip
+    mine = select(AlertRule).order_by(AlertRule.id)
+    if principal.role is not Role.admin:  # others' subscriptions name them: admins only
+        mine = mine.where(AlertRule.created_by == principal.user_id)
     with Session(state_of(request).engine) as session:
-        for row in session.scalars(select(AlertRule).order_by(AlertRule.id)):
+        for row in session.scalars(mine):
             items.append({"name": row.name, "source": "app", "rule": json.loads(row.definition),
                           "created_at": utc(row.created_at)})  # fmt: skip
     return cached(request, page(request, items, limit, offset))
@@ -85,7 +90,12 @@ def make_rule(
     definition = rule.model_dump(mode="json", by_alias=True, exclude_defaults=True)
     definition["when"] = rule.when.value
     definition["notify"] = rule.notify
+    if Alert.model_validate(definition) != rule:  # what is kept must read back the same
+        raise ApiError(422, "this rule cannot be kept as written; write it as in tolok.yaml")
     with Session(state_of(request).engine) as session:
+        made = select(func.count()).where(AlertRule.created_by == principal.user_id)
+        if (session.scalar(made) or 0) >= MOST_RULES and principal.role is not Role.admin:
+            raise ApiError(409, f"you have {MOST_RULES} alert rules: remove one first")
         row = AlertRule(name=body.name, definition=json.dumps(definition),
                         created_by=principal.user_id, created_at=_now())  # fmt: skip
         session.add(row)
@@ -129,6 +139,14 @@ def _check_names(project: Any, rule: Alert, principal: Principal) -> None:
             raise ApiError(422, f"unknown KPI '{kpi}'", f"rule.kpis.{i}")
     if rule.goal is not None and rule.goal not in project.goals:
         raise ApiError(422, f"unknown goal '{rule.goal}'", "rule.goal")
+    if rule.volume is not None:
+        measures = {m for d in project.datasets.values() for m in d.measures}
+        qualified = {f"{d}.{m}" for d, ds in project.datasets.items() for m in ds.measures}
+        if rule.volume not in measures | qualified | project.kpis.keys():
+            raise ApiError(422, f"unknown measure or KPI '{rule.volume}'", "rule.volume")
+    tags = {t for k in project.kpis.values() for t in k.tags}
+    if rule.tag is not None and rule.tag not in tags:
+        raise ApiError(422, f"no KPI has the tag '{rule.tag}'", "rule.tag")
 
 
 @router.get("/alerts", tags=["alerts"])

@@ -26,8 +26,15 @@ CHOICES: dict[str, dict[str, Any]] = {
 
 
 def subscription_name(kpi: str, choice: str, principal: Principal) -> str:
+    """A name unique per person, KPI and choice, under 100 characters however long the KPI's
+    name: a long one is cut and a digest of it added."""
+    import hashlib
+
     person = re.sub(r"[^A-Za-z0-9]+", "-", principal.email.split("@")[0]).strip("-") or "me"
-    return f"{kpi}-{choice}-{person}-{principal.user_id}"[:100].replace("_", "-")
+    short = kpi.replace("_", "-")
+    if len(short) > 40:
+        short = short[:30] + "-" + hashlib.sha256(kpi.encode()).hexdigest()[:8]
+    return f"{short}-{choice.replace('_', '-')}-{person[:20]}-{principal.user_id}"
 
 
 @router.post("/kpis/{name}/alerts")

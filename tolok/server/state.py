@@ -231,6 +231,7 @@ class Refresher:
         self._since = 0.0
         self._lock = threading.Lock()
         self.running = threading.Lock()
+        self.telling = threading.Lock()  # held while alerts on a refresh's values go out
         """Held while a refresh runs: the schedules' refreshes take it too, so the server
         never runs two refreshes at once."""
         self.runs = 0
@@ -254,14 +255,15 @@ class Refresher:
         from tolok.engine.warehouse import Warehouse
         from tolok.store.manual import source
 
-        with self.running:
+        self.running.acquire()
+        refreshed = False
+        try:
             loaded = self.state.project()
             warehouse = Warehouse(loaded, manual=source(self.state.engine))
             try:
                 refresh_into_store(loaded, warehouse, self.state.engine)
                 self.runs += 1
-                if self.state.ticker is not None:
-                    self.state.ticker.after_refresh()
+                refreshed = True
             except WarehouseBusyError as exc:  # a `tolok refresh` has the file: try later
                 log.warning("refresh after ingestion postponed: %s", exc.message)
                 self.soon()
@@ -269,6 +271,14 @@ class Refresher:
                 log.exception("refresh after ingestion failed")
             finally:
                 warehouse.close()  # not left to the garbage collector: it holds the file
+        finally:
+            self.telling.acquire()  # before the refresh lock goes: `wait` sees no gap
+            self.running.release()
+        try:  # outside the refresh lock: a slow mail server holds up no refresh
+            if refreshed and self.state.ticker is not None:
+                self.state.ticker.after_refresh()
+        finally:
+            self.telling.release()
 
     def wait(self) -> None:
         """Until a pending refresh has run (for tests and shutdown)."""
@@ -277,4 +287,6 @@ class Refresher:
         if timer is not None:
             timer.join()
         with self.running:
+            pass
+        with self.telling:
             pass

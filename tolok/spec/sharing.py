@@ -55,6 +55,8 @@ def _clock(value: Any) -> Any:
 
 
 def _duration(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("P"):
+        return value  # ISO 8601 (P2D), as a rule made in the app is stored
     if isinstance(value, str):
         match = _DURATION.match(value)
         if not match:
@@ -225,7 +227,9 @@ class Alert(Selection):
     volume: str | None = Field(
         None, description="A measure or KPI counting the sample (default: the denominator)."
     )
-    after: Duration | None = Field(None, description="Stale after this long without new rows.")
+    after: Duration | None = Field(
+        None, description="Stale after this long without new rows (whole days)."
+    )
     quiet_hours: QuietHours | None = None
     resolve: bool = Field(True, description="Say so when the condition no longer holds.")
     note: str | None = Field(None, description="A line added to every message: what to do.")
@@ -240,6 +244,8 @@ class Alert(Selection):
             raise BlameError("when", "`when: threshold` needs `above: …` or `below: …`")
         if self.when is AlertWhen.change and self.change is None:
             raise BlameError("when", "`when: change` needs `change: 0.2` (a move of 20%)")
+        if self.after is not None and self.after < dt.timedelta(days=1):
+            raise BlameError("after", "data is dated by the day: write `after: 1 day` or more")
         if self.when is AlertWhen.status and not self.statuses:
             raise BlameError("statuses", "name at least one status: at_risk, off_track")
         return self
