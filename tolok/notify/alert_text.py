@@ -9,7 +9,7 @@ from html import escape
 from typing import Any
 
 from tolok.i18n import Formats, gettext, status_words
-from tolok.notify.messages import Message
+from tolok.notify.messages import Message, slack_escape
 from tolok.spec.calendar import Calendar
 from tolok.spec.models import KPI, Project, Unit
 from tolok.spec.sharing import Alert, AlertWhen
@@ -142,14 +142,9 @@ def _html(lines: list[str], link: str | None) -> str:
 
 
 def _blocks(lines: list[str], link: str | None) -> list[dict[str, Any]]:
-    head = f"*<{link}|{_slack(lines[0])}>*" if link else f"*{_slack(lines[0])}*"
-    rest = "\n".join(_slack(line) for line in lines[1:] if line != link)
+    head = f"*<{link}|{slack_escape(lines[0])}>*" if link else f"*{slack_escape(lines[0])}*"
+    rest = "\n".join(slack_escape(line) for line in lines[1:] if line != link)
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": head}}]
     if rest:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": rest}})
     return blocks
-
-
-def _slack(text: str) -> str:
-    """Slack's three escapes: its mrkdwn reads <, > and & as markup."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

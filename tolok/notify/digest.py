@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from tolok.display import MISSING
 from tolok.i18n import Formats, gettext, status_words
-from tolok.notify.messages import Image, Message
+from tolok.notify.messages import Image, Message, slack_escape
 from tolok.notify.pngchart import line_png
 from tolok.notify.report import Line, kpi_lines
 from tolok.spec.calendar import Calendar
@@ -297,32 +297,27 @@ def to_blocks(digest: Digest) -> list[dict[str, Any]]:
     _ = gettext(digest.lang)
 
     def name(row: DigestRow) -> str:
-        title = _mrkdwn(row.line.title)
+        title = slack_escape(row.line.title)
         return f"<{row.link}|{title}>" if row.link else title
 
     counts = " · ".join(f"{words}: {n}" for _s, words, n in digest.headline)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": digest.subject[:150]}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": _mrkdwn(counts)}]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": slack_escape(counts)}]},
     ]
-    attention = [f"*{name(r)}* — {_mrkdwn(r.line.status_text)}: {_mrkdwn(_figures(r, _))}"
+    attention = [f"*{name(r)}* — {slack_escape(r.line.status_text)}: {slack_escape(_figures(r, _))}"
                  for r in digest.attention]  # fmt: skip
-    said = "\n".join(attention) or _mrkdwn(_("Nothing is off track or at risk."))
-    heading = _mrkdwn(_("Needs attention"))
+    said = "\n".join(attention) or slack_escape(_("Nothing is off track or at risk."))
+    heading = slack_escape(_("Needs attention"))
     blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{heading}*\n{said}"}})
-    moved = [f"{name(r)}: {_mrkdwn(r.was_text)} → {_mrkdwn(r.line.status_text)}"
+    moved = [f"{name(r)}: {slack_escape(r.was_text)} → {slack_escape(r.line.status_text)}"
              for r in digest.changed]  # fmt: skip
-    moved += [f"{name(r)}: {_mrkdwn(r.line.change_text)}" for r in digest.moves]
+    moved += [f"{name(r)}: {slack_escape(r.line.change_text)}" for r in digest.moves]
     if moved:
-        heading = _mrkdwn(_("What changed since the period before"))
+        heading = slack_escape(_("What changed since the period before"))
         text = f"*{heading}*\n" + "\n".join(moved)
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}})
     return blocks
-
-
-def _mrkdwn(text: str) -> str:
-    """Slack's three escapes: its mrkdwn reads <, > and & as markup."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def to_html(digest: Digest) -> str:

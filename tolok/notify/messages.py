@@ -65,3 +65,8 @@ class Message:
     attachments: list[Attachment] = field(default_factory=list)
     blocks: list[dict[str, Any]] = field(default_factory=list)
     payload: dict[str, Any] = field(default_factory=dict)
+
+
+def slack_escape(text: str) -> str:
+    """Slack's three escapes: its mrkdwn reads <, > and & as markup (`<!channel>` pings)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

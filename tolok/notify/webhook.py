@@ -26,7 +26,7 @@ import httpx
 
 import tolok
 from tolok.notify.channels import Attempt, DeliveryError, shown_address
-from tolok.notify.messages import Message, Recipient, Way
+from tolok.notify.messages import Message, Recipient, Way, slack_escape
 
 TIMEOUT = 10.0  # seconds, for each of connecting, writing and reading
 SNIPPET = 200  # characters of a refusal's body kept in the log (Slack says why in it)
@@ -71,8 +71,9 @@ def _json(value: dict[str, Any]) -> bytes:
 def slack_request(message: Message) -> tuple[bytes, dict[str, str]]:
     """Slack's incoming-webhook body: the text, and the blocks when there are any (Slack
     shows the text in notifications and the blocks in the channel)."""
-    text = message.text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    payload: dict[str, Any] = {"text": text}  # escaped: `<!channel>` in a note pings nobody
+    payload: dict[str, Any] = {
+        "text": slack_escape(message.text)
+    }  # escaped: `<!channel>` in a note pings nobody
     if message.blocks:
         payload["blocks"] = message.blocks
     return _json(payload), _headers()
