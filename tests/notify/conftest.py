@@ -28,6 +28,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from sqlalchemy import Engine
 
+from tests.store.conftest import store_url  # noqa: F401  (a store on SQLite and PostgreSQL)
 from tolok.spec.sharing import Email
 from tolok.store.database import open_store
 

@@ -400,3 +400,39 @@ alerts:
     later = shop.check(shop.share(rule.format(line=revenue + 1)), now=noon + dt.timedelta(hours=3))
     assert later.sent == 0
     assert smtp.messages == []
+
+
+@pytest.mark.parametrize("store_url", ["postgres"], indirect=True)
+def test_two_checks_at_once_on_postgresql_tell_each_person_once(
+    tmp_path: Path, smtp: SmtpServer, store_url: str
+) -> None:
+    """The server's check and a cron job's at the same moment, on a team's PostgreSQL store:
+    one alert opens, each person gets one message."""
+    import threading
+
+    from tolok.engine.refresh import refresh_into_store
+    from tolok.store.database import connect, upgrade
+
+    shop = Shop(tmp_path, smtp)
+    revenue, _ = monthly(shop.rows, LAST)
+    shop.base = shop.base.replace("store: sqlite:///tolok.db", f'store: "{store_url}"')
+    engine = connect(store_url)
+    upgrade(engine)
+    shop.engine = engine
+    loaded = shop.share(SALES, target=revenue * 2)
+    refresh_into_store(loaded, Warehouse(loaded, manual=source(engine)), engine)
+    gate = threading.Barrier(2)
+    runs: list[AlertRun] = []
+
+    def check() -> None:
+        gate.wait()
+        runs.append(shop.check(loaded))
+
+    threads = [threading.Thread(target=check) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(len(r.opened) for r in runs) == [0, 1]
+    assert sorted(to(m) for m in smtp.messages) == ["budi@example.com", "dewi@example.com"]
+    engine.dispose()

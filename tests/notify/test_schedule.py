@@ -4,7 +4,7 @@ half-way and long stops; a first sight waits for the next occurrence."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, select
@@ -17,7 +17,6 @@ from tolok.notify.messages import Message, Recipient, Way
 from tolok.notify.schedule import Scheduler
 from tolok.spec.models import Project
 from tolok.spec.sharing import Schedule
-from tolok.store.database import open_store
 from tolok.store.sharing import ScheduleRun
 
 PEOPLE = ["ani@example.com", "budi@example.com", "citra@example.com"]
@@ -59,8 +58,15 @@ def _person(email: str) -> Recipient:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Engine:
-    return open_store(f"sqlite:///{tmp_path / 'tolok.db'}")
+def store(store_url: str) -> Iterator[Engine]:
+    """A fresh store on SQLite and on the real PostgreSQL: leases, claims and retries rely on
+    the database's unique constraints and compare-and-set updates."""
+    from tolok.store.database import connect, upgrade
+
+    engine = connect(store_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
 
 
 def _project() -> Project:
