@@ -433,3 +433,32 @@ def test_retry_after_as_an_http_date_counts_from_now() -> None:
     assert retry_after(asked, dt.datetime(2026, 10, 21, 8, 0)) == 0.0  # already past
     assert retry_after(httpx.Response(503, headers={"Retry-After": "soon"})) is None
     assert retry_after(httpx.Response(503, headers={"Retry-After": "7"})) == 7.0
+
+
+def test_a_server_that_cannot_be_reached_is_left_alone_for_a_while(store: Engine) -> None:
+    """A digest to many people with the mail server down: the first message tries every
+    attempt, the others fail at once; five minutes later the server is tried again."""
+    import socket
+
+    from tolok.spec.sharing import Email
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = Email(host="127.0.0.1", port=port, security="none", sender="kpi@toko.id",
+                     timeout=2)  # fmt: skip
+    at = [NOW]
+    waits = Waits()
+    outbox = Sender(store, settings, sleep=waits, now=lambda: at[0])
+    people = [Recipient("team", Way.email, f"p{i}@toko.id", "en") for i in range(3)]
+    outcomes = [outbox.send("digest:1", person, message()) for person in people]
+    assert outcomes == ["failed"] * 3
+    rows = {r.address: r for r in delivery_log(store)}
+    assert rows["p0@toko.id"].attempts == 4
+    assert "cannot reach" in (rows["p0@toko.id"].error or "")
+    assert [rows[f"p{i}@toko.id"].attempts for i in (1, 2)] == [1, 1]
+    assert "unreachable moments ago" in (rows["p1@toko.id"].error or "")
+    assert len(waits) == 3  # only the first message waited between its attempts
+    at[0] = NOW + dt.timedelta(minutes=6)
+    outbox.send("digest:1", people[1], message())
+    assert {r.address: r for r in delivery_log(store)}["p1@toko.id"].attempts == 5

@@ -38,6 +38,8 @@ ALREADY_SENT = "already sent"
 FAILED = "failed"
 LONGEST_KEY = 600  # the width of deliveries.key
 LONGEST_WAIT = 60.0  # seconds: a Retry-After beyond this is not honoured in full
+RESTING = dt.timedelta(minutes=5)
+"""How long a server that failed every attempt is left alone by this process."""
 IN_FLIGHT = dt.timedelta(minutes=10)
 """A row "sending" for less than this is another live process's (all its attempts, waits and
 timeouts fit well inside); an older one was left by a process that died."""
@@ -48,10 +50,13 @@ class DeliveryError(Exception):
     whether another attempt may succeed (a timeout, HTTP 503, SMTP 421) or cannot (HTTP 404,
     SMTP 550, a wrong password); `wait` is the seconds the other side asked for."""
 
-    def __init__(self, text: str, *, retry: bool, wait: float | None = None) -> None:
+    def __init__(
+        self, text: str, *, retry: bool, wait: float | None = None, unreachable: bool = False
+    ) -> None:
         super().__init__(text)
         self.text = text
         self.retry = retry
+        self.unreachable = unreachable  # no connection at all: the server, not this message
         self.wait = wait
 
 
@@ -145,6 +150,13 @@ class Sender:
         self.sleep = sleep
         self.ssl_context = ssl_context
         self.now = now
+        self._down: dict[str, dt.datetime] = {}
+        """Servers that failed every attempt, until when they are left alone."""
+
+    def _server(self, recipient: Recipient) -> str:
+        if recipient.way is Way.email:
+            return f"smtp://{self.email.host}:{self.email.port}" if self.email else "smtp"
+        return shown_address(recipient)
 
     def send(self, key: str, recipient: Recipient, message: Message) -> str:
         """Send once: returns "sent", "already sent" or "failed".
@@ -200,12 +212,20 @@ class Sender:
 
     def _deliver(self, claim: _Claim, recipient: Recipient, message: Message) -> str:
         held: _Claim | None = claim
+        server = self._server(recipient)
+        down = self._down.get(server)
         try:
+            if down is not None and self.now() < down:
+                # It failed every attempt a moment ago: the next check tries again, rather
+                # than a digest to a hundred people waiting a hundred times on it now.
+                raise DeliveryError(f"{server} was unreachable moments ago", retry=False)
             held, error = self._try(claim, self._prepare(recipient, message, claim.delivery))
         except DeliveryError as exc:  # nothing can be sent: no settings, no password
             error = exc
         except Exception as exc:
             error = _unexpected(exc, claim.delivery)
+        if error is not None and error.unreachable and held is not None:
+            self._down[server] = self.now() + RESTING
         if held is None:
             return ALREADY_SENT
         if error is None:

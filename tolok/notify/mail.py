@@ -160,9 +160,10 @@ def failure(exc: Exception, email: Email, password: str | None) -> DeliveryError
     if isinstance(exc, ssl.SSLError):  # a certificate that does not verify stays so
         return _said(f"TLS with {server} failed ({exc})", False, password)
     if isinstance(exc, TimeoutError):
-        return _said(f"{server} did not answer within {email.timeout:g} s", True, password)
+        text = f"{server} did not answer within {email.timeout:g} s"
+        return DeliveryError(text, retry=True, unreachable=True)
     if isinstance(exc, OSError):
-        return _said(f"cannot reach {server} ({exc})", True, password)
+        return DeliveryError(f"cannot reach {server} ({exc})", retry=True, unreachable=True)
     return _said(f"{type(exc).__name__} with {server}: {exc}", False, password)
 
 

@@ -110,13 +110,13 @@ def post(
         with httpx.Client(timeout=TIMEOUT, verify=context or True) as client:
             response = client.post(recipient.address, content=body, headers=headers)
     except httpx.TimeoutException as exc:
-        raise DeliveryError(f"{host} did not answer within {TIMEOUT:g} s", retry=True) from exc
+        text = f"{host} did not answer within {TIMEOUT:g} s"
+        raise DeliveryError(text, retry=True, unreachable=True) from exc
     except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
         raise DeliveryError(f"the webhook address of {host} is not usable", retry=False) from exc
     except httpx.TransportError as exc:
-        raise DeliveryError(
-            f"cannot reach {host} ({type(exc).__name__}: {exc})", retry=True
-        ) from exc
+        text = f"cannot reach {host} ({type(exc).__name__}: {exc})"
+        raise DeliveryError(text, retry=True, unreachable=True) from exc
     code = response.status_code
     if 200 <= code < 300:
         return
