@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.server.conftest import Shop
 from tests.shop import REVENUE_TARGET, month_start, monthly
 
@@ -84,3 +86,24 @@ def test_signed_out_the_board_is_a_401_or_the_sign_in_form(shop: Shop) -> None:
     assert page.headers["location"] == "/signin?next=/board"
     home = shop.client.get("/", follow_redirects=False)
     assert home.headers["location"].startswith("/signin")
+
+
+def test_kpis_without_a_goal_are_grouped_under_no_goal(tmp_path: Path) -> None:
+    """A KPI with no goal sits under "No goal" ("Tanpa sasaran"), not under "(none)"."""
+    import datetime as dt
+
+    from fastapi.testclient import TestClient
+
+    from tests import shop as made
+    from tolok.server.app import create_app
+
+    made.build(tmp_path, dt.date.today())
+    text = (tmp_path / "tolok.yaml").read_text(encoding="utf-8")
+    (tmp_path / "tolok.yaml").write_text(text.replace("    goal: win\n", ""), encoding="utf-8")
+    with TestClient(create_app(tmp_path, schedules=False)) as client:
+        shop = Shop(tmp_path, client, [], dt.date.today())
+        viewer = shop.browser("viewer@example.com")
+        groups = viewer.get("/board.json", params={"group": "goal"}).json()["groups"]
+        assert [g["title"] for g in groups][-1] == "No goal"
+        groups = viewer.get("/board.json", params={"group": "goal", "lang": "id"}).json()["groups"]
+        assert [g["title"] for g in groups][-1] == "Tanpa sasaran"

@@ -332,7 +332,13 @@ def _grouped(project: Project, shown: list[Card], by: str, _: Callable[..., str]
         key = getattr(card, by) if by != "goal" else card.goal
         key = key or ""
         if key not in groups:
-            title = key or _("(none)")
+            title = key or {
+                "goal": _("No goal"),
+                "owner": _("No owner"),
+                "level": _("No level"),
+                "function": _("No function"),
+                "indicator": _("Neither leading nor lagging"),
+            }.get(by, _("Other"))
             groups[key] = Group(key=key, title=_label(title, _), cards=[])
         groups[key].cards.append(card)
     return [g for g in groups.values() if g.cards]
