@@ -107,3 +107,31 @@ def test_kpis_without_a_goal_are_grouped_under_no_goal(tmp_path: Path) -> None:
         assert [g["title"] for g in groups][-1] == "No goal"
         groups = viewer.get("/board.json", params={"group": "goal", "lang": "id"}).json()["groups"]
         assert [g["title"] for g in groups][-1] == "Tanpa sasaran"
+
+
+def test_a_card_says_when_its_data_stopped(tmp_path: Path) -> None:
+    """Orders that ended three months ago: the monthly KPIs on them say since when; the
+    manual ad spend (no values yet) says nothing."""
+    import datetime as dt
+
+    from fastapi.testclient import TestClient
+
+    from tests import shop as made
+    from tolok.server.app import create_app
+
+    today = dt.datetime.now(dt.UTC).date()
+    rows = made.build(tmp_path, today - dt.timedelta(days=95))
+    newest = max(o.day for o in rows)
+    with TestClient(create_app(tmp_path, schedules=False)) as client:
+        viewer = Shop(tmp_path, client, rows, today).browser("viewer@example.com")
+        groups = viewer.get("/board.json").json()["groups"]
+        cards = {c["name"]: c for g in groups for c in g["cards"]}
+        said = f"No new data since {newest.day} {newest:%b %Y}"
+        assert {n: c["quiet_since"] for n, c in cards.items()} == {
+            "revenue": said,
+            "orders": said,
+            "aov": said,
+            "ad_spend": None,
+        }
+        page = viewer.get("/board", headers={"accept": "text/html"}).text
+        assert page.count(said) == 3

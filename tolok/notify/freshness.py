@@ -55,3 +55,18 @@ def kpi_datasets(project: Project, calendar: Calendar) -> dict[str, set[str]]:
         if kpi.status is Status.active:
             out[name] = plan_kpi(project, name, kpi.grain, calendar).datasets
     return out
+
+
+def quiet_kpis(engine: Engine, project: Project, today: dt.date) -> dict[str, dt.date]:
+    """The active KPIs whose data stopped: the newest day of their quietest dataset is more
+    than one period of their grain ago (a month for a monthly KPI). KPI → that day."""
+    from tolok.notify.conditions import grain_span
+
+    calendar = Calendar.of(project)
+    newest = newest_days(engine, project, calendar)
+    out = {}
+    for name, datasets in kpi_datasets(project, calendar).items():
+        days = [newest[d] for d in datasets if d in newest]
+        if days and today - min(days) > grain_span(calendar, today, project.kpis[name].grain):
+            out[name] = min(days)
+    return out

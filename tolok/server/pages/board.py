@@ -72,6 +72,7 @@ class Card(BaseModel):
     spark: list[float | None]
     spark_points: str  # an SVG polyline in a 100 x 24 box
     open: OpenPeriod | None
+    quiet_since: str | None = None  # "No new data since 31 Dec 2014": the data stopped
 
 
 class Group(BaseModel):
@@ -137,9 +138,15 @@ def cards(
     assert project is not None
 
     def build() -> list[Card]:
+        from tolok.notify.freshness import quiet_kpis
+
         found, ahead = states(loaded, board), outlooks(loaded, board)
+        quiet = quiet_kpis(board.engine, project, today_of(project))
+        words = {n: _("No new data since {day}", day=fmt.day(d)) for n, d in quiet.items()}
         return [
-            card(project, name, kpi, found[name], ahead.get(name), fmt, _)
+            card(project, name, kpi, found[name], ahead.get(name), fmt, _).model_copy(
+                update={"quiet_since": words.get(name)}
+            )
             for name, kpi in project.kpis.items()
             if name in found
         ]
