@@ -397,3 +397,25 @@ def test_conversion_measures_are_checked(tmp_path: Path) -> None:
             None,
         ),
     ]
+
+
+def test_a_formula_cut_by_a_comma_in_a_flow_mapping_says_to_quote_it(tmp_path: Path) -> None:
+    """`{formula: ratio(a, b)}`: YAML ends the value at the comma. Both halves are reported,
+    each with the fix: quote the formula."""
+    (tmp_path / "data.csv").write_text("day,a,b\n2026-01-01,1,2\n", encoding="utf-8")
+    (tmp_path / "tolok.yaml").write_text(
+        "name: x\n"
+        "datasets:\n"
+        "  d: {source: file:data.csv, time: day, measures: {a: {agg: sum}, b: {agg: sum}}}\n"
+        "kpis:\n"
+        "  share: {formula: ratio(a, b), unit: percent}\n"
+        '  fine: {formula: "ratio(a, b)"}\n',
+        encoding="utf-8",
+    )
+    loaded = load_project(tmp_path)
+    found = [(p.code, p.where.line, p.where.col, p.hint or "") for p in loaded.problems.errors]
+    assert [(code, line, col) for code, line, col, _ in found] == [
+        ("TLK010", 5, 25),  # the bracket never closed
+        ("TLK002", 5, 29),  # `b)`, read as the next key
+    ]
+    assert all("quote the formula" in hint for *_, hint in found)

@@ -254,12 +254,26 @@ def _report_formula(
         where = locate_in_scalar(entry.file, start, raw, issue.span.start)
         end = locate_in_scalar(entry.file, start, raw, max(issue.span.end - 1, issue.span.start))
         length = end.col - where.col + 1 if end.line == where.line else 1
+        hint = CUT_BY_COMMA if _cut_by_comma(loaded, section, name, rest, raw) else issue.hint
         loaded.problems.add(
-            issue.code,
-            issue.message,
-            Location(where.file, where.line, where.col, length),
-            issue.hint,
+            issue.code, issue.message, Location(where.file, where.line, where.col, length), hint
         )
+
+
+CUT_BY_COMMA = 'inside { … } a comma ends the value: quote the formula, e.g. "ratio(a, b)"'
+
+
+def _cut_by_comma(
+    loaded: LoadedProject, section: str, name: str, rest: list[str], raw: object
+) -> bool:
+    """A formula written in a `{…}` mapping without quotes, cut at its first comma: YAML
+    read `ratio(clicks` as the formula and ` impressions)` as the next key."""
+    text = str(raw)
+    if text.count("(") <= text.count(")"):
+        return False
+    parent = loaded.raw(section, name, *rest[:-1])
+    style = getattr(getattr(parent, "fa", None), "flow_style", None)
+    return bool(style and style())
 
 
 def _names(tree: Node) -> list[Name]:

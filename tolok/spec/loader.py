@@ -250,6 +250,8 @@ def _report(
         valid = sorted(_keys(parent)) if parent else []
         close = difflib.get_close_matches(field_name, valid, n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'?" if close else f"valid keys: {', '.join(valid)}"
+        if ")" in field_name:  # the rest of a formula that a comma cut in a {…} mapping
+            hint = 'this is the end of a formula cut at a comma: quote the formula, "ratio(a, b)"'
         loaded.problems.add("TLK002", f"unknown key '{field_name}'", where, hint)
         return
     if kind == "missing":
