@@ -208,15 +208,19 @@ alerts:
         ("chat", 4, webhook.url.split("/")[2])
     ]
     assert "503" in (failed[0].error or "")
-    again = shop.check(loaded)  # the next check tries again (four more attempts)
+    soon = _noon(TODAY) + dt.timedelta(minutes=5)
+    assert shop.check(loaded, now=soon).failed == 0  # not at every check: ten minutes apart
+    assert len(webhook.requests) == 4
+    later = _noon(TODAY) + dt.timedelta(minutes=11)
+    again = shop.check(loaded, now=later)  # tried again: four more attempts
     assert again.failed == 1
     assert len(webhook.requests) == 8
-    third = shop.check(loaded)  # the receiver is back
+    third = shop.check(loaded, now=later + dt.timedelta(minutes=11))  # the receiver is back
     assert third.sent == 1
     assert len(webhook.requests) == 9
     [row] = delivery_log(shop.engine)[:1]
     assert (row.status, row.attempts) == ("sent", 9)
-    assert shop.check(loaded).sent + shop.check(loaded).failed == 0
+    assert shop.check(loaded, now=later + dt.timedelta(hours=1)).sent == 0
     assert len(webhook.requests) == 9
 
 
@@ -234,8 +238,25 @@ alerts:
     tomorrow = _noon(TODAY + dt.timedelta(days=1, hours=1))
     assert shop.check(loaded, now=tomorrow).failed == 1  # the last try
     tried = len(webhook.requests)
-    assert shop.check(loaded, now=tomorrow).failed == 0  # given up: no more tries
+    later = tomorrow + dt.timedelta(hours=1)
+    assert shop.check(loaded, now=later).failed == 0  # given up: no more tries
     assert len(webhook.requests) == tried
+
+
+def test_a_message_refused_for_good_is_not_tried_again(shop: Shop, webhook: WebhookServer) -> None:
+    webhook.script(404)  # the hook was deleted
+    loaded = shop.share(f"""
+channels:
+  chat: {{webhook: "{webhook.url}"}}
+alerts:
+  small-month: {{when: threshold, kpis: [orders], below: 5, notify: [chat]}}
+""")
+    shop.check(loaded)
+    later = _noon(TODAY) + dt.timedelta(hours=2)
+    shop.check(loaded, now=later)
+    assert len(webhook.requests) == 1
+    assert shop.engine is not None
+    assert [r.status for r in delivery_log(shop.engine)] == ["refused"]
 
 
 def test_quiet_hours_hold_an_alert_until_they_end(shop: Shop, smtp: SmtpServer) -> None:
@@ -436,3 +457,15 @@ def test_two_checks_at_once_on_postgresql_tell_each_person_once(
     assert sorted(len(r.opened) for r in runs) == [0, 1]
     assert sorted(to(m) for m in smtp.messages) == ["budi@example.com", "dewi@example.com"]
     engine.dispose()
+
+
+def test_a_status_hovering_between_at_risk_and_off_track_tells_once_each_way_up(
+    shop: Shop, smtp: SmtpServer
+) -> None:
+    revenue, _ = monthly(shop.rows, LAST)
+    rule = "\nalerts:\n  slipping: {when: status, kpis: revenue, notify: [ops@example.com]}\n"
+    at_risk, off_track = int(revenue / 0.9), revenue * 2
+    for target in (at_risk, off_track, at_risk, off_track, at_risk):
+        shop.check(shop.share(rule, target=target))
+    subjects = [str(m["Subject"]).split(" (")[0] for m in smtp.messages]
+    assert subjects == ["Toko Uji: Revenue is at risk", "Toko Uji: Revenue is off track"]

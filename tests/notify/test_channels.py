@@ -139,17 +139,20 @@ def test_tls_from_the_first_byte(smtp_ssl: SmtpServer, store: Engine) -> None:
     assert [m["To"] for m in smtp_ssl.messages] == ["Dewi Lestari <dewi@tokomaju.id>"]
 
 
-def test_an_smtp_4xx_is_retried_and_a_5xx_is_not(smtp: SmtpServer, store: Engine) -> None:
+def test_an_smtp_4xx_is_retried_and_a_5xx_is_refused_for_good(
+    smtp: SmtpServer, store: Engine
+) -> None:
     smtp.script("451 4.3.0 Try again later")
     outbox, waits = sender(store, smtp.email(), backoff=1.0)
     assert outbox.send("test:1", dewi(), message()) == "sent"
     assert (len(smtp.messages), waits) == (1, [1.0])
     smtp.script("550 5.1.1 No such mailbox")
-    assert outbox.send("test:2", dewi(), message()) == "failed"
+    assert outbox.send("test:2", dewi(), message()) == "refused"
     assert (len(smtp.messages), waits) == (1, [1.0])
     failed, sent = delivery_log(store)
     assert (sent.status, sent.attempts) == ("sent", 2)
-    assert (failed.status, failed.attempts) == ("failed", 1)
+    assert (failed.status, failed.attempts) == ("refused", 1)
+    assert outbox.send("test:2", dewi(), message()) == "refused"  # not tried again
     assert (
         failed.error == f"the SMTP server 127.0.0.1:{smtp.port} answered 550 5.1.1 No such mailbox"
     )
@@ -248,10 +251,10 @@ def test_a_webhook_always_failing_is_logged_as_failed(
     assert "s3cr3tPath" not in record.getMessage()
 
 
-def test_a_404_fails_after_one_attempt(webhook: WebhookServer, store: Engine) -> None:
+def test_a_404_is_refused_after_one_attempt(webhook: WebhookServer, store: Engine) -> None:
     webhook.script(404)
     outbox, waits = sender(store)
-    assert outbox.send("alert:x:1", hook(webhook), message()) == "failed"
+    assert outbox.send("alert:x:1", hook(webhook), message()) == "refused"
     assert (len(webhook.requests), waits) == (1, [])
     [row] = delivery_log(store)
     assert (row.attempts, row.error) == (1, f"HTTP 404 from {host_of(webhook)}: no_service")
@@ -356,7 +359,7 @@ def test_a_row_left_sending_by_a_crash_is_sent_by_the_next_run(
     [row] = delivery_log(store)
     assert (row.status, row.attempts) == ("sending", 1)
     soon = Sender(store, None, sleep=Waits(), now=clock(NOW + dt.timedelta(minutes=5)))
-    assert soon.send("alert:x:1", hook(webhook), message()) == "already sent"  # in flight?
+    assert soon.send("alert:x:1", hook(webhook), message()) == "in flight"  # not resent
     assert len(webhook.requests) == 1
     outbox = Sender(store, None, sleep=Waits(), now=clock(NOW + dt.timedelta(minutes=11)))
     assert outbox.send("alert:x:1", hook(webhook), message()) == "sent"
@@ -396,7 +399,7 @@ def test_two_processes_claiming_one_key_send_once(webhook: WebhookServer, store:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(results) == ["already sent", "sent"]
+    assert sorted(results) == ["in flight", "sent"]
     assert len(webhook.requests) == 1
 
 
@@ -419,7 +422,7 @@ def test_the_log_is_newest_first_in_pages_and_by_status(
         outbox.send(f"digest:{day}", hook(webhook), message(subject=f"Day {day}"))
     assert [r.subject for r in delivery_log(store)] == ["Day 2", "Day 1", "Day 0"]
     assert [r.subject for r in delivery_log(store, limit=1, offset=1)] == ["Day 1"]
-    assert [r.subject for r in delivery_log(store, status="failed")] == ["Day 1"]
+    assert [r.subject for r in delivery_log(store, status="refused")] == ["Day 1"]
     assert [r.subject for r in delivery_log(store, status="sent")] == ["Day 2", "Day 0"]
 
 

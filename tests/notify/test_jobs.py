@@ -82,3 +82,29 @@ def test_a_report_schedule_files_a_pdf(tmp_path: Path, smtp: SmtpServer) -> None
     assert outcomes["month-end"].status == "done", outcomes["month-end"].note
     pdf = tmp_path / "reports" / f"month-end-{start:%Y-%m-%d}.pdf"
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_a_digest_whose_mail_failed_raises_so_its_run_is_tried_again(
+    tmp_path: Path, smtp: SmtpServer
+) -> None:
+    import pytest
+
+    from tolok.engine.warehouse import Warehouse
+    from tolok.notify.channels import Sender
+    from tolok.notify.jobs import Jobs, UndeliveredError
+    from tolok.spec.loader import load_project
+
+    _setup(tmp_path, smtp)
+    loaded = load_project(tmp_path)
+    assert loaded.project is not None
+    engine = open_store(f"sqlite:///{tmp_path / 'tolok.db'}")
+    sender = Sender(engine, loaded.project.email, attempts=1)
+    jobs = Jobs(lambda: loaded, engine, sender, lambda adhoc: Warehouse(adhoc))
+    schedule = loaded.project.schedules["morning"]
+    smtp.script("451 4.3.0 try again later")  # the first message waits
+    with pytest.raises(UndeliveredError, match="1 failed"):
+        jobs.digest(loaded, schedule, "schedule:morning:x")
+    assert len(smtp.messages) == 1
+    assert jobs.digest(loaded, schedule, "schedule:morning:x") == "digest to 2 recipient(s)"
+    assert len(smtp.messages) == 2  # only the one that waited
+    engine.dispose()

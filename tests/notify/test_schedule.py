@@ -3,7 +3,9 @@ half-way and long stops; a first sight waits for the next occurrence."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -268,3 +270,86 @@ def test_occurrences_across_summer_time_are_compared_in_real_time() -> None:
     assert next_due(hourly, first, NEW_YORK) == dt.datetime(2026, 11, 1, 6, 15)  # 01:15 EST
     later = dt.datetime(2026, 11, 1, 6, 20)
     assert next_due(daily, later, NEW_YORK) > later  # never a "next run" in the past
+
+
+def test_a_stale_take_over_of_a_finished_run_fails(store: Engine, smtp: SmtpServer) -> None:
+    """B read the run while A held it; A finished; B's claim must not run it again."""
+    project = _project().model_copy(update={"email": smtp.email()})
+    clock = Clock(dt.datetime(2026, 11, 27, 0, 30))
+    digest = Digest(Sender(store, project.email, backoff=0.0))
+    a = Scheduler(store, digest, clock)
+    a.run_due(project)  # seen
+    clock.now = dt.datetime(2026, 11, 27, 1, 0, 10)
+    assert a._insert("morning", dt.datetime(2026, 11, 27, 1, 0), "running", None)
+    clock.now += dt.timedelta(minutes=4)  # A's lease looks expired to B
+    b = Scheduler(store, digest, clock)
+    seen_by_b = b._last("morning")
+    assert seen_by_b is not None
+    a._finish("morning", seen_by_b.due_at, "done", None, None)  # A was alive after all
+    assert b._take_over(seen_by_b) is False
+    assert digest.calls == []
+
+
+def test_a_run_that_kills_its_process_is_given_up_after_its_attempts(store: Engine) -> None:
+    project = _project()
+    clock = Clock(dt.datetime(2026, 11, 27, 0, 30))
+    digest = Digest(Sender(store, None))
+    Scheduler(store, digest, clock).run_due(project)  # seen
+    clock.now = dt.datetime(2026, 11, 27, 1, 0, 10)
+    outcomes = []
+    for _ in range(6):  # each process dies in the run; the next takes over after the lease
+        digest.die_after = 0
+        with contextlib.suppress(Died):
+            outcomes += Scheduler(store, digest, clock).run_due(project)
+        clock.now += dt.timedelta(minutes=4)
+    assert len(digest.calls) == 4  # RUN_ATTEMPTS
+    assert [o.status for o in outcomes] == ["failed"]
+    with Session(store) as session:
+        run = session.scalars(select(ScheduleRun).where(ScheduleRun.status == "failed")).one()
+    assert run.note is not None
+    assert "gave up after 4 attempts" in run.note
+
+
+def test_a_run_dated_in_the_future_is_set_aside(store: Engine) -> None:
+    project = _project()
+    digest = Digest(Sender(store, None))
+    ahead = Clock(dt.datetime(2027, 11, 27, 2, 0))  # a host whose clock was a year ahead
+    Scheduler(store, digest, ahead).run_due(project)
+    right = Clock(dt.datetime(2026, 11, 28, 0, 30))
+    [outcome] = Scheduler(store, digest, right).run_due(project)
+    assert outcome.due_at == dt.datetime(2026, 11, 27, 1, 0)  # runs again from now on
+    with Session(store) as session:
+        statuses = [
+            r.status for r in session.scalars(select(ScheduleRun).order_by(ScheduleRun.due_at))
+        ]
+    assert statuses[-1] == "superseded"
+
+
+def test_a_long_run_keeps_its_claim(store: Engine) -> None:
+    """The claim is renewed while the run goes on, so nobody takes it over (real time: a
+    lease of 0.6 s renewed every 0.2 s, a run of 1.5 s)."""
+    import time
+
+    project = _project()
+    lease = dt.timedelta(seconds=0.6)
+
+    def slow(name: str, schedule: Schedule, due: dt.datetime) -> str:
+        time.sleep(1.5)
+        return "slow"
+
+    first = Scheduler(store, slow, lease=lease)
+    first.run_due(project)  # seen
+    due = latest_due(project.schedules["morning"], dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                     project.timezone)  # fmt: skip
+    with Session(store) as session, session.begin():  # make today's run due: last seen before
+        run = session.scalars(select(ScheduleRun)).one()
+        run.due_at = due - dt.timedelta(days=1)
+    runner = threading.Thread(target=first.run_due, args=(project,))
+    runner.start()
+    time.sleep(1.0)  # past the first lease: only a renewal keeps it
+    other = Scheduler(store, Digest(Sender(store, None)), lease=lease)
+    assert [o.status for o in other.run_due(project)] in ([], ["waiting"])
+    runner.join()
+    with Session(store) as session:
+        done = session.scalars(select(ScheduleRun).where(ScheduleRun.due_at == due)).one()
+    assert (done.status, done.attempts) == ("done", 1)

@@ -132,11 +132,13 @@ def _record(
 
 
 def _worsened(rule: Alert, current: AlertEvent, seen: Seen) -> bool:
-    """A status rule whose KPI moved between watched statuses (at risk → off track, or
-    back): the status changed, which is what the rule is about."""
+    """A status rule whose KPI went from at risk to off track while its alert was open: worse,
+    and told anew. Back to at risk is not news (the alert stays open, quietly), so a value
+    hovering at a threshold sends one message, not one per check."""
     if rule.when is not AlertWhen.status:
         return False
-    return bool(json.loads(current.detail).get("status") != seen.detail.get("status"))
+    was = json.loads(current.detail).get("status")
+    return bool(was == "at_risk" and seen.detail.get("status") == "off_track")
 
 
 def _close_unwatched(engine: Engine, looked: set[tuple[str, str]], now: dt.datetime) -> None:

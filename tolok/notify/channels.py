@@ -35,7 +35,9 @@ log = logging.getLogger("tolok.notify")
 
 SENT = "sent"
 ALREADY_SENT = "already sent"
-FAILED = "failed"
+FAILED = "failed"  # may pass later: a server down, a setting missing (tried again later)
+REFUSED = "refused"  # the other side refused this message for good: not tried again
+IN_FLIGHT_NOW = "in flight"  # another process is sending it right now
 LONGEST_KEY = 600  # the width of deliveries.key
 LONGEST_WAIT = 60.0  # seconds: a Retry-After beyond this is not honoured in full
 RESTING = dt.timedelta(minutes=5)
@@ -51,12 +53,19 @@ class DeliveryError(Exception):
     SMTP 550, a wrong password); `wait` is the seconds the other side asked for."""
 
     def __init__(
-        self, text: str, *, retry: bool, wait: float | None = None, unreachable: bool = False
+        self,
+        text: str,
+        *,
+        retry: bool,
+        wait: float | None = None,
+        unreachable: bool = False,
+        refused: bool = False,
     ) -> None:
         super().__init__(text)
         self.text = text
         self.retry = retry
         self.unreachable = unreachable  # no connection at all: the server, not this message
+        self.refused = refused  # the other side said no to this message for good (550, 404)
         self.wait = wait
 
 
@@ -159,19 +168,17 @@ class Sender:
         return shown_address(recipient)
 
     def send(self, key: str, recipient: Recipient, message: Message) -> str:
-        """Send once: returns "sent", "already sent" or "failed".
-
-        "already sent" also answers a second process that finds the same key being sent by
-        another (claimed less than `IN_FLIGHT` ago): it must not send too. A row left
-        "sending" longer than that by a run that died, or "failed", is tried again (its
-        attempts go on counting).
-        """
+        """Send once: returns "sent", "already sent", "in flight" (another process is sending
+        it right now: claimed less than `IN_FLIGHT` ago), "refused" (the other side said no
+        for good, now or before) or "failed" (it may pass later). A row left "sending" longer
+        than `IN_FLIGHT` by a run that died, or "failed", is tried again (its attempts go on
+        counting)."""
         claim = self._claim(stored_key(key, recipient), recipient, message)
-        if claim is None:
-            return ALREADY_SENT
+        if isinstance(claim, str):
+            return claim
         return self._deliver(claim, recipient, message)
 
-    def _claim(self, key: str, recipient: Recipient, message: Message) -> _Claim | None:
+    def _claim(self, key: str, recipient: Recipient, message: Message) -> _Claim | str:
         delivery = hashlib.sha256(key.encode()).hexdigest()[:16]
         with self.engine.connect() as connection:
             row = _row(connection, key)
@@ -188,15 +195,17 @@ class Sender:
             except IntegrityError:  # another process claimed it in between: it sends
                 with self.engine.connect() as connection:
                     row = _row(connection, key)
-                if row is None or row.status != FAILED:
-                    return None
+                if row is None or row.status not in (FAILED, SENT):
+                    return IN_FLIGHT_NOW
         if row.status == SENT:
-            return None
+            return ALREADY_SENT
+        if row.status == REFUSED:
+            return REFUSED
         busy = row.status == "sending" and row.claimed_at is not None
         if busy and row.claimed_at is not None and row.claimed_at > self.now() - IN_FLIGHT:
-            return None  # another process is sending it right now
+            return IN_FLIGHT_NOW  # another process is sending it right now
         attempts = self._take(row.id, row.attempts, reclaim=True)
-        return _Claim(row.id, attempts, delivery) if attempts else None
+        return _Claim(row.id, attempts, delivery) if attempts else IN_FLIGHT_NOW
 
     def _take(self, id_: int, seen: int, *, reclaim: bool = False) -> int:
         """Count one more attempt on a row, if it still has the count this process saw; 0
@@ -226,8 +235,8 @@ class Sender:
             error = _unexpected(exc, claim.delivery)
         if error is not None and error.unreachable and held is not None:
             self._down[server] = self.now() + RESTING
-        if held is None:
-            return ALREADY_SENT
+        if held is None:  # another process took the row over while this one waited
+            return IN_FLIGHT_NOW
         if error is None:
             self._finish(held, SENT, None)
             return SENT
@@ -235,9 +244,10 @@ class Sender:
         if recipient.way is not Way.email:  # a library quoting the URL shows its host only
             text = text.replace(recipient.address, shown_address(recipient))
         text = scrub(text, [recipient.secret])
-        self._finish(held, FAILED, text)
+        status = REFUSED if error.refused else FAILED
+        self._finish(held, status, text)
         log.warning("could not send %r to %s: %s", message.subject, shown_address(recipient), text)
-        return FAILED
+        return status
 
     def _try(self, claim: _Claim, attempt: Attempt) -> tuple[_Claim | None, DeliveryError | None]:
         """Attempt until sent, refused for good, or out of attempts; the claim comes back
@@ -280,7 +290,7 @@ class Sender:
         """Write the outcome. A failure is only written while this process still holds the
         row; that it was sent is always true, whoever holds it."""
         statement = update(Delivery).where(Delivery.id == claim.id)
-        if status == FAILED:
+        if status in (FAILED, REFUSED):
             statement = statement.where(Delivery.attempts == claim.attempts)
         sent_at = self.now() if status == SENT else None
         with self.engine.begin() as connection:

@@ -99,7 +99,7 @@ class Jobs:
                 plan += [(r, own) for r in recipients([owner], project, self.engine)]
         plan += [(r, kpis) for r in recipients(schedule.to, project, self.engine)]
         made: dict[tuple[str, tuple[str, ...]], Message | None] = {}
-        sent = failed = 0
+        sent = failed = refused = 0
         for recipient, names in plan:
             wanted = (recipient.locale, tuple(names))
             if wanted not in made:
@@ -109,11 +109,13 @@ class Jobs:
             if message is None:
                 continue
             outcome = self.sender.send(key, recipient, message)
-            sent += outcome != "failed"
+            sent += outcome in ("sent", "already sent")
             failed += outcome == "failed"
-        if failed:
-            raise UndeliveredError(f"digest to {sent} recipient(s), {failed} failed")
-        return f"digest to {sent} recipient(s)"
+            refused += outcome == "refused"
+        said = f"digest to {sent} recipient(s)" + (f", {refused} refused" if refused else "")
+        if failed:  # tried again later: what went out is not sent twice
+            raise UndeliveredError(f"{said}, {failed} failed")
+        return said
 
     def report(
         self, loaded: LoadedProject, name: str, schedule: Schedule, due: dt.datetime, key: str

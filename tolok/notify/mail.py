@@ -110,6 +110,11 @@ def transmit(
             )
         else:
             smtp = smtplib.SMTP(email.host, email.port, timeout=email.timeout)
+    except Exception as exc:  # no connection at all: the server, not this message
+        error = failure(exc, email, password)
+        error.unreachable = error.retry and isinstance(exc, OSError)
+        raise error from exc
+    try:
         with smtp:
             if email.security is EmailSecurity.starttls:
                 smtp.starttls(context=context)
@@ -143,7 +148,11 @@ def failure(exc: Exception, email: Email, password: str | None) -> DeliveryError
         said = "; ".join(
             f"{to}: {code} {_text(reply)}" for to, (code, reply) in exc.recipients.items()
         )
-        return _said(f"{server} refused the recipient ({said})", all(400 <= c < 500 for c in codes))
+        error = _said(
+            f"{server} refused the recipient ({said})", all(400 <= c < 500 for c in codes)
+        )
+        error.refused = not error.retry  # 550 no such mailbox: this message, for good
+        return error
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         said = f"{exc.smtp_code} {_text(exc.smtp_error)}"
         return _said(
@@ -151,7 +160,9 @@ def failure(exc: Exception, email: Email, password: str | None) -> DeliveryError
         )
     if isinstance(exc, smtplib.SMTPResponseException):
         said = f"{exc.smtp_code} {_text(exc.smtp_error)}"
-        return _said(f"{server} answered {said}", 400 <= exc.smtp_code < 500, password)
+        error = _said(f"{server} answered {said}", 400 <= exc.smtp_code < 500, password)
+        error.refused = exc.smtp_code >= 500  # e.g. 554 message rejected
+        return error
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return _said(f"{server} closed the connection ({exc})", True, password)
     if isinstance(exc, smtplib.SMTPException):  # e.g. no AUTH offered, no STARTTLS
@@ -160,10 +171,9 @@ def failure(exc: Exception, email: Email, password: str | None) -> DeliveryError
     if isinstance(exc, ssl.SSLError):  # a certificate that does not verify stays so
         return _said(f"TLS with {server} failed ({exc})", False, password)
     if isinstance(exc, TimeoutError):
-        text = f"{server} did not answer within {email.timeout:g} s"
-        return DeliveryError(text, retry=True, unreachable=True)
+        return _said(f"{server} did not answer within {email.timeout:g} s", True, password)
     if isinstance(exc, OSError):
-        return DeliveryError(f"cannot reach {server} ({exc})", retry=True, unreachable=True)
+        return _said(f"cannot reach {server} ({exc})", True, password)
     return _said(f"{type(exc).__name__} with {server}: {exc}", False, password)
 
 

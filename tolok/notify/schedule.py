@@ -39,6 +39,8 @@ LEASE = dt.timedelta(minutes=3)
 RUN_ATTEMPTS = 4
 """How many times one occurrence is tried in all; the waits between grow: 5, 10, 20 min."""
 RETRY_WAIT = dt.timedelta(minutes=5)
+LONGEST_RUN = dt.timedelta(hours=2)
+"""A run is renewed this long at most; one that hangs longer is taken over."""
 IMPLICIT_ALERTS = "alerts"
 Runner = Callable[[str, Schedule, dt.datetime], str | None]
 """Runs one occurrence (name, schedule, due time UTC); returns a note for the log."""
@@ -55,10 +57,13 @@ class Outcome:
 def schedules_of(project: Project, app_rules: bool = False) -> dict[str, Schedule]:
     """The project's schedules, plus an hourly alert check when there are alert rules (in
     tolok.yaml, or made in the app: `app_rules`) and no schedule of the project checks them
-    (alerts are also checked after every refresh the server makes)."""
+    every hour (alerts are also checked after every refresh the server makes)."""
     found = dict(project.schedules)
     wanted = project.alerts or app_rules
-    if wanted and not any(s.do in (Job.alerts, Job.refresh) for s in found.values()):
+    hourly = [
+        s for s in found.values() if s.do in (Job.alerts, Job.refresh) and s.every is Every.hour
+    ]
+    if wanted and not hourly:
         found.setdefault(IMPLICIT_ALERTS, Schedule(do=Job.alerts, every=Every.hour))
     return found
 
@@ -96,19 +101,26 @@ class Scheduler:
             first = next_due(schedule, now, zone)
             self._insert(name, due, "seen", None)
             return Outcome(name, due, "seen", f"first seen: runs from {_local(first, zone)}")
-        if due < last.due_at:
+        if last.due_at > next_due(schedule, now, zone):
+            # Written while some clock was ahead: set aside, or it would silence the
+            # schedule until that day comes.
+            log.warning("schedule %s: a run dated %s is in the future; set aside", name,
+                        last.due_at)  # fmt: skip
+            self._set_aside(last, "dated in the future (a clock was ahead)")
+            last = None
+        elif due < last.due_at:
             return None  # the time moved earlier (a new `at:`, a clock): never run backwards
-        if last.status == "running" and last.lease_until > now:
+        elif last.status == "running" and last.lease_until > now:
             return Outcome(name, last.due_at, "waiting") if last.due_at < due else None
-        if last.due_at == due:
+        elif last.due_at == due:
             if last.status == "running":
                 return self._again(name, schedule, last, "taken over from a run that stopped")
             if last.status == "failed" and self._retry_due(last, now):
                 return self._again(name, schedule, last, f"try {last.attempts + 1}")
             return None  # done, seen, or failed for good
-        if last.status == "running":
-            self._finish(name, last.due_at, "superseded", None, f"{_local(due, zone)} ran instead")
-        note = _missed(schedule, last.due_at, due, zone)
+        elif last.status == "running":
+            self._set_aside(last, f"{_local(due, zone)} ran instead")
+        note = _missed(schedule, last.due_at, due, zone) if last else None
         if not self._insert(name, due, "running", note):
             return Outcome(name, due, "waiting")
         return self._run(name, schedule, due, note)
@@ -128,6 +140,10 @@ class Scheduler:
         return now >= run.finished_at + RETRY_WAIT * (1 << (run.attempts - 1))
 
     def _again(self, name: str, schedule: Schedule, run: ScheduleRun, why: str) -> Outcome | None:
+        if run.attempts >= RUN_ATTEMPTS:
+            # Tried enough (a job that kills its process, say): failed for good.
+            self._set_aside(run, f"gave up after {run.attempts} attempts", "failed")
+            return Outcome(name, run.due_at, "failed", f"gave up after {run.attempts} attempts")
         if not self._take_over(run):
             return None
         note = "; ".join(n for n in (run.note, why) if n)
@@ -150,15 +166,25 @@ class Scheduler:
         return Outcome(name, due, "done", note)
 
     def _renew(self, name: str, due: dt.datetime, stop: threading.Event) -> None:
-        """Keep the claim while the run goes on (a digest to many people, a long refresh)."""
+        """Keep the claim while the run goes on (a digest to many people, a long refresh),
+        for `LONGEST_RUN` at most: a run that hangs is then taken over by another."""
+        started = self.now()
         while not stop.wait(self.lease.total_seconds() / 3):
-            with Session(self.engine) as session, session.begin():
-                session.execute(
-                    update(ScheduleRun)
-                    .where(ScheduleRun.schedule == name, ScheduleRun.due_at == due,
-                           ScheduleRun.owner == self.owner)
-                    .values(lease_until=self.now() + self.lease)
-                )  # fmt: skip
+            if self.now() - started > LONGEST_RUN:
+                log.warning("schedule %s (%s) runs longer than %s: no longer renewed", name,
+                            due, LONGEST_RUN)  # fmt: skip
+                return
+            try:
+                with Session(self.engine) as session, session.begin():
+                    session.execute(
+                        update(ScheduleRun)
+                        .where(ScheduleRun.schedule == name, ScheduleRun.due_at == due,
+                               ScheduleRun.owner == self.owner,
+                               ScheduleRun.status == "running")
+                        .values(lease_until=self.now() + self.lease)
+                    )  # fmt: skip
+            except Exception:  # a busy store: try again at the next beat
+                log.warning("renewing the claim of %s (%s) failed", name, due, exc_info=True)
 
     def _insert(self, name: str, due: dt.datetime, status: str, note: str | None) -> bool:
         now = self.now()
@@ -175,13 +201,15 @@ class Scheduler:
         return True
 
     def _take_over(self, run: ScheduleRun) -> bool:
-        """Claim a run left behind or failed; only one taker wins (compare and set)."""
+        """Claim a run left behind or failed; only one taker wins, and only if the row is
+        still as it was read (compare and set on owner, attempts, status and lease)."""
         now = self.now()
         with Session(self.engine) as session:
             claim = (
                 update(ScheduleRun)
                 .where(ScheduleRun.id == run.id, ScheduleRun.owner == run.owner,
-                       ScheduleRun.attempts == run.attempts)
+                       ScheduleRun.attempts == run.attempts, ScheduleRun.status == run.status,
+                       ScheduleRun.lease_until == run.lease_until)
                 .values(owner=self.owner, status="running", lease_until=now + self.lease,
                         attempts=run.attempts + 1, error=None)
             )  # fmt: skip
@@ -192,12 +220,26 @@ class Scheduler:
     def _finish(
         self, name: str, due: dt.datetime, status: str, error: str | None, note: str | None
     ) -> None:
-        with Session(self.engine) as session:
-            run = session.scalars(
-                select(ScheduleRun).where(ScheduleRun.schedule == name, ScheduleRun.due_at == due)
-            ).one()
-            run.status, run.error, run.note, run.finished_at = status, error, note, self.now()
-            session.commit()
+        """Write this process's outcome, if the run is still its own (a run taken over
+        while it hung is the taker's to finish)."""
+        with Session(self.engine) as session, session.begin():
+            session.execute(
+                update(ScheduleRun)
+                .where(ScheduleRun.schedule == name, ScheduleRun.due_at == due,
+                       ScheduleRun.owner == self.owner)
+                .values(status=status, error=error, note=note, finished_at=self.now())
+            )  # fmt: skip
+
+    def _set_aside(self, run: ScheduleRun, why: str, status: str = "superseded") -> None:
+        """Close a run another process left, if nobody changed it since it was read."""
+        with Session(self.engine) as session, session.begin():
+            session.execute(
+                update(ScheduleRun)
+                .where(ScheduleRun.id == run.id, ScheduleRun.owner == run.owner,
+                       ScheduleRun.attempts == run.attempts, ScheduleRun.status == run.status)
+                .values(status=status, note="; ".join(n for n in (run.note, why) if n),
+                        finished_at=self.now())
+            )  # fmt: skip
 
 
 def _local(moment: dt.datetime, zone: str) -> str:

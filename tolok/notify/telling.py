@@ -1,6 +1,7 @@
 """Telling people of alerts: each new alert once, and its resolution once it was told; held
 through quiet hours; a message that failed to go out (a mail server down) is tried again at
-the next checks, for a day, then given up with a warning (the delivery log keeps why)."""
+later checks, ten minutes apart, for a day, then given up with a warning (the delivery log
+keeps why). A message the other side refused for good (no such mailbox) is not retried."""
 
 from __future__ import annotations
 
@@ -26,7 +27,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tolok.notify")
 GIVE_UP = dt.timedelta(days=1)
-"""How long a message that fails is tried again at each check."""
+"""How long a message that fails is tried again."""
+RETRY_EVERY = dt.timedelta(minutes=10)
+"""How long a message that failed waits before the next try (checks may come every few
+seconds on a busy server)."""
 
 
 @dataclass
@@ -73,15 +77,20 @@ def tell(
             if quiet(rule.quiet_hours or project.quiet_hours, local):
                 run.held += 1
                 continue
+            if alert.tried_at is not None and now - alert.tried_at < RETRY_EVERY:
+                continue  # it failed a moment ago: not at every check of a busy server
+            alert.tried_at = now
             outcome = _send(project, engine, sender, alert, rule, resolved)
             run.sent += outcome.count("sent")
             run.failed += outcome.count("failed")
             since = alert.resolved_at if resolved else alert.opened_at
-            if "failed" in outcome and since is not None and now - since < GIVE_UP:
-                continue  # tried again at the next check; what went out is not resent
-            if "failed" in outcome:
+            pending = "failed" in outcome or "in flight" in outcome
+            if pending and since is not None and now - since < GIVE_UP:
+                continue  # tried again later; what went out (or is going) is not resent
+            if pending:
                 log.warning("alert %s on %s: giving up on a message after a day", alert.rule,
                             alert.kpi)  # fmt: skip
+            alert.tried_at = None  # told (or given up): the next message starts afresh
             if resolved:
                 alert.resolve_told_at = now
             else:

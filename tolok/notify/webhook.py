@@ -109,21 +109,26 @@ def post(
     try:
         with httpx.Client(timeout=TIMEOUT, verify=context or True) as client:
             response = client.post(recipient.address, content=body, headers=headers)
-    except httpx.TimeoutException as exc:
-        text = f"{host} did not answer within {TIMEOUT:g} s"
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:  # no connection: the host
+        text = f"cannot reach {host} ({type(exc).__name__}: {exc})"
         raise DeliveryError(text, retry=True, unreachable=True) from exc
+    except httpx.TimeoutException as exc:
+        raise DeliveryError(f"{host} did not answer within {TIMEOUT:g} s", retry=True) from exc
     except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
         raise DeliveryError(f"the webhook address of {host} is not usable", retry=False) from exc
     except httpx.TransportError as exc:
-        text = f"cannot reach {host} ({type(exc).__name__}: {exc})"
-        raise DeliveryError(text, retry=True, unreachable=True) from exc
+        text = f"{host} broke off ({type(exc).__name__}: {exc})"
+        raise DeliveryError(text, retry=True) from exc
     code = response.status_code
     if 200 <= code < 300:
         return
     if code == 429 or code >= 500:
         raise DeliveryError(f"HTTP {code} from {host}", retry=True, wait=retry_after(response))
     said = response.text.strip()[:SNIPPET]
-    raise DeliveryError(f"HTTP {code} from {host}" + (f": {said}" if said else ""), retry=False)
+    text = f"HTTP {code} from {host}" + (f": {said}" if said else "")
+    # A hook gone (404) or a payload it will never take (400) is refused for good; a key
+    # or token not accepted (401, 403) is a setting to fix, and the message may pass then.
+    raise DeliveryError(text, retry=False, refused=code not in (401, 403, 408))
 
 
 def retry_after(response: httpx.Response, now: dt.datetime | None = None) -> float | None:

@@ -167,7 +167,7 @@ def list_alerts(
 @router.get("/deliveries", tags=["admin"])
 def deliveries(
     request: Request, _: Annotated[Principal, Depends(need(Action.read_audit))],
-    status: Annotated[str | None, Query(pattern="^(sending|sent|failed)$")] = None,
+    status: Annotated[str | None, Query(pattern="^(sending|sent|failed|refused)$")] = None,
     limit: Limit = 100, offset: Offset = 0,
 ) -> dict[str, Any]:  # fmt: skip
     """The delivery log, newest first (admins): every message, sent or failed, and why."""

@@ -58,7 +58,8 @@ class Ticker:
             assert loaded.project is not None
             self.sender.email = loaded.project.email  # edits to tolok.yaml apply
             for outcome in self.scheduler.run_due(loaded.project):
-                log.info("schedule %s due %s: %s %s", outcome.schedule, outcome.due_at,
+                level = logging.DEBUG if outcome.status == "waiting" else logging.INFO
+                log.log(level, "schedule %s due %s: %s %s", outcome.schedule, outcome.due_at,
                          outcome.status, outcome.note or "")  # fmt: skip
         except Exception:
             log.exception("running the schedules failed")

@@ -43,6 +43,8 @@ class AlertEvent(Base):
     told_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     """When its message went out; None while held (quiet hours)."""
     resolve_told_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    tried_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    """When its message was last tried: one that failed waits before the next try."""
 
 
 class Delivery(Base):

@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("resolved_detail", sa.Text(), nullable=True),
         sa.Column("told_at", sa.DateTime(), nullable=True),
         sa.Column("resolve_told_at", sa.DateTime(), nullable=True),
+        sa.Column("tried_at", sa.DateTime(), nullable=True),
     )
     op.create_index("ix_alerts_rule", "alerts", ["rule"])
     op.create_index("ix_alerts_opened_at", "alerts", ["opened_at"])
