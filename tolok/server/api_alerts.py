@@ -95,7 +95,7 @@ def make_rule(
     with Session(state_of(request).engine) as session:
         made = select(func.count()).where(AlertRule.created_by == principal.user_id)
         if (session.scalar(made) or 0) >= MOST_RULES and principal.role is not Role.admin:
-            raise ApiError(409, f"you have {MOST_RULES} alert rules: remove one first")
+            raise ApiError(403, f"you have {MOST_RULES} alert rules: remove one first")
         row = AlertRule(name=body.name, definition=json.dumps(definition),
                         created_by=principal.user_id, created_at=_now())  # fmt: skip
         session.add(row)
