@@ -198,13 +198,20 @@ def refresh(
     full: Annotated[
         bool, typer.Option("--full", help="Recompute everything, not only what data touched.")
     ] = False,
+    alerts: Annotated[
+        bool, typer.Option(help="Check the alert rules on the new values and send what is due.")
+    ] = True,
 ) -> None:
-    """Compute the active KPIs from what new data touched, keep the values, print the board."""
+    """Compute the active KPIs from what new data touched, keep the values, print the board;
+    then check the alert rules, if there are any, on the new values."""
     from tolok.terminal import print_board, run_refresh
+    from tolok.terminal_notify import alerts_after_refresh
 
     loaded = _load_or_exit(path)
     series = run_refresh(loaded, reason, full, _console(stderr=True))
     print_board(loaded, series, _console())
+    if alerts:  # a message that failed is in the delivery log and tried again later
+        alerts_after_refresh(loaded, _console(stderr=True))
 
 
 class StatusGroup(StrEnum):

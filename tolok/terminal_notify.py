@@ -28,6 +28,25 @@ def run_due_once(root: Path, out: Console, err: Console) -> bool:
     return all(o.status != "failed" for o in outcomes)
 
 
+def alerts_after_refresh(loaded: LoadedProject, out: Console) -> bool:
+    """After `tolok refresh`: check the alert rules when there are any (in the YAML or made
+    in the app), so that a nightly cron refresh tells people too. False when a message
+    failed."""
+    from tolok.notify.schedule import has_app_rules
+    from tolok.store.database import open_store, store_url
+
+    project = loaded.project
+    assert project is not None
+    if not project.alerts:
+        engine = open_store(store_url(project.store, loaded.root))
+        try:
+            if not has_app_rules(engine):
+                return True
+        finally:
+            engine.dispose()
+    return run_alert_check(loaded, out)
+
+
 def run_alert_check(loaded: LoadedProject, out: Console) -> bool:
     """Check every rule now and send what is due (what `do: alerts` does on a schedule)."""
     from tolok.engine.warehouse import Warehouse

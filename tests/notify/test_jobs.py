@@ -108,3 +108,25 @@ def test_a_digest_whose_mail_failed_raises_so_its_run_is_tried_again(
     assert jobs.digest(loaded, schedule, "schedule:morning:x") == "digest to 2 recipient(s)"
     assert len(smtp.messages) == 2  # only the one that waited
     engine.dispose()
+
+
+def test_tolok_refresh_checks_the_alert_rules_and_tells(tmp_path: Path, smtp: SmtpServer) -> None:
+    """A nightly `tolok refresh` from cron tells people too; `--no-alerts` does not."""
+    from typer.testing import CliRunner
+
+    from tolok.cli import app
+
+    build(tmp_path, TODAY)
+    text = (tmp_path / "tolok.yaml").read_text(encoding="utf-8")
+    head = f"email: {{host: 127.0.0.1, port: {smtp.port}, security: none, sender: kpi@toko.id}}\n"
+    rule = (
+        "alerts:\n  small: {when: threshold, kpis: [orders], below: 1000, notify: [ops@toko.id]}\n"
+    )
+    (tmp_path / "tolok.yaml").write_text(head + text + rule, encoding="utf-8")
+    quiet = CliRunner().invoke(app, ["refresh", str(tmp_path), "--no-alerts"])
+    assert quiet.exit_code == 0, quiet.output
+    assert smtp.messages == []
+    told = CliRunner().invoke(app, ["refresh", str(tmp_path)])
+    assert told.exit_code == 0, told.output
+    assert "opened: small · orders" in told.output
+    assert [str(m["To"]) for m in smtp.messages] == ["ops@toko.id"]
