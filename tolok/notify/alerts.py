@@ -45,13 +45,20 @@ def rules_of(project: Project, engine: Engine) -> dict[str, Alert]:
     found = dict(project.alerts)
     with Session(engine) as session:
         for row in session.scalars(select(AlertRule).order_by(AlertRule.id)):
-            if row.name in found:
-                continue
-            try:
-                found[row.name] = Alert.model_validate(json.loads(row.definition))
-            except (ValidationError, ValueError):
-                log.warning("alert rule %s in the store no longer validates: skipped", row.name)
+            rule = parsed(row)
+            if row.name not in found and rule is not None:
+                found[row.name] = rule
     return found
+
+
+def parsed(row: AlertRule) -> Alert | None:
+    """A rule made in the app, read back; None (with a warning) when it no longer validates
+    (a newer tolok may have changed the language)."""
+    try:
+        return Alert.model_validate(json.loads(row.definition))
+    except (ValidationError, ValueError):
+        log.warning("alert rule %s in the store no longer validates: skipped", row.name)
+        return None
 
 
 def check_alerts(
@@ -163,10 +170,9 @@ def rules_made_by(engine: Engine, user_id: int) -> list[tuple[str, Alert]]:
     with Session(engine) as session:
         query = select(AlertRule).where(AlertRule.created_by == user_id).order_by(AlertRule.id)
         for row in session.scalars(query):
-            try:
-                out.append((row.name, Alert.model_validate(json.loads(row.definition))))
-            except (ValidationError, ValueError):
-                continue
+            rule = parsed(row)
+            if rule is not None:
+                out.append((row.name, rule))
     return out
 
 
@@ -203,11 +209,7 @@ def every_rule(project: Project, engine: Engine) -> list[RuleListing]:
             .order_by(AlertRule.id)
         )
         for row, email in session.execute(query):
-            if row.name in project.alerts:
-                continue
-            try:
-                rule = Alert.model_validate(json.loads(row.definition))
-            except (ValidationError, ValueError):
-                continue
-            out.append(RuleListing(row.name, rule, "app", email))
+            rule = parsed(row)
+            if row.name not in project.alerts and rule is not None:
+                out.append(RuleListing(row.name, rule, "app", email))
     return out
