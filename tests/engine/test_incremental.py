@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from tolok.engine.compute import Request, compute
 from tolok.engine.refresh import refresh_into_store
-from tolok.engine.warehouse import Warehouse, read_files
+from tolok.engine.warehouse import Prepared, Warehouse, read_files
 from tolok.spec import load_project
 from tolok.store.database import open_store
 from tolok.store.results import load
@@ -133,9 +133,9 @@ def test_parquet_files_that_end_before_new_data_are_not_read(tmp_path: Path, zon
     write_parquet(folder / "data" / "c.parquet", [(dt.datetime(2026, 3, 4, 9), "c3", "Bali", 1.0)])
     opened: list[list[str]] = []
 
-    def spy(backend: object, files: list[Path]) -> object:
+    def spy(backend: object, files: list[Path], view: str | None = None) -> object:
         opened.append(sorted(f.name for f in files))
-        return read_files(backend, files)  # type: ignore[arg-type]
+        return read_files(backend, files, view)  # type: ignore[arg-type]
 
     with patch("tolok.engine.warehouse.read_files", spy):
         refresh(folder)
@@ -245,13 +245,20 @@ def test_an_incremental_refresh_reads_earlier_periods_from_the_store(tmp_path: P
     refresh(folder)
     write_parquet(folder / "data" / "b.parquet", [(dt.datetime(2026, 3, 4, 9), "c2", "Jawa", 5.0)])
     read: list[str] = []
-    execute = Warehouse.execute
+    execute, run_prepared = Warehouse.execute, Warehouse._run_prepared
 
     def spy(self: Warehouse, expr: object, dataset: str) -> object:
         read.append(str(ibis.to_sql(expr)))  # type: ignore[arg-type]
         return execute(self, expr, dataset)  # type: ignore[arg-type]
 
-    with patch.object(Warehouse, "execute", spy):
+    def spy_prepared(self: Warehouse, backend: object, query: Prepared, dataset: str) -> object:
+        read.append(query.sql)
+        return run_prepared(self, backend, query, dataset)  # type: ignore[arg-type]
+
+    with (
+        patch.object(Warehouse, "execute", spy),
+        patch.object(Warehouse, "_run_prepared", spy_prepared),
+    ):
         refresh(folder)
     stored_equals_full(folder)
     # growth and year-to-date revenue need January and February: they came from the store.

@@ -7,7 +7,7 @@ of the batch needs from a dataset go into a single aggregation.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 
 import ibis.expr.types as ir
@@ -287,21 +287,35 @@ def _execute(
         batch.project.timezone,
         _lookup(batch, dataset),
     )
-    try:
-        if windows is None:
-            compiled = compile_measures(table, query, ctx)
-        else:
-            compiled = compile_windowed(table, query, ctx, windows)
-    except CompileError as exc:
-        raise _located(batch, exc, ("datasets", dataset)) from exc
+
+    def build() -> list[ir.Table]:
+        try:
+            if windows is None:
+                return list(compile_measures(table, query, ctx).tables)
+            return list(compile_windowed(table, query, ctx, windows).tables)
+        except CompileError as exc:
+            raise _located(batch, exc, ("datasets", dataset)) from exc
+
+    key = _prepared_key(batch, query, table) if windows is None and manual is None else None
     keys = [PERIOD, *query.by]
     frame: pd.DataFrame | None = None
-    for expr in compiled.tables:
-        part = warehouse.execute(expr, dataset)
+    for part in warehouse.run(dataset, key, build):
         part = _normalise_keys(part, keys)
         frame = part if frame is None else frame.merge(part, on=keys, how="outer")
     assert frame is not None
     return with_slice_keys(frame, query.by)
+
+
+def _prepared_key(batch: Batch, query: MeasureQuery, table: ir.Table) -> Hashable | None:
+    """What shapes a measure query's SQL, for the warehouse to compile it once: the
+    dataset's definition and settings (as kept results are signed), the query, the calendar
+    and the table read (its name and columns). Conversions read other datasets too: not
+    kept."""
+    spec = batch.project.datasets[query.dataset]
+    if any(spec.measures[m].agg is Agg.conversion for m in query.measures):
+        return None
+    engine = batch.warehouse.backend_name(query.dataset)
+    return (signature(batch.project, query, engine), query, batch.calendar, table.op())
 
 
 def _lookup(batch: Batch, dataset: str) -> TableLookup:

@@ -3,6 +3,11 @@
 Files (`file:` CSV, Parquet, Excel, JSON lines; globs) are read by an embedded DuckDB —
 the warehouse itself when it is DuckDB. Table sources are read from the warehouse.
 Connections are opened on first use and fail within 10 seconds, naming the setting.
+
+A process that lives on (`tolok serve`) keeps one warehouse from a refresh to the next
+(`KeptWarehouse`): its connections, the views over dataset files (under the same names
+each refresh) and the queries it compiled serve again, so a refresh after new rows pays
+for reading them and little else.
 """
 
 from __future__ import annotations
@@ -13,15 +18,20 @@ import hashlib
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import ibis
+import ibis.expr.operations as ops
+import ibis.expr.schema as sch
 import ibis.expr.types as ir
 import pandas as pd
+import pyarrow as pa
+import sqlglot as sg
+import sqlglot.expressions as sge
 from ibis.backends import BaseBackend
 
 from tolok.compile.dialect import Dialect, dialect_for
@@ -44,8 +54,19 @@ CASTS = {
 }
 
 
+PREPARED_KEPT = 512
+"""Compiled queries a warehouse keeps (the oldest go first)."""
+
 ManualSource = Callable[[str], list[StoredValue]]
 """The values typed in for a manual dataset (read from the store)."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A query compiled once: its SQL for the embedded DuckDB and its columns' types."""
+
+    sql: str
+    schema: sch.Schema
 
 
 @dataclass
@@ -63,6 +84,12 @@ class Warehouse:
     """How long to wait for a DuckDB file another program holds (None: `locks.lock_wait`)."""
     known_tables: dict[tuple[str | None, str], ir.Table] = field(default_factory=dict)
     """Warehouse tables ingestion has looked up, by (schema, name): see `ingest._keep`."""
+    _views: dict[str, int] = field(default_factory=dict)
+    """Per dataset, the views over its files made since the last `renew`: the n-th one is
+    named `__tolok_<dataset>_<n>` each time, so queries compiled over it serve again."""
+    _prepared: dict[Hashable, tuple[Prepared, ...]] = field(default_factory=dict)
+    _shapes: dict[str, tuple[tuple[Path, int, int], ir.Table]] = field(default_factory=dict)
+    """Per view over Parquet files: its first file (path, size, mtime) and its table."""
 
     @property
     def url(self) -> str:
@@ -87,9 +114,26 @@ class Warehouse:
         self._warehouse = self._files = None
         self._tables.clear()
         self.known_tables.clear()
+        self._views.clear()
+        self._prepared.clear()
+        self._shapes.clear()
         for backend in backends.values():
             with contextlib.suppress(Exception):  # closing what is gone already
                 backend.disconnect()
+
+    def renew(self) -> None:
+        """Ready for another refresh on the same connections: dataset files are matched
+        again and their views made again (under the same names); compiled queries stay."""
+        self._tables.clear()
+        self._matched.clear()
+        self._views.clear()
+        self.last_days = {}
+
+    @property
+    def holds_file(self) -> bool:
+        """The warehouse is a DuckDB file, which one program at a time may open."""
+        scheme = self.url.split("://", 1)[0].lower() if "://" in self.url else ""
+        return scheme == "duckdb" and _duckdb_path(self.url, self.loaded.root) != ":memory:"
 
     def dialect(self, dataset: str) -> Dialect:
         return dialect_for(self._backend_of(dataset).name)
@@ -116,6 +160,49 @@ class Warehouse:
                 self.loaded.locate("datasets", dataset),
             ) from exc
         return frame
+
+    def run(
+        self, dataset: str, key: Hashable | None, build: Callable[[], list[ir.Table]]
+    ) -> list[pd.DataFrame]:
+        """The result of each query `build` makes. With a key, a query the embedded DuckDB
+        reads is compiled once per warehouse and run from its SQL the next time: the key
+        must name everything that shapes it, the tables it reads included."""
+        backend = self._backend_of(dataset)
+        if key is None or backend.name != "duckdb":
+            return [self.execute(expr, dataset) for expr in build()]
+        prepared = self._prepared.get(key)
+        if prepared is None:
+            exprs = build()
+            if any(expr.op().find(ops.InMemoryTable) for expr in exprs):
+                return [self.execute(expr, dataset) for expr in exprs]  # registered per run
+            prepared = tuple(Prepared(str(backend.compile(e)), e.schema()) for e in exprs)
+            if len(self._prepared) >= PREPARED_KEPT:
+                del self._prepared[next(iter(self._prepared))]
+            self._prepared[key] = prepared
+        return [self._run_prepared(backend, query, dataset) for query in prepared]
+
+    def _run_prepared(self, backend: BaseBackend, query: Prepared, dataset: str) -> pd.DataFrame:
+        """As Ibis executes a query on DuckDB, from its SQL."""
+        from ibis.backends.duckdb.converter import DuckDBPandasData
+        from ibis.formats.pandas import PandasData
+
+        try:
+            table: pa.Table = backend.con.sql(query.sql).to_arrow_table()
+        except Exception as exc:
+            raise WarehouseError(
+                f"the query for dataset '{dataset}' failed on {backend.name}: {_first_line(exc)}",
+                self.loaded.locate("datasets", dataset),
+            ) from exc
+        frame = pd.DataFrame(
+            {
+                name: column.to_pylist() if _as_objects(column) else column.to_pandas()
+                for name, column in zip(table.column_names, table.columns, strict=True)
+            }
+        )
+        converted: pd.DataFrame = PandasData.convert_table(
+            DuckDBPandasData.convert_table(frame, query.schema), query.schema
+        )
+        return converted
 
     def same_place(self, one: str, other: str) -> bool:
         """Both datasets are read by the same engine, so a query can join them."""
@@ -173,11 +260,31 @@ class Warehouse:
                 "paths are relative to the project folder",
             )
         try:
-            return read_files(self.files(), files)
+            return self._view(name, files)
         except Exception as exc:
             raise WarehouseError(
                 f"dataset '{name}': cannot read {files[0].name}: {_first_line(exc)}", where
             ) from exc
+
+    def _view(self, name: str, files: list[Path]) -> ir.Table:
+        """The dataset's files as the next view of this refresh. DuckDB reads Parquet files
+        with the columns of the first one: a view made again over a list that begins with
+        the same file as before keeps its columns without DuckDB being asked again."""
+        slot = self._views.get(name, 0)
+        self._views[name] = slot + 1
+        view = f"__tolok_{name}_{slot}"
+        first = files[0].stat()
+        mark = (files[0], first.st_size, first.st_mtime_ns)
+        backend = self.files()
+        parquet = files[0].suffix.lower() == ".parquet"
+        held = self._shapes.get(view)
+        if parquet and held is not None and held[0] == mark:
+            backend.con.execute(parquet_view(view, files).sql("duckdb"))
+            return held[1]
+        table = read_files(backend, files, view)
+        if parquet:
+            self._shapes[view] = (mark, table)
+        return table
 
     def _warehouse_table(self, name: str, dataset: Dataset, where: Location) -> ir.Table:
         source = dataset.source.strip()
@@ -194,24 +301,38 @@ class Warehouse:
             ) from exc
 
 
-def read_files(backend: BaseBackend, files: list[Path]) -> ir.Table:
-    """One table from files of one kind (a folder of monthly CSVs reads as one table)."""
+def read_files(backend: BaseBackend, files: list[Path], view: str | None = None) -> ir.Table:
+    """One table from files of one kind (a folder of monthly CSVs reads as one table), as
+    a view named `view` (made again if it exists) or a new one."""
     suffix = files[0].suffix.lower()
     paths = [str(f) for f in files]
     if suffix in (".csv", ".tsv", ".txt"):
         delimiter = "\t" if suffix == ".tsv" else ","
-        table: ir.Table = backend.read_csv(paths, delim=delimiter)
+        table: ir.Table = backend.read_csv(paths, table_name=view, delim=delimiter)
         return table
     if suffix == ".parquet":
-        parquet: ir.Table = backend.read_parquet(paths)
+        parquet: ir.Table = backend.read_parquet(paths, table_name=view)
         return parquet
     if suffix in (".jsonl", ".ndjson", ".json"):
-        lines: ir.Table = backend.read_json(paths)
+        lines: ir.Table = backend.read_json(paths, table_name=view)
         return lines
     if suffix in (".xlsx", ".xlsm"):
         frame = pd.concat([pd.read_excel(f, engine="openpyxl") for f in files], ignore_index=True)
         return ibis.memtable(frame)
     raise WarehouseError(f"cannot read {files[0].name}: use CSV, Parquet, .xlsx or JSON lines")
+
+
+def parquet_view(name: str, files: list[Path]) -> sge.Create:
+    """CREATE OR REPLACE TEMP VIEW name AS SELECT * FROM read_parquet([files]), as Ibis's
+    `read_parquet` writes it."""
+    paths = sge.Array(expressions=[sge.convert(str(f)) for f in files])
+    return sge.Create(
+        this=sg.to_identifier(name, quoted=True),
+        kind="VIEW",
+        replace=True,
+        properties=sge.Properties(expressions=[sge.TemporaryProperty()]),
+        expression=sg.select(sge.Star()).from_(sg.func("read_parquet", paths)),
+    )
 
 
 def typed(loaded: LoadedProject, name: str, table: ir.Table) -> ir.Table:
@@ -245,6 +366,48 @@ def _cast_declared(table: ir.Table, dataset: Dataset, loaded: LoadedProject, nam
         )
     mismatched = {c: t for c, t in casts.items() if str(table[c].type()).split("(")[0] != t}
     return table.cast(mismatched) if mismatched else table
+
+
+def _as_objects(column: pa.ChunkedArray) -> bool:
+    """Columns Ibis reads value by value: nested, dictionary-encoded or with nulls."""
+    kind = column.type
+    return bool(pa.types.is_nested(kind) or pa.types.is_dictionary(kind) or column.null_count)
+
+
+class KeptWarehouse:
+    """One warehouse from a refresh to the next, in a process that lives on (`tolok
+    serve`): while the project stays the same, its connections, views and compiled queries
+    serve the next refresh. A DuckDB file is let go after each refresh as before (another
+    program, `tolok refresh` or `tolok ingest`, may need it), and so is a warehouse whose
+    refresh failed. One refresh at a time uses it: the caller holds a lock."""
+
+    def __init__(self, manual: ManualSource | None = None) -> None:
+        self.manual = manual
+        self._kept: Warehouse | None = None
+
+    @contextlib.contextmanager
+    def use(self, loaded: LoadedProject) -> Iterator[Warehouse]:
+        warehouse, self._kept = self._kept, None
+        if warehouse is not None and warehouse.loaded is loaded:
+            warehouse.renew()
+        else:
+            if warehouse is not None:
+                warehouse.close()
+            warehouse = Warehouse(loaded, manual=self.manual)
+        try:
+            yield warehouse
+        except BaseException:
+            warehouse.close()  # a connection that failed is not trusted again
+            raise
+        if warehouse.holds_file:
+            warehouse.close()
+        else:
+            self._kept = warehouse
+
+    def close(self) -> None:
+        warehouse, self._kept = self._kept, None
+        if warehouse is not None:
+            warehouse.close()
 
 
 def connect(

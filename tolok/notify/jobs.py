@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from tolok.engine.warehouse import Warehouse
+from tolok.engine.warehouse import KeptWarehouse, Warehouse
 from tolok.notify.alerts import check_alerts
 from tolok.notify.channels import Sender
 from tolok.notify.messages import Attachment, Message, Recipient
@@ -54,6 +54,8 @@ class Jobs:
         self.open_warehouse = open_warehouse
         self.refreshing: AbstractContextManager[object] = nullcontext()
         """Held around a refresh (the server's refresher lock: one refresh at a time)."""
+        self.kept: KeptWarehouse | None = None
+        """The server's warehouse kept between refreshes (used with `refreshing` held)."""
 
     def __call__(self, name: str, schedule: Schedule, due: dt.datetime) -> str | None:
         loaded = self.project()
@@ -70,11 +72,15 @@ class Jobs:
         from tolok.engine.refresh import refresh_into_store
 
         with self.refreshing:
-            warehouse = self.open_warehouse(loaded)
-            try:
-                refreshed, _ = refresh_into_store(loaded, warehouse, self.engine, "schedule")
-            finally:
-                warehouse.close()
+            if self.kept is not None:
+                with self.kept.use(loaded) as warehouse:
+                    refreshed, _ = refresh_into_store(loaded, warehouse, self.engine, "schedule")
+            else:
+                warehouse = self.open_warehouse(loaded)
+                try:
+                    refreshed, _ = refresh_into_store(loaded, warehouse, self.engine, "schedule")
+                finally:
+                    warehouse.close()
         return f"refreshed {len(refreshed.totals)} KPI(s); " + self.alerts(loaded)
 
     def alerts(self, loaded: LoadedProject) -> str:

@@ -209,6 +209,8 @@ class State:
             if self._releaser is not None:
                 self._releaser.cancel()
             self._close_warehouse()
+        if self.refresher is not None:
+            self.refresher.close()
 
     def _close_warehouse(self) -> None:
         backend, self._warehouse, self._warehouse_url = self._warehouse, None, None
@@ -224,6 +226,9 @@ class Refresher:
     """An incremental refresh soon after data comes in: many ingests in a burst, one refresh."""
 
     def __init__(self, state: State, delay: float = 2.0, longest: float | None = None) -> None:
+        from tolok.engine.warehouse import KeptWarehouse
+        from tolok.store.manual import source
+
         self.state, self.delay = state, delay
         self.longest = longest if longest is not None else max(30.0, 10 * delay)
         """A steady stream of ingests postpones the refresh at most this long."""
@@ -235,6 +240,9 @@ class Refresher:
         """Held while a refresh runs: the schedules' refreshes take it too, so the server
         never runs two refreshes at once."""
         self.runs = 0
+        self.kept = KeptWarehouse(manual=source(state.engine))
+        """The warehouse refreshes use, from one to the next (see `KeptWarehouse`): taken
+        with `running` held."""
 
     def soon(self) -> None:
         with self._lock:
@@ -252,16 +260,14 @@ class Refresher:
     def _run(self) -> None:
         from tolok.engine.locks import WarehouseBusyError
         from tolok.engine.refresh import refresh_into_store
-        from tolok.engine.warehouse import Warehouse
-        from tolok.store.manual import source
 
         self.running.acquire()
         refreshed = False
         try:
             loaded = self.state.project()
-            warehouse = Warehouse(loaded, manual=source(self.state.engine))
             try:
-                refresh_into_store(loaded, warehouse, self.state.engine)
+                with self.kept.use(loaded) as warehouse:
+                    refresh_into_store(loaded, warehouse, self.state.engine)
                 self.runs += 1
                 refreshed = True
             except WarehouseBusyError as exc:  # a `tolok refresh` has the file: try later
@@ -269,8 +275,6 @@ class Refresher:
                 self.soon()
             except Exception:
                 log.exception("refresh after ingestion failed")
-            finally:
-                warehouse.close()  # not left to the garbage collector: it holds the file
         finally:
             self.telling.acquire()  # before the refresh lock goes: `wait` sees no gap
             self.running.release()
@@ -279,6 +283,14 @@ class Refresher:
                 self.state.ticker.after_refresh()
         finally:
             self.telling.release()
+
+    def close(self) -> None:
+        """Let go of the kept warehouse (at shutdown)."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+        with self.running:
+            self.kept.close()
 
     def wait(self) -> None:
         """Until a pending refresh has run (for tests and shutdown)."""

@@ -31,6 +31,7 @@ class Ticker:
         self.jobs = Jobs(state.project, state.engine, self.sender, self._warehouse)
         if state.refresher is not None:
             self.jobs.refreshing = state.refresher.running
+            self.jobs.kept = state.refresher.kept
         self.scheduler = Scheduler(state.engine, self.jobs)
 
     def _warehouse(self, loaded: LoadedProject) -> Warehouse:

@@ -1,0 +1,211 @@
+"""A warehouse kept from one refresh to the next (`tolok serve`): what it keeps (connections,
+views over files, compiled queries) never makes a refresh differ from one in a new
+process, and a DuckDB file is not held between refreshes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+from unittest.mock import patch
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import tolok.engine.compute
+from tolok.engine.refresh import refresh_into_store
+from tolok.engine.warehouse import KeptWarehouse
+from tolok.spec import load_project
+from tolok.spec.loaded import LoadedProject
+from tolok.store.database import open_store
+from tolok.store.results import load
+
+from .test_incremental import Row, project, rows_strategy, stored_equals_full, write_parquet
+
+
+def in_memory(folder: Path) -> Path:
+    """The shared test project with an in-memory DuckDB: nothing for another program to
+    wait for, so the warehouse is kept."""
+    text = (folder / "tolok.yaml").read_text(encoding="utf-8")
+    text = text.replace("duckdb:///warehouse.duckdb", "duckdb://")
+    (folder / "tolok.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
+def refresh_kept(kept: KeptWarehouse, loaded: LoadedProject, folder: Path) -> None:
+    store = open_store(f"sqlite:///{folder / 'tolok.db'}")
+    with kept.use(loaded) as warehouse:
+        refresh_into_store(loaded, warehouse, store)
+
+
+def monthly_revenue(rows: list[Row]) -> dict[dt.date, float]:
+    """Revenue per month of Asia/Jakarta (UTC+7, no summer time), by hand."""
+    out: dict[dt.date, float] = {}
+    for at, _, _, amount in rows:
+        local = at + dt.timedelta(hours=7)
+        month = dt.date(local.year, local.month, 1)
+        out[month] = out.get(month, 0.0) + amount
+    return out
+
+
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(batches=st.lists(rows_strategy, min_size=2, max_size=5))
+def test_refreshes_on_a_kept_warehouse_equal_full_ones(
+    tmp_path_factory: pytest.TempPathFactory, batches: list[list[Row]]
+) -> None:
+    """New Parquet files, late rows for old periods included, refreshed one after another
+    on one kept warehouse: the store equals a full computation each time, and its monthly
+    revenue the sum by hand."""
+    folder = in_memory(project(tmp_path_factory.mktemp("kept"), "file:data/*.parquet"))
+    (folder / "data").mkdir()
+    loaded = load_project(folder)
+    kept = KeptWarehouse()
+    seen: list[Row] = []
+    try:
+        for index, batch in enumerate(batches):
+            write_parquet(folder / "data" / f"batch{index}.parquet", batch)
+            seen += batch
+            refresh_kept(kept, loaded, folder)
+            stored_equals_full(folder)
+            store = open_store(f"sqlite:///{folder / 'tolok.db'}")
+            stored = {p.period: p.value for p in load(store, "revenue", "month", ())}
+            expected = monthly_revenue(seen)
+            assert {m: v for m, v in stored.items() if v} == pytest.approx(expected)
+    finally:
+        kept.close()
+
+
+def test_a_kept_warehouse_compiles_a_query_once(tmp_path: Path) -> None:
+    """A refresh after another within the same month and week runs the queries the one
+    before compiled."""
+    folder = in_memory(project(tmp_path / "p", "file:data/*.parquet"))
+    (folder / "data").mkdir()
+    write_parquet(folder / "data" / "a.parquet", [(dt.datetime(2026, 1, 5, 3), "c1", "Bali", 4.0)])
+    loaded = load_project(folder)
+    kept = KeptWarehouse()
+    compiled: list[str] = []
+    original = tolok.engine.compute.compile_measures
+
+    def counting(*args: object) -> object:
+        compiled.append(repr(args[1]))
+        return original(*args)  # type: ignore[arg-type]
+
+    try:
+        refresh_kept(kept, loaded, folder)
+        data = folder / "data"
+        write_parquet(data / "b.parquet", [(dt.datetime(2026, 2, 2, 3), "c2", "Jawa", 6.0)])
+        refresh_kept(kept, loaded, folder)  # a new month and week: compiled
+        write_parquet(data / "c.parquet", [(dt.datetime(2026, 2, 4, 3), "c3", "Jawa", 1.0)])
+        refresh_kept(kept, loaded, folder)  # earlier weeks from the store now: compiled
+        write_parquet(data / "d.parquet", [(dt.datetime(2026, 2, 5, 3), "c1", "Bali", 2.0)])
+        with patch.object(tolok.engine.compute, "compile_measures", counting):
+            refresh_kept(kept, loaded, folder)
+        assert compiled == []
+        stored_equals_full(folder)
+        store = open_store(f"sqlite:///{folder / 'tolok.db'}")
+        stored = {p.period: p.value for p in load(store, "revenue", "month", ())}
+        assert stored == {dt.date(2026, 1, 1): 4.0, dt.date(2026, 2, 1): 9.0}
+    finally:
+        kept.close()
+
+
+def test_a_rewritten_first_file_is_read_with_its_new_columns(tmp_path: Path) -> None:
+    """A view keeps its columns only while it begins with the same, unchanged file."""
+    folder = in_memory(project(tmp_path / "p", "file:data/*.parquet"))
+    (folder / "data").mkdir()
+    first = [(dt.datetime(2026, 3, 1, 1), "c1", "Bali", 2.0)]
+    write_parquet(folder / "data" / "a.parquet", first)
+    loaded = load_project(folder)
+    kept = KeptWarehouse()
+    try:
+        refresh_kept(kept, loaded, folder)
+        # The same rows with one more column, and amounts as integers.
+        table = pa.table(
+            {
+                "at": [dt.datetime(2026, 3, 1, 1), dt.datetime(2026, 3, 2, 1)],
+                "customer": ["c1", "c2"],
+                "region": ["Bali", "Jawa"],
+                "amount": pa.array([2, 5], pa.int64()),
+                "channel": ["web", "shop"],
+            }
+        )
+        pq.write_table(table, folder / "data" / "a.parquet")
+        refresh_kept(kept, loaded, folder)
+        store = open_store(f"sqlite:///{folder / 'tolok.db'}")
+        stored = {p.period: p.value for p in load(store, "revenue", "month", ())}
+        assert stored == {dt.date(2026, 3, 1): 7.0}
+        with kept.use(loaded) as warehouse:
+            assert warehouse.table("orders").schema()["amount"].is_integer()
+            assert "channel" in warehouse.table("orders").columns
+    finally:
+        kept.close()
+
+
+def test_another_project_gets_another_warehouse(tmp_path: Path) -> None:
+    folder = in_memory(project(tmp_path / "p", "file:data/*.parquet"))
+    (folder / "data").mkdir()
+    write_parquet(folder / "data" / "a.parquet", [(dt.datetime(2026, 1, 5, 3), "c1", "Bali", 4.0)])
+    kept = KeptWarehouse()
+    try:
+        first = load_project(folder)
+        with kept.use(first) as one:
+            pass
+        with kept.use(first) as again:
+            assert again is one
+        with kept.use(load_project(folder)) as other:
+            assert other is not one
+        assert one._files is None  # the first one's connection was closed
+    finally:
+        kept.close()
+
+
+def test_a_failed_refresh_does_not_keep_its_warehouse(tmp_path: Path) -> None:
+    folder = in_memory(project(tmp_path / "p", "file:data/*.parquet"))
+    (folder / "data").mkdir()
+    write_parquet(folder / "data" / "a.parquet", [(dt.datetime(2026, 1, 5, 3), "c1", "Bali", 4.0)])
+    loaded = load_project(folder)
+    kept = KeptWarehouse()
+    try:
+        failed = None
+
+        def broken() -> None:
+            nonlocal failed
+            with kept.use(loaded) as failed:
+                failed.files()
+                raise RuntimeError("the refresh broke")
+
+        with pytest.raises(RuntimeError):
+            broken()
+        assert failed is not None
+        assert failed._files is None
+        with kept.use(loaded) as fresh:
+            assert fresh is not failed
+    finally:
+        kept.close()
+
+
+def test_a_duckdb_file_is_free_between_refreshes(tmp_path: Path) -> None:
+    """Another program may open the warehouse file as soon as a refresh is over."""
+    folder = project(tmp_path / "p", "file:data/*.parquet")  # duckdb:///warehouse.duckdb
+    (folder / "data").mkdir()
+    write_parquet(folder / "data" / "a.parquet", [(dt.datetime(2026, 1, 5, 3), "c1", "Bali", 4.0)])
+    loaded = load_project(folder)
+    kept = KeptWarehouse()
+    try:
+        refresh_kept(kept, loaded, folder)
+        probe = "import duckdb, sys; duckdb.connect(sys.argv[1]).execute('SELECT 1')"
+        opened = subprocess.run(
+            [sys.executable, "-c", probe, str(folder / "warehouse.duckdb")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert opened.returncode == 0, opened.stderr
+    finally:
+        kept.close()
