@@ -8,7 +8,14 @@ into a temporary folder) with the seven KPIs of `bench/run.py` at month grain, p
 by region. It times full refreshes (`--full`), then appends one day of rows (one new
 Parquet file per dataset, the day after the last one) and times the incremental refresh,
 once per new day. Each refresh writes its values into an SQLite store, as `tolok refresh`
-does. Printed: medians, min-max and the ratio incremental / full from this run.
+does. Two ways, each in a folder of its own:
+
+- as a new process does it (`tolok refresh` from cron): each refresh loads the project,
+  opens the store and connects to DuckDB;
+- as `tolok serve` does it (a refresh after ingestion, or on a schedule): the project, the
+  store engine and the warehouse (`KeptWarehouse`) stay from one refresh to the next.
+
+Printed: medians, min-max and the ratio incremental / full of each way, from this run.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -92,17 +100,62 @@ def append_day(folder: Path, day: int, per_day: int) -> None:
     pq.write_table(sessions, folder / "sessions" / f"day{day}.parquet")
 
 
-def timed_refresh(folder: Path, full: bool) -> float:
+Refresh = Callable[[bool], float]
+"""Times one refresh (full or not)."""
+
+
+def new_process(folder: Path) -> Refresh:
+    """Each refresh as `tolok refresh` makes it: project, store and warehouse opened anew."""
     from tolok.engine.refresh import refresh_into_store
     from tolok.engine.warehouse import Warehouse
     from tolok.spec import load_project
     from tolok.store.database import open_store
 
-    began = time.perf_counter()
+    def timed(full: bool) -> float:
+        began = time.perf_counter()
+        loaded = load_project(folder)
+        store = open_store(f"sqlite:///{folder / 'tolok.db'}")
+        warehouse = Warehouse(loaded)
+        try:
+            refresh_into_store(loaded, warehouse, store, full=full)
+        finally:
+            warehouse.close()
+        return time.perf_counter() - began
+
+    return timed
+
+
+def long_lived(folder: Path) -> Refresh:
+    """Each refresh as `tolok serve` makes it: the project as loaded, the store engine and
+    the kept warehouse serve every refresh."""
+    from tolok.engine.refresh import refresh_into_store
+    from tolok.engine.warehouse import KeptWarehouse
+    from tolok.spec import load_project
+    from tolok.store.database import open_store
+
     loaded = load_project(folder)
     store = open_store(f"sqlite:///{folder / 'tolok.db'}")
-    refresh_into_store(loaded, Warehouse(loaded), store, full=full)
-    return time.perf_counter() - began
+    kept = KeptWarehouse()
+
+    def timed(full: bool) -> float:
+        began = time.perf_counter()
+        with kept.use(loaded) as warehouse:
+            refresh_into_store(loaded, warehouse, store, full=full)
+        return time.perf_counter() - began
+
+    return timed
+
+
+def measure(
+    refresh: Refresh, folder: Path, repeat: int, per_day: int
+) -> tuple[list[float], list[float]]:
+    refresh(True)  # warm-up: imports, first store, file caches
+    full = [refresh(True) for _ in range(repeat)]
+    incremental = []
+    for day in range(repeat):
+        append_day(folder, day, per_day)
+        incremental.append(refresh(False))
+    return full, incremental
 
 
 def main() -> None:
@@ -113,25 +166,25 @@ def main() -> None:
     data = args.data.resolve()
     load_before = _load_average()
     rows = pq.ParquetFile(data / "orders.parquet").metadata.num_rows
-    folder = prepare(data)
-    timed_refresh(folder, full=True)  # warm-up: imports, first store, file caches
-    full = [timed_refresh(folder, full=True) for _ in range(args.repeat)]
     per_day = max(rows // 730, 1)
-    incremental = []
-    for day in range(args.repeat):
-        append_day(folder, day, per_day)
-        incremental.append(timed_refresh(folder, full=False))
     print(
         f"data: {rows:,} orders, {rows * 3:,} sessions; one day = {per_day:,} orders, "
         f"{per_day * 3:,} sessions"
     )
-    for name, times in (("full refresh", full), ("incremental, +1 day", incremental)):
-        print(
-            f"{name:<22}median {statistics.median(times):.3f} s  "
-            f"min-max {min(times):.3f}-{max(times):.3f} s"
-        )
-    ratio = statistics.median(incremental) / statistics.median(full)
-    print(f"incremental / full: {ratio:.3f} ({ratio:.1%})")
+    for way, make in (
+        ("new process (tolok refresh)", new_process),
+        ("long-lived (tolok serve)", long_lived),
+    ):
+        folder = prepare(data)
+        full, incremental = measure(make(folder), folder, args.repeat, per_day)
+        print(way)
+        for name, times in (("full refresh", full), ("incremental, +1 day", incremental)):
+            print(
+                f"  {name:<22}median {statistics.median(times):.3f} s  "
+                f"min-max {min(times):.3f}-{max(times):.3f} s"
+            )
+        ratio = statistics.median(incremental) / statistics.median(full)
+        print(f"  incremental / full: {ratio:.3f} ({ratio:.1%})")
     print(f"load average (1 min) before / after: {load_before} / {_load_average()}")
 
 
