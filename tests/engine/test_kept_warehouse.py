@@ -36,6 +36,14 @@ def in_memory(folder: Path) -> Path:
     return folder
 
 
+def one_file(tmp_path: Path) -> Path:
+    """The project kept in memory, over one Parquet file with one order of 4 on 5 January."""
+    folder = in_memory(project(tmp_path / "p", "file:data/*.parquet"))
+    (folder / "data").mkdir()
+    write_parquet(folder / "data" / "a.parquet", [(dt.datetime(2026, 1, 5, 3), "c1", "Bali", 4.0)])
+    return folder
+
+
 def refresh_kept(kept: KeptWarehouse, loaded: LoadedProject, folder: Path) -> None:
     store = open_store(f"sqlite:///{folder / 'tolok.db'}")
     with kept.use(loaded) as warehouse:
@@ -84,9 +92,7 @@ def test_refreshes_on_a_kept_warehouse_equal_full_ones(
 def test_a_kept_warehouse_compiles_a_query_once(tmp_path: Path) -> None:
     """A refresh after another within the same month and week runs the queries the one
     before compiled."""
-    folder = in_memory(project(tmp_path / "p", "file:data/*.parquet"))
-    (folder / "data").mkdir()
-    write_parquet(folder / "data" / "a.parquet", [(dt.datetime(2026, 1, 5, 3), "c1", "Bali", 4.0)])
+    folder = one_file(tmp_path)
     loaded = load_project(folder)
     kept = KeptWarehouse()
     compiled: list[str] = []
@@ -148,9 +154,7 @@ def test_a_rewritten_first_file_is_read_with_its_new_columns(tmp_path: Path) -> 
 
 
 def test_another_project_gets_another_warehouse(tmp_path: Path) -> None:
-    folder = in_memory(project(tmp_path / "p", "file:data/*.parquet"))
-    (folder / "data").mkdir()
-    write_parquet(folder / "data" / "a.parquet", [(dt.datetime(2026, 1, 5, 3), "c1", "Bali", 4.0)])
+    folder = one_file(tmp_path)
     kept = KeptWarehouse()
     try:
         first = load_project(folder)
@@ -166,9 +170,7 @@ def test_another_project_gets_another_warehouse(tmp_path: Path) -> None:
 
 
 def test_a_failed_refresh_does_not_keep_its_warehouse(tmp_path: Path) -> None:
-    folder = in_memory(project(tmp_path / "p", "file:data/*.parquet"))
-    (folder / "data").mkdir()
-    write_parquet(folder / "data" / "a.parquet", [(dt.datetime(2026, 1, 5, 3), "c1", "Bali", 4.0)])
+    folder = one_file(tmp_path)
     loaded = load_project(folder)
     kept = KeptWarehouse()
     try:
@@ -209,3 +211,58 @@ def test_a_duckdb_file_is_free_between_refreshes(tmp_path: Path) -> None:
         assert opened.returncode == 0, opened.stderr
     finally:
         kept.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "ibis_url"),
+    [
+        ("postgresql://postgres@127.0.0.1:5432/test", "postgres://postgres@127.0.0.1:5432/test"),
+        ("mysql://root:@127.0.0.1:3306/test", "mysql://root:@127.0.0.1:3306/test"),
+    ],
+    ids=["postgres", "mariadb"],
+)
+def test_a_kept_server_connection_sees_rows_written_since(
+    tmp_path: Path, url: str, ibis_url: str
+) -> None:
+    """Rows another connection commits between two refreshes are in the second one (a kept
+    connection must not read from an old snapshot)."""
+    import ibis
+    import pandas as pd
+
+    from tests.conftest import unavailable
+
+    try:
+        writer = ibis.connect(ibis_url, connect_timeout=5)
+    except Exception as exc:
+        unavailable(url.split(":")[0], exc)
+    first = pd.DataFrame(
+        {"at": pd.to_datetime(["2026-01-05 03:00", "2026-02-02 03:00"]), "amount": [4.0, 6.0]}
+    )
+    writer.create_table("tolok_kept_orders", first, overwrite=True)
+    (tmp_path / "tolok.yaml").write_text(
+        f"name: Kept\ntimezone: UTC\nwarehouse: {url}\n"
+        "datasets:\n  orders:\n    source: tolok_kept_orders\n    time: at\n"
+        "    measures:\n      revenue: {agg: sum, expr: amount}\n"
+        "kpis:\n  revenue: {formula: revenue}\n",
+        encoding="utf-8",
+    )
+    loaded = load_project(tmp_path)
+    kept = KeptWarehouse()
+    try:
+        refresh_kept(kept, loaded, tmp_path)
+        later = pd.DataFrame(
+            {"at": pd.to_datetime(["2026-02-09 03:00", "2026-03-01 03:00"]), "amount": [1.0, 2.0]}
+        )
+        writer.insert("tolok_kept_orders", later)
+        refresh_kept(kept, loaded, tmp_path)
+        store = open_store(f"sqlite:///{tmp_path / 'tolok.db'}")
+        stored = {p.period: p.value for p in load(store, "revenue", "month", ())}
+        assert stored == {
+            dt.date(2026, 1, 1): 4.0,
+            dt.date(2026, 2, 1): 7.0,
+            dt.date(2026, 3, 1): 2.0,
+        }
+    finally:
+        kept.close()
+        writer.drop_table("tolok_kept_orders", force=True)
+        writer.disconnect()
