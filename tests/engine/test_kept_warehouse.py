@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from unittest.mock import patch
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -266,3 +267,73 @@ def test_a_kept_server_connection_sees_rows_written_since(
         kept.close()
         writer.drop_table("tolok_kept_orders", force=True)
         writer.disconnect()
+
+
+def test_a_query_run_from_its_sql_gives_what_ibis_gives(tmp_path: Path) -> None:
+    """Dates, texts, numbers and counts, with and without missing values, come back from a
+    compiled query's SQL exactly as Ibis would return them."""
+    folder = in_memory(project(tmp_path / "p", "file:data/*.parquet"))
+    (folder / "data").mkdir()
+    table = pa.table(
+        {
+            "at": [dt.datetime(2026, 1, 5, 3), dt.datetime(2026, 1, 6, 3), dt.datetime(2026, 2, 1)],
+            "customer": ["c1", None, "c2"],
+            "region": ["Bali", None, "Jawa"],
+            "amount": [4.5, None, 2.0],
+            "quantity": pa.array([3, None, None], pa.int64()),
+            "paid": [True, None, False],
+        }
+    )
+    pq.write_table(table, folder / "data" / "a.parquet")
+    loaded = load_project(folder)
+    kept = KeptWarehouse()
+    try:
+        with kept.use(loaded) as warehouse:
+            rows = warehouse.table("orders")
+            known = rows.filter(rows.amount.notnull())  # a result without missing values
+            exprs = [
+                rows.group_by(rows.region).aggregate(
+                    first=rows.at.date().min(),
+                    amount=rows.amount.sum(),
+                    quantity=rows.quantity.sum(),
+                    orders=rows.count(),
+                    buyers=rows.customer.nunique(),
+                    paid=rows.paid.sum(),
+                ),
+                rows.filter(rows.amount.isnull()).aggregate(quantity=rows.quantity.max()),
+                known.group_by(day=known.at.date()).aggregate(
+                    amount=known.amount.sum(), orders=known.count(), first=known.at.min()
+                ),
+            ]
+            expected = [warehouse.files().execute(expr) for expr in exprs]
+            for _ in range(2):  # compiled, then run from the kept SQL
+                got = warehouse.run("orders", "a key", lambda: exprs)
+                for frame, wanted in zip(got, expected, strict=True):
+                    pd.testing.assert_frame_equal(
+                        frame.sort_values(list(frame.columns[:1])).reset_index(drop=True),
+                        wanted.sort_values(list(wanted.columns[:1])).reset_index(drop=True),
+                    )
+    finally:
+        kept.close()
+
+
+def test_without_the_board_a_refresh_hands_back_what_it_recomputed(tmp_path: Path) -> None:
+    """The refresh after ingestion does not read the board back: it gets the KPIs it
+    recomputed, and the store holds every KPI as with the board."""
+    folder = one_file(tmp_path)
+    loaded = load_project(folder)
+    store = open_store(f"sqlite:///{folder / 'tolok.db'}")
+    kept = KeptWarehouse()
+    try:
+        with kept.use(loaded) as warehouse:
+            first, _ = refresh_into_store(loaded, warehouse, store, board=False)
+        assert "revenue" in first.totals
+        with kept.use(loaded) as warehouse:  # nothing new: nothing recomputed
+            again, stored = refresh_into_store(loaded, warehouse, store, board=False)
+        assert again.totals == {}
+        assert "revenue" in stored.unchanged
+        with kept.use(loaded) as warehouse:
+            board, _ = refresh_into_store(loaded, warehouse, store)
+        assert [p.value for p in board.totals["revenue"].points] == [4.0]
+    finally:
+        kept.close()

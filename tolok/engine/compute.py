@@ -59,11 +59,21 @@ class Batch:
     calendar: Calendar
     kept: KeptAggregates | None = None
     plans: dict[str, KpiPlan] = field(default_factory=dict)
+    signatures: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict)
 
     @property
     def project(self) -> Project:
         assert self.loaded.project is not None
         return self.loaded.project
+
+    def signature(self, query: MeasureQuery) -> str:
+        """What shapes a query's results, whatever its range (grain, breakdown and filter are
+        the batch's): see `aggregates.signature`."""
+        key = (query.dataset, query.measures)
+        if key not in self.signatures:
+            engine = self.warehouse.backend_name(query.dataset)
+            self.signatures[key] = signature(self.project, query, engine)
+        return self.signatures[key]
 
 
 def compute(
@@ -206,7 +216,7 @@ def _measures(batch: Batch, query: MeasureQuery, shown: dt.date | None) -> pd.Da
     kept, project = batch.kept, batch.project
     if kept is None or not keepable(project, query):
         return _execute(batch, query.dataset, query, None)
-    key = signature(project, query, batch.warehouse.backend_name(query.dataset))
+    key = batch.signature(query)
     if shown is None or query.start is None:
         frame = _execute(batch, query.dataset, query, None)
         kept.keep(key, query.dataset, None, frame)
@@ -314,8 +324,7 @@ def _prepared_key(batch: Batch, query: MeasureQuery, table: ir.Table) -> Hashabl
     spec = batch.project.datasets[query.dataset]
     if any(spec.measures[m].agg is Agg.conversion for m in query.measures):
         return None
-    engine = batch.warehouse.backend_name(query.dataset)
-    return (signature(batch.project, query, engine), query, batch.calendar, table.op())
+    return (batch.signature(query), query, batch.calendar, table.op())
 
 
 def _lookup(batch: Batch, dataset: str) -> TableLookup:

@@ -117,8 +117,12 @@ def refresh_into_store(
     reason: str | None = None,
     progress: Progress | None = None,
     full: bool = False,
+    board: bool = True,
 ) -> tuple[Refreshed, Stored]:
     """Compute what changed, then write versions, values and watermarks in one transaction.
+
+    The series handed back are every active KPI's as stored now; with `board=False`, only
+    those this refresh recomputed (for a caller that reads the store itself).
 
     Killed while computing, a refresh leaves only its `running` mark; killed while writing,
     the transaction is rolled back. Either way the store holds the last complete refresh,
@@ -128,10 +132,13 @@ def refresh_into_store(
     assert project is not None
     refresh_id = start_refresh(store, reason)
     try:
-        return _refresh_into_store(loaded, warehouse, store, refresh_id, reason, progress, full)
+        refreshed, stored = _refresh_into_store(
+            loaded, warehouse, store, refresh_id, reason, progress, full
+        )
     except BaseException:
         mark_failed(store, refresh_id)
         raise
+    return (_board(loaded, store, refreshed) if board else refreshed), stored
 
 
 def _refresh_into_store(
@@ -197,8 +204,7 @@ def _refresh_into_store(
             n: r.version.number for n, r in versions.items() if r.version.number != before[n]
         }
         restated = [n for n, r in versions.items() if r.restated]
-    board = _board(loaded, store, refreshed)
-    return board, Stored(refresh_id, rows, new_versions, restated, plan.since, plan.unchanged)
+    return refreshed, Stored(refresh_id, rows, new_versions, restated, plan.since, plan.unchanged)
 
 
 def _datasets(project: Project, active: list[str]) -> dict[str, dict[str, dt.timedelta]]:

@@ -184,7 +184,6 @@ class Warehouse:
     def _run_prepared(self, backend: BaseBackend, query: Prepared, dataset: str) -> pd.DataFrame:
         """As Ibis executes a query on DuckDB, from its SQL."""
         from ibis.backends.duckdb.converter import DuckDBPandasData
-        from ibis.formats.pandas import PandasData
 
         try:
             table: pa.Table = backend.con.sql(query.sql).to_arrow_table()
@@ -193,15 +192,16 @@ class Warehouse:
                 f"the query for dataset '{dataset}' failed on {backend.name}: {_first_line(exc)}",
                 self.loaded.locate("datasets", dataset),
             ) from exc
-        frame = pd.DataFrame(
-            {
-                name: column.to_pylist() if _as_objects(column) else column.to_pandas()
-                for name, column in zip(table.column_names, table.columns, strict=True)
-            }
-        )
-        converted: pd.DataFrame = PandasData.convert_table(
-            DuckDBPandasData.convert_table(frame, query.schema), query.schema
-        )
+        if any(_as_objects(column) for column in table.columns):
+            frame = pd.DataFrame(
+                {
+                    name: column.to_pylist() if _as_objects(column) else column.to_pandas()
+                    for name, column in zip(table.column_names, table.columns, strict=True)
+                }
+            )
+        else:  # the same, in one go
+            frame = table.to_pandas()
+        converted: pd.DataFrame = DuckDBPandasData.convert_table(frame, query.schema)
         return converted
 
     def same_place(self, one: str, other: str) -> bool:

@@ -267,7 +267,7 @@ class Refresher:
             loaded = self.state.project()
             try:
                 with self.kept.use(loaded) as warehouse:
-                    refresh_into_store(loaded, warehouse, self.state.engine)
+                    refresh_into_store(loaded, warehouse, self.state.engine, board=False)
                 self.runs += 1
                 refreshed = True
             except WarehouseBusyError as exc:  # a `tolok refresh` has the file: try later
