@@ -30,3 +30,13 @@ def test_currency_and_count() -> None:
     assert format_value(42.5, Unit.currency, "USD", "en") == "$42.50"
     assert format_value(1234.4, Unit.count, "USD", "en") == "1,234"
     assert format_value(95, Unit.duration, "USD", "en") == "1 h 35 min"
+
+
+def test_plain_numbers_keep_decimals_only_when_they_have_some() -> None:
+    """`tolok show revenue --by region` printed 50.00 under 100 for two whole sums."""
+    assert format_value(50.0, Unit.number, "USD", "en") == "50"
+    assert format_value(100.0, Unit.number, "USD", "en") == "100"
+    assert format_value(12.346, Unit.number, "USD", "en") == "12.35"
+    assert format_value(0.5, Unit.number, "IDR", "id") == "0,50"
+    assert format_value(123.46, Unit.number, "USD", "en") == "123.5"
+    assert format_value(12345.6, Unit.number, "IDR", "id") == "12.346"

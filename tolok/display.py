@@ -37,7 +37,10 @@ def format_value(value: float | None, unit: Unit, currency: str, locale: str) ->
     if unit is Unit.duration:
         return format_minutes(value, locale)
     size = abs(value)
-    pattern = "#,##0" if size >= 1000 else ("#,##0.#" if size >= 100 else "#,##0.00")
+    if size >= 1000 or value == int(value):  # a whole number shows no decimals: 50, not 50.00
+        pattern = "#,##0"
+    else:
+        pattern = "#,##0.#" if size >= 100 else "#,##0.00"
     return format_decimal(value, format=pattern, locale=locale)
 
 
