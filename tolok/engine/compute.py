@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import ibis.expr.types as ir
 import numpy as np
@@ -47,6 +48,9 @@ from tolok.spec.refs import Scope
 from tolok.spec.source import locate_in_scalar
 
 DECOMPOSABLE = {Agg.sum, Agg.count, Agg.sum_boolean, Agg.avg, Agg.min, Agg.max}
+ADDITIVE = DECOMPOSABLE
+"""Measures whose result over more rows is their results over each part, combined."""
+FAR_AHEAD = dt.date(9999, 1, 1)
 
 
 @dataclass
@@ -224,11 +228,55 @@ def _measures(batch: Batch, query: MeasureQuery, shown: dt.date | None) -> pd.Da
     earlier = kept.before(key, query.start, shown)
     if earlier is None:
         return _execute(batch, query.dataset, query, None)
-    recent = _execute(batch, query.dataset, replace(query, start=shown), None)
+    recent = _brought_up_to_date(batch, query, key, shown)
+    if recent is None:
+        recent = _execute(batch, query.dataset, replace(query, start=shown), None)
     kept.keep(key, query.dataset, shown, recent)
     if earlier.empty:
         return recent
     return pd.concat([earlier, recent[[PERIOD, SLICE, *earlier.columns[2:]]]], ignore_index=True)
+
+
+def _brought_up_to_date(
+    batch: Batch, query: MeasureQuery, key: str, shown: dt.date
+) -> pd.DataFrame | None:
+    """Sums, counts, averages, minimums and maximums from `shown` on, when the dataset's only
+    change is new files: what the store keeps for those periods (the result as of the files
+    there were), combined with the new files' own result. None when that cannot be done:
+    files changed, a measure needs every row (distinct counts, medians), nothing kept."""
+    assert batch.kept is not None
+    added = batch.warehouse.added.get(query.dataset)
+    spec = batch.project.datasets[query.dataset]
+    if added is None or not all(spec.measures[m].agg in ADDITIVE for m in query.measures):
+        return None
+    held = batch.kept.before(key, shown, FAR_AHEAD)
+    if held is None:
+        return None
+    if not added:
+        return held
+    new = _execute(batch, query.dataset, replace(query, start=shown), None, only=added)
+    columns = [c for c in new.columns if c.startswith("m__")]
+    new = new[[PERIOD, SLICE, *columns]]
+    if held.empty:
+        return new
+    both = held.merge(new, on=[PERIOD, SLICE], how="outer", suffixes=("", "__new"))
+    for column in columns:
+        old, fresh = both[column], both[f"{column}__new"]
+        if _reduced_by(spec, column) is Agg.min:
+            both[column] = pd.concat([old, fresh], axis=1).min(axis=1)
+        elif _reduced_by(spec, column) is Agg.max:
+            both[column] = pd.concat([old, fresh], axis=1).max(axis=1)
+        else:  # a missing side adds nothing; both missing stays missing, as SUM of nothing
+            both[column] = old.add(fresh, fill_value=0).where(old.notna() | fresh.notna())
+    out = both[[PERIOD, SLICE, *columns]]
+    return out.sort_values([PERIOD, SLICE], ignore_index=True)
+
+
+def _reduced_by(spec: Dataset, column: str) -> Agg:
+    """How a result column adds up across rows: min, max, or a sum (counts included)."""
+    measure = column.removeprefix("m__").removesuffix("__sum").removesuffix("__n")
+    agg = spec.measures[measure].agg
+    return agg if agg in (Agg.min, Agg.max) else Agg.sum
 
 
 def _query(
@@ -285,11 +333,15 @@ def _execute(
     query: MeasureQuery,
     windows: list[tuple[dt.date, dt.date, dt.date]] | None,
     manual: tuple[ir.Table, Dataset] | None = None,
+    only: tuple[Path, ...] | None = None,
 ) -> pd.DataFrame:
     warehouse = batch.warehouse
     _check_dimensions(batch, dataset)
     since = query.start if windows is None else None
-    table, spec = manual or (warehouse.table(dataset, since), batch.project.datasets[dataset])
+    table, spec = manual or (
+        warehouse.table(dataset, since, only),
+        batch.project.datasets[dataset],
+    )
     ctx = Context(
         spec,
         batch.calendar,

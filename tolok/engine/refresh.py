@@ -172,6 +172,8 @@ def _refresh_into_store(
     uses = _datasets(project, active)
     states, touches = _observe(warehouse, uses, previous)
     warehouse.last_days = {d: last_days(warehouse, d, state) for d, state in states.items()}
+    if not full:
+        warehouse.added = {d: t.added for d, t in touches.items() if t.added is not None}
     plan = _plan(uses, touches, whole, full)
     calendar = Calendar.of(project)
     for name, day in plan.since.items():

@@ -80,6 +80,9 @@ class Warehouse:
     last_days: dict[str, dict[Path, dt.date]] = field(default_factory=dict)
     """Per dataset, the last local day of its Parquet files' rows, as a watermark observed
     them in this refresh: `table(name, since)` leaves out files that end before `since`."""
+    added: dict[str, tuple[Path, ...]] = field(default_factory=dict)
+    """Per dataset whose only change since the last refresh is new files, those files (see
+    `watermarks.Touch.added`): its sums and counts are brought up to date from them."""
     wait: float | None = None
     """How long to wait for a DuckDB file another program holds (None: `locks.lock_wait`)."""
     known_tables: dict[tuple[str | None, str], ir.Table] = field(default_factory=dict)
@@ -128,6 +131,7 @@ class Warehouse:
         self._matched.clear()
         self._views.clear()
         self.last_days = {}
+        self.added = {}
 
     @property
     def holds_file(self) -> bool:
@@ -138,13 +142,16 @@ class Warehouse:
     def dialect(self, dataset: str) -> Dialect:
         return dialect_for(self._backend_of(dataset).name)
 
-    def table(self, name: str, since: dt.date | None = None) -> ir.Table:
+    def table(
+        self, name: str, since: dt.date | None = None, only: tuple[Path, ...] | None = None
+    ) -> ir.Table:
         """The rows of a dataset, with declared column types applied.
 
         With `since`, rows from that local day on are all there; earlier ones may be
-        missing (a query that keeps only those days need not open older files)."""
+        missing (a query that keeps only those days need not open older files). With
+        `only`, the rows of those of its files alone."""
         dataset = self._dataset(name)
-        files = self._source_files(name, dataset, since)
+        files = only if only else self._source_files(name, dataset, since)
         if (name, files) not in self._tables:
             table = typed(self.loaded, name, self._read(name, dataset, list(files)))
             self._tables[(name, files)] = table

@@ -38,6 +38,10 @@ State = dict[str, Any]
 class Touch:
     full: bool = False
     since: dt.date | None = None  # first local day touched; untouched when neither is set
+    added: tuple[Path, ...] | None = None
+    """Files that are new while every other file is as it was (none: nothing changed), so
+    sums and counts can be brought up to date from them alone; None when another file
+    changed, or the dataset is not files."""
 
     @property
     def untouched(self) -> bool:
@@ -75,6 +79,7 @@ def _files(
     now: dict[str, Any] = {}
     touched: list[dt.date] = []
     shrunk = False
+    added: list[Path] | None = []  # None once a file that was there changed
     for path in matching_files(root, dataset.file_pattern):
         key = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
         stat = path.stat()
@@ -86,6 +91,10 @@ def _files(
         if old and old["sha256"] == digest:
             now[key] = {**old, "mtime": stat.st_mtime_ns}
             continue
+        if old is None and added is not None:
+            added.append(path)
+        else:
+            added = None
         appended = _appended_days(warehouse, name, dataset, path, old) if old else None
         if old is not None and appended is not None:
             # Rows added at the end of a text file: they touch from their own first day.
@@ -116,7 +125,8 @@ def _files(
     if previous is None or previous.get("kind") != "files" or shrunk or before.keys() - now:
         # A removed file, or one that ends earlier: periods may have to disappear.
         return state, Touch(full=True)
-    return state, Touch(since=min(touched) if touched else None)
+    new = tuple(added) if added is not None else None
+    return state, Touch(since=min(touched) if touched else None, added=new)
 
 
 def _table(

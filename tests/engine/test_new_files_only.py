@@ -1,0 +1,118 @@
+"""When a dataset's only change is new files, sums, counts, averages, minimums and maximums
+of the touched periods are brought up to date from the new files alone (added to what the
+store keeps), and still equal a full computation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from unittest.mock import patch
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tolok.engine.warehouse import Warehouse
+from tolok.store.database import open_store
+from tolok.store.results import load
+
+from .test_incremental import Row, refresh, rows_strategy, stored_equals_full, write_parquet
+
+PROJECT = """\
+name: New files
+timezone: Asia/Jakarta
+warehouse: duckdb://
+datasets:
+  orders:
+    source: file:data/*.parquet
+    time: at
+    timezone: UTC
+    dimensions: [region]
+    measures:
+      revenue: {agg: sum, expr: amount}
+      orders: {agg: count}
+      average: {agg: avg, expr: amount}
+      top: {agg: max, expr: amount}
+      low: {agg: min, expr: amount}
+kpis:
+  revenue: {formula: revenue, breakdowns: [region]}
+  average: {formula: average}
+  spread: {formula: top - low}
+  growth: {formula: growth(revenue)}
+  weekly: {formula: "rolling(orders, 2)", grain: week}
+  ytd: {formula: to_date(revenue)}
+"""
+
+
+def monthly(rows: list[Row]) -> dict[dt.date, list[float]]:
+    """Amounts per month of Asia/Jakarta (UTC+7), by hand."""
+    out: dict[dt.date, list[float]] = {}
+    for at, _, _, amount in rows:
+        local = at + dt.timedelta(hours=7)
+        out.setdefault(dt.date(local.year, local.month, 1), []).append(amount)
+    return out
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(batches=st.lists(rows_strategy, min_size=2, max_size=5))
+def test_new_files_alone_bring_the_touched_periods_up_to_date(
+    tmp_path_factory: pytest.TempPathFactory, batches: list[list[Row]]
+) -> None:
+    """Random batches, late rows for old periods included, each a new Parquet file: after
+    every refresh the store equals a full computation and the figures by hand, and the
+    refresh read only the new file."""
+    folder = tmp_path_factory.mktemp("new")
+    (folder / "tolok.yaml").write_text(PROJECT, encoding="utf-8")
+    (folder / "data").mkdir()
+    seen: list[Row] = []
+    read: list[object] = []
+    table = Warehouse.table
+
+    def spy(
+        self: Warehouse, name: str, since: dt.date | None = None, only: object = None
+    ) -> object:
+        read.append(only)
+        return table(self, name, since, only)  # type: ignore[arg-type]
+
+    for index, batch in enumerate(batches):
+        path = folder / "data" / f"batch{index}.parquet"
+        write_parquet(path, batch)
+        seen += batch
+        read.clear()
+        with patch.object(Warehouse, "table", spy):
+            refresh(folder)
+        if index > 0:
+            # The month batch's sums came from the new file alone.
+            assert (path,) in read, read
+        stored_equals_full(folder)
+        store = open_store(f"sqlite:///{folder / 'tolok.db'}")
+        by_hand = monthly(seen)
+        revenue = {p.period: p.value for p in load(store, "revenue", "month", ())}
+        average = {p.period: p.value for p in load(store, "average", "month", ())}
+        spread = {p.period: p.value for p in load(store, "spread", "month", ())}
+        for month, amounts in by_hand.items():
+            assert revenue[month] == pytest.approx(sum(amounts))
+            assert average[month] == pytest.approx(sum(amounts) / len(amounts))
+            assert spread[month] == pytest.approx(max(amounts) - min(amounts))
+
+
+def test_a_changed_file_is_read_again_whole(tmp_path: Path) -> None:
+    """A file that was there and changed is not a new file: the touched periods are read
+    from every file again, and a row it lost is gone."""
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "tolok.yaml").write_text(PROJECT, encoding="utf-8")
+    (folder / "data").mkdir()
+    first: list[Row] = [(dt.datetime(2026, 3, 2, 1), "c1", "Bali", 5.0)]
+    lost: Row = (dt.datetime(2026, 3, 3), "c2", "Jawa", 9.0)
+    write_parquet(folder / "data" / "a.parquet", [*first, lost])
+    refresh(folder)
+    write_parquet(folder / "data" / "a.parquet", first)
+    write_parquet(folder / "data" / "b.parquet", [(dt.datetime(2026, 3, 4), "c3", "Bali", 1.0)])
+    refresh(folder)
+    stored_equals_full(folder)
+    store = open_store(f"sqlite:///{folder / 'tolok.db'}")
+    assert [p.value for p in load(store, "revenue", "month", ())] == [6.0]
+    assert [p.value for p in load(store, "spread", "month", ())] == [4.0]
