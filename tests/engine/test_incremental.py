@@ -85,6 +85,15 @@ def stored_equals_full(folder: Path) -> None:
                     assert abs(value - e_value) <= 1e-9 * max(1.0, abs(e_value)), (name, period)
 
 
+def amounts_by_month(rows: list[Row]) -> dict[dt.date, list[float]]:
+    """Amounts per month of Asia/Jakarta (UTC+7, no summer time), by hand."""
+    out: dict[dt.date, list[float]] = {}
+    for at, _, _, amount in rows:
+        local = at + dt.timedelta(hours=7)
+        out.setdefault(dt.date(local.year, local.month, 1), []).append(amount)
+    return out
+
+
 def refresh(folder: Path) -> None:
     loaded = load_project(folder)
     store = open_store(f"sqlite:///{folder / 'tolok.db'}")

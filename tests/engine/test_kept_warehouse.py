@@ -25,7 +25,14 @@ from tolok.spec.loaded import LoadedProject
 from tolok.store.database import open_store
 from tolok.store.results import load
 
-from .test_incremental import Row, project, rows_strategy, stored_equals_full, write_parquet
+from .test_incremental import (
+    Row,
+    amounts_by_month,
+    project,
+    rows_strategy,
+    stored_equals_full,
+    write_parquet,
+)
 
 
 def in_memory(folder: Path) -> Path:
@@ -51,16 +58,6 @@ def refresh_kept(kept: KeptWarehouse, loaded: LoadedProject, folder: Path) -> No
         refresh_into_store(loaded, warehouse, store)
 
 
-def monthly_revenue(rows: list[Row]) -> dict[dt.date, float]:
-    """Revenue per month of Asia/Jakarta (UTC+7, no summer time), by hand."""
-    out: dict[dt.date, float] = {}
-    for at, _, _, amount in rows:
-        local = at + dt.timedelta(hours=7)
-        month = dt.date(local.year, local.month, 1)
-        out[month] = out.get(month, 0.0) + amount
-    return out
-
-
 @settings(
     max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -84,7 +81,7 @@ def test_refreshes_on_a_kept_warehouse_equal_full_ones(
             stored_equals_full(folder)
             store = open_store(f"sqlite:///{folder / 'tolok.db'}")
             stored = {p.period: p.value for p in load(store, "revenue", "month", ())}
-            expected = monthly_revenue(seen)
+            expected = {m: sum(a) for m, a in amounts_by_month(seen).items()}
             assert {m: v for m, v in stored.items() if v} == pytest.approx(expected)
     finally:
         kept.close()

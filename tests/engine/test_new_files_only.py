@@ -16,7 +16,14 @@ from tolok.engine.warehouse import Warehouse
 from tolok.store.database import open_store
 from tolok.store.results import load
 
-from .test_incremental import Row, refresh, rows_strategy, stored_equals_full, write_parquet
+from .test_incremental import (
+    Row,
+    amounts_by_month,
+    refresh,
+    rows_strategy,
+    stored_equals_full,
+    write_parquet,
+)
 
 PROJECT = """\
 name: New files
@@ -42,15 +49,6 @@ kpis:
   weekly: {formula: "rolling(orders, 2)", grain: week}
   ytd: {formula: to_date(revenue)}
 """
-
-
-def monthly(rows: list[Row]) -> dict[dt.date, list[float]]:
-    """Amounts per month of Asia/Jakarta (UTC+7), by hand."""
-    out: dict[dt.date, list[float]] = {}
-    for at, _, _, amount in rows:
-        local = at + dt.timedelta(hours=7)
-        out.setdefault(dt.date(local.year, local.month, 1), []).append(amount)
-    return out
 
 
 @settings(
@@ -88,7 +86,7 @@ def test_new_files_alone_bring_the_touched_periods_up_to_date(
             assert (path,) in read, read
         stored_equals_full(folder)
         store = open_store(f"sqlite:///{folder / 'tolok.db'}")
-        by_hand = monthly(seen)
+        by_hand = amounts_by_month(seen)
         revenue = {p.period: p.value for p in load(store, "revenue", "month", ())}
         average = {p.period: p.value for p in load(store, "average", "month", ())}
         spread = {p.period: p.value for p in load(store, "spread", "month", ())}
