@@ -225,11 +225,15 @@ def _measures(batch: Batch, query: MeasureQuery, shown: dt.date | None) -> pd.Da
         frame = _execute(batch, query.dataset, query, None)
         kept.keep(key, query.dataset, None, frame)
         return frame
-    earlier = kept.before(key, query.start, shown)
-    if earlier is None:
+    added = _added(batch, query)
+    held = kept.before(key, query.start, shown if added is None else FAR_AHEAD)
+    if held is None:
         return _execute(batch, query.dataset, query, None)
-    recent = _brought_up_to_date(batch, query, key, shown)
-    if recent is None:
+    later = held[PERIOD] >= shown
+    earlier = held[~later]
+    if added is not None:
+        recent = _brought_up_to_date(batch, query, held[later], added, shown)
+    else:
         recent = _execute(batch, query.dataset, replace(query, start=shown), None)
     kept.keep(key, query.dataset, shown, recent)
     if earlier.empty:
@@ -237,23 +241,25 @@ def _measures(batch: Batch, query: MeasureQuery, shown: dt.date | None) -> pd.Da
     return pd.concat([earlier, recent[[PERIOD, SLICE, *earlier.columns[2:]]]], ignore_index=True)
 
 
-def _brought_up_to_date(
-    batch: Batch, query: MeasureQuery, key: str, shown: dt.date
-) -> pd.DataFrame | None:
-    """Sums, counts, averages, minimums and maximums from `shown` on, when the dataset's only
-    change is new files: what the store keeps for those periods (the result as of the files
-    there were), combined with the new files' own result. None when that cannot be done:
-    files changed, a measure needs every row (distinct counts, medians), nothing kept."""
-    assert batch.kept is not None
+def _added(batch: Batch, query: MeasureQuery) -> tuple[Path, ...] | None:
+    """The dataset's new files, when they are its only change and every measure of the
+    query adds up across files (sums, counts, averages, minimums, maximums); else None."""
     added = batch.warehouse.added.get(query.dataset)
     spec = batch.project.datasets[query.dataset]
     if added is None or not all(spec.measures[m].agg in ADDITIVE for m in query.measures):
         return None
-    held = batch.kept.before(key, shown, FAR_AHEAD)
-    if held is None:
-        return None
+    return added
+
+
+def _brought_up_to_date(
+    batch: Batch, query: MeasureQuery, held: pd.DataFrame, added: tuple[Path, ...], shown: dt.date
+) -> pd.DataFrame:
+    """The periods from `shown` on when the dataset's only change is the files `added`: what
+    the store keeps for them (`held`, the result as of the files there were), combined with
+    the new files' own result."""
     if not added:
         return held
+    spec = batch.project.datasets[query.dataset]
     new = _execute(batch, query.dataset, replace(query, start=shown), None, only=added)
     columns = [c for c in new.columns if c.startswith("m__")]
     new = new[[PERIOD, SLICE, *columns]]

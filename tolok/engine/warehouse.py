@@ -30,6 +30,7 @@ import ibis.expr.schema as sch
 import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import sqlglot as sg
 import sqlglot.expressions as sge
 from ibis.backends import BaseBackend
@@ -91,8 +92,8 @@ class Warehouse:
     """Per dataset, the views over its files made since the last `renew`: the n-th one is
     named `__tolok_<dataset>_<n>` each time, so queries compiled over it serve again."""
     _prepared: dict[Hashable, tuple[Prepared, ...]] = field(default_factory=dict)
-    _shapes: dict[str, tuple[tuple[Path, int, int], ir.Table]] = field(default_factory=dict)
-    """Per view over Parquet files: its first file (path, size, mtime) and its table."""
+    _shapes: dict[str, tuple[pq.ParquetSchema, ir.Table]] = field(default_factory=dict)
+    """Per view over Parquet files: its first file's Parquet schema and its table."""
 
     @property
     def url(self) -> str:
@@ -275,22 +276,22 @@ class Warehouse:
 
     def _view(self, name: str, files: list[Path]) -> ir.Table:
         """The dataset's files as the next view of this refresh. DuckDB reads Parquet files
-        with the columns of the first one: a view made again over a list that begins with
-        the same file as before keeps its columns without DuckDB being asked again."""
+        with the columns of the first one: a view made again over a list whose first file
+        has the same Parquet schema as before (names, physical and logical types, read from
+        its footer) keeps its columns without DuckDB being asked again."""
         slot = self._views.get(name, 0)
         self._views[name] = slot + 1
         view = f"__tolok_{name}_{slot}"
-        first = files[0].stat()
-        mark = (files[0], first.st_size, first.st_mtime_ns)
         backend = self.files()
-        parquet = files[0].suffix.lower() == ".parquet"
+        if files[0].suffix.lower() != ".parquet":
+            return read_files(backend, files, view)
+        shape = pq.read_metadata(files[0]).schema
         held = self._shapes.get(view)
-        if parquet and held is not None and held[0] == mark:
+        if held is not None and held[0].equals(shape):
             backend.con.execute(parquet_view(view, files).sql("duckdb"))
             return held[1]
         table = read_files(backend, files, view)
-        if parquet:
-            self._shapes[view] = (mark, table)
+        self._shapes[view] = (shape, table)
         return table
 
     def _warehouse_table(self, name: str, dataset: Dataset, where: Location) -> ir.Table:
