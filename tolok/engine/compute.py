@@ -265,17 +265,17 @@ def _brought_up_to_date(
     new = new[[PERIOD, SLICE, *columns]]
     if held.empty:
         return new
-    both = held.merge(new, on=[PERIOD, SLICE], how="outer", suffixes=("", "__new"))
-    for column in columns:
-        old, fresh = both[column], both[f"{column}__new"]
-        if _reduced_by(spec, column) is Agg.min:
-            both[column] = pd.concat([old, fresh], axis=1).min(axis=1)
-        elif _reduced_by(spec, column) is Agg.max:
-            both[column] = pd.concat([old, fresh], axis=1).max(axis=1)
-        else:  # a missing side adds nothing; both missing stays missing, as SUM of nothing
-            both[column] = old.add(fresh, fill_value=0).where(old.notna() | fresh.notna())
-    out = both[[PERIOD, SLICE, *columns]]
-    return out.sort_values([PERIOD, SLICE], ignore_index=True)
+    both = pd.concat([held[[PERIOD, SLICE, *columns]], new], ignore_index=True)
+    both[columns] = both[columns].astype("float64")
+    grouped = both.groupby([PERIOD, SLICE], sort=True)
+    parts = []
+    for agg in (Agg.sum, Agg.min, Agg.max):
+        chosen = [c for c in columns if _reduced_by(spec, c) is agg]
+        if agg is Agg.sum and chosen:  # a side without the row adds nothing; none: missing
+            parts.append(grouped[chosen].sum(min_count=1))
+        elif chosen:
+            parts.append(grouped[chosen].min() if agg is Agg.min else grouped[chosen].max())
+    return pd.concat(parts, axis=1)[columns].reset_index()
 
 
 def _reduced_by(spec: Dataset, column: str) -> Agg:
