@@ -2,12 +2,15 @@
 
     python bench/generate.py --rows 10000000      # once: bench/data/*.parquet
     python bench/incremental.py --repeat 3
+    python bench/incremental.py --repeat 5 --after 15   # days 16-20 of the month
 
 The project reads `orders/*.parquet` and `sessions/*.parquet` (the generated files, linked
 into a temporary folder) with the seven KPIs of `bench/run.py` at month grain, plus revenue
 by region. It times full refreshes (`--full`), then appends one day of rows (one new
 Parquet file per dataset, the day after the last one) and times the incremental refresh,
-once per new day. Each refresh writes its values into an SQLite store, as `tolok refresh`
+once per new day (`--after N`: from day N+1 of the new month on, the days before appended
+and refreshed untimed; each day's refresh reads the whole month it falls in, except where
+only new files changed and the measures add up). Each refresh writes its values into an SQLite store, as `tolok refresh`
 does. Two ways, each in a folder of its own:
 
 - as a new process does it (`tolok refresh` from cron): each refresh loads the project,
@@ -147,12 +150,15 @@ def long_lived(folder: Path) -> Refresh:
 
 
 def measure(
-    refresh: Refresh, folder: Path, repeat: int, per_day: int
+    refresh: Refresh, folder: Path, repeat: int, per_day: int, after: int
 ) -> tuple[list[float], list[float]]:
     refresh(True)  # warm-up: imports, first store, file caches
     full = [refresh(True) for _ in range(repeat)]
+    for day in range(after):  # days into the month before the timed ones, refreshed too
+        append_day(folder, day, per_day)
+        refresh(False)
     incremental = []
-    for day in range(repeat):
+    for day in range(after, after + repeat):
         append_day(folder, day, per_day)
         incremental.append(refresh(False))
     return full, incremental
@@ -162,6 +168,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path(__file__).parent / "data")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--after",
+        type=int,
+        default=0,
+        help="days of the new month appended and refreshed before the timed ones",
+    )
     args = parser.parse_args()
     data = args.data.resolve()
     load_before = _load_average()
@@ -176,7 +188,7 @@ def main() -> None:
         ("long-lived (tolok serve)", long_lived),
     ):
         folder = prepare(data)
-        full, incremental = measure(make(folder), folder, args.repeat, per_day)
+        full, incremental = measure(make(folder), folder, args.repeat, per_day, args.after)
         print(way)
         for name, times in (("full refresh", full), ("incremental, +1 day", incremental)):
             print(
