@@ -5,6 +5,8 @@ store keeps), and still equal a full computation."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from unittest.mock import patch
 
@@ -12,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import tolok.engine.compute
 from tolok.engine.warehouse import Warehouse
 from tolok.store.database import open_store
 from tolok.store.results import load
@@ -51,6 +54,22 @@ kpis:
 """
 
 
+@contextmanager
+def read_alone() -> Iterator[list[object]]:
+    """What each table of a refresh was read from alone (None: the usual files)."""
+    read: list[object] = []
+    table = Warehouse.table
+
+    def spy(
+        self: Warehouse, name: str, since: dt.date | None = None, only: object = None
+    ) -> object:
+        read.append(only)
+        return table(self, name, since, only)  # type: ignore[arg-type]
+
+    with patch.object(Warehouse, "table", spy):
+        yield read
+
+
 @settings(
     max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -65,21 +84,12 @@ def test_new_files_alone_bring_the_touched_periods_up_to_date(
     (folder / "tolok.yaml").write_text(PROJECT, encoding="utf-8")
     (folder / "data").mkdir()
     seen: list[Row] = []
-    read: list[object] = []
-    table = Warehouse.table
-
-    def spy(
-        self: Warehouse, name: str, since: dt.date | None = None, only: object = None
-    ) -> object:
-        read.append(only)
-        return table(self, name, since, only)  # type: ignore[arg-type]
-
     for index, batch in enumerate(batches):
         path = folder / "data" / f"batch{index}.parquet"
         write_parquet(path, batch)
         seen += batch
-        read.clear()
-        with patch.object(Warehouse, "table", spy):
+        # However small a part of the month the new file is (see the test below).
+        with read_alone() as read, patch.object(tolok.engine.compute, "WORTH", 0):
             refresh(folder)
         if index > 0:
             # The month batch's sums came from the new file alone.
@@ -114,3 +124,38 @@ def test_a_changed_file_is_read_again_whole(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{folder / 'tolok.db'}")
     assert [p.value for p in load(store, "revenue", "month", ())] == [6.0]
     assert [p.value for p in load(store, "spread", "month", ())] == [4.0]
+
+
+def test_new_files_are_combined_only_when_they_are_a_small_part_of_the_month(
+    tmp_path: Path,
+) -> None:
+    """Two days' files in a month: the next day's file is read with them (combining costs
+    more than reading so few). Ten days' files: the next one is read alone."""
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "tolok.yaml").write_text(PROJECT, encoding="utf-8")
+    (folder / "data").mkdir()
+
+    def day(number: int) -> Path:
+        path = folder / "data" / f"day{number:02}.parquet"
+        rows = [(dt.datetime(2026, 5, number, hour), f"c{hour}", "Bali", 1.0) for hour in range(9)]
+        write_parquet(path, rows)
+        return path
+
+    for number in (1, 2):
+        day(number)
+        refresh(folder)
+    new = day(3)
+    with read_alone() as read:
+        refresh(folder)
+    assert (new,) not in read
+    for number in range(4, 11):
+        day(number)
+        refresh(folder)
+    new = day(11)
+    with read_alone() as read:
+        refresh(folder)
+    assert (new,) in read
+    stored_equals_full(folder)
+    store = open_store(f"sqlite:///{folder / 'tolok.db'}")
+    assert [p.value for p in load(store, "revenue", "month", ())] == [99.0]

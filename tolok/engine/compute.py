@@ -51,6 +51,10 @@ DECOMPOSABLE = {Agg.sum, Agg.count, Agg.sum_boolean, Agg.avg, Agg.min, Agg.max}
 ADDITIVE = DECOMPOSABLE
 """Measures whose result over more rows is their results over each part, combined."""
 FAR_AHEAD = dt.date(9999, 1, 1)
+WORTH = 4
+"""New files are combined with the kept results only when the files the touched periods
+read hold at least this many times their bytes (bench/incremental.py: with fewer, a day's
+Parquet files, reading them again is as quick as combining)."""
 
 
 @dataclass
@@ -225,7 +229,7 @@ def _measures(batch: Batch, query: MeasureQuery, shown: dt.date | None) -> pd.Da
         frame = _execute(batch, query.dataset, query, None)
         kept.keep(key, query.dataset, None, frame)
         return frame
-    added = _added(batch, query)
+    added = _added(batch, query, shown)
     held = kept.before(key, query.start, shown if added is None else FAR_AHEAD)
     if held is None:
         return _execute(batch, query.dataset, query, None)
@@ -241,12 +245,17 @@ def _measures(batch: Batch, query: MeasureQuery, shown: dt.date | None) -> pd.Da
     return pd.concat([earlier, recent[[PERIOD, SLICE, *earlier.columns[2:]]]], ignore_index=True)
 
 
-def _added(batch: Batch, query: MeasureQuery) -> tuple[Path, ...] | None:
-    """The dataset's new files, when they are its only change and every measure of the
-    query adds up across files (sums, counts, averages, minimums, maximums); else None."""
+def _added(batch: Batch, query: MeasureQuery, shown: dt.date) -> tuple[Path, ...] | None:
+    """The dataset's new files, when they are its only change, every measure of the query
+    adds up across files (sums, counts, averages, minimums, maximums), and they are a small
+    part of the files the periods from `shown` on read (at most 1/WORTH of their bytes:
+    below that, reading those files costs less than combining); else None."""
     added = batch.warehouse.added.get(query.dataset)
     spec = batch.project.datasets[query.dataset]
     if added is None or not all(spec.measures[m].agg in ADDITIVE for m in query.measures):
+        return None
+    read = batch.warehouse.files_from(query.dataset, shown)
+    if sum(f.stat().st_size for f in read) < WORTH * sum(f.stat().st_size for f in added):
         return None
     return added
 

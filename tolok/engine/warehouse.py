@@ -242,6 +242,10 @@ class Warehouse:
         line, col = source.data.lc.value("warehouse")
         return Location(main, line + 1, col + 1)
 
+    def files_from(self, name: str, since: dt.date | None) -> tuple[Path, ...]:
+        """The files `table(name, since)` reads (none for a table)."""
+        return self._source_files(name, self._dataset(name), since)
+
     def _source_files(self, name: str, dataset: Dataset, since: dt.date | None) -> tuple[Path, ...]:
         """The files a dataset reads (none for a table), without those known to hold only
         rows from before `since`. One file always stays, so the table keeps its columns."""
