@@ -334,3 +334,87 @@ def test_without_the_board_a_refresh_hands_back_what_it_recomputed(tmp_path: Pat
         assert [p.value for p in board.totals["revenue"].points] == [4.0]
     finally:
         kept.close()
+
+
+def test_a_server_connection_closed_meanwhile_is_opened_again(tmp_path: Path) -> None:
+    """PostgreSQL ends the kept connection (a restart, an idle timeout): the next refresh
+    connects again instead of failing."""
+    import ibis
+
+    from tests.conftest import unavailable
+
+    url = "postgresql://postgres@127.0.0.1:5432/test"
+    try:
+        admin = ibis.connect("postgres://postgres@127.0.0.1:5432/test", connect_timeout=5)
+    except Exception as exc:
+        unavailable("postgres", exc)
+    first = pd.DataFrame({"at": pd.to_datetime(["2026-01-05 03:00"]), "amount": [4.0]})
+    admin.create_table("tolok_kept_again", first, overwrite=True)
+    (tmp_path / "tolok.yaml").write_text(
+        f"name: Again\ntimezone: UTC\nwarehouse: {url}\n"
+        "datasets:\n  orders:\n    source: tolok_kept_again\n    time: at\n"
+        "    measures:\n      revenue: {agg: sum, expr: amount}\n"
+        "kpis:\n  revenue: {formula: revenue}\n",
+        encoding="utf-8",
+    )
+    loaded = load_project(tmp_path)
+    kept = KeptWarehouse()
+    try:
+        with (
+            kept.use(loaded) as warehouse,
+            warehouse.backend().raw_sql("SELECT pg_backend_pid()") as cursor,
+        ):
+            pid = cursor.fetchall()[0][0]
+        with admin.raw_sql(f"SELECT pg_terminate_backend({int(pid)})") as cursor:
+            cursor.fetchall()
+        admin.insert(
+            "tolok_kept_again",
+            pd.DataFrame({"at": pd.to_datetime(["2026-01-06"]), "amount": [1.0]}),
+        )
+        refresh_kept(kept, loaded, tmp_path)
+        store = open_store(f"sqlite:///{tmp_path / 'tolok.db'}")
+        assert [p.value for p in load(store, "revenue", "month", ())] == [5.0]
+    finally:
+        kept.close()
+        admin.drop_table("tolok_kept_again", force=True)
+        admin.disconnect()
+
+
+def test_a_kept_connection_does_not_collect_views(tmp_path: Path) -> None:
+    """Each refresh reads new CSV files' days through a view: it is made again under one
+    name, so a server refreshing all day holds as many views after the tenth refresh as
+    after the second."""
+    folder = in_memory(project(tmp_path / "p", "file:data/*.csv"))
+    (folder / "data").mkdir()
+    loaded = load_project(folder)
+    kept = KeptWarehouse()
+    counts = []
+    try:
+        for day in range(1, 11):
+            (folder / "data" / f"day{day:02}.csv").write_text(
+                f"at,customer,region,amount\n2026-04-{day:02}T03:00:00,c1,Bali,{day}.5\n",
+                encoding="utf-8",
+            )
+            refresh_kept(kept, loaded, folder)
+            with kept.use(loaded) as warehouse:
+                views = "SELECT count(*) FROM duckdb_views() WHERE temporary"
+                counts.append(warehouse.files().con.execute(views).fetchall()[0][0])
+        assert counts[-1] == counts[1], counts
+        stored_equals_full(folder)
+    finally:
+        kept.close()
+
+
+def test_after_close_a_refresh_keeps_nothing(tmp_path: Path) -> None:
+    """A refresh that was on its way when the server stopped connects for itself and lets
+    go of its connection when done."""
+    folder = one_file(tmp_path)
+    loaded = load_project(folder)
+    kept = KeptWarehouse()
+    kept.close()
+    with kept.use(loaded) as late:
+        late.files()
+    assert late._files is None
+    with kept.use(loaded) as again:
+        assert again is not late
+    assert again._files is None

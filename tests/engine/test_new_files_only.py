@@ -159,3 +159,53 @@ def test_new_files_are_combined_only_when_they_are_a_small_part_of_the_month(
     stored_equals_full(folder)
     store = open_store(f"sqlite:///{folder / 'tolok.db'}")
     assert [p.value for p in load(store, "revenue", "month", ())] == [99.0]
+
+
+def test_new_csv_files_are_read_with_the_others(tmp_path: Path) -> None:
+    """DuckDB guesses a CSV's column types from the files it reads together: a new file
+    whose one amount is empty would read as text on its own. CSV files are read again."""
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "tolok.yaml").write_text(PROJECT.replace("*.parquet", "*.csv"), encoding="utf-8")
+    (folder / "data").mkdir()
+    lines = [f"2026-05-{1 + n % 20:02}T0{n % 9}:00:00,c{n},Bali,10.5" for n in range(200)]
+    (folder / "data" / "a.csv").write_text(
+        "at,customer,region,amount\n" + "\n".join(lines) + "\n", encoding="utf-8"
+    )
+    refresh(folder)
+    (folder / "data" / "b.csv").write_text(
+        "at,customer,region,amount\n2026-05-21T09:00:00,c9,Jawa,\n", encoding="utf-8"
+    )
+    with read_alone() as read:
+        refresh(folder)
+    assert all(only is None for only in read)
+    stored_equals_full(folder)
+    store = open_store(f"sqlite:///{folder / 'tolok.db'}")
+    assert [p.value for p in load(store, "revenue", "month", ())] == [pytest.approx(2100.0)]
+
+
+def test_measure_names_that_look_like_parts_of_an_average(tmp_path: Path) -> None:
+    """`price__sum` and `items__n` are measures of their own, each combined its own way."""
+    folder = tmp_path / "p"
+    folder.mkdir()
+    text = PROJECT.replace(
+        "      low: {agg: min, expr: amount}\n",
+        "      low: {agg: min, expr: amount}\n"
+        "      price: {agg: max, expr: amount}\n"
+        "      price__sum: {agg: sum, expr: amount}\n"
+        "      items__n: {agg: sum, expr: amount}\n",
+    ).replace(
+        "  ytd: {formula: to_date(revenue)}\n",
+        "  ytd: {formula: to_date(revenue)}\n  odd: {formula: price + price__sum + items__n}\n",
+    )
+    (folder / "tolok.yaml").write_text(text, encoding="utf-8")
+    (folder / "data").mkdir()
+    write_parquet(folder / "data" / "a.parquet", [(dt.datetime(2026, 6, 2), "c1", "Bali", 4.0)])
+    refresh(folder)
+    write_parquet(folder / "data" / "b.parquet", [(dt.datetime(2026, 6, 3), "c2", "Bali", 6.0)])
+    with read_alone() as read, patch.object(tolok.engine.compute, "WORTH", 0):
+        refresh(folder)
+    assert any(only is not None for only in read)
+    stored_equals_full(folder)
+    store = open_store(f"sqlite:///{folder / 'tolok.db'}")
+    assert [p.value for p in load(store, "odd", "month", ())] == [6.0 + 10.0 + 10.0]

@@ -255,6 +255,8 @@ def _added(batch: Batch, query: MeasureQuery, shown: dt.date) -> tuple[Path, ...
     if added is None or not all(spec.measures[m].agg in ADDITIVE for m in query.measures):
         return None
     read = batch.warehouse.files_from(query.dataset, shown)
+    if any(f.suffix.lower() != ".parquet" for f in (*read, *added)):
+        return None  # DuckDB guesses a CSV's or JSON's types from the files read together
     if sum(f.stat().st_size for f in read) < WORTH * sum(f.stat().st_size for f in added):
         return None
     return added
@@ -277,9 +279,10 @@ def _brought_up_to_date(
     both = pd.concat([held[[PERIOD, SLICE, *columns]], new], ignore_index=True)
     both[columns] = both[columns].astype("float64")
     grouped = both.groupby([PERIOD, SLICE], sort=True)
+    reducers = _reducers(spec, query)
     parts = []
     for agg in (Agg.sum, Agg.min, Agg.max):
-        chosen = [c for c in columns if _reduced_by(spec, c) is agg]
+        chosen = [c for c in columns if reducers[c] is agg]
         if agg is Agg.sum and chosen:  # a side without the row adds nothing; none: missing
             parts.append(grouped[chosen].sum(min_count=1))
         elif chosen:
@@ -287,11 +290,17 @@ def _brought_up_to_date(
     return pd.concat(parts, axis=1)[columns].reset_index()
 
 
-def _reduced_by(spec: Dataset, column: str) -> Agg:
-    """How a result column adds up across rows: min, max, or a sum (counts included)."""
-    measure = column.removeprefix("m__").removesuffix("__sum").removesuffix("__n")
-    agg = spec.measures[measure].agg
-    return agg if agg in (Agg.min, Agg.max) else Agg.sum
+def _reducers(spec: Dataset, query: MeasureQuery) -> dict[str, Agg]:
+    """How each result column of the query adds up across rows: min, max, or a sum (counts
+    and both parts of an average included)."""
+    out: dict[str, Agg] = {}
+    for name in query.measures:
+        agg = spec.measures[name].agg
+        if agg is Agg.avg:
+            out[column_of(name, "sum")] = out[column_of(name, "n")] = Agg.sum
+        else:
+            out[column_of(name)] = agg if agg in (Agg.min, Agg.max) else Agg.sum
+    return out
 
 
 def _query(

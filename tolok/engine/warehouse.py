@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import logging
 import os
 import sys
 import tempfile
@@ -55,6 +56,8 @@ CASTS = {
 }
 
 
+log = logging.getLogger("tolok.engine")
+
 PREPARED_KEPT = 512
 """Compiled queries a warehouse keeps (the oldest go first)."""
 
@@ -92,6 +95,8 @@ class Warehouse:
     """Per dataset, the views over its files made since the last `renew`: the n-th one is
     named `__tolok_<dataset>_<n>` each time, so queries compiled over it serve again."""
     _prepared: dict[Hashable, tuple[Prepared, ...]] = field(default_factory=dict)
+    _registered: set[str] = field(default_factory=set)
+    """In-memory tables (window spines, typed-in values) DuckDB was given since `renew`."""
     _shapes: dict[str, tuple[pq.ParquetSchema, ir.Table]] = field(default_factory=dict)
     """Per view over Parquet files: its first file's Parquet schema and its table."""
 
@@ -133,6 +138,25 @@ class Warehouse:
         self._views.clear()
         self.last_days = {}
         self.added = {}
+        if self._files is not None and self._files.name == "duckdb":
+            for name in self._registered:  # a kept connection would hold them all day
+                with contextlib.suppress(Exception):  # gone already
+                    self._files.con.unregister(name)
+        self._registered.clear()
+
+    def reachable(self) -> bool:
+        """A kept connection to a database server still answers (the server may have
+        closed it: a restart, an idle timeout, a proxy). The embedded DuckDB always does."""
+        backend = self._warehouse
+        if backend is None or backend.name not in ("postgres", "mysql"):
+            return True
+        try:
+            with backend.raw_sql("SELECT 1") as cursor:
+                cursor.fetchall()
+        except Exception:
+            log.info("the kept warehouse connection was closed by the server: reconnecting")
+            return False
+        return True
 
     @property
     def holds_file(self) -> bool:
@@ -160,6 +184,8 @@ class Warehouse:
 
     def execute(self, expr: ir.Table, dataset: str) -> pd.DataFrame:
         backend = self._backend_of(dataset)
+        if backend.name == "duckdb":
+            self._registered.update(op.name for op in expr.op().find(ops.InMemoryTable))
         try:
             frame: pd.DataFrame = backend.execute(expr)
         except Exception as exc:
@@ -396,11 +422,12 @@ class KeptWarehouse:
     def __init__(self, manual: ManualSource | None = None) -> None:
         self.manual = manual
         self._kept: Warehouse | None = None
+        self._closed = False
 
     @contextlib.contextmanager
     def use(self, loaded: LoadedProject) -> Iterator[Warehouse]:
         warehouse, self._kept = self._kept, None
-        if warehouse is not None and warehouse.loaded is loaded:
+        if warehouse is not None and warehouse.loaded is loaded and warehouse.reachable():
             warehouse.renew()
         else:
             if warehouse is not None:
@@ -411,12 +438,15 @@ class KeptWarehouse:
         except BaseException:
             warehouse.close()  # a connection that failed is not trusted again
             raise
-        if warehouse.holds_file:
+        if warehouse.holds_file or self._closed:
             warehouse.close()
         else:
             self._kept = warehouse
 
     def close(self) -> None:
+        """Let go of the warehouse; a refresh after this (one that was on its way at
+        shutdown) connects for itself and keeps nothing."""
+        self._closed = True
         warehouse, self._kept = self._kept, None
         if warehouse is not None:
             warehouse.close()

@@ -213,7 +213,9 @@ def _days(
 ) -> tuple[str | None, str | None]:
     if len(files) == 1 and (known := _parquet_days(warehouse, dataset, files[0])) is not None:
         return known
-    table = typed(warehouse.loaded, name, read_files(warehouse.files(), files))
+    # One view per dataset, made again each time: a kept connection does not collect them.
+    view = f"__tolok_days_{name}"
+    table = typed(warehouse.loaded, name, read_files(warehouse.files(), files, view))
     if dataset.time not in table.columns:
         return None, None
     local = local_day(warehouse, name, table)
