@@ -52,6 +52,18 @@ def one_file(tmp_path: Path) -> Path:
     return folder
 
 
+def table_project(folder: Path, url: str, table: str) -> LoadedProject:
+    """Monthly revenue from a warehouse table with columns `at` and `amount`."""
+    (folder / "tolok.yaml").write_text(
+        f"name: Kept\ntimezone: UTC\nwarehouse: {url}\n"
+        f"datasets:\n  orders:\n    source: {table}\n    time: at\n"
+        "    measures:\n      revenue: {agg: sum, expr: amount}\n"
+        "kpis:\n  revenue: {formula: revenue}\n",
+        encoding="utf-8",
+    )
+    return load_project(folder)
+
+
 def refresh_kept(kept: KeptWarehouse, loaded: LoadedProject, folder: Path) -> None:
     store = open_store(f"sqlite:///{folder / 'tolok.db'}")
     with kept.use(loaded) as warehouse:
@@ -237,14 +249,7 @@ def test_a_kept_server_connection_sees_rows_written_since(
         {"at": pd.to_datetime(["2026-01-05 03:00", "2026-02-02 03:00"]), "amount": [4.0, 6.0]}
     )
     writer.create_table("tolok_kept_orders", first, overwrite=True)
-    (tmp_path / "tolok.yaml").write_text(
-        f"name: Kept\ntimezone: UTC\nwarehouse: {url}\n"
-        "datasets:\n  orders:\n    source: tolok_kept_orders\n    time: at\n"
-        "    measures:\n      revenue: {agg: sum, expr: amount}\n"
-        "kpis:\n  revenue: {formula: revenue}\n",
-        encoding="utf-8",
-    )
-    loaded = load_project(tmp_path)
+    loaded = table_project(tmp_path, url, "tolok_kept_orders")
     kept = KeptWarehouse()
     try:
         refresh_kept(kept, loaded, tmp_path)
@@ -350,14 +355,7 @@ def test_a_server_connection_closed_meanwhile_is_opened_again(tmp_path: Path) ->
         unavailable("postgres", exc)
     first = pd.DataFrame({"at": pd.to_datetime(["2026-01-05 03:00"]), "amount": [4.0]})
     admin.create_table("tolok_kept_again", first, overwrite=True)
-    (tmp_path / "tolok.yaml").write_text(
-        f"name: Again\ntimezone: UTC\nwarehouse: {url}\n"
-        "datasets:\n  orders:\n    source: tolok_kept_again\n    time: at\n"
-        "    measures:\n      revenue: {agg: sum, expr: amount}\n"
-        "kpis:\n  revenue: {formula: revenue}\n",
-        encoding="utf-8",
-    )
-    loaded = load_project(tmp_path)
+    loaded = table_project(tmp_path, url, "tolok_kept_again")
     kept = KeptWarehouse()
     try:
         with (
