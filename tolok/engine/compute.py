@@ -48,8 +48,8 @@ from tolok.spec.refs import Scope
 from tolok.spec.source import locate_in_scalar
 
 DECOMPOSABLE = {Agg.sum, Agg.count, Agg.sum_boolean, Agg.avg, Agg.min, Agg.max}
-ADDITIVE = DECOMPOSABLE
-"""Measures whose result over more rows is their results over each part, combined."""
+"""Measures whose result over more rows is their results over each part, combined: across
+periods (windows) and across files (new files)."""
 FAR_AHEAD = dt.date(9999, 1, 1)
 WORTH = 4
 """New files are combined with the kept results only when the files the touched periods
@@ -252,7 +252,7 @@ def _added(batch: Batch, query: MeasureQuery, shown: dt.date) -> tuple[Path, ...
     below that, reading those files costs less than combining); else None."""
     added = batch.warehouse.added.get(query.dataset)
     spec = batch.project.datasets[query.dataset]
-    if added is None or not all(spec.measures[m].agg in ADDITIVE for m in query.measures):
+    if added is None or not all(spec.measures[m].agg in DECOMPOSABLE for m in query.measures):
         return None
     read = batch.warehouse.files_from(query.dataset, shown)
     if any(f.suffix.lower() != ".parquet" for f in (*read, *added)):
