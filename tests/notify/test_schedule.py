@@ -71,6 +71,12 @@ def store(store_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+def _mailing(store: Engine, smtp: SmtpServer, start: dt.datetime) -> tuple[Project, Clock, Digest]:
+    """The project mailing through `smtp`, a clock at `start` and a digest job sending."""
+    project = _project().model_copy(update={"email": smtp.email()})
+    return project, Clock(start), Digest(Sender(store, project.email, backoff=0.0))
+
+
 def _project() -> Project:
     return Project.model_validate({
         "name": "Toko", "timezone": "Asia/Jakarta",
@@ -127,9 +133,7 @@ def test_a_restart_in_the_middle_of_a_run_neither_skips_nor_doubles_it(
 def test_a_long_stop_runs_the_newest_occurrence_once_and_names_the_missed(
     store: Engine, smtp: SmtpServer
 ) -> None:
-    project = _project().model_copy(update={"email": smtp.email()})
-    clock = Clock(dt.datetime(2026, 11, 27, 0, 30))
-    digest = Digest(Sender(store, project.email, backoff=0.0))
+    project, clock, digest = _mailing(store, smtp, dt.datetime(2026, 11, 27, 0, 30))
     Scheduler(store, digest, clock).run_due(project)  # seen
     clock.now = dt.datetime(2026, 11, 30, 3, 0)  # stopped over three mornings
     [outcome] = Scheduler(store, digest, clock).run_due(project)
@@ -141,9 +145,7 @@ def test_a_long_stop_runs_the_newest_occurrence_once_and_names_the_missed(
 
 
 def test_two_schedulers_at_once_run_an_occurrence_once(store: Engine, smtp: SmtpServer) -> None:
-    project = _project().model_copy(update={"email": smtp.email()})
-    clock = Clock(dt.datetime(2026, 11, 27, 0, 30))
-    digest = Digest(Sender(store, project.email, backoff=0.0))
+    project, clock, digest = _mailing(store, smtp, dt.datetime(2026, 11, 27, 0, 30))
     one, other = Scheduler(store, digest, clock), Scheduler(store, digest, clock)
     one.run_due(project)
     clock.now = dt.datetime(2026, 11, 27, 1, 1)
@@ -238,9 +240,7 @@ def test_an_earlier_time_never_runs_a_past_occurrence_again(store: Engine) -> No
 def test_a_run_left_behind_is_superseded_by_a_newer_occurrence(
     store: Engine, smtp: SmtpServer
 ) -> None:
-    project = _project().model_copy(update={"email": smtp.email()})
-    clock = Clock(dt.datetime(2026, 11, 27, 0, 30))
-    digest = Digest(Sender(store, project.email, backoff=0.0))
+    project, clock, digest = _mailing(store, smtp, dt.datetime(2026, 11, 27, 0, 30))
     Scheduler(store, digest, clock).run_due(project)
     clock.now = dt.datetime(2026, 11, 27, 1, 0, 10)
     digest.die_after = 0
@@ -274,9 +274,7 @@ def test_occurrences_across_summer_time_are_compared_in_real_time() -> None:
 
 def test_a_stale_take_over_of_a_finished_run_fails(store: Engine, smtp: SmtpServer) -> None:
     """B read the run while A held it; A finished; B's claim must not run it again."""
-    project = _project().model_copy(update={"email": smtp.email()})
-    clock = Clock(dt.datetime(2026, 11, 27, 0, 30))
-    digest = Digest(Sender(store, project.email, backoff=0.0))
+    project, clock, digest = _mailing(store, smtp, dt.datetime(2026, 11, 27, 0, 30))
     a = Scheduler(store, digest, clock)
     a.run_due(project)  # seen
     clock.now = dt.datetime(2026, 11, 27, 1, 0, 10)
