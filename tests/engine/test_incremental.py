@@ -260,9 +260,11 @@ def test_an_incremental_refresh_reads_earlier_periods_from_the_store(tmp_path: P
         read.append(str(ibis.to_sql(expr)))  # type: ignore[arg-type]
         return execute(self, expr, dataset)  # type: ignore[arg-type]
 
-    def spy_prepared(self: Warehouse, backend: object, query: Prepared, dataset: str) -> object:
+    def spy_prepared(
+        self: Warehouse, backend: object, query: Prepared, dataset: str, shape: object = None
+    ) -> object:
         read.append(query.sql)
-        return run_prepared(self, backend, query, dataset)  # type: ignore[arg-type]
+        return run_prepared(self, backend, query, dataset, shape)  # type: ignore[arg-type]
 
     with (
         patch.object(Warehouse, "execute", spy),

@@ -416,3 +416,59 @@ def test_after_close_a_refresh_keeps_nothing(tmp_path: Path) -> None:
     with kept.use(loaded) as again:
         assert again is not late
     assert again._files is None
+
+
+def test_a_result_shaped_from_arrow_is_what_ibis_gives_with_slice_keys(tmp_path: Path) -> None:
+    """A measure query's result made straight from DuckDB's Arrow table (texts, whole
+    numbers and booleans as breakdown values, missing ones too) has the periods, slices,
+    breakdown values and numbers the Ibis result has; a date breakdown goes through Ibis."""
+    from tolok.compile.frames import SLICE, arrow_with_slice_keys, with_slice_keys
+    from tolok.compile.measures import PERIOD
+    from tolok.engine.compute import _normalise_keys
+
+    folder = in_memory(project(tmp_path / "p", "file:data/*.parquet"))
+    (folder / "data").mkdir()
+    pq.write_table(
+        pa.table(
+            {
+                "at": [dt.datetime(2026, 1, 5), dt.datetime(2026, 1, 6), dt.datetime(2026, 2, 1)],
+                "region": ["Bali", None, "Jawa"],
+                "store": pa.array([7, None, 7], pa.int64()),
+                "online": [True, False, None],
+                "amount": [4.5, None, 2.0],
+            }
+        ),
+        folder / "data" / "a.parquet",
+    )
+    loaded = load_project(folder)
+    kept = KeptWarehouse()
+    try:
+        with kept.use(loaded) as warehouse:
+            rows = warehouse.table("orders")
+            period = rows.at.date().truncate("M").name(PERIOD)
+            for by in ([], ["region"], ["store", "online"], ["region", "store", "online"]):
+                expr = rows.group_by([period, *by]).aggregate(
+                    m__amount=rows.amount.sum(), m__orders=rows.count()
+                )
+                arrow = warehouse.files().con.sql(str(warehouse.files().compile(expr)))
+                shaped = arrow_with_slice_keys(arrow.to_arrow_table(), by)
+                wanted = with_slice_keys(_normalise_keys(expr.execute(), [PERIOD, *by]), by)
+                assert shaped is not None
+                shaped = shaped.sort_values([SLICE, PERIOD])
+                wanted = wanted.sort_values([SLICE, PERIOD])
+                assert list(shaped[PERIOD]) == list(wanted[PERIOD])
+                assert list(shaped[SLICE]) == list(wanted[SLICE])
+                for name in by:
+                    assert list(shaped[name]) == list(wanted[name])
+                for name in ("m__amount", "m__orders"):
+                    pd.testing.assert_series_equal(
+                        shaped[name].astype("float64").reset_index(drop=True),
+                        wanted[name].astype("float64").reset_index(drop=True),
+                    )
+            by_day = rows.group_by([period, rows.at.date().name("day")]).aggregate(
+                m__orders=rows.count()
+            )
+            arrow = warehouse.files().con.sql(str(warehouse.files().compile(by_day)))
+            assert arrow_with_slice_keys(arrow.to_arrow_table(), ["day"]) is None
+    finally:
+        kept.close()

@@ -20,6 +20,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from tolok.compile.frames import SLICE
@@ -40,33 +41,43 @@ class KeptAggregates:
     read: Reader
     fresh: dict[str, AggregateRows] = field(default_factory=dict)
 
-    def before(self, signature: str, start: dt.date, end: dt.date) -> pd.DataFrame | None:
-        """The kept result for the periods from `start` up to `end`, or None."""
-        rows = self.read(signature, start, end)
-        if rows is None:
-            return None
-        columns = sorted({column for _, _, values in rows for column in values})
-        return pd.DataFrame(
-            {
-                PERIOD: [period for period, _, _ in rows],
-                SLICE: [key for _, key, _ in rows],
-                **{column: [values.get(column) for _, _, values in rows] for column in columns},
-            }
-        )
+    def held(self, signature: str, start: dt.date, end: dt.date) -> HeldRows | None:
+        """The kept rows for the periods from `start` up to `end`, or None."""
+        return self.read(signature, start, end)
 
-    def keep(
-        self, signature: str, dataset: str, since: dt.date | None, frame: pd.DataFrame
-    ) -> None:
+    def keep(self, signature: str, dataset: str, since: dt.date | None, rows: HeldRows) -> None:
         """Remember a query's result from `since` on (None: all of it) for the store."""
         held = self.fresh.get(signature)
         if held is not None and (held.since is None or (since is not None and held.since <= since)):
             return  # already kept from earlier on
-        columns = [c for c in frame.columns if c.startswith("m__")]
-        rows = [
-            (row[0], row[1], {c: _number(v) for c, v in zip(columns, row[2:], strict=True)})
-            for row in frame[[PERIOD, SLICE, *columns]].itertuples(index=False)
-        ]
         self.fresh[signature] = AggregateRows(signature, dataset, since, rows)
+
+
+def rows_of(frame: pd.DataFrame) -> HeldRows:
+    """A measure query's result (period, slice and `m__` columns) as rows to keep."""
+    columns = [c for c in frame.columns if c.startswith("m__")]
+    numbers = [_numbers(frame[c]) for c in columns]
+    return [
+        (period, key, dict(zip(columns, values, strict=True)))
+        for period, key, *values in zip(
+            frame[PERIOD].tolist(), frame[SLICE].tolist(), *numbers, strict=True
+        )
+    ]
+
+
+def frame_of(rows: HeldRows, columns: list[str]) -> pd.DataFrame:
+    """Kept rows as a measure query's result: period, slice and the `columns` (a value
+    not kept is missing)."""
+    return pd.DataFrame(
+        {
+            PERIOD: [period for period, _, _ in rows],
+            SLICE: [key for _, key, _ in rows],
+            **{
+                column: np.array([values.get(column) for _, _, values in rows], dtype="float64")
+                for column in columns
+            },
+        }
+    )
 
 
 def keepable(project: Project, query: MeasureQuery) -> bool:
@@ -95,8 +106,7 @@ def signature(project: Project, query: MeasureQuery, engine: str) -> str:
     )
 
 
-def _number(value: object) -> float | None:
-    if value is None or value is pd.NA:
-        return None
-    number = float(value)  # type: ignore[arg-type]
-    return None if math.isnan(number) else number
+def _numbers(column: pd.Series) -> list[float | None]:
+    """A result column's values as numbers, a missing one as None."""
+    values = column.to_numpy(dtype="float64", na_value=np.nan).tolist()
+    return [None if math.isnan(v) else v for v in values]

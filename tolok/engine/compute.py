@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import ibis.expr.types as ir
@@ -18,7 +19,14 @@ import pandas as pd
 from tolok.compile.conversion import TableLookup
 from tolok.compile.errors import CompileError
 from tolok.compile.evaluate import Evaluator
-from tolok.compile.frames import SLICE, MeasureFrames, slice_key, slice_values, with_slice_keys
+from tolok.compile.frames import (
+    SLICE,
+    MeasureFrames,
+    arrow_with_slice_keys,
+    slice_key,
+    slice_values,
+    with_slice_keys,
+)
 from tolok.compile.measures import (
     PERIOD,
     Context,
@@ -28,7 +36,7 @@ from tolok.compile.measures import (
     compile_windowed,
 )
 from tolok.compile.plan import KpiPlan, Need, plan_kpi
-from tolok.engine.aggregates import KeptAggregates, keepable, signature
+from tolok.engine.aggregates import HeldRows, KeptAggregates, frame_of, keepable, rows_of, signature
 from tolok.engine.errors import WarehouseError
 from tolok.engine.series import (
     KpiSeries,
@@ -46,6 +54,7 @@ from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Agg, Dataset, Project
 from tolok.spec.refs import Scope
 from tolok.spec.source import locate_in_scalar
+from tolok.store.aggregates import Values
 
 DECOMPOSABLE = {Agg.sum, Agg.count, Agg.sum_boolean, Agg.avg, Agg.min, Agg.max}
 """Measures whose result over more rows is their results over each part, combined: across
@@ -227,22 +236,28 @@ def _measures(batch: Batch, query: MeasureQuery, shown: dt.date | None) -> pd.Da
     key = batch.signature(query)
     if shown is None or query.start is None:
         frame = _execute(batch, query.dataset, query, None)
-        kept.keep(key, query.dataset, None, frame)
+        kept.keep(key, query.dataset, None, rows_of(frame))
         return frame
     added = _added(batch, query, shown)
-    held = kept.before(key, query.start, shown if added is None else FAR_AHEAD)
+    held = kept.held(key, query.start, shown if added is None else FAR_AHEAD)
     if held is None:
         return _execute(batch, query.dataset, query, None)
-    later = held[PERIOD] >= shown
-    earlier = held[~later]
+    earlier = [row for row in held if row[0] < shown]
     if added is not None:
-        recent = _brought_up_to_date(batch, query, held[later], added, shown)
-    else:
-        recent = _execute(batch, query.dataset, replace(query, start=shown), None)
-    kept.keep(key, query.dataset, shown, recent)
-    if earlier.empty:
-        return recent
-    return pd.concat([earlier, recent[[PERIOD, SLICE, *earlier.columns[2:]]]], ignore_index=True)
+        later = [row for row in held if row[0] >= shown]
+        recent = _brought_up_to_date(batch, query, later, added, shown)
+        kept.keep(key, query.dataset, shown, recent)
+        return frame_of(
+            [*earlier, *recent], list(_reducers(project.datasets[query.dataset], query))
+        )
+    frame = _execute(batch, query.dataset, replace(query, start=shown), None)
+    kept.keep(key, query.dataset, shown, rows_of(frame))
+    if not earlier:
+        return frame
+    columns = [c for c in frame.columns if c.startswith("m__")]
+    return pd.concat(
+        [frame_of(earlier, columns), frame[[PERIOD, SLICE, *columns]]], ignore_index=True
+    )
 
 
 def _added(batch: Batch, query: MeasureQuery, shown: dt.date) -> tuple[Path, ...] | None:
@@ -263,31 +278,30 @@ def _added(batch: Batch, query: MeasureQuery, shown: dt.date) -> tuple[Path, ...
 
 
 def _brought_up_to_date(
-    batch: Batch, query: MeasureQuery, held: pd.DataFrame, added: tuple[Path, ...], shown: dt.date
-) -> pd.DataFrame:
+    batch: Batch, query: MeasureQuery, held: HeldRows, added: tuple[Path, ...], shown: dt.date
+) -> HeldRows:
     """The periods from `shown` on when the dataset's only change is the files `added`: what
     the store keeps for them (`held`, the result as of the files there were), combined with
-    the new files' own result."""
+    the new files' own result, per period and slice."""
     if not added:
         return held
-    spec = batch.project.datasets[query.dataset]
     new = _execute(batch, query.dataset, replace(query, start=shown), None, only=added)
-    columns = [c for c in new.columns if c.startswith("m__")]
-    new = new[[PERIOD, SLICE, *columns]]
-    if held.empty:
-        return new
-    both = pd.concat([held[[PERIOD, SLICE, *columns]], new], ignore_index=True)
-    both[columns] = both[columns].astype("float64")
-    grouped = both.groupby([PERIOD, SLICE], sort=True)
-    reducers = _reducers(spec, query)
-    parts = []
-    for agg in (Agg.sum, Agg.min, Agg.max):
-        chosen = [c for c in columns if reducers[c] is agg]
-        if agg is Agg.sum and chosen:  # a side without the row adds nothing; none: missing
-            parts.append(grouped[chosen].sum(min_count=1))
-        elif chosen:
-            parts.append(grouped[chosen].min() if agg is Agg.min else grouped[chosen].max())
-    return pd.concat(parts, axis=1)[columns].reset_index()
+    reducers = _reducers(batch.project.datasets[query.dataset], query)
+    combined: dict[tuple[dt.date, str], Values] = {}
+    for period, key, values in (*held, *rows_of(new)):
+        have = combined.get((period, key))
+        if have is None:
+            combined[(period, key)] = {c: values.get(c) for c in reducers}
+            continue
+        for column, agg in reducers.items():
+            one, other = have[column], values.get(column)
+            if one is None or other is None:  # a side without the row adds nothing
+                have[column] = other if one is None else one
+            elif agg is Agg.sum:
+                have[column] = one + other
+            else:
+                have[column] = min(one, other) if agg is Agg.min else max(one, other)
+    return [(period, key, values) for (period, key), values in sorted(combined.items())]
 
 
 def _reducers(spec: Dataset, query: MeasureQuery) -> dict[str, Agg]:
@@ -385,7 +399,10 @@ def _execute(
     key = _prepared_key(batch, query, table) if windows is None and manual is None else None
     keys = [PERIOD, *query.by]
     frame: pd.DataFrame | None = None
-    for part in warehouse.run(dataset, key, build):
+    parts = warehouse.run(dataset, key, build, partial(arrow_with_slice_keys, by=query.by))
+    if len(parts) == 1 and SLICE in parts[0].columns:
+        return parts[0]  # made from DuckDB's result as it is
+    for part in parts:
         part = _normalise_keys(part, keys)
         frame = part if frame is None else frame.merge(part, on=keys, how="outer")
     assert frame is not None

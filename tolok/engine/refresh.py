@@ -262,8 +262,8 @@ def _plan(
 def _held_aggregates(
     store: Engine, signature: str, start: dt.date, end: dt.date
 ) -> list[tuple[dt.date, str, Values]] | None:
-    with Session(store) as session:
-        return held_aggregates(session, signature, start, end)
+    with store.connect() as connection:
+        return held_aggregates(connection, signature, start, end)
 
 
 def _declared_series(project: Project, active: list[str]) -> set[tuple[str, str, str]]:

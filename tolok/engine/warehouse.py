@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import logging
 import os
@@ -196,11 +197,17 @@ class Warehouse:
         return frame
 
     def run(
-        self, dataset: str, key: Hashable | None, build: Callable[[], list[ir.Table]]
+        self,
+        dataset: str,
+        key: Hashable | None,
+        build: Callable[[], list[ir.Table]],
+        shape: Callable[[pa.Table], pd.DataFrame | None] | None = None,
     ) -> list[pd.DataFrame]:
         """The result of each query `build` makes. With a key, a query the embedded DuckDB
         reads is compiled once per warehouse and run from its SQL the next time: the key
-        must name everything that shapes it, the tables it reads included."""
+        must name everything that shapes it, the tables it reads included. A single query
+        run from its SQL is handed to `shape` as DuckDB returns it; where `shape` gives
+        None, it comes back as Ibis would return it."""
         backend = self._backend_of(dataset)
         if key is None or backend.name != "duckdb":
             return [self.execute(expr, dataset) for expr in build()]
@@ -213,10 +220,17 @@ class Warehouse:
             if len(self._prepared) >= PREPARED_KEPT:
                 del self._prepared[next(iter(self._prepared))]
             self._prepared[key] = prepared
-        return [self._run_prepared(backend, query, dataset) for query in prepared]
+        shaping = shape if len(prepared) == 1 else None
+        return [self._run_prepared(backend, query, dataset, shaping) for query in prepared]
 
-    def _run_prepared(self, backend: BaseBackend, query: Prepared, dataset: str) -> pd.DataFrame:
-        """As Ibis executes a query on DuckDB, from its SQL."""
+    def _run_prepared(
+        self,
+        backend: BaseBackend,
+        query: Prepared,
+        dataset: str,
+        shape: Callable[[pa.Table], pd.DataFrame | None] | None = None,
+    ) -> pd.DataFrame:
+        """As Ibis executes a query on DuckDB, from its SQL (or as `shape` makes it)."""
         from ibis.backends.duckdb.converter import DuckDBPandasData
 
         try:
@@ -226,6 +240,9 @@ class Warehouse:
                 f"the query for dataset '{dataset}' failed on {backend.name}: {_first_line(exc)}",
                 self.loaded.locate("datasets", dataset),
             ) from exc
+        shaped = shape(table) if shape is not None else None
+        if shaped is not None:
+            return shaped
         if any(_as_objects(column) for column in table.columns):
             frame = pd.DataFrame(
                 {
@@ -305,10 +322,12 @@ class Warehouse:
             ) from exc
 
     def _view(self, name: str, files: list[Path]) -> ir.Table:
-        """The dataset's files as the next view of this refresh. DuckDB reads Parquet files
-        with the columns of the first one: a view made again over a list whose first file
-        has the same Parquet schema as before (names, physical and logical types, read from
-        its footer) keeps its columns without DuckDB being asked again."""
+        """The dataset's files as the next view of this refresh. A view over Parquet files
+        reads its file list from a variable of the same name: the next refresh sets the
+        variable, and the view stands. DuckDB reads Parquet files with the columns of the
+        first one: while that file has the same Parquet schema as before (names, physical
+        and logical types, read from its footer), the view keeps its columns without
+        DuckDB being asked again."""
         slot = self._views.get(name, 0)
         self._views[name] = slot + 1
         view = f"__tolok_{name}_{slot}"
@@ -316,11 +335,12 @@ class Warehouse:
         if files[0].suffix.lower() != ".parquet":
             return read_files(backend, files, view)
         shape = pq.read_metadata(files[0]).schema
+        backend.con.execute(_set_files(view), [[str(f) for f in files]])
         held = self._shapes.get(view)
         if held is not None and held[0].equals(shape):
-            backend.con.execute(parquet_view(view, files).sql("duckdb"))
             return held[1]
-        table = read_files(backend, files, view)
+        backend.con.execute(_files_view(view))
+        table = backend.table(view)
         self._shapes[view] = (shape, table)
         return table
 
@@ -360,17 +380,26 @@ def read_files(backend: BaseBackend, files: list[Path], view: str | None = None)
     raise WarehouseError(f"cannot read {files[0].name}: use CSV, Parquet, .xlsx or JSON lines")
 
 
-def parquet_view(name: str, files: list[Path]) -> sge.Create:
-    """CREATE OR REPLACE TEMP VIEW name AS SELECT * FROM read_parquet([files]), as Ibis's
-    `read_parquet` writes it."""
-    paths = sge.Array(expressions=[sge.convert(str(f)) for f in files])
+@functools.cache
+def _set_files(view: str) -> str:
+    """SET VARIABLE view = ? (the list of files the view reads)."""
+    target = sge.EQ(
+        this=sge.column(sg.to_identifier(view, quoted=True)), expression=sge.Placeholder()
+    )
+    return sge.Set(expressions=[sge.SetItem(this=target, kind="VARIABLE")]).sql("duckdb")
+
+
+@functools.cache
+def _files_view(view: str) -> str:
+    """CREATE OR REPLACE TEMP VIEW view AS SELECT * FROM read_parquet(getvariable('view'))."""
+    files = sg.func("getvariable", sge.convert(view))
     return sge.Create(
-        this=sg.to_identifier(name, quoted=True),
+        this=sg.to_identifier(view, quoted=True),
         kind="VIEW",
         replace=True,
         properties=sge.Properties(expressions=[sge.TemporaryProperty()]),
-        expression=sg.select(sge.Star()).from_(sg.func("read_parquet", paths)),
-    )
+        expression=sg.select(sge.Star()).from_(sg.func("read_parquet", files)),
+    ).sql("duckdb")
 
 
 def typed(loaded: LoadedProject, name: str, table: ir.Table) -> ir.Table:

@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.orm import Session
 
 from tolok.store.schema import MeasureAggregate
@@ -34,11 +34,11 @@ class AggregateRows:
 
 
 def held_aggregates(
-    session: Session, signature: str, start: dt.date, end: dt.date
+    session: Session | Connection, signature: str, start: dt.date, end: dt.date
 ) -> list[tuple[dt.date, str, Values]] | None:
     """The kept rows of periods from `start` up to `end` (exclusive), or None when the store
     holds nothing under the signature."""
-    table = MeasureAggregate
+    table = MeasureAggregate.__table__.c  # plain columns: read many times a refresh
     statement = (
         select(table.period, table.slice, table.measures)
         .where(table.signature == signature, table.period >= start, table.period < end)

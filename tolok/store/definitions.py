@@ -84,12 +84,29 @@ def _collect(
 
 
 def definition_hash(project: Project, name: str) -> str:
-    return digest(definition(project, name))
+    return _hashes(project, name)[0]
 
 
 def compute_hash(project: Project, name: str) -> str:
     """The hash of what changes a KPI's values: a new title leaves it alone."""
-    return digest(compute_part(definition(project, name)))
+    return _hashes(project, name)[1]
+
+
+_HASHED: dict[int, tuple[Project, dict[str, tuple[str, str]]]] = {}
+"""Per project (as loaded: a project never changes), its KPIs' two hashes; a process that
+lives on (`tolok serve`) refreshes the same project again and again."""
+
+
+def _hashes(project: Project, name: str) -> tuple[str, str]:
+    held = _HASHED.get(id(project))
+    if held is None or held[0] is not project:
+        while len(_HASHED) >= 8:
+            del _HASHED[next(iter(_HASHED))]
+        held = _HASHED[id(project)] = (project, {})
+    if name not in held[1]:
+        data = definition(project, name)
+        held[1][name] = (digest(data), digest(compute_part(data)))
+    return held[1][name]
 
 
 def digest(data: Any) -> str:

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tolok.spec.models import Project
-from tolok.store.definitions import compute_hash, compute_part, definition, digest
+from tolok.store.definitions import compute_hash, definition, definition_hash
 from tolok.store.schema import SpecVersion
 
 
@@ -41,12 +41,12 @@ def record_versions(
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     newest = latest_versions(session, names)
     for name in names:
-        data = definition(project, name)
-        full, compute = digest(data), digest(compute_part(data))
+        full, compute = definition_hash(project, name), compute_hash(project, name)
         latest = newest.get(name)
         if latest is not None and latest.hash == full:
             out[name] = Recorded(latest, False)
             continue
+        data = definition(project, name)
         before = _pretty(json.loads(latest.definition)) if latest else []
         diff = "\n".join(
             difflib.unified_diff(
