@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from tolok.engine.compute import Request, compute
 from tolok.engine.refresh import refresh_into_store
-from tolok.engine.warehouse import Prepared, Warehouse, read_files
+from tolok.engine.warehouse import Prepared, Warehouse
 from tolok.spec import load_project
 from tolok.store.database import open_store
 from tolok.store.results import load
@@ -142,11 +142,13 @@ def test_parquet_files_that_end_before_new_data_are_not_read(tmp_path: Path, zon
     write_parquet(folder / "data" / "c.parquet", [(dt.datetime(2026, 3, 4, 9), "c3", "Bali", 1.0)])
     opened: list[list[str]] = []
 
-    def spy(backend: object, files: list[Path], view: str | None = None) -> object:
-        opened.append(sorted(f.name for f in files))
-        return read_files(backend, files, view)  # type: ignore[arg-type]
+    view = Warehouse._view
 
-    with patch("tolok.engine.warehouse.read_files", spy):
+    def spy(self: Warehouse, name: str, files: list[Path]) -> object:
+        opened.append(sorted(f.name for f in files))
+        return view(self, name, files)
+
+    with patch.object(Warehouse, "_view", spy):
         refresh(folder)
     stored_equals_full(folder)
     # The month batch reads March alone (February for growth comes from the store); the
