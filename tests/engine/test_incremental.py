@@ -14,12 +14,13 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from tolok.engine.compute import Request, compute
 from tolok.engine.refresh import refresh_into_store
 from tolok.engine.warehouse import Prepared, Warehouse
 from tolok.spec import load_project
+from tolok.spec.loaded import LoadedProject
 from tolok.store.database import open_store
 from tolok.store.results import load
 from tolok.store.schema import MeasureAggregate
@@ -72,9 +73,18 @@ def stored_equals_full(folder: Path) -> None:
     assert loaded.ok, [p.message for p in loaded.problems.items]
     store = open_store(f"sqlite:///{folder / 'tolok.db'}")
     assert loaded.project is not None
+    warehouse = Warehouse(loaded)  # one for every KPI, as a refresh in a new process has
+    try:
+        _stored_equals_full(loaded, warehouse, store)
+    finally:
+        warehouse.close()
+
+
+def _stored_equals_full(loaded: LoadedProject, warehouse: Warehouse, store: Engine) -> None:
+    assert loaded.project is not None
     for name, kpi in loaded.project.kpis.items():
         for by in [(), *[tuple(b) for b in kpi.breakdowns]]:
-            full = compute(loaded, Warehouse(loaded), Request((name,), kpi.grain, by))[name]
+            full = compute(loaded, warehouse, Request((name,), kpi.grain, by))[name]
             expected = [(p.period, tuple(v for _, v in p.slice), p.value) for p in full.points]
             got = [(p.period, p.slice, p.value) for p in load(store, name, kpi.grain.value, by)]
             assert len(got) == len(expected), name
