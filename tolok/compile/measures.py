@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import ibis
 import ibis.expr.types as ir
@@ -100,6 +100,29 @@ def compile_windowed(
     joined = rows.join(spine, [rows["__day"] >= spine["__from"], rows["__day"] < spine["__to"]])
     keys = {name: joined[name] for name in (PERIOD, *query.by)}
     return _aggregations(joined, local, keys, query, ctx, shared)
+
+
+def compile_distinct_values(
+    table: ir.Table, query: MeasureQuery, measure: str, ctx: Context, value_column: str
+) -> ir.Table:
+    """The distinct values a `count_distinct` measure counts, per period and slice (the
+    query's range, filter and the measure's own `where` applied; missing values left out):
+    what its count is the size of."""
+    rows, local, _, shared = _rows(table, replace(query, measures=(measure,)), ctx)
+    spec = ctx.dataset.measures[measure]
+    if spec.agg is not Agg.count_distinct:
+        raise CompileError(f"measure '{measure}' is not a distinct count")
+    try:
+        value, condition = _value_and_condition(measure, spec, shared, RowScope(rows, local))
+    except CompileError as exc:
+        path = ("datasets", query.dataset, "measures", measure, *exc.path)
+        raise CompileError(f"measure '{measure}': {exc.message}", exc.node, path) from exc
+    assert value is not None
+    kept = rows.filter(value.notnull(), *([condition] if condition is not None else []))
+    when = local(kept[ctx.dataset.time])
+    period = bucket(when, query.grain, ctx.calendar, ctx.dialect)
+    keys = {PERIOD: period, **{name: kept[name] for name in query.by}}
+    return kept.select(**keys, **{value_column: value}).distinct()
 
 
 def _rows(

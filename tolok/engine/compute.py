@@ -32,11 +32,13 @@ from tolok.compile.measures import (
     Context,
     MeasureQuery,
     column_of,
+    compile_distinct_values,
     compile_measures,
     compile_windowed,
 )
 from tolok.compile.plan import KpiPlan, Need, plan_kpi
 from tolok.engine.aggregates import HeldRows, KeptAggregates, frame_of, keepable, rows_of, signature
+from tolok.engine.distinct import VALUE, Cell, Held, cells_of, exact, marks
 from tolok.engine.errors import WarehouseError
 from tolok.engine.series import (
     KpiSeries,
@@ -247,9 +249,7 @@ def _measures(batch: Batch, query: MeasureQuery, shown: dt.date | None) -> pd.Da
         later = [row for row in held if row[0] >= shown]
         recent = _brought_up_to_date(batch, query, later, added, shown)
         kept.keep(key, query.dataset, shown, recent)
-        return frame_of(
-            [*earlier, *recent], list(_reducers(project.datasets[query.dataset], query))
-        )
+        return frame_of([*earlier, *recent], _columns(project.datasets[query.dataset], query))
     frame = _execute(batch, query.dataset, replace(query, start=shown), None)
     kept.keep(key, query.dataset, shown, rows_of(frame))
     if not earlier:
@@ -262,12 +262,16 @@ def _measures(batch: Batch, query: MeasureQuery, shown: dt.date | None) -> pd.Da
 
 def _added(batch: Batch, query: MeasureQuery, shown: dt.date) -> tuple[Path, ...] | None:
     """The dataset's new files, when they are its only change, every measure of the query
-    adds up across files (sums, counts, averages, minimums, maximums), and they are a small
+    adds up across files (sums, counts, averages, minimums, maximums; distinct counts too
+    where distinct values are kept from a refresh to the next), and they are a small
     part of the files the periods from `shown` on read (at most 1/WORTH of their bytes:
     below that, reading those files costs less than combining); else None."""
     added = batch.warehouse.added.get(query.dataset)
     spec = batch.project.datasets[query.dataset]
-    if added is None or not all(spec.measures[m].agg in DECOMPOSABLE for m in query.measures):
+    kinds = {spec.measures[m].agg for m in query.measures}
+    if batch.warehouse.distinct is not None:  # distinct values are kept (see `distinct`)
+        kinds.discard(Agg.count_distinct)
+    if added is None or not kinds <= DECOMPOSABLE:
         return None
     read = batch.warehouse.files_from(query.dataset, shown)
     if any(f.suffix.lower() != ".parquet" for f in (*read, *added)):
@@ -286,7 +290,8 @@ def _brought_up_to_date(
     if not added:
         return held
     new = _execute(batch, query.dataset, replace(query, start=shown), None, only=added)
-    reducers = _reducers(batch.project.datasets[query.dataset], query)
+    spec = batch.project.datasets[query.dataset]
+    reducers = _reducers(spec, query)
     combined: dict[tuple[dt.date, str], Values] = {}
     for period, key, values in (*held, *rows_of(new)):
         have = combined.get((period, key))
@@ -301,15 +306,97 @@ def _brought_up_to_date(
                 have[column] = one + other
             else:
                 have[column] = min(one, other) if agg is Agg.min else max(one, other)
+    distinct = [m for m in query.measures if spec.measures[m].agg is Agg.count_distinct]
+    for name in distinct:
+        counts = _kept_counts(batch, query, name, added, shown)
+        for (period, key), values in combined.items():
+            values[column_of(name)] = float(counts.get((period, tuple(slice_values(key))), 0))
     return [(period, key, values) for (period, key), values in sorted(combined.items())]
+
+
+def _kept_counts(
+    batch: Batch, query: MeasureQuery, name: str, added: tuple[Path, ...], shown: dt.date
+) -> dict[Cell, int]:
+    """A distinct count per period and slice from `shown` on, from the values kept as of
+    the files before `added` and the values in `added`; where none are kept (or the kept
+    ones no longer hold), from the values of every file the periods read, kept for the
+    next refresh. Values of a type not kept (see `distinct.exact`) are counted by the
+    warehouse, every time."""
+    warehouse = batch.warehouse
+    keeper = warehouse.distinct
+    assert keeper is not None
+    key = (batch.signature(query), name)
+    values: dict[Cell, set[object]] | None = None
+    if key not in keeper.inexact:
+        read = warehouse.files_from(query.dataset, shown)
+        held = keeper.current(key, shown, read, added)
+        try:
+            if held is not None:
+                files = {f: mark for f, mark in held.files.items() if f in read}
+                files.update(marks(added))  # before reading them: a later change is seen
+                new = _distinct_values(batch, query, name, shown, added)
+                if new is not None:
+                    values = {cell: v for cell, v in held.values.items() if cell[0] >= shown}
+                    for cell, more in new.items():
+                        values.setdefault(cell, set()).update(more)
+            else:
+                files = marks(read)
+                values = _distinct_values(batch, query, name, shown, None)
+        except BaseException:
+            keeper.forget(key)  # sets half brought up to date
+            raise
+        if values is None:
+            keeper.forget(key)
+            keeper.inexact.add(key)
+        else:
+            keeper.keep(key, Held(shown, files, values))
+            return {cell: len(v) for cell, v in values.items()}
+    frame = _execute(batch, query.dataset, replace(query, measures=(name,), start=shown), None)
+    counts = frame[column_of(name)].to_numpy(dtype="float64", na_value=np.nan)
+    return {
+        (period, tuple(slice_values(key))): int(count)
+        for period, key, count in zip(frame[PERIOD], frame[SLICE], counts, strict=True)
+        if not np.isnan(count)
+    }
+
+
+def _distinct_values(
+    batch: Batch, query: MeasureQuery, name: str, shown: dt.date, only: tuple[Path, ...] | None
+) -> dict[Cell, set[object]] | None:
+    """The values a distinct count measure counts, per period and slice from `shown` on,
+    in the dataset's files (or those `only`); None when they are of a type not kept."""
+    dataset = query.dataset
+    table = batch.warehouse.table(dataset, shown, only)
+    ranged = replace(query, start=shown)
+    ctx = _context(batch, dataset)
+
+    def build() -> ir.Table:
+        try:
+            return compile_distinct_values(table, ranged, name, ctx, VALUE)
+        except CompileError as exc:
+            raise _located(batch, exc, ("datasets", dataset)) from exc
+
+    key = ("distinct", batch.signature(query), name, ranged, batch.calendar, table.op())
+    result = batch.warehouse.arrow(dataset, key, build)
+    if not exact(result.schema.field(VALUE).type):
+        return None
+    return cells_of(result, query.by)
+
+
+def _columns(spec: Dataset, query: MeasureQuery) -> list[str]:
+    """The result columns of a query whose measures add up across files."""
+    distinct = [m for m in query.measures if spec.measures[m].agg is Agg.count_distinct]
+    return [*_reducers(spec, query), *(column_of(m) for m in distinct)]
 
 
 def _reducers(spec: Dataset, query: MeasureQuery) -> dict[str, Agg]:
     """How each result column of the query adds up across rows: min, max, or a sum (counts
-    and both parts of an average included)."""
+    and both parts of an average included). Distinct counts do not add up: not here."""
     out: dict[str, Agg] = {}
     for name in query.measures:
         agg = spec.measures[name].agg
+        if agg is Agg.count_distinct:
+            continue
         if agg is Agg.avg:
             out[column_of(name, "sum")] = out[column_of(name, "n")] = Agg.sum
         else:
@@ -380,13 +467,7 @@ def _execute(
         warehouse.table(dataset, since, only),
         batch.project.datasets[dataset],
     )
-    ctx = Context(
-        spec,
-        batch.calendar,
-        warehouse.dialect(dataset),
-        batch.project.timezone,
-        _lookup(batch, dataset),
-    )
+    ctx = _context(batch, dataset, spec)
 
     def build() -> list[ir.Table]:
         try:
@@ -407,6 +488,16 @@ def _execute(
         frame = part if frame is None else frame.merge(part, on=keys, how="outer")
     assert frame is not None
     return with_slice_keys(frame, query.by)
+
+
+def _context(batch: Batch, dataset: str, spec: Dataset | None = None) -> Context:
+    return Context(
+        spec or batch.project.datasets[dataset],
+        batch.calendar,
+        batch.warehouse.dialect(dataset),
+        batch.project.timezone,
+        _lookup(batch, dataset),
+    )
 
 
 def _prepared_key(batch: Batch, query: MeasureQuery, table: ir.Table) -> Hashable | None:

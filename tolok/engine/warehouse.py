@@ -38,6 +38,7 @@ import sqlglot.expressions as sge
 from ibis.backends import BaseBackend
 
 from tolok.compile.dialect import Dialect, dialect_for
+from tolok.engine.distinct import DistinctValues
 from tolok.engine.errors import WarehouseError
 from tolok.engine.locks import connect_duckdb
 from tolok.spec.columns import matching_files
@@ -100,6 +101,9 @@ class Warehouse:
     """In-memory tables (window spines, typed-in values) DuckDB was given since `renew`."""
     _shapes: dict[str, tuple[pq.ParquetSchema, ir.Table]] = field(default_factory=dict)
     """Per view over Parquet files: its first file's Parquet schema and its table."""
+    distinct: DistinctValues | None = None
+    """Distinct values kept from a refresh to the next, in a process that lives on (see
+    `distinct`); None in one that ends."""
 
     @property
     def url(self) -> str:
@@ -190,11 +194,14 @@ class Warehouse:
         try:
             frame: pd.DataFrame = backend.execute(expr)
         except Exception as exc:
-            raise WarehouseError(
-                f"the query for dataset '{dataset}' failed on {backend.name}: {_first_line(exc)}",
-                self.loaded.locate("datasets", dataset),
-            ) from exc
+            raise self._failed(backend, dataset, exc) from exc
         return frame
+
+    def _failed(self, backend: BaseBackend, dataset: str, exc: Exception) -> WarehouseError:
+        return WarehouseError(
+            f"the query for dataset '{dataset}' failed on {backend.name}: {_first_line(exc)}",
+            self.loaded.locate("datasets", dataset),
+        )
 
     def run(
         self,
@@ -217,11 +224,28 @@ class Warehouse:
             if any(expr.op().find(ops.InMemoryTable) for expr in exprs):
                 return [self.execute(expr, dataset) for expr in exprs]  # registered per run
             prepared = tuple(Prepared(str(backend.compile(e)), e.schema()) for e in exprs)
-            if len(self._prepared) >= PREPARED_KEPT:
-                del self._prepared[next(iter(self._prepared))]
-            self._prepared[key] = prepared
+            self._remember(key, prepared)
         shaping = shape if len(prepared) == 1 else None
         return [self._run_prepared(backend, query, dataset, shaping) for query in prepared]
+
+    def arrow(self, dataset: str, key: Hashable, build: Callable[[], ir.Table]) -> pa.Table:
+        """The result of the query `build` makes, as the embedded DuckDB returns it (an
+        Arrow table), compiled once per warehouse as `run` does. Datasets read from files
+        only."""
+        backend = self._backend_of(dataset)
+        if backend.name != "duckdb":
+            raise ValueError(f"dataset '{dataset}' is not read by the embedded DuckDB")
+        prepared = self._prepared.get(key)
+        if prepared is None:
+            expr = build()
+            prepared = (Prepared(str(backend.compile(expr)), expr.schema()),)
+            self._remember(key, prepared)
+        return self._arrow(backend, prepared[0], dataset)
+
+    def _remember(self, key: Hashable, prepared: tuple[Prepared, ...]) -> None:
+        if len(self._prepared) >= PREPARED_KEPT:
+            del self._prepared[next(iter(self._prepared))]
+        self._prepared[key] = prepared
 
     def _run_prepared(
         self,
@@ -233,13 +257,7 @@ class Warehouse:
         """As Ibis executes a query on DuckDB, from its SQL (or as `shape` makes it)."""
         from ibis.backends.duckdb.converter import DuckDBPandasData
 
-        try:
-            table: pa.Table = backend.con.sql(query.sql).to_arrow_table()
-        except Exception as exc:
-            raise WarehouseError(
-                f"the query for dataset '{dataset}' failed on {backend.name}: {_first_line(exc)}",
-                self.loaded.locate("datasets", dataset),
-            ) from exc
+        table = self._arrow(backend, query, dataset)
         shaped = shape(table) if shape is not None else None
         if shaped is not None:
             return shaped
@@ -254,6 +272,13 @@ class Warehouse:
             frame = table.to_pandas()
         converted: pd.DataFrame = DuckDBPandasData.convert_table(frame, query.schema)
         return converted
+
+    def _arrow(self, backend: BaseBackend, query: Prepared, dataset: str) -> pa.Table:
+        try:
+            table: pa.Table = backend.con.sql(query.sql).to_arrow_table()
+        except Exception as exc:
+            raise self._failed(backend, dataset, exc) from exc
+        return table
 
     def same_place(self, one: str, other: str) -> bool:
         """Both datasets are read by the same engine, so a query can join them."""
@@ -451,6 +476,8 @@ class KeptWarehouse:
     def __init__(self, manual: ManualSource | None = None) -> None:
         self.manual = manual
         self._kept: Warehouse | None = None
+        self.distinct = DistinctValues()
+        """Kept across warehouses: they hold the values of files, not connections."""
         self._closed = False
 
     @contextlib.contextmanager
@@ -461,7 +488,7 @@ class KeptWarehouse:
         else:
             if warehouse is not None:
                 warehouse.close()
-            warehouse = Warehouse(loaded, manual=self.manual)
+            warehouse = Warehouse(loaded, manual=self.manual, distinct=self.distinct)
         try:
             yield warehouse
         except BaseException:
@@ -476,6 +503,7 @@ class KeptWarehouse:
         """Let go of the warehouse; a refresh after this (one that was on its way at
         shutdown) connects for itself and keeps nothing."""
         self._closed = True
+        self.distinct = DistinctValues()
         warehouse, self._kept = self._kept, None
         if warehouse is not None:
             warehouse.close()
