@@ -289,9 +289,12 @@ def _brought_up_to_date(
     the new files' own result, per period and slice."""
     if not added:
         return held
-    new = _execute(batch, query.dataset, replace(query, start=shown), None, only=added)
     spec = batch.project.datasets[query.dataset]
     reducers = _reducers(spec, query)
+    # Distinct counts come from the values kept (below), not from the new files' own count.
+    adding = tuple(m for m in query.measures if spec.measures[m].agg is not Agg.count_distinct)
+    ranged = replace(query, measures=adding or query.measures, start=shown)
+    new = _execute(batch, query.dataset, ranged, None, only=added)
     combined: dict[tuple[dt.date, str], Values] = {}
     for period, key, values in (*held, *rows_of(new)):
         have = combined.get((period, key))
