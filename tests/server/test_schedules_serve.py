@@ -30,10 +30,12 @@ schedules:
   morning: {do: digest, every: day, at: "08:00", to: [boss@example.com]}
 """, encoding="utf-8")  # fmt: skip
     # The server's own ticker thread would tick on the real clock at start; this one ticks
-    # only when told, on the test's clock.
+    # only when told, on the test's clock. Its thread is not started either: its first tick,
+    # on the real clock, would mark today's 08:00 as seen once the real time is past it.
     app = create_app(tmp_path, refresh_delay=0.05, schedules=False)
     state = app.state.tolok
     state.ticker = Ticker(state)
+    state.ticker.start = lambda: None  # type: ignore[method-assign]
     with TestClient(app) as client:
         yield Shop(tmp_path, client, rows, TODAY)
     state.refresher.wait()

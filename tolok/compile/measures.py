@@ -125,6 +125,23 @@ def compile_distinct_values(
     return kept.select(**keys, **{value_column: value}).distinct()
 
 
+def filters_rows(dataset: Dataset, measures: tuple[str, ...]) -> bool:
+    """Whether the measures' query keeps only the rows of their shared `where` (see
+    `_rows`): periods and slices without such rows are then missing from its result."""
+    return _shared_filter({name: dataset.measures[name] for name in measures}) is not None
+
+
+def compile_bounds(table: ir.Table, query: MeasureQuery, ctx: Context) -> ir.Table:
+    """The first and last period (`__first`, `__last`) with rows in the query's range
+    and filter, per slice, whatever the measures' own filters."""
+    rows, _, when, _ = _rows(table, replace(query, measures=()), ctx)
+    period = bucket(when, query.grain, ctx.calendar, ctx.dialect)
+    ends = {"__first": period.min(), "__last": period.max()}
+    if not query.by:
+        return rows.aggregate(**ends)
+    return rows.group_by([rows[name] for name in query.by]).aggregate(**ends)
+
+
 def _rows(
     table: ir.Table, query: MeasureQuery, ctx: Context
 ) -> tuple[ir.Table, Callable[[ir.Value], ir.Value], ir.Value, str | None]:

@@ -32,9 +32,11 @@ from tolok.compile.measures import (
     Context,
     MeasureQuery,
     column_of,
+    compile_bounds,
     compile_distinct_values,
     compile_measures,
     compile_windowed,
+    filters_rows,
 )
 from tolok.compile.plan import KpiPlan, Need, plan_kpi
 from tolok.engine.aggregates import HeldRows, KeptAggregates, frame_of, keepable, rows_of, signature
@@ -222,11 +224,53 @@ def _run_queries(
             frame = _execute(batch, dataset, query, None, manual)
         else:
             frame = _measures(batch, query, shown)
+            if filters_rows(batch.project.datasets[dataset], query.measures):
+                frame = _with_bounds(batch, replace(query, start=shown or fetched), frame)
         if frame.empty:
             continue
         results[dataset] = frame
         spans[dataset] = (min(frame[PERIOD]), max(frame[PERIOD]))
     return results, spans
+
+
+def _with_bounds(batch: Batch, query: MeasureQuery, frame: pd.DataFrame) -> pd.DataFrame:
+    """A result whose measures all keep only some rows (a shared `where`) lacks the
+    periods and slices without such rows. Those of the dataset's rows are added with no
+    values (a count shows 0 there): a KPI of refunds reaches the last month of the data,
+    with 0 refunds, as it would beside any other measure of the dataset."""
+    dataset = query.dataset
+    table = batch.warehouse.table(dataset, query.start)
+    ctx = _context(batch, dataset)
+
+    def build() -> list[ir.Table]:
+        try:
+            return [compile_bounds(table, query, ctx)]
+        except CompileError as exc:
+            raise _located(batch, exc, ("datasets", dataset)) from exc
+
+    prepared = ("bounds", batch.signature(query), query, batch.calendar, table.op())
+    (bounds,) = batch.warehouse.run(dataset, prepared, build)
+    pairs = zip(frame[PERIOD], frame[SLICE], strict=True)
+    have = {(period, tuple(slice_values(key))) for period, key in pairs}
+    extra: list[dict[str, object]] = []
+    keys = zip(*(bounds[name].tolist() for name in query.by), strict=True) if query.by else None
+    for values, *ends in zip(
+        keys or [()] * len(bounds),
+        bounds["__first"].tolist(),
+        bounds["__last"].tolist(),
+        strict=True,
+    ):
+        key = slice_key(list(values))
+        for end in ends:
+            if end is None or end != end:  # no rows at all
+                continue
+            period = end.date() if isinstance(end, dt.datetime) else end
+            if (period, tuple(slice_values(key))) not in have:
+                have.add((period, tuple(slice_values(key))))
+                extra.append({PERIOD: period, SLICE: key})
+    if not extra:
+        return frame
+    return pd.concat([frame, pd.DataFrame(extra)], ignore_index=True)
 
 
 def _measures(batch: Batch, query: MeasureQuery, shown: dt.date | None) -> pd.DataFrame:
