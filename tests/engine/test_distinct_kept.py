@@ -297,3 +297,61 @@ def test_a_process_that_ends_keeps_no_values(tmp_path: Path) -> None:
         assert read == []
     assert Warehouse(load_project(folder)).distinct is None
     assert_buyers(folder, rows)
+
+
+def test_a_distinct_count_by_a_date_column(tmp_path: Path) -> None:
+    """Customers per month by the day their order was promised (a date column): the kept
+    values find their cells as the measure's result names them."""
+    text = PROJECT.replace("dimensions: [region]", "dimensions: [region, promised]")
+    text += "  by_promise: {formula: buyers, breakdowns: [promised]}\n"
+    folder = new_project(tmp_path / "p", text)
+    kept = KeptWarehouse()
+    rows: list[tuple[int, str, dt.date]] = []
+    try:
+        for day in range(1, 7):
+            batch = [(day, f"c{(day + n) % 4}", dt.date(2026, 8, 1 + n)) for n in range(3)]
+            rows += batch
+            table = pa.table(
+                {
+                    "at": [dt.datetime(2026, 8, d, 9) for d, _, _ in batch],
+                    "customer": [c for _, c, _ in batch],
+                    "region": ["Bali"] * len(batch),
+                    "amount": [10.0] * len(batch),
+                    "promised": pa.array([p for _, _, p in batch], pa.date32()),
+                }
+            )
+            pq.write_table(table, folder / "data" / f"day{day}.parquet")
+            with distinct_reads() as read, patch.object(tolok.engine.compute, "WORTH", 0):
+                refresh_kept(kept, folder)
+            if day >= 3:
+                assert read, read
+                assert all(only is not None for only in read), read  # the new file alone
+        stored_equals_a_full_refresh(folder)
+        store = open_store(f"sqlite:///{folder / 'tolok.db'}")
+        got = {p.slice: p.value for p in load(store, "by_promise", "month", ("promised",))}
+        for promised in {p for _, _, p in rows}:
+            customers = {c for _, c, p in rows if p == promised}
+            matching = [v for key, v in got.items() if str(key[0]).startswith(promised.isoformat())]
+            assert matching == [len(customers)], (promised, got)
+    finally:
+        kept.close()
+
+
+def test_values_too_many_to_keep_are_counted_by_the_warehouse(tmp_path: Path) -> None:
+    """With room for three values, a month of eight customers is not kept (nor pulled into
+    Python each refresh only to be dropped): the warehouse counts, and the counts hold."""
+    folder = new_project(tmp_path / "p")
+    kept = KeptWarehouse()
+    kept.distinct.most = 3
+    rows: list[Row] = []
+    try:
+        for day in range(1, 9):
+            rows.append((dt.datetime(2026, 9, day, 4), f"c{day}", "Bali", 300.0))
+            write_parquet(folder / "data" / f"day{day}.parquet", rows[-1:])
+            with patch.object(tolok.engine.compute, "WORTH", 0):
+                refresh_kept(kept, folder)
+            assert_buyers(folder, rows)
+        assert kept.distinct.unkept
+        assert all(held.size <= 3 for held in kept.distinct._held.values())
+    finally:
+        kept.close()

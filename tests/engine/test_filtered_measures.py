@@ -126,3 +126,27 @@ def test_a_refresh_stores_the_same_months(folder: Path) -> None:
     assert lost == [(m, 0.0) for m in MONTHS]
     jawa = [p.value for p in load(store, "refunds", "month", ("region",)) if p.slice == ("Jawa",)]
     assert jawa == by_hand("refunded", "Jawa")
+
+
+def test_a_whole_number_breakdown_with_a_missing_value_keeps_one_slice(tmp_path: Path) -> None:
+    """Shop 7 had a refund; a later ticket has no shop. Shop 7 is one slice every month
+    (not `7` and `7.0`), the ticket without a shop a slice of its own."""
+    (tmp_path / "tolok.yaml").write_text(
+        PROJECT.replace("dimensions: [region]", "dimensions: [region, shop]").replace(
+            "  refunds: {formula: refunds, breakdowns: [region]}",
+            "  refunds: {formula: refunds, breakdowns: [region, shop]}",
+        ),
+        encoding="utf-8",
+    )
+    (tmp_path / "tickets.csv").write_text(
+        "at,customer,region,status,shop\n"
+        "2026-01-05T10:00:00,c1,Bali,refunded,7\n"
+        "2026-02-05T10:00:00,c2,Bali,ok,7\n"
+        "2026-03-05T10:00:00,c3,Bali,ok,\n",
+        encoding="utf-8",
+    )
+    points = series(tmp_path, ("refunds",), ("shop",))["refunds"]
+    slices = sorted({key for _, key, _ in points}, key=str)
+    assert slices == [(7,), (None,)]
+    shop7 = [value for _, key, value in points if key == (7,)]
+    assert shop7 == [1.0, 0.0, 0.0]

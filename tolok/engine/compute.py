@@ -15,6 +15,7 @@ from pathlib import Path
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from tolok.compile.conversion import TableLookup
 from tolok.compile.errors import CompileError
@@ -40,7 +41,7 @@ from tolok.compile.measures import (
 )
 from tolok.compile.plan import KpiPlan, Need, plan_kpi
 from tolok.engine.aggregates import HeldRows, KeptAggregates, frame_of, keepable, rows_of, signature
-from tolok.engine.distinct import VALUE, Cell, Held, cells_of, exact, marks
+from tolok.engine.distinct import VALUE, Cell, Held, cells_of, counts_of, exact, marks
 from tolok.engine.errors import WarehouseError
 from tolok.engine.series import (
     KpiSeries,
@@ -224,8 +225,6 @@ def _run_queries(
             frame = _execute(batch, dataset, query, None, manual)
         else:
             frame = _measures(batch, query, shown)
-            if filters_rows(batch.project.datasets[dataset], query.measures):
-                frame = _with_bounds(batch, replace(query, start=shown or fetched), frame)
         if frame.empty:
             continue
         results[dataset] = frame
@@ -233,14 +232,16 @@ def _run_queries(
     return results, spans
 
 
-def _with_bounds(batch: Batch, query: MeasureQuery, frame: pd.DataFrame) -> pd.DataFrame:
+def _with_bounds(
+    batch: Batch, query: MeasureQuery, table: ir.Table, ctx: Context, frame: pd.DataFrame
+) -> pd.DataFrame:
     """A result whose measures all keep only some rows (a shared `where`) lacks the
-    periods and slices without such rows. Those of the dataset's rows are added with no
-    values (a count shows 0 there): a KPI of refunds reaches the last month of the data,
-    with 0 refunds, as it would beside any other measure of the dataset."""
+    periods and slices without such rows. Those of the dataset's rows (in `table`, the
+    files the query read) are added with no values (a count shows 0 there): a KPI of
+    refunds reaches the last month of the data, with 0 refunds, as it would beside any
+    other measure of the dataset. Kept with the result, they come along when it is
+    brought up to date from new files."""
     dataset = query.dataset
-    table = batch.warehouse.table(dataset, query.start)
-    ctx = _context(batch, dataset)
 
     def build() -> list[ir.Table]:
         try:
@@ -250,23 +251,30 @@ def _with_bounds(batch: Batch, query: MeasureQuery, frame: pd.DataFrame) -> pd.D
 
     prepared = ("bounds", batch.signature(query), query, batch.calendar, table.op())
     (bounds,) = batch.warehouse.run(dataset, prepared, build)
-    pairs = zip(frame[PERIOD], frame[SLICE], strict=True)
-    have = {(period, tuple(slice_values(key))) for period, key in pairs}
+    # A slice the result has keeps its key (`[7]` stays `[7]` where the bounds read 7.0).
+    known = {tuple(slice_values(key)): key for key in frame[SLICE].unique()}
+    have = {(p, known_key) for p, known_key in zip(frame[PERIOD], frame[SLICE], strict=True)}
+    whole = [table[name].type().is_integer() for name in query.by]
+    columns = [bounds[name].tolist() for name in query.by]
     extra: list[dict[str, object]] = []
-    keys = zip(*(bounds[name].tolist() for name in query.by), strict=True) if query.by else None
-    for values, *ends in zip(
-        keys or [()] * len(bounds),
+    for row, first, last in zip(
+        zip(*columns, strict=True) if query.by else [()] * len(bounds),
         bounds["__first"].tolist(),
         bounds["__last"].tolist(),
         strict=True,
     ):
-        key = slice_key(list(values))
-        for end in ends:
+        values = [
+            int(v) if integer and isinstance(v, float) and v.is_integer() else v
+            for v, integer in zip(row, whole, strict=True)
+        ]
+        key = slice_key(values)
+        key = known.get(tuple(slice_values(key)), key)
+        for end in (first, last):
             if end is None or end != end:  # no rows at all
                 continue
             period = end.date() if isinstance(end, dt.datetime) else end
-            if (period, tuple(slice_values(key))) not in have:
-                have.add((period, tuple(slice_values(key))))
+            if (period, key) not in have:
+                have.add((period, key))
                 extra.append({PERIOD: period, SLICE: key})
     if not extra:
         return frame
@@ -367,51 +375,73 @@ def _kept_counts(
     """A distinct count per period and slice from `shown` on, from the values kept as of
     the files before `added` and the values in `added`; where none are kept (or the kept
     ones no longer hold), from the values of every file the periods read, kept for the
-    next refresh. Values of a type not kept (see `distinct.exact`) are counted by the
-    warehouse, every time."""
-    warehouse = batch.warehouse
-    keeper = warehouse.distinct
+    next refresh. Values of a type not kept (see `distinct.exact`), or too many to keep,
+    are counted by the warehouse."""
+    keeper = batch.warehouse.distinct
     assert keeper is not None
     key = (batch.signature(query), name)
-    values: dict[Cell, set[object]] | None = None
-    if key not in keeper.inexact:
-        read = warehouse.files_from(query.dataset, shown)
-        held = keeper.current(key, shown, read, added)
+    if key not in keeper.inexact and keeper.unkept.get(key) != shown:
         try:
-            if held is not None:
-                files = {f: mark for f, mark in held.files.items() if f in read}
-                files.update(marks(added))  # before reading them: a later change is seen
-                new = _distinct_values(batch, query, name, shown, added)
-                if new is not None:
-                    values = {cell: v for cell, v in held.values.items() if cell[0] >= shown}
-                    for cell, more in new.items():
-                        values.setdefault(cell, set()).update(more)
-            else:
-                files = marks(read)
-                values = _distinct_values(batch, query, name, shown, None)
+            counts = _counted_from_values(batch, query, name, added, shown, key)
         except BaseException:
             keeper.forget(key)  # sets half brought up to date
             raise
-        if values is None:
-            keeper.forget(key)
-            keeper.inexact.add(key)
-        else:
-            keeper.keep(key, Held(shown, files, values))
-            return {cell: len(v) for cell, v in values.items()}
+        if counts is not None:
+            return counts
     frame = _execute(batch, query.dataset, replace(query, measures=(name,), start=shown), None)
-    counts = frame[column_of(name)].to_numpy(dtype="float64", na_value=np.nan)
+    numbers = frame[column_of(name)].to_numpy(dtype="float64", na_value=np.nan)
     return {
-        (period, tuple(slice_values(key))): int(count)
-        for period, key, count in zip(frame[PERIOD], frame[SLICE], counts, strict=True)
+        (period, tuple(slice_values(cell))): int(count)
+        for period, cell, count in zip(frame[PERIOD], frame[SLICE], numbers, strict=True)
         if not np.isnan(count)
     }
 
 
+def _counted_from_values(
+    batch: Batch,
+    query: MeasureQuery,
+    name: str,
+    added: tuple[Path, ...],
+    shown: dt.date,
+    key: Hashable,
+) -> dict[Cell, int] | None:
+    """See `_kept_counts`; None where the warehouse counts."""
+    keeper = batch.warehouse.distinct
+    assert keeper is not None
+    read = batch.warehouse.files_from(query.dataset, shown)
+    held = keeper.current(key, shown, read, added)
+    if held is not None:
+        files = {f: mark for f, mark in held.files.items() if f in read}
+        files.update(marks(added))  # before reading them: a later change is seen
+        new = _distinct_values(batch, query, name, shown, added)
+        if new is not None and new.schema.field(VALUE).type == held.kind:
+            values = {cell: v for cell, v in held.values.items() if cell[0] >= shown}
+            for cell, more in cells_of(new, query.by).items():
+                values.setdefault(cell, set()).update(more)
+            if not keeper.keep(key, Held(shown, files, values, held.kind)):
+                keeper.unkept[key] = shown
+            return {cell: len(v) for cell, v in values.items()}
+        keeper.forget(key)  # the new files hold another type: all of them read again
+    files = marks(read)
+    table = _distinct_values(batch, query, name, shown, None)
+    if table is None:
+        keeper.inexact.add(key)
+        return None
+    if table.num_rows > keeper.room():  # not pulled into sets only to be dropped
+        keeper.unkept[key] = shown
+        return counts_of(table, query.by)
+    cells = cells_of(table, query.by)
+    if not keeper.keep(key, Held(shown, files, cells, table.schema.field(VALUE).type)):
+        keeper.unkept[key] = shown
+    return {cell: len(v) for cell, v in cells.items()}
+
+
 def _distinct_values(
     batch: Batch, query: MeasureQuery, name: str, shown: dt.date, only: tuple[Path, ...] | None
-) -> dict[Cell, set[object]] | None:
-    """The values a distinct count measure counts, per period and slice from `shown` on,
-    in the dataset's files (or those `only`); None when they are of a type not kept."""
+) -> pa.Table | None:
+    """The values a distinct count measure counts, per period and slice from `shown` on
+    (`distinct.VALUE`), in the dataset's files (or those `only`); None when they are of a
+    type not kept."""
     dataset = query.dataset
     table = batch.warehouse.table(dataset, shown, only)
     ranged = replace(query, start=shown)
@@ -425,9 +455,7 @@ def _distinct_values(
 
     key = ("distinct", batch.signature(query), name, ranged, batch.calendar, table.op())
     result = batch.warehouse.arrow(dataset, key, build)
-    if not exact(result.schema.field(VALUE).type):
-        return None
-    return cells_of(result, query.by)
+    return result if exact(result.schema.field(VALUE).type) else None
 
 
 def _columns(spec: Dataset, query: MeasureQuery) -> list[str]:
@@ -529,12 +557,16 @@ def _execute(
     frame: pd.DataFrame | None = None
     parts = warehouse.run(dataset, key, build, partial(arrow_with_slice_keys, by=query.by))
     if len(parts) == 1 and SLICE in parts[0].columns:
-        return parts[0]  # made from DuckDB's result as it is
-    for part in parts:
-        part = _normalise_keys(part, keys)
-        frame = part if frame is None else frame.merge(part, on=keys, how="outer")
-    assert frame is not None
-    return with_slice_keys(frame, query.by)
+        frame = parts[0]  # made from DuckDB's result as it is
+    else:
+        for part in parts:
+            part = _normalise_keys(part, keys)
+            frame = part if frame is None else frame.merge(part, on=keys, how="outer")
+        assert frame is not None
+        frame = with_slice_keys(frame, query.by)
+    if manual is None and windows is None and filters_rows(spec, query.measures):
+        return _with_bounds(batch, query, table, ctx, frame)
+    return frame
 
 
 def _context(batch: Batch, dataset: str, spec: Dataset | None = None) -> Context:

@@ -12,15 +12,14 @@ The sets serve only while every file they were read from is still there unchange
 every file the periods read is one of those or a new one; anything else, and the periods
 are read whole again (and their sets made anew). Values are kept for exact types only
 (texts, whole numbers, booleans, dates, times): two values are one in Python exactly when
-they are one to the database. At most `MOST` values are kept in all; beyond that, the
-sets least recently used go.
+they are one to the database. At most `MOST` values are kept in all; sets that do not fit
+(once those unused lately gave way) are counted by the warehouse instead.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import OrderedDict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,8 +31,9 @@ from tolok.compile.measures import PERIOD
 
 VALUE = "__value"
 """The column of a distinct-values query that holds the measure's values."""
-MOST = 2_000_000
-"""Values kept in all, across measures (tens of megabytes)."""
+MOST = 1_000_000
+"""Values kept in all, across measures: about 100 bytes each in Python's sets (a hundred
+megabytes). Sets that do not fit are not kept: the warehouse counts those."""
 
 Cell = tuple[dt.date, tuple[object, ...]]
 """A period and a slice's dimension values, as `slice_values` gives them back."""
@@ -43,11 +43,14 @@ Mark = tuple[int, int]
 
 @dataclass
 class Held:
-    """A measure's distinct values per period and slice from `since` on, as of `files`."""
+    """A measure's distinct values per period and slice from `since` on, as of `files`,
+    of the Arrow type `kind` (values of new files of another type are not added)."""
 
     since: dt.date
     files: dict[Path, Mark]
     values: dict[Cell, set[object]]
+    kind: pa.DataType
+    used: int = 0
 
     @property
     def size(self) -> int:
@@ -59,10 +62,19 @@ class DistinctValues:
     """The distinct values a long-lived process keeps, by query signature and measure."""
 
     most: int = MOST
-    _held: OrderedDict[Hashable, Held] = field(default_factory=OrderedDict)
+    _held: dict[Hashable, Held] = field(default_factory=dict)
     inexact: set[Hashable] = field(default_factory=set)
     """Keys whose values turned out to be of a type not kept (numbers with a fraction):
     counted by the warehouse from then on."""
+    unkept: dict[Hashable, dt.date] = field(default_factory=dict)
+    """Keys whose values did not fit, with the period they were read from: counted by the
+    warehouse until a refresh starts at another period."""
+    refreshes: int = 0
+    """Refreshes so far (see `begin`): sets not used in the last two give way first."""
+
+    def begin(self) -> None:
+        """A refresh starts."""
+        self.refreshes += 1
 
     def current(
         self, key: Hashable, since: dt.date, read: Iterable[Path], added: Iterable[Path]
@@ -79,18 +91,26 @@ class DistinctValues:
         for path, mark in held.files.items():
             if _mark(path) != mark:
                 return None
-        self._held.move_to_end(key)
         return held
 
-    def keep(self, key: Hashable, held: Held) -> None:
-        """Keep `held` for `key` (in place of what was kept), as long as it fits."""
+    def keep(self, key: Hashable, held: Held) -> bool:
+        """Keep `held` for `key` in place of what was kept, if it fits once sets not used
+        in the last two refreshes gave way; else keep nothing for `key`."""
         self._held.pop(key, None)
-        size = held.size
-        if size > self.most:
-            return
-        while self._held and sum(h.size for h in self._held.values()) + size > self.most:
-            self._held.popitem(last=False)
+        size, room = held.size, self.most - sum(h.size for h in self._held.values())
+        for stale in sorted(self._held, key=lambda k: self._held[k].used):
+            if room >= size or self._held[stale].used >= self.refreshes - 1:
+                break
+            room += self._held.pop(stale).size
+        if size > room:
+            return False
+        held.used = self.refreshes
         self._held[key] = held
+        return True
+
+    def room(self) -> int:
+        """Values that fit now, without any set giving way."""
+        return self.most - sum(h.size for h in self._held.values())
 
     def forget(self, key: Hashable) -> None:
         self._held.pop(key, None)
@@ -108,16 +128,15 @@ def _mark(path: Path) -> Mark:
     return (stat.st_size, stat.st_mtime_ns)
 
 
-KEPT_TYPES = (pa.types.is_integer, pa.types.is_string, pa.types.is_large_string)
-"""Value types whose equality in Python is the database's."""
-
-
 def exact(kind: pa.DataType) -> bool:
-    """Whether values of this Arrow type are kept (see the module's notes)."""
+    """Whether values of this Arrow type are kept: those whose equality in Python is the
+    database's (not numbers with a fraction: NaN, -0.0)."""
     if pa.types.is_dictionary(kind):
         kind = kind.value_type
     return bool(
-        any(test(kind) for test in KEPT_TYPES)
+        pa.types.is_integer(kind)
+        or pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
         or pa.types.is_boolean(kind)
         or pa.types.is_date32(kind)
         or (pa.types.is_timestamp(kind) and kind.tz is None)
@@ -127,16 +146,32 @@ def exact(kind: pa.DataType) -> bool:
 def cells_of(table: pa.Table, by: tuple[str, ...]) -> dict[Cell, set[object]]:
     """A distinct-values result (period, breakdown columns, `VALUE`) as sets per cell."""
     groups = table.group_by([PERIOD, *by], use_threads=False).aggregate([(VALUE, "list")])
-    periods = groups.column(PERIOD).to_pylist()
-    keys = zip(*(groups.column(name).to_pylist() for name in by), strict=True) if by else None
     lists = groups.column(f"{VALUE}_list").to_pylist()
-    out: dict[Cell, set[object]] = {}
-    for period, key, values in zip(
-        periods, keys if keys is not None else [()] * len(periods), lists, strict=True
-    ):
-        day = period.date() if isinstance(period, dt.datetime) else period
-        out[(day, cell_key(key))] = set(values)
-    return out
+    return {cell: set(values) for cell, values in zip(_cells(groups, by), lists, strict=True)}
+
+
+def counts_of(table: pa.Table, by: tuple[str, ...]) -> dict[Cell, int]:
+    """The number of values per cell of a distinct-values result, without keeping them."""
+    groups = table.group_by([PERIOD, *by], use_threads=False).aggregate([(VALUE, "count")])
+    counts = groups.column(f"{VALUE}_count").to_pylist()
+    return dict(zip(_cells(groups, by), counts, strict=True))
+
+
+def _cells(groups: pa.Table, by: tuple[str, ...]) -> list[Cell]:
+    """Each row's period and slice, keyed as the measure frame's slices read back: a
+    date breakdown value as the midnight Ibis makes of it, `7` and `7.0` as one."""
+    columns = []
+    for name in by:
+        column = groups.column(name)
+        if pa.types.is_date(column.type):
+            column = column.cast(pa.timestamp("us"))
+        columns.append(column.to_pylist())
+    keys = zip(*columns, strict=True) if by else [()] * groups.num_rows
+    periods = groups.column(PERIOD).to_pylist()
+    return [
+        (period.date() if isinstance(period, dt.datetime) else period, cell_key(key))
+        for period, key in zip(periods, keys, strict=True)
+    ]
 
 
 def cell_key(values: Iterable[object]) -> tuple[object, ...]:

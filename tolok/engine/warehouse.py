@@ -483,6 +483,7 @@ class KeptWarehouse:
     @contextlib.contextmanager
     def use(self, loaded: LoadedProject) -> Iterator[Warehouse]:
         warehouse, self._kept = self._kept, None
+        self.distinct.begin()
         if warehouse is not None and warehouse.loaded is loaded and warehouse.reachable():
             warehouse.renew()
         else:
