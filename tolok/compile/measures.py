@@ -131,15 +131,16 @@ def filters_rows(dataset: Dataset, measures: tuple[str, ...]) -> bool:
     return _shared_filter({name: dataset.measures[name] for name in measures}) is not None
 
 
-def compile_bounds(table: ir.Table, query: MeasureQuery, ctx: Context) -> ir.Table:
-    """The first and last period (`__first`, `__last`) with rows in the query's range
-    and filter, per slice, whatever the measures' own filters."""
+def compile_bounds(table: ir.Table, query: MeasureQuery, ctx: Context) -> list[ir.Table]:
+    """The first and last local time (`__first`, `__last`) of the rows in the query's
+    range and filter, whatever the measures' own filters; with a breakdown, also the
+    slices those rows hold. (A minimum and maximum of the time column itself: DuckDB
+    answers it from a Parquet file's statistics where it can.)"""
     rows, _, when, _ = _rows(table, replace(query, measures=()), ctx)
-    period = bucket(when, query.grain, ctx.calendar, ctx.dialect)
-    ends = {"__first": period.min(), "__last": period.max()}
+    ends = rows.aggregate(__first=when.min(), __last=when.max())
     if not query.by:
-        return rows.aggregate(**ends)
-    return rows.group_by([rows[name] for name in query.by]).aggregate(**ends)
+        return [ends]
+    return [ends, rows.select(*query.by).distinct()]
 
 
 def _rows(

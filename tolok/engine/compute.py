@@ -240,42 +240,45 @@ def _with_bounds(
     files the query read) are added with no values (a count shows 0 there): a KPI of
     refunds reaches the last month of the data, with 0 refunds, as it would beside any
     other measure of the dataset. Kept with the result, they come along when it is
-    brought up to date from new files."""
+    brought up to date from new files. The first and last period and each slice are
+    enough: the spine spans the periods, and every slice has every period."""
     dataset = query.dataset
 
     def build() -> list[ir.Table]:
         try:
-            return [compile_bounds(table, query, ctx)]
+            return compile_bounds(table, query, ctx)
         except CompileError as exc:
             raise _located(batch, exc, ("datasets", dataset)) from exc
 
     prepared = ("bounds", batch.signature(query), query, batch.calendar, table.op())
-    (bounds,) = batch.warehouse.run(dataset, prepared, build)
-    # A slice the result has keeps its key (`[7]` stays `[7]` where the bounds read 7.0).
+    ends, *slices = batch.warehouse.run(dataset, prepared, build)
+    periods = []
+    for end in (ends["__first"].iloc[0], ends["__last"].iloc[0]):
+        if end is None or pd.isna(end):
+            return frame  # no rows at all
+        day = end.date() if isinstance(end, dt.datetime) else end
+        periods.append(batch.calendar.start_of(day, query.grain))
+    # A slice the result has keeps its key (`[7]` stays `[7]` where the slices read 7.0).
     known = {tuple(slice_values(key)): key for key in frame[SLICE].unique()}
-    have = {(p, known_key) for p, known_key in zip(frame[PERIOD], frame[SLICE], strict=True)}
-    whole = [table[name].type().is_integer() for name in query.by]
-    columns = [bounds[name].tolist() for name in query.by]
-    extra: list[dict[str, object]] = []
-    for row, first, last in zip(
-        zip(*columns, strict=True) if query.by else [()] * len(bounds),
-        bounds["__first"].tolist(),
-        bounds["__last"].tolist(),
-        strict=True,
-    ):
-        values = [
-            int(v) if integer and isinstance(v, float) and v.is_integer() else v
-            for v, integer in zip(row, whole, strict=True)
-        ]
-        key = slice_key(values)
-        key = known.get(tuple(slice_values(key)), key)
-        for end in (first, last):
-            if end is None or end != end:  # no rows at all
-                continue
-            period = end.date() if isinstance(end, dt.datetime) else end
-            if (period, key) not in have:
-                have.add((period, key))
-                extra.append({PERIOD: period, SLICE: key})
+    keys = [slice_key([])]
+    if slices:
+        whole = [table[name].type().is_integer() for name in query.by]
+        columns = [slices[0][name].tolist() for name in query.by]
+        keys = []
+        for row in zip(*columns, strict=True):
+            values = [
+                int(v) if integer and isinstance(v, float) and v.is_integer() else v
+                for v, integer in zip(row, whole, strict=True)
+            ]
+            key = slice_key(values)
+            keys.append(known.get(tuple(slice_values(key)), key))
+    have = set(zip(frame[PERIOD], frame[SLICE], strict=True))
+    extra = [
+        {PERIOD: period, SLICE: key}
+        for key in dict.fromkeys(keys)
+        for period in dict.fromkeys(periods)
+        if (period, key) not in have
+    ]
     if not extra:
         return frame
     return pd.concat([frame, pd.DataFrame(extra)], ignore_index=True)
