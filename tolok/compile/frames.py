@@ -66,9 +66,9 @@ def arrow_with_slice_keys(table: pa.Table, by: Sequence[str]) -> pd.DataFrame | 
     numbers or booleans, and measures as numbers (a missing one as NaN); None for any other
     result, which goes through Ibis."""
     names = table.column_names
-    if PERIOD not in names or not _plain_period(table.column(PERIOD).type):
+    if PERIOD not in names or not plain_period(table.column(PERIOD).type):
         return None
-    if not all(_plain_key(table.column(name).type) for name in by):
+    if not all(plain_key(table.column(name).type) for name in by):
         return None
     measures = [name for name in names if name != PERIOD and name not in by]
     if not all(_plain_number(table.column(name).type) for name in measures):
@@ -94,11 +94,13 @@ def arrow_with_slice_keys(table: pa.Table, by: Sequence[str]) -> pd.DataFrame | 
     return pd.DataFrame(columns)
 
 
-def _plain_period(kind: pa.DataType) -> bool:
+def plain_period(kind: pa.DataType) -> bool:
+    """A date, or a time without a zone (a period as DuckDB returns it)."""
     return bool(pa.types.is_date32(kind) or (pa.types.is_timestamp(kind) and kind.tz is None))
 
 
-def _plain_key(kind: pa.DataType) -> bool:
+def plain_key(kind: pa.DataType) -> bool:
+    """Text, whole numbers or booleans (dictionary-encoded ones too)."""
     if pa.types.is_dictionary(kind):
         kind = kind.value_type
     return bool(

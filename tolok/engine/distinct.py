@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from tolok.compile.frames import slice_key
+from tolok.compile.frames import plain_key, plain_period, slice_key
 from tolok.compile.measures import PERIOD
 
 VALUE = "__value"
@@ -130,17 +130,9 @@ def _mark(path: Path) -> Mark:
 
 def exact(kind: pa.DataType) -> bool:
     """Whether values of this Arrow type are kept: those whose equality in Python is the
-    database's (not numbers with a fraction: NaN, -0.0)."""
-    if pa.types.is_dictionary(kind):
-        kind = kind.value_type
-    return bool(
-        pa.types.is_integer(kind)
-        or pa.types.is_string(kind)
-        or pa.types.is_large_string(kind)
-        or pa.types.is_boolean(kind)
-        or pa.types.is_date32(kind)
-        or (pa.types.is_timestamp(kind) and kind.tz is None)
-    )
+    database's (texts, whole numbers, booleans, dates, times; not numbers with a
+    fraction: NaN, -0.0)."""
+    return plain_key(kind) or plain_period(kind)
 
 
 def cells_of(table: pa.Table, by: tuple[str, ...]) -> dict[Cell, set[object]]:
