@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tolok.engine.compute
+from tolok.engine.distinct import DistinctValues, Held
 from tolok.engine.refresh import refresh_into_store
 from tolok.engine.warehouse import KeptWarehouse, Warehouse
 from tolok.spec import load_project
@@ -355,3 +356,25 @@ def test_values_too_many_to_keep_are_counted_by_the_warehouse(tmp_path: Path) ->
         assert all(held.size <= 3 for held in kept.distinct._held.values())
     finally:
         kept.close()
+
+
+def test_sets_unused_lately_give_way_and_recent_ones_stay() -> None:
+    """Room for four values: a set unused for two refreshes gives way to a new one; a set
+    used in the refresh before does not, and the new one is then not kept."""
+    keeper = DistinctValues(most=4)
+    day = dt.date(2026, 1, 1)
+
+    def sets(n: int) -> Held:
+        return Held(day, {}, {(day, ()): set(range(n))}, pa.int64())
+
+    keeper.begin()
+    assert keeper.keep("old", sets(3))
+    keeper.begin()
+    keeper.begin()
+    assert keeper.room("new") == 4  # "old" was last used two refreshes ago
+    assert keeper.keep("new", sets(2))
+    assert keeper.current("old", day, [], []) is None
+    keeper.begin()
+    assert keeper.room("other") == 2
+    assert not keeper.keep("other", sets(3))  # "new" was used in the refresh before
+    assert keeper.current("new", day, [], []) is not None

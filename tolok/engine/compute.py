@@ -430,7 +430,7 @@ def _counted_from_values(
     if table is None:
         keeper.inexact.add(key)
         return None
-    if table.num_rows > keeper.room():  # not pulled into sets only to be dropped
+    if table.num_rows > keeper.room(key):  # not pulled into sets only to be dropped
         keeper.unkept[key] = shown
         return counts_of(table, query.by)
     cells = cells_of(table, query.by)

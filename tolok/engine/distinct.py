@@ -108,9 +108,11 @@ class DistinctValues:
         self._held[key] = held
         return True
 
-    def room(self) -> int:
-        """Values that fit now, without any set giving way."""
-        return self.most - sum(h.size for h in self._held.values())
+    def room(self, key: Hashable) -> int:
+        """Values `key` could keep: what sets of other keys used in the last two
+        refreshes leave (see `keep`)."""
+        recent = (h for k, h in self._held.items() if k != key and h.used >= self.refreshes - 1)
+        return self.most - sum(h.size for h in recent)
 
     def forget(self, key: Hashable) -> None:
         self._held.pop(key, None)
