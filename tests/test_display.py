@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from tolok.display import format_change, format_points, format_value
+from tolok.display import (
+    MISSING,
+    format_change,
+    format_points,
+    format_value,
+    format_values,
+    round_money,
+    value_decimals,
+)
+from tolok.i18n import Formats
+from tolok.spec.calendar import Calendar
 from tolok.spec.models import Unit
 
 
@@ -40,3 +50,88 @@ def test_plain_numbers_keep_decimals_only_when_they_have_some() -> None:
     assert format_value(0.5, Unit.number, "IDR", "id") == "0,50"
     assert format_value(123.46, Unit.number, "USD", "en") == "123.5"
     assert format_value(12345.6, Unit.number, "IDR", "id") == "12.346"
+
+
+def test_values_that_decide_a_status_are_told_apart() -> None:
+    """Churn 3.04% (off track) and its pace 2.98% (at risk) both printed "3.0%" against a
+    2.6% target: together they keep the second decimal, the target too."""
+    shares = [0.0304, 0.0298, 0.026]
+    assert format_values(shares, Unit.percent, "USD", "en") == ["3.04%", "2.98%", "2.60%"]
+    assert format_values(shares, Unit.percent, "IDR", "id") == ["3,04%", "2,98%", "2,60%"]
+
+
+def test_values_already_apart_or_equal_stay_short() -> None:
+    assert format_values([0.03, 0.026, None], Unit.percent, "USD", "en") == [
+        "3.0%",
+        "2.6%",
+        MISSING,
+    ]
+    assert format_values([0.03, 0.03], Unit.percent, "USD", "en") == ["3.0%", "3.0%"]
+    # Equal but for float noise: no digits chasing it.
+    assert format_values([0.1 + 0.2, 0.3], Unit.percent, "USD", "en") == ["30.0%", "30.0%"]
+    assert format_values([], Unit.percent, "USD", "en") == []
+
+
+def test_money_adds_its_minor_unit_or_nothing() -> None:
+    """Dollars gain cents; rupiah have none to gain (Babel: IDR 0 decimals)."""
+    amounts = [47348.4, 47348.2, 45000.0]
+    assert format_values(amounts, Unit.currency, "USD", "en") == [
+        "$47,348.40",
+        "$47,348.20",
+        "$45,000.00",
+    ]
+    assert format_values(amounts, Unit.currency, "IDR", "id") == [
+        "Rp\u00a047.348",
+        "Rp\u00a047.348",
+        "Rp\u00a045.000",
+    ]
+    assert format_values([47348.0, 45000.0], Unit.currency, "USD", "en") == ["$47,348", "$45,000"]
+
+
+def test_other_units_gain_decimals_in_their_own_habit() -> None:
+    # 50 and 50.004 read "50" and "50.00": the same number; a third decimal parts them.
+    assert format_values([50.0, 50.004], Unit.number, "USD", "en") == ["50.000", "50.004"]
+    assert format_values([1234.6, 1235.0], Unit.count, "IDR", "id") == ["1.234,6", "1.235,0"]
+    assert format_values([95.4, 95.2], Unit.duration, "USD", "en") == [
+        "1 h 35.4 min",
+        "1 h 35.2 min",
+    ]
+    assert format_values([95.4, 30.04, 30.01], Unit.duration, "USD", "en") == [
+        "1 h 35.40 min",
+        "30.04 min",
+        "30.01 min",
+    ]
+
+
+def test_a_whole_number_and_one_just_under_it() -> None:
+    """149.96 reads "150.0" beside a whole 150: two decimals, alike, tell them apart."""
+    assert format_values([149.96, 150.0], Unit.number, "USD", "en") == ["149.96", "150.00"]
+
+
+def test_points_keep_the_decimals_of_their_values() -> None:
+    shares = [0.0304, 0.0298]
+    assert value_decimals(shares, Unit.percent, "USD") == 2
+    assert format_points(0.0304 - 0.0298, "en", decimals=2) == "+0.06 pp"  # not "+0.060 pp"
+    assert value_decimals([0.03, 0.026], Unit.percent, "USD") == 1
+    assert format_points(0.026 - 0.03, "id", decimals=1) == "-0,4 pp"
+    assert format_points(0.0006, "en") == "+0.060 pp"  # alone: two significant digits
+
+
+def test_formats_expose_values_together() -> None:
+    formats = Formats("id", "IDR", Calendar())
+    shares = [0.0304, 0.0298, 0.026]
+    assert formats.values(shares, "percent") == ["3,04%", "2,98%", "2,60%"]
+    assert formats.points(0.0006, formats.value_decimals(shares, "percent")) == "+0,06 pp"
+
+
+@pytest.mark.parametrize(("value", "currency", "rounded"), [
+    (31486.999999999967, "USD", 31487.0),
+    (12.345678, "USD", 12.35),
+    (103666000.4, "IDR", 103666000.0),  # Babel gives the rupiah no decimals
+    (1234.5678, "JPY", 1235.0),
+    (None, "USD", None),
+])  # fmt: skip
+def test_money_is_rounded_to_the_minor_unit(
+    value: float | None, currency: str, rounded: float | None
+) -> None:
+    assert round_money(value, currency) == rounded

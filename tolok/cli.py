@@ -253,13 +253,22 @@ def explain(
     by: Annotated[
         list[str] | None, typer.Option("--by", help="The dimension whose values explain it.")
     ] = None,
+    compare: Annotated[
+        str, typer.Option(help="Against the period before (previous) or a year before (last_year).")
+    ] = "previous",
+    inputs: Annotated[
+        bool, typer.Option("--inputs", help="Each input of its formula's part in the change.")
+    ] = False,
     path: Annotated[Path, typer.Option("--project", "-p", help="Project folder.")] = Path("."),
 ) -> None:
-    """Why a KPI moved: each dimension value's part in its change from the period before."""
+    """Why a KPI moved: each dimension value's (or formula input's) part in its change."""
+    from tolok.explanation import Compare
     from tolok.terminal_explain import run_explain
 
+    if compare not in {c.value for c in Compare}:
+        raise typer.BadParameter("previous or last_year", param_hint="--compare")
     loaded = _load_or_exit(path)
-    run_explain(loaded, kpi, period, by or [], _console(), _console(True))
+    run_explain(loaded, kpi, period, by or [], _console(), _console(True), Compare(compare), inputs)
 
 
 @app.command()

@@ -5,10 +5,19 @@ Durations are minutes (what `minutes_between` gives). Missing values show as an 
 
 from __future__ import annotations
 
+import decimal
+import itertools
 import math
 from collections.abc import Sequence
+from decimal import ROUND_HALF_EVEN, Decimal
 
-from babel.numbers import format_currency, format_decimal, format_percent, get_currency_symbol
+from babel.numbers import (
+    format_currency,
+    format_decimal,
+    format_percent,
+    get_currency_precision,
+    get_currency_symbol,
+)
 
 from tolok.spec.models import Unit
 
@@ -23,15 +32,7 @@ def format_value(value: float | None, unit: Unit, currency: str, locale: str) ->
     if unit is Unit.percent:
         return format_percent(value, format=_percent_pattern(value), locale=locale)
     if unit is Unit.currency:
-        # Indonesian writes "Rp 1.234.567"; other locales keep their own habit ("$1,234"),
-        # but a symbol of letters stands apart from the digits ("IDR 1,234,567").
-        symbol = get_currency_symbol(currency, locale)
-        space = "\u00a0" if locale == "id" or symbol[-1:].isalpha() else ""
-        whole = abs(value) >= 100 or value == int(value)
-        pattern = f"¤{space}#,##0" if whole else f"¤{space}#,##0.00"
-        return format_currency(
-            value, currency, format=pattern, locale=locale, currency_digits=False
-        )
+        return _money(value, currency, locale, _base_decimals(value, unit))
     if unit is Unit.count:
         return format_decimal(round(value), format="#,##0", locale=locale)
     if unit is Unit.duration:
@@ -55,11 +56,27 @@ def _percent_pattern(share: float) -> str:
     return "#,##0." + "0" * _decimals(abs(share) * 100) + "%"
 
 
-def format_minutes(minutes: float, locale: str) -> str:
+def _money(value: float, currency: str, locale: str, decimals: int) -> str:
+    """Indonesian writes "Rp 1.234.567"; other locales keep their own habit ("$1,234"),
+    but a symbol of letters stands apart from the digits ("IDR 1,234,567")."""
+    symbol = get_currency_symbol(currency, locale)
+    space = "\u00a0" if locale == "id" or symbol[-1:].isalpha() else ""
+    pattern = f"¤{space}#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_currency(value, currency, format=pattern, locale=locale, currency_digits=False)
+
+
+def format_minutes(minutes: float, locale: str, decimals: int | None = None) -> str:
+    """`32 min`, `1 h 35 min`, `2 d 3 h`. `decimals` fixes the decimals of the minutes
+    (under two days), for durations read together: `1 h 35.40 min`."""
     sign = "-" if minutes < 0 else ""
     minutes = abs(minutes)
     if minutes < 60:
-        return f"{sign}{format_decimal(minutes, format='#,##0.#', locale=locale)} min"
+        pattern = "#,##0.#" if decimals is None else _fixed("#,##0", decimals)
+        return f"{sign}{format_decimal(minutes, format=pattern, locale=locale)} min"
+    if decimals and minutes < _TWO_DAYS:
+        whole, part = divmod(_key(minutes, Unit.number, decimals), 60)
+        shown = format_decimal(part, format=_fixed("00", decimals), locale=locale)
+        return f"{sign}{whole} h {shown} min"
     hours, rest = divmod(round(minutes), 60)
     if hours < 48:
         return f"{sign}{hours} h {rest:02d} min"
@@ -75,13 +92,144 @@ def format_change(change: float | None, locale: str) -> str:
     return ("+" if change >= 0 else "-") + text
 
 
-def format_points(difference: float | None, locale: str) -> str:
-    """The change of a percentage, in percentage points: 1,5% to 1,8% is `+0,3 pp`."""
+def format_points(difference: float | None, locale: str, decimals: int | None = None) -> str:
+    """The change of a percentage, in percentage points: 1,5% to 1,8% is `+0,3 pp`.
+
+    `decimals` shows it with the decimals of the percentages it lies between (take them from
+    `value_decimals`): 2.98% to 3.04% is `+0.06 pp`, not `+0.060 pp`.
+    """
     if difference is None:
         return MISSING
     size = abs(difference) * 100
-    points = format_decimal(size, format="#,##0." + "0" * _decimals(size), locale=locale)
+    places = _decimals(size) if decimals is None else decimals
+    points = format_decimal(size, format=_fixed("#,##0", places), locale=locale)
     return ("+" if difference >= 0 else "-") + points + " pp"
+
+
+def format_values(
+    values: Sequence[float | None], unit: Unit, currency: str, locale: str
+) -> list[str]:
+    """Values of one KPI read side by side — value, target, so far, projected, thresholds —
+    so that a status that depends on their order can be seen in them.
+
+    Each starts in `format_value`'s digits; only when two different values would print
+    alike (or in the wrong order) do they all get more decimals, two at most (money: up to
+    its currency's minor unit). Values equal to that many decimals stay as they are.
+
+    >>> format_values([0.0304, 0.0298, 0.026], Unit.percent, "USD", "en")
+    ['3.04%', '2.98%', '2.60%']
+    >>> format_values([0.03, 0.026], Unit.percent, "USD", "en")
+    ['3.0%', '2.6%']
+    """
+    extra = _extra(values, unit, currency)
+    if extra == 0:
+        return [format_value(v, unit, currency, locale) for v in values]
+    places = _places(values, unit, currency, extra)
+    return [
+        format_value(v, unit, currency, locale)
+        if v is None or not math.isfinite(v)
+        else _fixed_value(v, unit, currency, locale, place)
+        for v, place in zip(values, places, strict=True)
+    ]
+
+
+def value_decimals(values: Sequence[float | None], unit: Unit, currency: str) -> int:
+    """The most decimals `format_values` shows for `values` (of the percentage, for a
+    percent KPI): what a change between them in percentage points keeps.
+
+    >>> value_decimals([0.0304, 0.0298], Unit.percent, "USD")
+    2
+    """
+    return max(_places(values, unit, currency, _extra(values, unit, currency)), default=1)
+
+
+def round_money(value: float | None, currency: str) -> float | None:
+    """A money value to its currency's minor unit, as Babel (CLDR) counts it — cents for
+    USD and EUR, whole rupiah for IDR and whole yen for JPY — so files and JSON carry
+    `31487.0`, not `31486.999999999967`. Missing, NaN and infinite values pass through.
+
+    >>> round_money(31486.999999999967, "USD"), round_money(103666000.4, "IDR")
+    (31487.0, 103666000.0)
+    """
+    if value is None or not math.isfinite(value):
+        return value
+    return round(value, get_currency_precision(currency))
+
+
+_TWO_DAYS = 48 * 60  # durations from here on show days and hours: no decimals to add
+_EXTRA = 2  # decimals that may be added to tell values apart
+_PRECISION = decimal.Context(prec=400)  # any float, to any decimals shown
+
+
+def _extra(values: Sequence[float | None], unit: Unit, currency: str) -> int:
+    """How many decimals to add so that values differing at the most decimals allowed keep
+    their order when shown: 0 when `format_value`'s own digits already do."""
+    cap = 1 if unit is Unit.currency else _EXTRA
+    present = [v for v in values if v is not None and math.isfinite(v)]
+    places = _places(present, unit, currency, cap)
+    apart = {_key(v, unit, place): v for v, place in zip(present, places, strict=True)}
+    ordered = [apart[key] for key in sorted(apart)]
+    for extra in range(cap):
+        places = _places(ordered, unit, currency, extra)
+        keys = [_key(v, unit, place) for v, place in zip(ordered, places, strict=True)]
+        if all(low < high for low, high in itertools.pairwise(keys)):
+            return extra
+    return cap
+
+
+def _base_decimals(value: float, unit: Unit) -> int:
+    """The decimals `format_value` shows (at most) for `value`."""
+    size = abs(value)
+    if unit is Unit.percent:
+        return _decimals(size * 100)
+    if unit is Unit.currency:
+        return 0 if size >= 100 or value == int(value) else 2
+    if unit is Unit.count:
+        return 0
+    if unit is Unit.duration:
+        return 1 if size < 60 else 0
+    if size >= 1000 or value == int(value):
+        return 0
+    return 1 if size >= 100 else 2
+
+
+def _places(values: Sequence[float | None], unit: Unit, currency: str, extra: int) -> list[int]:
+    """The decimals each value is shown with: `format_value`'s own, or with `extra` more,
+    all alike (money: its minor unit where it has fewer — `$47,348.40`, never `$47,348.4`).
+    Missing values count as none."""
+    bases = [_base_decimals(v, unit) if v is not None and math.isfinite(v) else 0 for v in values]
+    if extra == 0:
+        return bases
+    if unit is Unit.currency:
+        return [max(base, get_currency_precision(currency)) for base in bases]
+    return [max(bases, default=0) + extra] * len(values)
+
+
+def _key(value: float, unit: Unit, decimals: int) -> Decimal:
+    """The number a reader sees: `value` rounded as Babel rounds it (half to even, from its
+    shortest decimal form), percentages in percent, long durations in whole hours."""
+    number = Decimal(str(value))
+    if unit is Unit.duration and abs(value) >= _TWO_DAYS:
+        return Decimal(round(abs(value)) // 60).copy_sign(number)
+    if unit is Unit.percent:
+        number = number.scaleb(2)
+    step = Decimal(1).scaleb(-decimals)
+    return number.quantize(step, rounding=ROUND_HALF_EVEN, context=_PRECISION)
+
+
+def _fixed_value(value: float, unit: Unit, currency: str, locale: str, decimals: int) -> str:
+    if unit is Unit.percent:
+        return format_percent(value, format=_fixed("#,##0", decimals) + "%", locale=locale)
+    if unit is Unit.currency:
+        return _money(value, currency, locale, decimals)
+    if unit is Unit.duration:
+        return format_minutes(value, locale, decimals)
+    return format_decimal(value, format=_fixed("#,##0", decimals), locale=locale)
+
+
+def _fixed(pattern: str, decimals: int) -> str:
+    """`pattern` with exactly `decimals` decimals: `#,##0.00`."""
+    return pattern + ("." + "0" * decimals if decimals > 0 else "")
 
 
 def sparkline(values: Sequence[float | None]) -> str:

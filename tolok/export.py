@@ -5,35 +5,50 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 
-from tolok.views import SeriesView, targets_of, unusual_of
+from tolok.display import round_money
+from tolok.spec.models import Unit
+from tolok.views import SeriesView, change_of
 
 Cell = str | float | int | None
 
 
 def series_rows(view: SeriesView) -> tuple[list[str], list[list[Cell]]]:
-    """The header and one row per point: period, start, slice, value, then the comparison,
-    the target and status, and the anomaly score when there are any."""
-    project, kpi, result, known = view.project, view.kpi, view.result, view.known
+    """The header and one row per point: period, start, slice, value, then the comparison
+    and the target when there are any, and each point's verdict (`tolok.verdicts`): status,
+    state (closed, open, not_final, partial) and anomaly score. Money is rounded to
+    its currency's minor unit (cents, whole rupiah)."""
+    result = view.result
+    money = _money_of(view)
     header = ["period", "start", *result.by, "value"]
     if result.compare:
         header += ["compare", "change"]
-    targets = targets_of(project, kpi, result, known)
-    if targets:
-        header += ["target", "status"]
-    unusual = unusual_of(project, result, known)
-    header.append("anomaly_score")
+    targeted = any(v.target is not None for v in view.verdicts)
+    if targeted:
+        header += ["target"]
+    header += ["status", "state", "anomaly_score"]
     rows: list[list[Cell]] = []
-    for index, p in enumerate(result.points):
-        row: list[Cell] = [p.label, p.period.isoformat(), *[_cell(v) for _, v in p.slice], p.value]
+    for p, verdict in zip(result.points, view.verdicts, strict=True):
+        row: list[Cell] = [p.label, p.period.isoformat(), *[_cell(v) for _, v in p.slice]]
+        row.append(money(p.value))
         if result.compare:
-            row += [p.compare, p.change]
-        if targets:
-            row += [targets[index][0], targets[index][1]]
-        anomaly = unusual[index]
+            row += [money(p.compare), change_of(p, verdict)]
+        if targeted:
+            row.append(money(verdict.target))
+        row += [verdict.status.value if verdict.status else None, verdict.state.value]
+        anomaly = verdict.anomaly
         row.append(None if anomaly is None else round(anomaly.score, 2))
         rows.append(row)
     return header, rows
+
+
+def _money_of(view: SeriesView) -> Callable[[float | None], float | None]:
+    """Rounds a value to the currency's minor unit for a money KPI; leaves others as they are."""
+    if view.kpi.unit is not Unit.currency:
+        return lambda value: value
+    currency = view.project.currency
+    return lambda value: round_money(value, currency)
 
 
 def _cell(value: object) -> Cell:

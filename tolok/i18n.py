@@ -10,7 +10,7 @@ extracts them (see `babel.cfg`) and a test holds every one to a translation.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -19,7 +19,14 @@ from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
 from babel.numbers import format_percent
 
-from tolok.display import MISSING, format_change, format_points, format_value
+from tolok.display import (
+    MISSING,
+    format_change,
+    format_points,
+    format_value,
+    format_values,
+    value_decimals,
+)
 from tolok.spec.calendar import Calendar
 from tolok.spec.models import Grain, Unit
 
@@ -61,11 +68,21 @@ class Formats:
     def value(self, value: float | None, unit: Unit | str) -> str:
         return format_value(value, Unit(unit), self.currency, self.lang)
 
+    def values(self, values: Sequence[float | None], unit: Unit | str) -> list[str]:
+        """Values of one KPI shown side by side (value, target, so far, projected,
+        thresholds): decimals added only where two would otherwise read alike."""
+        return format_values(values, Unit(unit), self.currency, self.lang)
+
     def change(self, change: float | None) -> str:
         return format_change(change, self.lang)
 
-    def points(self, difference: float | None) -> str:
-        return format_points(difference, self.lang)
+    def points(self, difference: float | None, decimals: int | None = None) -> str:
+        return format_points(difference, self.lang, decimals)
+
+    def value_decimals(self, values: Sequence[float | None], unit: Unit | str) -> int:
+        """The decimals `values` shows these in: pass to `points` so a change in percentage
+        points keeps the decimals of the percentages it lies between."""
+        return value_decimals(values, Unit(unit), self.currency)
 
     def share(self, share: float | None) -> str:
         """A share of a whole, as a whole percentage: `87%`, `87 %` in neither."""

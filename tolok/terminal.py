@@ -6,6 +6,7 @@ are imported only when something is computed: `show` answers from the store when
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,11 +21,11 @@ from rich.table import Table
 
 from tolok.display import format_change, format_points, format_value, sparkline
 from tolok.engine.errors import WarehouseError
-from tolok.engine.series import KpiSeries, Point
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Direction, Grain, Project, Unit
 from tolok.spec.problems import Location, Problem
-from tolok.views import Known, SeriesView, existing_store, slices_of, targets_of, unusual_of
+from tolok.track.verdict import PeriodState, Verdict
+from tolok.views import SeriesView, change_of, existing_store, slices_of
 
 if TYPE_CHECKING:
     from tolok.engine.refresh import Refreshed
@@ -128,31 +129,41 @@ def run_refresh(
 
 
 def print_board(loaded: LoadedProject, refreshed: Refreshed, out: Console) -> None:
-    """Every KPI's latest period: value, change against the period before, trend, owner."""
+    """Every KPI's last judged period (closed, final, whole): value, change against the
+    period before, trend, status; beside it the period under way, so far and where it is
+    heading; the owner. The verdicts are those of `tolok status` and the web board."""
+    from tolok import clock
+    from tolok.views import kpi_states
+
     project = project_of(loaded)
-    series = refreshed.totals
-    header = ["kpi", "period", "value", "vs previous", f"last {SPARK_PERIODS}", "owner"]
+    states = kpi_states(loaded, clock.today(project))
+    header = ["kpi", "period", "value", "vs previous", f"last {SPARK_PERIODS}", "status"]
+    header += ["open period", "so far", "heading", "owner"]
     rows: list[tuple[list[str], str]] = []
-    for name, kpi_series in series.items():
+    for name in refreshed.totals:
+        state = states.get(name)
+        if state is None:
+            continue
         kpi = project.kpis[name]
-        points = [p for p in kpi_series.points if not p.slice]
-        latest = points[-1] if points else None
-        before = points[-2] if len(points) > 1 else None
+        judged = [v for v in state.verdicts if v.judged]
+        latest = judged[-1] if judged else None
+        before = judged[-2] if len(judged) > 1 else None
         change = _change(latest, before)
         cells = [
             kpi.title or name,
-            latest.label if latest else "",
+            _label(project, kpi, latest.period) if latest else "",
             _value(project, kpi, latest.value if latest else None),
             _movement(kpi, latest, before, change, project.locale.value),
-            sparkline([p.value for p in points[-SPARK_PERIODS:]]),
+            sparkline([v.value for v in judged[-SPARK_PERIODS:]]),
+            state.standing.value.replace("_", " "),
+            *_open_cells(project, kpi, state.open),
             kpi.owner or "",
         ]
         rows.append((cells, _change_style(kpi, change)))
+    note = ""
     if refreshed.breakdowns:
         names = sorted(f"{kpi} by {' x '.join(by)}" for kpi, by in refreshed.breakdowns)
         note = "also computed: " + ", ".join(names)
-    else:
-        note = ""
     if not out.is_terminal:
         for cells in [header, *[r[0] for r in rows]]:
             typer.echo("\t".join(cells))
@@ -161,10 +172,28 @@ def print_board(loaded: LoadedProject, refreshed: Refreshed, out: Console) -> No
         return
     table = Table(title=f"{project.name}: {len(rows)} KPIs", title_justify="left", caption=note)
     for column in header:
-        table.add_column(column, justify="right" if column in ("value", "vs previous") else "left")
+        table.add_column(
+            column, justify="right" if column in ("value", "vs previous", "so far") else "left"
+        )
     for cells, style in rows:
         table.add_row(*cells[:3], f"[{style}]{cells[3]}[/]" if style else cells[3], *cells[4:])
     out.print(table)
+
+
+def _open_cells(project: Project, kpi: KPI, now: Verdict | None) -> list[str]:
+    """The period under way: its label with the share elapsed, the value so far, and the
+    heading (its value so far against the target pro-rated to that share)."""
+    if now is None:
+        return ["", "", ""]
+    heading = now.heading.value.replace("_", " ") if now.heading else ""
+    label = f"{_label(project, kpi, now.period)} ({now.elapsed or 0:.0%})"
+    return [label, _value(project, kpi, now.value), heading]
+
+
+def _label(project: Project, kpi: KPI, period: dt.date) -> str:
+    from tolok.spec.calendar import Calendar
+
+    return Calendar.of(project).label(period, kpi.grain)
 
 
 def kpi_of(project: Project, name: str, errors: Console) -> KPI:
@@ -213,9 +242,11 @@ def run_show(loaded: LoadedProject, options: ShowOptions, out: Console, errors: 
         data = series_json(view, options.as_reported)
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
     elif options.output.value == "csv":
-        typer.echo(_as_csv(view.project, view.kpi, view.result, view.known), nl=False)
+        from tolok.export import as_csv
+
+        typer.echo(as_csv(view), nl=False)
     else:
-        _print_series(view.project, view.kpi, view.result, out, view.known)
+        _print_series(view, out)
 
 
 def print_history(loaded: LoadedProject, kpi: str, out: Console) -> None:
@@ -253,34 +284,49 @@ def _unusual_text(anomaly: Anomaly | None) -> str:
     return ("▲ high" if anomaly.score > 0 else "▼ low") + f" ({anomaly.score:+.1f})"
 
 
-def _print_series(
-    project: Project, kpi: KPI, result: KpiSeries, out: Console, known: Known
-) -> None:
+def _status_text(verdict: Verdict) -> str:
+    """A period's verdict in a word or three: an open period by where it is heading, a
+    provisional or partial one as such (it gets no status until it is whole and final)."""
+    if verdict.state is PeriodState.open:
+        heading = verdict.heading.value.replace("_", " ") if verdict.heading else ""
+        return f"so far ({verdict.elapsed or 0:.0%}), heading {heading}".rstrip()
+    if verdict.state is PeriodState.not_final:
+        until = f" until {verdict.final_on.isoformat()}" if verdict.final_on else ""
+        return f"provisional{until}"
+    if verdict.state is PeriodState.partial:
+        return "partial data"
+    return verdict.status.value.replace("_", " ") if verdict.status else ""
+
+
+def _print_series(view: SeriesView, out: Console) -> None:
+    project, kpi, result = view.project, view.kpi, view.result
     locale = project.locale.value
     dims = list(result.by)
     header = ["period", *dims, "value"]
     if result.compare:
         header += [result.compare.replace("_", " "), "change"]
-    targets = targets_of(project, kpi, result, known)
-    if targets:
-        header += ["target", "status"]
-    unusual = unusual_of(project, result, known)
+    targeted = any(v.target is not None for v in view.verdicts)
+    if targeted:
+        header += ["target"]
+    header.append("status")
+    unusual = [v.anomaly for v in view.verdicts]
     if any(unusual):
         header.append("unusual")
     rows = []
-    for index, point in enumerate(result.points):
+    for point, verdict in zip(result.points, view.verdicts, strict=True):
         cells = [
             point.label,
             *[_text(v) for _, v in point.slice],
             _value(project, kpi, point.value),
         ]
         if result.compare:
-            cells += [_value(project, kpi, point.compare), format_change(point.change, locale)]
-        if targets:
-            target, state = targets[index]
-            cells += [_value(project, kpi, target), state.replace("_", " ")]
+            change = change_of(point, verdict)
+            cells += [_value(project, kpi, point.compare), format_change(change, locale)]
+        if targeted:
+            cells.append(_value(project, kpi, verdict.target))
+        cells.append(_status_text(verdict))
         if any(unusual):
-            cells.append(_unusual_text(unusual[index]))
+            cells.append(_unusual_text(verdict.anomaly))
         rows.append(cells)
     if not out.is_terminal:
         for cells in [header, *rows]:
@@ -289,7 +335,7 @@ def _print_series(
     table = Table(title=f"{kpi.title or result.kpi} ({result.grain.value})", title_justify="left")
     for column in header:
         table.add_column(
-            column, justify="left" if column == "period" or column in dims else "right"
+            column, justify="left" if column in ("period", "status") or column in dims else "right"
         )
     for cells in rows:
         table.add_row(*cells)
@@ -299,13 +345,7 @@ def _print_series(
         out.print(f"{label}: {sparkline([p.value for p in points[-SPARK_PERIODS * 2 :]])}")
 
 
-def _as_csv(project: Project, kpi: KPI, result: KpiSeries, known: Known) -> str:
-    from tolok.export import as_csv
-
-    return as_csv(SeriesView(project, kpi, result, known, None))
-
-
-def _change(latest: Point | None, before: Point | None) -> float | None:
+def _change(latest: Verdict | None, before: Verdict | None) -> float | None:
     if latest is None or before is None or latest.value is None or before.value in (None, 0):
         return None
     assert before.value is not None
@@ -313,7 +353,7 @@ def _change(latest: Point | None, before: Point | None) -> float | None:
 
 
 def _movement(
-    kpi: KPI, latest: Point | None, before: Point | None, change: float | None, locale: str
+    kpi: KPI, latest: Verdict | None, before: Verdict | None, change: float | None, locale: str
 ) -> str:
     """Percentages move in points (1,5% to 1,8% is +0,3 pp), other values by a share."""
     if kpi.unit is Unit.percent:

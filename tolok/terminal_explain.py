@@ -1,5 +1,6 @@
-"""`tolok explain KPI`: which values of a dimension explain the KPI's change between a
-period and the one before (computed on the spot from the data)."""
+"""`tolok explain KPI`: why the KPI moved between a period and the one it is compared with
+(the period before, or the same period last year), computed on the spot from the data: by the
+values of a dimension, or by the inputs of its formula. Also `annotate` and `impact`."""
 
 from __future__ import annotations
 
@@ -11,12 +12,26 @@ import typer
 from rich.console import Console
 
 from tolok.display import format_value
-from tolok.explanation import ExplainError, explain
+from tolok.explanation import (
+    Compare,
+    ExplainError,
+    Explanation,
+    InputsExplanation,
+    Told,
+    Words,
+    explain,
+    explain_by_inputs,
+    last_closed,
+    tell,
+    tell_inputs,
+)
+from tolok.i18n import gettext
 from tolok.spec.calendar import Calendar, PeriodError
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Project, Unit
 from tolok.terminal import kpi_of, project_of, reported
-from tolok.track.explain import Contribution
+
+_COLOURS = {"good": "green", "bad": "red"}
 
 
 def run_explain(
@@ -26,58 +41,124 @@ def run_explain(
     by: list[str],
     out: Console,
     errors: Console,
+    compare: Compare = Compare.previous,
+    inputs: bool = False,
 ) -> None:
+    """By `--by` (else the KPI's first breakdown), by its inputs with `--inputs`; with
+    neither and no breakdown, or a KPI that does not split by a dimension, by its inputs."""
     project = project_of(loaded)
     kpi = kpi_of(project, name, errors)
+    after = _period(Calendar.of(project), kpi, project, period, errors)
     dimensions = tuple(by) or (tuple(kpi.breakdowns[0]) if kpi.breakdowns else ())
-    if not dimensions:
-        raise typer.BadParameter("name a dimension to explain by: --by Region")
-    calendar = Calendar.of(project)
-    after = _period(calendar, kpi, project, period)
+    lang = project.locale.value
+    words = Words(lang, project.currency, gettext(lang))
+    shown = False
     with reported(loaded, errors):
-        try:
-            found = explain(loaded, name, after, dimensions)
-        except ExplainError as exc:
-            raise typer.BadParameter(str(exc)) from None
-    label = f"{calendar.label(found.before, kpi.grain)} -> {calendar.label(after, kpi.grain)}"
-    _print(project, kpi, name, dimensions, label, found.contributions, kpi.unit, found.ratio)
+        if dimensions and (by or not inputs):
+            try:
+                found = explain(loaded, name, after, dimensions, compare)
+            except ExplainError as exc:
+                if by or not _has_inputs(kpi):
+                    hint = "; or by its inputs: --inputs" if _has_inputs(kpi) else ""
+                    raise typer.BadParameter(str(exc) + hint) from None
+            else:
+                _print_dimensions(project, kpi, name, found, tell(found, kpi, words))
+                shown = True
+        if inputs or not shown:
+            if shown:
+                typer.echo("")
+            _explain_inputs(loaded, project, kpi, name, after, compare, words)
 
 
-def _period(calendar: Calendar, kpi: KPI, project: Project, text: str | None) -> dt.date:
+def _has_inputs(kpi: KPI) -> bool:
+    from tolok.track.explain import formula_inputs
+
+    return len(formula_inputs(kpi.formula)) > 1
+
+
+def _explain_inputs(
+    loaded: LoadedProject,
+    project: Project,
+    kpi: KPI,
+    name: str,
+    after: dt.date,
+    compare: Compare,
+    words: Words,
+) -> None:
+    if not _has_inputs(kpi):
+        raise typer.BadParameter(
+            f"'{name}' is one input ({kpi.formula}): name a dimension to explain by: --by Region"
+        )
+    try:
+        found = explain_by_inputs(loaded, name, after, compare)
+    except ExplainError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    _print_inputs(project, kpi, name, found, tell_inputs(found, kpi, words))
+
+
+def _period(
+    calendar: Calendar, kpi: KPI, project: Project, text: str | None, errors: Console
+) -> dt.date:
+    """The period asked for, else the last closed one (today from `tolok.clock`)."""
+    closed = last_closed(project, kpi.grain)
     if text is None:
-        today = dt.datetime.now(ZoneInfo(project.timezone)).date()
-        return calendar.shift(calendar.start_of(today, kpi.grain), kpi.grain, -1)
+        return closed
     try:
         _, day = calendar.parse(text)
     except PeriodError as exc:
         raise typer.BadParameter(str(exc)) from None
-    return calendar.start_of(day, kpi.grain)
+    start = calendar.start_of(day, kpi.grain)
+    if start > closed:
+        label = calendar.label(start, kpi.grain)
+        errors.print(
+            f"note: {label} is not over yet: its value so far is compared with a whole period",
+            markup=False,
+        )
+    return start
 
 
-def _print(
-    project: Project,
-    kpi: KPI,
-    name: str,
-    by: tuple[str, ...],
-    label: str,
-    contributions: list[Contribution],
-    unit: Unit,
-    ratio: bool,
+def _coloured(text: str, effect: str | None) -> str:
+    """Green for a part that helps the KPI, red for one that hurts it; click drops the
+    colour when the output is not a terminal, the sign stays."""
+    return typer.style(text, fg=_COLOURS[effect]) if effect else text
+
+
+def _heading(project: Project, kpi: KPI, name: str, before: dt.date, after: dt.date) -> str:
+    calendar = Calendar.of(project)
+    label = f"{calendar.label(before, kpi.grain)} -> {calendar.label(after, kpi.grain)}"
+    return f"{kpi.title or name}: change {label}"
+
+
+def _print_dimensions(
+    project: Project, kpi: KPI, name: str, found: Explanation, told: Told
 ) -> None:
-    def show(value: float | None) -> str:
-        return format_value(value, unit, project.currency, project.locale.value)
-
-    header = [*by, "before", "after", "contribution"] + (["mix", "rate"] if ratio else [])
-    typer.echo(f"{kpi.title or name}: change {label}, by {', '.join(by)}")
+    by = found.dimensions
+    typer.echo(f"{_heading(project, kpi, name, found.before, found.after)}, by {', '.join(by)}")
+    header = [*by, "before", "after", "contribution"] + (["mix", "rate"] if found.ratio else [])
     typer.echo("\t".join(header))
-    for item in contributions:
-        cells = [*("(empty)" if v is None else str(v) for v in item.slice)]
-        cells += [show(item.before), show(item.after), show(item.total)]
-        if ratio:
-            cells += [show(item.mix), show(item.rate)]
+    for item, line in zip(found.contributions, told.lines, strict=True):
+        cells = ["(empty)" if v is None else str(v) for v in item.slice]
+        cells += [line.before, line.after, _coloured(line.part, line.effect)]
+        if found.ratio:
+            cells += [line.mix or "", line.rate or ""]
         typer.echo("\t".join(cells))
-    total = sum(item.total for item in contributions)
-    typer.echo("\t".join(["total", *[""] * (len(by) + 1), show(total)]))
+    blanks = [""] * (len(by) - 1)
+    total = _coloured(told.total, told.effect)
+    typer.echo("\t".join(["total", *blanks, told.before, told.after, total]))
+    if told.sentence:
+        typer.echo(told.sentence)
+
+
+def _print_inputs(
+    project: Project, kpi: KPI, name: str, found: InputsExplanation, told: Told
+) -> None:
+    typer.echo(f"{_heading(project, kpi, name, found.before, found.after)}, by its inputs")
+    typer.echo("\t".join(["input", "before", "after", "part"]))
+    for line in told.lines:
+        typer.echo("\t".join([line.label, line.before, line.after,
+                              _coloured(line.part, line.effect)]))  # fmt: skip
+    total = _coloured(told.total, told.effect)
+    typer.echo("\t".join(["total", told.before, told.after, total]))
 
 
 def run_annotate(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from tolok import clock
 from tolok.lint import RULES, Facts, KpiFacts, Level, lint
 from tolok.lint.report import as_json, as_sarif, as_text, summary
 from tolok.spec.calendar import Calendar
@@ -20,7 +20,7 @@ def gather_facts(loaded: LoadedProject) -> Facts:
     """What the store holds of each KPI and how new each dataset's rows are."""
     project = loaded.project
     assert project is not None
-    today = dt.datetime.now(ZoneInfo(project.timezone)).date()
+    today = clock.today(project)
     return Facts(today=today, kpis=_kpi_facts(loaded, today), last_day=_last_days(loaded))
 
 

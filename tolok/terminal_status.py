@@ -6,22 +6,24 @@ in — is left out: a part of a period against a whole period's target would mis
 
 from __future__ import annotations
 
-import datetime as dt
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from tolok.display import MISSING, format_value
-from tolok.outlook import outlook
+from tolok import clock
+from tolok.display import MISSING, format_change, format_value, format_values
+from tolok.outlook import Outlook, outlook
 from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
-from tolok.spec.models import KPI, Project
-from tolok.store.points import StoredPoint
+from tolok.spec.models import KPI, Direction, Project, Vs
 from tolok.track.goals import GoalNode, KpiStanding, goal_tree
 from tolok.track.status import Standing
-from tolok.views import kpi_states
+from tolok.views import KpiState, kpi_states
+
+if TYPE_CHECKING:
+    from tolok.track.suggest import Suggestion
 
 _STYLE = {
     Standing.on_track: "green",
@@ -36,7 +38,7 @@ def print_status(loaded: LoadedProject, group: str, out: Console, errors: Consol
     project = loaded.project
     assert project is not None
     calendar = Calendar.of(project)
-    today = dt.datetime.now(ZoneInfo(project.timezone)).date()
+    today = clock.today(project)
     rows: list[tuple[str, list[str], Standing]] = []
     try:
         states = kpi_states(loaded, today)
@@ -47,17 +49,7 @@ def print_status(loaded: LoadedProject, group: str, out: Console, errors: Consol
         raise typer.Exit(1) from None
     for name, state in states.items():
         kpi = project.kpis[name]
-        latest, share = state.latest, state.attainment
-        cells = [
-            kpi.title or name,
-            calendar.label(latest.period, kpi.grain) if latest else "",
-            _value(project, kpi, latest.value if latest else None),
-            _value(project, kpi, state.target),
-            f"{share:.0%}" if share is not None else "",
-            state.standing.value.replace("_", " "),
-            *_open_period(loaded, name, state.points, today),
-            kpi.owner or "",
-        ]
+        cells = _status_row(loaded, name, state, calendar)
         rows.append((_group_of(project, kpi, group), cells, state.standing))
     header = ["kpi", "period", "value", "target", "attainment", "status"]
     header += ["open period", "so far", "projected", "heading", "forecast (80%)", "owner"]
@@ -79,15 +71,39 @@ def print_status(loaded: LoadedProject, group: str, out: Console, errors: Consol
     out.print(table)
 
 
-def _open_period(
-    loaded: LoadedProject, name: str, points: list[StoredPoint], today: dt.date
-) -> list[str]:
-    """The period today falls in: its label, value so far, projected end, heading, and the
-    model's forecast of its end (with its 80% interval)."""
+def _status_row(loaded: LoadedProject, name: str, state: KpiState, calendar: Calendar) -> list[str]:
+    """One KPI's cells. Its value, target, so far and projected are written together, with
+    the decimals it takes to tell them apart: churn 3.04% and its pace 2.98% against 2.6%
+    must not both read "3.0%"."""
     project = loaded.project
     assert project is not None
-    kpi, calendar = project.kpis[name], Calendar.of(project)
-    now = outlook(loaded, name, points, today)
+    kpi = project.kpis[name]
+    latest, share = state.latest, state.attainment
+    now = outlook(loaded, name, state)
+    shown = [latest.value if latest else None, state.target]
+    shown += [now.value, now.pace.projected] if now is not None else [None, None]
+    value, target, so_far, projected = format_values(
+        shown, kpi.unit, project.currency, project.locale.value
+    )
+    return [
+        kpi.title or name,
+        calendar.label(latest.period, kpi.grain) if latest else "",
+        value,
+        target,
+        f"{share:.0%}" if share is not None else "",
+        state.standing.value.replace("_", " "),
+        *_open_period(project, kpi, now, so_far, projected),
+        kpi.owner or "",
+    ]
+
+
+def _open_period(
+    project: Project, kpi: KPI, now: Outlook | None, so_far: str, projected: str
+) -> list[str]:
+    """The period today falls in: its label, value so far, projected end (as written with
+    the row's other values), heading, and the model's forecast of its end (with its 80%
+    interval)."""
+    calendar = Calendar.of(project)
     if now is None:
         return ["", "", "", "", ""]
     predicted = ""
@@ -97,8 +113,8 @@ def _open_period(
         predicted = f"{_value(project, kpi, end.mean)} ({low} to {high})"
     return [
         f"{calendar.label(now.period, kpi.grain)} ({now.pace.elapsed:.0%})",
-        _value(project, kpi, now.value),
-        _value(project, kpi, now.pace.projected),
+        so_far,
+        projected,
         now.pace.heading.value.replace("_", " "),
         predicted,
     ]
@@ -120,7 +136,7 @@ def print_goals(loaded: LoadedProject, out: Console, errors: Console) -> None:
     """The goal tree: each goal's status, progress and the KPI that drives its gap."""
     project = loaded.project
     assert project is not None
-    today = dt.datetime.now(ZoneInfo(project.timezone)).date()
+    today = clock.today(project)
     try:
         states = kpi_states(loaded, today)
         if not any(state.points for state in states.values()):
@@ -173,29 +189,58 @@ def print_suggestion(loaded: LoadedProject, name: str, out: Console, errors: Con
     assert project is not None
     kpi = kpi_of(project, name, errors)
     calendar = Calendar.of(project)
-    today = dt.datetime.now(ZoneInfo(project.timezone)).date()
+    today = clock.today(project)
     state = kpi_states(loaded, today).get(name)
     if state is None or not state.points:
         errors.print("error: no stored values: run `tolok refresh` first", markup=False)
         raise typer.Exit(1) from None
-    closed = [
-        (p.period, p.value) for p in state.points if calendar.end_of(p.period, kpi.grain) <= today
-    ]
-    found = suggest(kpi, closed, calendar.periods_per_year(kpi.grain))
+    # Whole, closed, final periods only: an open month or a conversion still settling
+    # would read as a fall.
+    judged = [(v.period, v.value) for v in state.verdicts if v.judged]
+    found = suggest(kpi, judged, calendar.periods_per_year(kpi.grain))
     if found is None:
         out.print(f"{name}: not enough history to suggest a target", markup=False)
         return
-    compared = (
-        "the same period a year before" if found.vs.value == "last_year" else "the period before"
+    for line in _suggestion_lines(project, kpi.title or name, kpi, found):
+        out.print(line, markup=False)
+
+
+def _suggestion_lines(project: Project, title: str, kpi: KPI, found: Suggestion) -> list[str]:
+    """What history reached, the target it suggests, and whether it holds the recent
+    level instead; the README's row for `tolok suggest-target` says the same."""
+    compared = "the same period a year before" if found.vs is Vs.last_year else "the period before"
+    down = kpi.direction is Direction.down
+    locale = project.locale.value
+    recent, target, baseline = format_values(
+        [found.recent, found.target, found.baseline], kpi.unit, project.currency, locale
     )
-    out.print(
-        f"{kpi.title or name}: against {compared}, it grew between {found.low:+.1%} and "
-        f"{found.high:+.1%} half of the time ({found.samples} periods).",
-        markup=False,
+    low, high, reached, growth = (
+        format_change(rate, locale) for rate in (found.low, found.high, found.reached, found.growth)
     )
-    out.print(
-        f"Suggested: {found.growth:+.1%}, i.e. {_value(project, kpi, found.target)} from "
-        f"{_value(project, kpi, found.baseline)}:",
-        markup=False,
-    )
-    out.print(f"  target: {{growth: {found.growth:.3f}, vs: {found.vs.value}}}", markup=False)
+    lines = [
+        f"{title}: against {compared}, it grew between {low} and {high} half of the time "
+        f"({found.samples} periods)."
+    ]
+    if kpi.direction is Direction.band:
+        lines.append(f"Its direction is band: it is asked to stay at its recent level, {recent}.")
+    elif found.holds:
+        lines.append(
+            f"The rate it reached a quarter of the time ({reached}, the "
+            f"{'25th' if down else '75th'} percentile) would ask for a target "
+            f"{'above' if down else 'below'} its recent level, {recent}: the suggestion "
+            "holds that level instead."
+        )
+    else:
+        lines.append(
+            f"It reached {reached} or {'less' if down else 'more'} a quarter of "
+            f"the time (the {'25th' if down else '75th'} percentile); its recent level is "
+            f"{recent}."
+        )
+    if found.holds:
+        lines.append(
+            f"Suggested: hold the recent level, {target} ({growth} on {baseline}, {compared}):"
+        )
+    else:
+        lines.append(f"Suggested: {growth}, i.e. {target} from {baseline}:")
+    lines.append(f"  target: {{growth: {found.growth:.3f}, vs: {found.vs.value}}}")
+    return lines

@@ -7,7 +7,6 @@ Kept apart from the terminal and the server so that both show the same numbers.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -18,8 +17,8 @@ from tolok.spec.calendar import Calendar, PeriodError
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Grain, Project, Status, TargetSplit
 from tolok.store.points import StoredPoint
-from tolok.track.status import Standing, attainment, standing
-from tolok.track.targets import target_series
+from tolok.track.status import Standing
+from tolok.track.verdict import PeriodState, Settling, Verdict
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -57,6 +56,8 @@ class SeriesView:
     result: KpiSeries
     known: Known
     stored: StoredAnswer | None
+    verdicts: tuple[Verdict, ...] = ()
+    """Each point's verdict (`tolok.verdicts`), in the order of `result.points`."""
 
     @property
     def stale(self) -> bool:
@@ -146,29 +147,50 @@ def series_view(loaded: LoadedProject, query: SeriesQuery) -> SeriesView:
     targets need (the KPI's own values, its rhythm, a ratio's denominator). Raises
     ViewError for a bad query, WarehouseError or CompileError for data that cannot be read.
     """
+    from tolok.track.targets import reads_actuals
+
     project = _project(loaded)
     request = request_of(project, query)
     kpi = project.kpis[query.kpi]
     calendar = Calendar.of(project)
     stored = from_store(loaded, request, query.as_reported)
     result = stored.series if stored else computed(loaded, request)
-    known = known_of(loaded, request)
-    other = request.grain is not kpi.grain and not request.by and bool(kpi.target)
+    known = replace(known_of(loaded, request), where=query.where)
+    other = request.grain is not kpi.grain and bool(kpi.target or known.targets)
     per_year = calendar.periods_per_year
-    if other:
-        at_own = Request((query.kpi,), kpi.grain, where=query.where)
+    if other and reads_actuals(kpi):  # the same slices and filter, at the KPI's grain
+        at_own = Request((query.kpi,), kpi.grain, request.by, where=query.where)
         found = from_store(loaded, at_own, False)
         series = found.series if found else computed(loaded, at_own)
-        known = replace(known, own={p.period: p.value for p in series.points})
+        known = replace(known, own=values_by_slice(series))
     if other and kpi.target_split is TargetSplit.seasonal:
         known = replace(known, profile=day_profile_of(loaded, query.kpi))
     if other and per_year(request.grain) < per_year(kpi.grain):
-        known = replace(known, weights=denominator_of(loaded, query.kpi))
-    return SeriesView(project, kpi, result, known, stored)
+        weights = denominator_of(loaded, query.kpi, request.by, query.where)
+        known = replace(known, weights=weights)
+    return judged(loaded, SeriesView(project, kpi, result, known, stored))
+
+
+def judged(loaded: LoadedProject, view: SeriesView) -> SeriesView:
+    """The view with each point's verdict, judged on the one clock's today."""
+    from tolok.clock import today as today_of
+    from tolok.verdicts import needs_rhythm, series_verdicts, settling_of, spans_of
+
+    project, kpi, result = view.project, view.kpi, view.result
+    today = today_of(project)
+    calendar = Calendar.of(project)
+    known = view.known
+    if known.profile is None and needs_rhythm(kpi, result, today, calendar):
+        known = replace(known, profile=day_profile_of(loaded, result.kpi))
+    settling = settling_of(
+        project, result.kpi, result.grain, spans_of(existing_store(loaded), project)
+    )
+    verdicts = series_verdicts(project, kpi, result, known, today, settling)
+    return replace(view, known=known, verdicts=tuple(verdicts))
 
 
 def series_json(view: SeriesView, as_reported: bool = False) -> dict[str, object]:
-    data = as_json(view.project, view.kpi, view.result, view.known)
+    data = as_json(view)
     stored = view.stored
     data["computed_at"] = (
         stored.computed_at.isoformat() + "Z" if stored and stored.computed_at else None
@@ -185,15 +207,37 @@ class Known:
     values: dict[tuple[object, ...], dict[dt.date, float | None]]
     targets: dict[tuple[dt.date, str], float]
     profile: DayProfile | None = None  # the KPI's own rhythm, for `target_split: seasonal`
-    weights: dict[dt.date, float | None] | None = None
-    """For a ratio KPI shown at a coarser grain: its denominator per KPI-grain period."""
-    own: dict[dt.date, float | None] | None = None
-    """At another grain: the KPI's values at its own grain (for growth rules and ramps)."""
+    weights: dict[SliceKey, dict[dt.date, float | None]] | None = None
+    """For a ratio KPI shown at a coarser grain: its denominator per slice (`slice_key`) and
+    KPI-grain period."""
+    own: dict[SliceKey, dict[dt.date, float | None]] | None = None
+    """At another grain: the KPI's values per slice at its own grain (for growth rules and
+    ramps)."""
+    where: str | None = None
+    """The series' filter: a filtered series is judged by its own slice's targets, or none."""
 
 
-def denominator_of(loaded: LoadedProject, name: str) -> dict[dt.date, float | None] | None:
-    """A ratio KPI's denominator at the KPI's grain (sessions, for orders / sessions), so
-    that its targets roll up as the ratio of the targets they imply; None for other KPIs."""
+SliceKey = tuple[tuple[str, str], ...]
+"""A breakdown's slice with its values as text, the same whichever query returned it."""
+
+
+def slice_key(key: tuple[tuple[str, object], ...]) -> SliceKey:
+    return tuple((dimension, str(value)) for dimension, value in key)
+
+
+def values_by_slice(series: KpiSeries) -> dict[SliceKey, dict[dt.date, float | None]]:
+    out: dict[SliceKey, dict[dt.date, float | None]] = {}
+    for point in series.points:
+        out.setdefault(slice_key(point.slice), {})[point.period] = point.value
+    return out
+
+
+def denominator_of(
+    loaded: LoadedProject, name: str, by: tuple[str, ...] = (), where: str | None = None
+) -> dict[SliceKey, dict[dt.date, float | None]] | None:
+    """A ratio KPI's denominator at the KPI's grain (sessions, for orders / sessions) per
+    slice of `by` and with the series' filter, in one query, so that its targets roll up as
+    the ratio of the targets they imply; None for other KPIs."""
     from tolok.engine.compute import compute
     from tolok.engine.warehouse import Warehouse
     from tolok.spec.formula import Binary, Call, FormulaError, parse_formula
@@ -214,8 +258,8 @@ def denominator_of(loaded: LoadedProject, name: str) -> dict[dt.date, float | No
     helper = "__denominator"
     kpis = {**project.kpis, helper: KPI(formula=text, grain=kpi.grain)}
     scratch = replace(loaded, project=project.model_copy(update={"kpis": kpis}))
-    series = compute(scratch, Warehouse(scratch), Request((helper,), kpi.grain))[helper]
-    return {p.period: p.value for p in series.points}
+    request = Request((helper,), kpi.grain, by, where=where)
+    return values_by_slice(compute(scratch, Warehouse(scratch), request)[helper])
 
 
 def day_profile_of(loaded: LoadedProject, name: str) -> DayProfile | None:
@@ -231,33 +275,19 @@ def day_profile_of(loaded: LoadedProject, name: str) -> DayProfile | None:
 def targets_of(
     project: Project, kpi: KPI, result: KpiSeries, known: Known | None = None
 ) -> list[tuple[float | None, str]]:
-    """Each point's target and standing ([] when the KPI has no target at all)."""
-    from tolok.track.pace import is_additive
+    """Each point's target and standing ([] when the KPI has no target at all).
+
+    A series filtered by `where` is judged on its own: by the targets (the YAML's and
+    people's) of the slice the filter names exactly, else by none — never by the total's."""
     from tolok.track.status import standing
-    from tolok.track.targets import target_series, targets_at
 
     known = known or Known({}, {})
     if not kpi.target and not known.targets:
         return []
-    calendar = Calendar.of(project)
-    additive = is_additive(project, result.kpi)
-    by_slice: dict[tuple[tuple[str, object], ...], dict[dt.date, float | None]] = {}
-    for key, points in slices_of(result).items():
-        earlier = known.values.get(tuple(v for _, v in key), {})
-        actuals = {**earlier, **{p.period: p.value for p in points}}
-        periods = [p.period for p in points]
-        if result.grain is kpi.grain:
-            shown = json.dumps(dict(key), ensure_ascii=False, sort_keys=True, default=str)
-            people = {p: v for (p, k), v in known.targets.items() if k == shown}
-            by_slice[key] = target_series(kpi, periods, calendar, actuals, dict(key), people)
-        elif not key:
-            profile = known.profile if kpi.target_split is TargetSplit.seasonal else None
-            own = known.own or {}
-            by_slice[key] = targets_at(
-                kpi, result.grain, periods, calendar, own, additive, known.weights, profile
-            )
-        else:
-            by_slice[key] = dict.fromkeys(periods)
+    by_slice = {
+        key: slice_targets(project, kpi, result, known, key, points)
+        for key, points in slices_of(result).items()
+    }
     out = []
     for point in result.points:
         target = by_slice[point.slice].get(point.period)
@@ -265,22 +295,35 @@ def targets_of(
     return out
 
 
-def unusual_of(project: Project, result: KpiSeries, known: Known) -> list[Anomaly | None]:
-    """Each point's anomaly (a value far outside what the KPI usually does), or None.
+def slice_targets(
+    project: Project,
+    kpi: KPI,
+    result: KpiSeries,
+    known: Known,
+    key: tuple[tuple[str, object], ...],
+    points: list[Point],
+) -> dict[dt.date, float | None]:
+    """The targets of one slice of a series at its grain (None where it has none)."""
+    from tolok.track.pace import is_additive
+    from tolok.track.targets import judged_slice, people_targets, target_series, targets_at
 
-    The earlier values the store holds count as history, so a narrow `--from` range still
-    has enough periods to judge by."""
-    from tolok.track.anomalies import anomalies
-
+    periods = [p.period for p in points]
+    judged = judged_slice(dict(key), known.where)
+    if judged is None:
+        return dict.fromkeys(periods)
     calendar = Calendar.of(project)
-    season = 7 if result.grain is Grain.day else calendar.periods_per_year(result.grain)
-    found: dict[tuple[tuple[tuple[str, object], ...], dt.date], Anomaly] = {}
-    for key, points in slices_of(result).items():
+    people = people_targets(known.targets, judged)
+    if result.grain is kpi.grain:
         earlier = known.values.get(tuple(v for _, v in key), {})
-        history = {**earlier, **{p.period: p.value for p in points}}
-        for anomaly in anomalies(sorted(history.items()), season=season):
-            found[(key, anomaly.period)] = anomaly
-    return [found.get((p.slice, p.period)) for p in result.points]
+        actuals = {**earlier, **{p.period: p.value for p in points}}
+        return target_series(kpi, periods, calendar, actuals, judged, people)
+    profile = known.profile if kpi.target_split is TargetSplit.seasonal else None
+    own = (known.own or {}).get(slice_key(key), {})
+    weights = None if known.weights is None else known.weights.get(slice_key(key))
+    additive = is_additive(project, result.kpi)
+    return targets_at(
+        kpi, result.grain, periods, calendar, own, additive, weights, profile, judged, people
+    )
 
 
 def anomaly_json(anomaly: Anomaly | None) -> dict[str, float] | None:
@@ -293,10 +336,18 @@ def known_of(loaded: LoadedProject, request: Request) -> Known:
     """What the store holds for the series asked for (nothing without a store)."""
     from tolok.engine.stored import read
 
-    stored = read(loaded, replace(request, start=None, end=None, compare=None), False)
+    whole = replace(request, start=None, end=None, compare=None)
+    stored = read(loaded, whole, False)
     values: dict[tuple[object, ...], dict[dt.date, float | None]] = {}
     for point in stored.points if stored else []:
         values.setdefault(point.slice, {})[point.period] = point.value
+    if request.where is not None:
+        # The store holds the unfiltered series: a filtered one is judged on its own history.
+        values = {}
+        if request.start is not None or request.end is not None:
+            for shown in computed(loaded, whole).points:
+                key = tuple(v for _, v in shown.slice)
+                values.setdefault(key, {})[shown.period] = shown.value
     return Known(values, stored.targets if stored else {})
 
 
@@ -307,10 +358,10 @@ def slices_of(result: KpiSeries) -> dict[tuple[tuple[str, object], ...], list[Po
     return out
 
 
-def as_json(project: Project, kpi: KPI, result: KpiSeries, known: Known) -> dict[str, object]:
-    """The series as JSON; `computed_at` and `as_reported` are added by the caller."""
-    targets = targets_of(project, kpi, result, known)
-    unusual = unusual_of(project, result, known)
+def as_json(view: SeriesView) -> dict[str, object]:
+    """The series as JSON, each point with its verdict; `computed_at` and `as_reported` are
+    added by the caller."""
+    project, kpi, result = view.project, view.kpi, view.result
     return {
         "kpi": result.kpi,
         "title": kpi.title,
@@ -325,13 +376,41 @@ def as_json(project: Project, kpi: KPI, result: KpiSeries, known: Known) -> dict
                 "start": p.period.isoformat(),
                 **({"slice": dict(p.slice)} if result.by else {}),
                 "value": p.value,
-                **({"compare": p.compare, "change": p.change} if result.compare else {}),
-                **({"target": targets[i][0], "status": targets[i][1]} if targets else {}),
-                "anomaly": anomaly_json(unusual[i]),
+                **({"compare": p.compare, "change": change_of(p, v)} if result.compare else {}),
+                **verdict_json(v),
             }
-            for i, p in enumerate(result.points)
+            for p, v in zip(result.points, view.verdicts, strict=True)
         ],
     }
+
+
+def change_of(point: Point, verdict: Verdict) -> float | None:
+    """The change against the comparison, for whole periods only: a part of a period is
+    never compared with a whole one."""
+    if verdict.state in (PeriodState.open, PeriodState.partial):
+        return None
+    return point.change
+
+
+def verdict_json(verdict: Verdict) -> dict[str, object]:
+    """A point's verdict as the JSON of every surface."""
+    out: dict[str, object] = {
+        "target": verdict.target,
+        "status": verdict.status.value if verdict.status else None,
+        "state": verdict.state.value,
+        "open": verdict.state is PeriodState.open,
+        "provisional": verdict.state is PeriodState.not_final,
+        "partial": verdict.state is PeriodState.partial,
+        "anomaly": anomaly_json(verdict.anomaly),
+    }
+    if verdict.state is PeriodState.open:
+        out["elapsed"] = round(verdict.elapsed or 0.0, 4)
+        out["heading"] = verdict.heading.value if verdict.heading else None
+        out["target_so_far"] = verdict.expected
+        out["projected"] = verdict.projected
+    if verdict.final_on is not None:
+        out["final_on"] = verdict.final_on.isoformat()
+    return out
 
 
 def from_store(loaded: LoadedProject, request: Request, as_reported: bool) -> StoredAnswer | None:
@@ -369,41 +448,70 @@ def existing_store(loaded: LoadedProject) -> Engine | None:
 
 @dataclass(frozen=True)
 class KpiState:
-    """A KPI's last closed period against its target, and its stored series."""
+    """A KPI's last judged period (closed, final, whole) against its target, the period
+    under way, and its stored series with every period's verdict."""
 
     points: list[StoredPoint]
     latest: StoredPoint | None
     target: float | None
     attainment: float | None
     standing: Standing
+    verdict: Verdict | None = None  # the latest's
+    open: Verdict | None = None  # the period today falls in
+    verdicts: tuple[Verdict, ...] = ()  # each of `points`'
 
 
 def kpi_states(
     loaded: LoadedProject, today: dt.date, at: dt.date | None = None
 ) -> dict[str, KpiState]:
     """Every active KPI's state, read from the store (no points before the first refresh):
-    its last closed period, or with `at` the period of each KPI's grain holding that day."""
-    project = loaded.project
-    assert project is not None
+    its last judged period, or with `at` the period of each KPI's grain holding that day."""
+    from tolok.verdicts import settling_of, spans_of
+
+    project = _project(loaded)
     calendar = Calendar.of(project)
+    engine = existing_store(loaded)
+    spans = spans_of(engine, project)
     out: dict[str, KpiState] = {}
     for name, kpi in project.kpis.items():
-        if kpi.status is not Status.active:
-            continue
-        stored = read(loaded, Request((name,), kpi.grain), False)
-        points = stored.points if stored else []
-        actuals = {p.period: p.value for p in points}
-        closed = [p for p in points if calendar.end_of(p.period, kpi.grain) <= today]
-        latest = closed[-1] if closed else None
-        if at is not None:
-            wanted = calendar.start_of(at, kpi.grain)
-            latest = next((p for p in points if p.period == wanted), None)
-        value = latest.value if latest else None
-        target = None
-        people = {p: v for (p, k), v in (stored.targets if stored else {}).items() if k == "{}"}
-        if latest is not None:
-            targets = target_series(kpi, [latest.period], calendar, actuals, None, people)
-            target = targets[latest.period]
-        share = attainment(value, target, kpi) if value is not None and target else None
-        out[name] = KpiState(points, latest, target, share, standing(value, target, kpi))
+        if kpi.status is Status.active:
+            settling = settling_of(project, name, kpi.grain, spans)
+            out[name] = _state(loaded, name, kpi, calendar, today, settling, at)
     return out
+
+
+def _state(
+    loaded: LoadedProject,
+    name: str,
+    kpi: KPI,
+    calendar: Calendar,
+    today: dt.date,
+    settling: Settling,
+    at: dt.date | None,
+) -> KpiState:
+    from tolok.verdicts import needs_rhythm, series_verdicts
+
+    project = _project(loaded)
+    stored = read(loaded, Request((name,), kpi.grain), False)
+    points = [p for p in (stored.points if stored else []) if not p.slice]
+    series = KpiSeries(name, kpi.grain, (), tuple(
+        Point(p.period, calendar.label(p.period, kpi.grain), (), p.value) for p in points
+    ))  # fmt: skip
+    known = Known({}, stored.targets if stored else {})
+    if needs_rhythm(kpi, series, today, calendar):
+        known = replace(known, profile=day_profile_of(loaded, name))
+    verdicts = series_verdicts(project, kpi, series, known, today, settling)
+    judged = [i for i, v in enumerate(verdicts) if v.judged]
+    index = judged[-1] if judged else None
+    if at is not None:
+        wanted = calendar.start_of(at, kpi.grain)
+        index = next((i for i, p in enumerate(points) if p.period == wanted), None)
+    now = next((v for v in verdicts if v.state is PeriodState.open), None)
+    if index is None:
+        return KpiState(points, None, None, None, Standing.no_data, None, now, tuple(verdicts))
+    verdict = verdicts[index]
+    status = verdict.status or Standing.no_data
+    return KpiState(
+        points, points[index], verdict.target, verdict.attainment, status, verdict, now,
+        tuple(verdicts),
+    )  # fmt: skip

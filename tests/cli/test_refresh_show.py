@@ -56,7 +56,10 @@ def test_refresh_prints_a_board_of_every_kpi(example: Path) -> None:
         "also computed: revenue by Channel, revenue by Region",
     ]
     lines = result.stdout.splitlines()
-    assert lines[0].split("\t") == ["kpi", "period", "value", "vs previous", "last 12", "owner"]
+    assert lines[0].split("\t") == [
+        "kpi", "period", "value", "vs previous", "last 12", "status",
+        "open period", "so far", "heading", "owner",
+    ]  # fmt: skip
     rows = {line.split("\t")[0]: line.split("\t") for line in lines[1:]}
     assert len(rows) == 14
     revenue = rows["Revenue"]
@@ -392,7 +395,8 @@ def test_explain_contributions_add_up_to_the_change(example: Path) -> None:
     lines = result.stdout.splitlines()
     assert lines[0] == "Revenue: change 2026-09 -> 2026-10, by Region"
     change = paid_revenue_by_month("2026-10") - paid_revenue_by_month("2026-09")
-    assert lines[-1].split("\t")[-1] == "Rp\u00a0" + f"{change:,.0f}".replace(",", ".")
+    sign = "+" if change >= 0 else "-"  # a change carries its sign
+    assert lines[-1].split("\t")[-1] == sign + "Rp\u00a0" + f"{abs(change):,.0f}".replace(",", ".")
     ratio = runner.invoke(
         app, ["explain", "csat", "-p", str(example), "--by", "region", "--period", "2026-10"]
     )
@@ -437,6 +441,13 @@ def test_suggest_target_gives_a_yaml_line(example: Path) -> None:
     last = result.stdout.splitlines()[-1]
     assert last.startswith("  target: {growth: ")
     assert last.endswith(", vs: last_year}")
+    # The wording of the README's row: the rate reached a quarter of the time.
+    assert "a quarter of the time" in plain(result.stdout)
+    assert "75th percentile" in result.stdout
+    down = runner.invoke(app, ["suggest-target", "first_response_time", "-p", str(example)])
+    assert down.exit_code == 0, down.output
+    assert "25th percentile" in down.stdout
+    assert down.stdout.splitlines()[-1].startswith("  target: {growth: ")
 
 
 def test_show_has_targets_and_status_including_growth_rules(example: Path) -> None:

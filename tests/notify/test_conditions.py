@@ -10,10 +10,11 @@ import pytest
 
 from tolok.notify.conditions import Facts, look
 from tolok.spec.calendar import Calendar
-from tolok.spec.models import KPI, Settings
+from tolok.spec.models import KPI, Grain, Settings
 from tolok.spec.sharing import Alert
 from tolok.store.points import StoredPoint
 from tolok.track.status import attainment, standing
+from tolok.track.verdict import PeriodState, Series, Settling, judge
 from tolok.views import KpiState
 
 TODAY = dt.date(2026, 11, 15)
@@ -23,6 +24,8 @@ CALENDAR = Calendar.of(Settings(name="x"))
 def state(
     kpi: KPI, values: list[float], target: float | None, open_value: float | None = None
 ) -> KpiState:
+    """Closed months up to October 2026, and November (open on TODAY) when given, judged as
+    every surface judges them."""
     months = [dt.date(2026, m, 1) for m in range(11 - len(values), 11)]
     points = [
         StoredPoint(p, (), v, 1, dt.datetime(2026, 11, 1))
@@ -32,9 +35,15 @@ def state(
         points.append(
             StoredPoint(dt.date(2026, 11, 1), (), open_value, 1, dt.datetime(2026, 11, 1))
         )
+    series = Series(kpi, Grain.month, [(p.period, p.value, target) for p in points], True)
+    verdicts = judge(series, CALENDAR, TODAY, Settling())
     latest = points[len(values) - 1]
     share = attainment(values[-1], target, kpi) if target else None
-    return KpiState(points, latest, target, share, standing(values[-1], target, kpi))
+    now = next((v for v in verdicts if v.state is PeriodState.open), None)
+    return KpiState(
+        points, latest, target, share, standing(values[-1], target, kpi),
+        verdicts[len(values) - 1], now, tuple(verdicts),
+    )  # fmt: skip
 
 
 def facts(newest: dict[str, dt.date] | None = None, datasets: set[str] | None = None) -> Facts:

@@ -14,6 +14,7 @@ METHODS = [
     ("server/**.py", "python"),
     ("notify/**.py", "python"),
     ("i18n.py", "python"),
+    ("explanation.py", "python"),
     ("server/templates/**.html", "jinja2"),
     ("notify/templates/**.html", "jinja2"),
 ]

@@ -109,7 +109,7 @@ def test_targets_roll_up_to_coarser_grains() -> None:
     revenue = kpi(target={"value": 100, "from": "2026-01"})
     q1 = [dt.date(2026, 1, 1)]
     assert targets_at(revenue, Grain.quarter, q1, CAL, {}, additive=True) == {q1[0]: 300}
-    # A quarter with a month before the target starts has no target.
+    # A quarter none of whose days has a target has none (one in part: test_targets_grains).
     q4 = [dt.date(2025, 10, 1)]
     assert targets_at(revenue, Grain.quarter, q4, CAL, {}, additive=True) == {q4[0]: None}
     # A rate: 2% in January, 3% in February and March; sessions weigh them.

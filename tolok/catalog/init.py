@@ -15,6 +15,7 @@ import numpy as np
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from tolok import clock
 from tolok.catalog.add import CatalogError, plan
 from tolok.catalog.generate import Days, write_parquet
 from tolok.catalog.projects import TEMPLATES, ProjectTemplate
@@ -44,7 +45,7 @@ def create(folder: Path, template: str, lang: str, today: dt.date | None = None)
         raise CatalogError(f"{folder} is not empty: pick a new folder")
     spec = TEMPLATES[template]
     rng = np.random.default_rng(SEED)
-    today = today or dt.date.today()
+    today = today or clock.today()
     days = Days.ending(today - dt.timedelta(days=1), rng)
     money = 15_000.0 if lang == "id" else 1.0
     data = spec.generate(days, rng, money)

@@ -134,9 +134,9 @@ def _table(
 ) -> tuple[State, Touch]:
     table = warehouse.table(name)
     local = local_day(warehouse, name, table)
-    found = table.aggregate(rows=table.count(), last=local.max()).execute()
+    found = table.aggregate(rows=table.count(), first=local.min(), last=local.max()).execute()
     rows, last = int(found["rows"][0]), _iso(found["last"][0])
-    state = {"kind": "table", "rows": rows, "last": last}
+    state = {"kind": "table", "rows": rows, "first": _iso(found["first"][0]), "last": last}
     if previous is None or previous.get("kind") != "table":
         return state, Touch(full=True)
     if (rows, last) == (previous["rows"], previous["last"]):

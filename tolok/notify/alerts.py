@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tolok import clock
 from tolok.notify.conditions import Facts, Seen, VolumeOf, look
 from tolok.notify.recipients import selected
 from tolok.notify.telling import AlertRun as AlertRun
@@ -73,14 +74,16 @@ def check_alerts(
 
     project = loaded.project
     assert project is not None
+    given = now is not None
     now = now or utc_now()
     local = now.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(project.timezone))
+    today = local.date() if given else clock.today(project)  # a pinned clock (TOLOK_TODAY)
     rules = rules_of(project, engine)
     run = AlertRun()
     looked: set[tuple[str, str]] = set()
     if rules:
-        states = kpi_states(loaded, local.date())
-        facts = _facts(loaded, engine, local.date(), volume)
+        states = kpi_states(loaded, today)
+        facts = _facts(loaded, engine, today, volume)
         for rule_name, rule in rules.items():
             for kpi_name in selected(project, rule):
                 state = states.get(kpi_name)

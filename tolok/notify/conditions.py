@@ -79,9 +79,9 @@ def _previous(state: KpiState) -> float | None:
 def _threshold(rule: Alert, state: KpiState, facts: Facts, detail: dict[str, Any]) -> Seen:
     point = state.latest
     if rule.period is Watch.open:
-        totals = [p for p in state.points if not p.slice]
-        point = totals[-1] if totals else None
-        if point is None or point.value is None or (state.latest and point == state.latest):
+        now = state.open
+        point = next((p for p in state.points if now and p.period == now.period), None)
+        if point is None or point.value is None:
             return Seen(False)  # no period under way yet
         detail = {"value": point.value, "open": True}  # the closed period's figures differ
     assert point is not None
@@ -120,17 +120,13 @@ def _change(
 
 
 def _anomaly(kpi: KPI, state: KpiState, facts: Facts, detail: dict[str, Any]) -> Seen:
-    from tolok.track.anomalies import anomalies
-
-    latest = state.latest
+    """The anomaly of the last judged period, as every surface shows it: an open or
+    provisional period is never unusual."""
+    latest, verdict = state.latest, state.verdict
     assert latest is not None
-    season = 7 if kpi.grain is Grain.day else facts.calendar.periods_per_year(kpi.grain)
-    history = [(p.period, p.value) for p in state.points if not p.slice]
-    history = [(d, v) for d, v in history if d <= latest.period]
-    found = [a for a in anomalies(history, season=season) if a.period == latest.period]
-    if not found:
+    if verdict is None or verdict.anomaly is None:
         return Seen(False, latest.period, detail)
-    unusual = found[0]
+    unusual = verdict.anomaly
     detail = {**detail, "expected": unusual.expected, "score": round(unusual.score, 2)}
     return Seen(True, latest.period, detail)
 

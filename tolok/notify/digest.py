@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
+from tolok import clock
 from tolok.display import MISSING
 from tolok.i18n import Formats, gettext, status_words
 from tolok.notify.messages import Image, Message, slack_escape
@@ -105,7 +105,7 @@ def build_digest(
     assert project is not None
     if not kpis:
         return None
-    today = today or dt.datetime.now(ZoneInfo(project.timezone)).date()
+    today = today or clock.today(project)
     states = kpi_states(loaded, today)
     lines = kpi_lines(loaded, kpis, states, lang)
     if not lines:

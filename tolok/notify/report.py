@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from tolok import clock
 from tolok.spec.calendar import Calendar, PeriodError
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Unit
@@ -67,7 +68,7 @@ def build(
     _ = gettext(lang)
     fmt = Formats(lang, project.currency, Calendar.of(project))
     calendar = Calendar.of(project)
-    today = dt.datetime.now(ZoneInfo(project.timezone)).date()
+    today = clock.today(project)
     at = None
     if period is not None:
         try:

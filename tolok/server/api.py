@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tolok import clock
 from tolok.auth import accounts
 from tolok.auth.roles import Action
 from tolok.server import models as m
@@ -20,11 +21,13 @@ from tolok.server.errors import ApiError
 from tolok.server.security import Principal, need, signed_in, state_of
 from tolok.spec.calendar import Calendar, PeriodError
 from tolok.spec.loaded import LoadedProject
-from tolok.spec.models import Grain, Project, Status
+from tolok.spec.models import KPI, Grain, Project, Status
 from tolok.store.people import Comment
 from tolok.store.schema import Annotation, AuditEntry
+from tolok.views import anomaly_json
 
 if TYPE_CHECKING:
+    from tolok.track.verdict import Verdict
     from tolok.views import KpiState
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -89,9 +92,7 @@ def _kpi(project: Project, name: str) -> None:
 
 
 def _today(project: Project) -> dt.date:
-    from zoneinfo import ZoneInfo
-
-    return dt.datetime.now(ZoneInfo(project.timezone)).date()
+    return clock.today(project)
 
 
 def _states(loaded: LoadedProject, board: BoardCache | None) -> dict[str, KpiState]:
@@ -141,8 +142,26 @@ def _build_cards(loaded: LoadedProject, states: dict[str, KpiState]) -> dict[str
             "target": state.target if state else None,
             "attainment": state.attainment if state else None,
             "status": state.standing.value if state else "no_data",
+            "anomaly": anomaly_json(state.verdict.anomaly if state and state.verdict else None),
+            "open": _open_json(calendar, kpi, state.open if state else None),
         }
     return cards
+
+
+def _open_json(calendar: Calendar, kpi: KPI, now: Verdict | None) -> dict[str, Any] | None:
+    """The period under way, judged by its heading (as on every surface)."""
+    if now is None:
+        return None
+    return {
+        "period": calendar.label(now.period, kpi.grain),
+        "start": now.period.isoformat(),
+        "elapsed": round(now.elapsed or 0.0, 4),
+        "value": now.value,
+        "target": now.target,
+        "target_so_far": now.expected,
+        "projected": now.projected,
+        "heading": now.heading.value if now.heading else None,
+    }
 
 
 def _audit_out(entry: AuditEntry) -> dict[str, Any]:

@@ -479,6 +479,13 @@ class KPI(Spec):
         description="How a target splits to finer periods and pro-rates inside the open "
         "one: evenly by days, or by the KPI's own weekday and month rhythm from history.",
     )
+    final_after: Within | None = Field(
+        None,
+        description="How long after a period ends its value may still change (rows that "
+        "arrive late, a cohort still converting), e.g. 3 days; until then the period is "
+        "provisional: no status, anomaly or alert. A conversion measure's `within` counts "
+        "already.",
+    )
     actions: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     breakdowns: list[Breakdown] = Field(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
+from tolok import clock
 from tolok.i18n import Formats, status_words
 from tolok.server.board import BoardCache
 from tolok.spec.loaded import LoadedProject
@@ -73,6 +74,7 @@ class Card(BaseModel):
     spark_points: str  # an SVG polyline in a 100 x 24 box
     open: OpenPeriod | None
     quiet_since: str | None = None  # "No new data since 31 Dec 2014": the data stopped
+    anomaly: float | None = None  # the period's anomaly score when it is unusual
 
 
 class Group(BaseModel):
@@ -102,9 +104,8 @@ class BoardPage(BaseModel):
 
 
 def today_of(project: Project) -> dt.date:
-    from zoneinfo import ZoneInfo
 
-    return dt.datetime.now(ZoneInfo(project.timezone)).date()
+    return clock.today(project)
 
 
 def states(loaded: LoadedProject, board: BoardCache) -> dict[str, KpiState]:
@@ -124,7 +125,7 @@ def outlooks(loaded: LoadedProject, board: BoardCache) -> dict[str, Outlook | No
 
     def build() -> dict[str, Outlook | None]:
         found = states(loaded, board)
-        return {n: outlook(loaded, n, s.points, today) for n, s in found.items()}
+        return {n: outlook(loaded, n, s) for n, s in found.items()}
 
     return board.get("outlooks", loaded, today, build)
 
@@ -165,11 +166,12 @@ def card(
     _: Callable[..., str],
 ) -> Card:
     latest = state.latest
-    closed = [p for p in state.points if latest is not None and p.period <= latest.period]
-    previous = closed[-2].value if len(closed) >= 2 else None
+    judged = [v for v in state.verdicts if v.judged]  # whole, final periods, as every surface
+    previous = judged[-2].value if len(judged) >= 2 else None
     value = latest.value if latest else None
     change, change_text = _change(kpi, value, previous, fmt)
-    spark = [p.value for p in closed[-SPARK:]]
+    spark = [v.value for v in judged[-SPARK:]]
+    unusual = state.verdict.anomaly if state.verdict else None
     share = state.attainment
     goal = project.goals.get(kpi.goal or "")
     return Card(
@@ -205,6 +207,7 @@ def card(
         spark=spark,
         spark_points=spark_points(spark),
         open=_open(kpi, ahead, fmt, _),
+        anomaly=round(unusual.score, 2) if unusual else None,
     )
 
 

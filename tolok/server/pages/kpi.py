@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from tolok.display import MISSING
+from tolok.i18n import status_words
 from tolok.server.charts import Cone, Line, Marker, series_figure
 from tolok.server.pages import kpi_parts
 from tolok.server.pages.board import Card, cards, outlooks, states
@@ -47,6 +48,8 @@ class Row(BaseModel):
     change_text: str | None
     reported_text: str | None  # the value first reported, when it differs from today's
     anomaly: str | None
+    state: str = "closed"  # closed, open, not_final, partial (tolok.track.verdict)
+    status_text: str = ""  # the verdict in words: "On track", "So far 16%: heading on track"
 
 
 class Said(BaseModel):
@@ -103,7 +106,9 @@ def data(ctx: Context, engine: Engine, board: Any, name: str, query: Query) -> K
     calendar = Calendar.of(project)
     notes = _notes(engine, name)  # read once: for the chart and the list
     rows, figure, stale, error, field = _series(ctx, board, name, query, notes)
-    explanation, note = kpi_parts.explanation(ctx, name, query.by, card.period_start)
+    explanation, note = kpi_parts.explanation(
+        ctx, name, query.by, card.period_start, query.grain, query.compare, query.end
+    )
     closed = [p for p in state.points if card.period_start and p.period <= card.period_start]
     return KpiPage(
         name=name,
@@ -207,6 +212,7 @@ def _rows(ctx: Context, series: dict[str, Any], reported: dict[str, Any] | None)
     if reported is not None:
         first = {(p["start"], _slice_text(p)): p["value"] for p in reported["points"]}
     out = []
+    targeted = any(p.get("target") is not None for p in series["points"])
     for point in series["points"]:
         key = (point["start"], _slice_text(point))
         was = first.get(key, point["value"])
@@ -224,7 +230,7 @@ def _rows(ctx: Context, series: dict[str, Any], reported: dict[str, Any] | None)
                 slice=_slice_text(point),
                 value=point["value"],
                 value_text=ctx.fmt.value(point["value"], unit),
-                target_text=ctx.fmt.value(point["target"], unit) if "target" in point else None,
+                target_text=ctx.fmt.value(point["target"], unit) if targeted else None,
                 status=point.get("status"),
                 compare_text=ctx.fmt.value(point["compare"], unit) if "compare" in point else None,
                 change_text=ctx.fmt.change(point.get("change")) if "compare" in point else None,
@@ -232,9 +238,31 @@ def _rows(ctx: Context, series: dict[str, Any], reported: dict[str, Any] | None)
                 anomaly=(ctx._("high") if anomaly["score"] > 0 else ctx._("low"))
                 if anomaly
                 else None,
+                state=point["state"],
+                status_text=verdict_words(ctx, point),
             )
         )
     return out
+
+
+def verdict_words(ctx: Context, point: dict[str, Any]) -> str:
+    """A point's verdict as the page says it: an open period by its heading, a provisional
+    or partial one as such, a whole one by its status."""
+    _ = ctx._
+    words = status_words(_)
+    if point["state"] == "open":
+        heading = point.get("heading")
+        return _(
+            "So far ({elapsed}): heading {heading}",
+            elapsed=ctx.fmt.share(point.get("elapsed")),
+            heading=words[heading].lower() if heading else MISSING,
+        )
+    if point["state"] == "not_final":
+        return _("Provisional: may still change")
+    if point["state"] == "partial":
+        return _("Partial: the data covers part of the period")
+    status = point.get("status")
+    return words[status] if status else ""
 
 
 def _figure(
@@ -249,17 +277,18 @@ def _figure(
     if not points:
         return None
     unit, kpi = series["unit"], ctx.project.kpis[name]
-    today = _today(ctx)
-    grain = Grain(series["grain"])
-    calendar = Calendar.of(ctx.project)
     lines: dict[str, Line] = {}
-    partial: dict[str, Line] = {}  # the open period: a part of one, drawn apart
+    partial: dict[str, Line] = {}  # open, provisional and partly covered periods, drawn apart
+    whole = all(p["state"] in ("closed", "open") for p in points)
     for p in points:
         start = dt.date.fromisoformat(p["start"])
         key = _slice_text(p) or (kpi.title or name)
         lines.setdefault(key, Line(key, [], []))
-        if calendar.end_of(start, grain) > today:
-            line = partial.setdefault(key, Line(ctx._("{name} so far", name=key), [], []))
+        if p["state"] != "closed":
+            apart = (
+                ctx._("{name} so far", name=key) if whole else ctx._("{name}, not final", name=key)
+            )
+            line = partial.setdefault(key, Line(apart, [], []))
         else:
             line = lines[key]
         line.starts.append(start)

@@ -21,22 +21,34 @@ if TYPE_CHECKING:
 
 
 class Contribution(BaseModel):
+    """A value of a dimension (or an input of the formula) and its part in the change."""
+
     slice: str
     before: str
     after: str
     total: float
-    total_text: str
+    total_text: str  # rounded so that the rows add up to the total shown
     mix_text: str | None
     rate_text: str | None
+    effect: str | None = None  # "good" or "bad" by the KPI's direction
+    effect_text: str | None = None  # the same in words, not in colour alone
 
 
 class Explanation(BaseModel):
     before: str
     after: str
-    by: str
+    compare: str  # "previous" or "last_year"
+    value_before: str  # the KPI's own values
+    value_after: str
+    by: str | None  # None when no dimension can tell it
     ratio: bool
     rows: list[Contribution]
     total_text: str
+    total_effect: str | None = None
+    sentence: str | None = None  # for a ratio: whether the mix or the rate drove it
+    by_note: str | None = None  # why no dimension tells it
+    inputs: list[Contribution] = []  # each input of the formula's part, when it has several
+    inputs_total_text: str | None = None
 
 
 class Input(BaseModel):
@@ -89,63 +101,166 @@ def dimensions(project: Project, name: str) -> list[str]:
     return sorted(shared or ())
 
 
+if TYPE_CHECKING:
+    from tolok.explanation import Compare, Told, Words
+    from tolok.spec.models import Grain
+
+
 def explanation(
-    ctx: Context, name: str, by: str | None, period: dt.date | None
+    ctx: Context,
+    name: str,
+    by: str | None,
+    latest: dt.date | None,
+    grain: str | None = None,
+    compare: str | None = None,
+    end: str | None = None,
 ) -> tuple[Explanation | None, str | None]:
-    """Why the KPI moved into its last closed period, by `by` (else its first breakdown,
-    else its first dimension); or a note saying why it cannot be told."""
+    """Why the KPI moved into the period the page shows (the one holding `end`, else the
+    board's latest; never one still open), against the page's comparison (the period
+    before or a year before): by `by` (else its first breakdown, else its first dimension)
+    and by the inputs of its formula; or a note saying why it cannot be told."""
     from tolok.compile.errors import CompileError
     from tolok.engine.errors import WarehouseError
-    from tolok.explanation import ExplainError, explain
+    from tolok.explanation import Compare
+    from tolok.spec.models import Grain
 
-    project = ctx.project
-    kpi = project.kpis[name]
-    _ = ctx._
+    kpi = ctx.project.kpis[name]
+    asked = Grain(grain) if grain else kpi.grain
+    period = _explained_period(ctx, kpi.grain, asked, latest, end)
     if period is None:
-        return None, _("No closed period yet.")
-    choices = dimensions(project, name)
+        return None, ctx._("No closed period yet.")
+    versus = Compare(compare) if compare in ("previous", "last_year") else Compare.previous
+    choices = dimensions(ctx.project, name)
     dimension = by or (kpi.breakdowns[0][0] if kpi.breakdowns else None)
     dimension = dimension or (choices[0] if choices else None)
-    if dimension is None:
-        return None, _("The KPI's data has no dimension to break it down by.")
     try:
-        found = explain(ctx.loaded, name, period, (dimension,))
-    except ExplainError:
-        return None, _("Only KPIs that add up (sums, counts) and ratios of them can be explained.")
+        found = _by_dimension(ctx, name, period, asked, versus, dimension)
+        return _with_inputs(ctx, name, period, asked, versus, found)
     except (WarehouseError, CompileError) as exc:
         return None, str(getattr(exc, "message", exc))
-    unit = kpi.unit
-    change = Unit.percent if unit is Unit.percent else unit
 
-    def show(value: float | None) -> str:
-        return ctx.fmt.value(value, unit)
 
-    def moved(value: float) -> str:
-        if unit is Unit.percent:
-            return ctx.fmt.points(value)
-        text = ctx.fmt.value(value, change)
-        return text if value < 0 else "+" + text
+def _explained_period(
+    ctx: Context, own: Grain, grain: Grain, latest: dt.date | None, end: str | None
+) -> dt.date | None:
+    from tolok.explanation import last_closed
+    from tolok.spec.calendar import PeriodError
 
-    rows = [
-        Contribution(
-            slice=", ".join(MISSING if v is None else str(v) for v in c.slice),
-            before=show(c.before),
-            after=show(c.after),
-            total=c.total,
-            total_text=moved(c.total),
-            mix_text=moved(c.mix) if found.ratio else None,
-            rate_text=moved(c.rate) if found.ratio else None,
-        )
-        for c in found.contributions
-    ]
-    total = sum(c.total for c in found.contributions)
+    calendar = Calendar.of(ctx.project)
+    closed = last_closed(ctx.project, grain)
+    last_day = None
+    if end:
+        try:
+            asked, start = calendar.parse(end)
+            last_day = calendar.end_of(start, asked) - dt.timedelta(days=1)
+        except PeriodError:
+            last_day = None
+    if last_day is None and latest is not None:
+        last_day = calendar.end_of(latest, own) - dt.timedelta(days=1)
+    if last_day is None:
+        return None
+    return min(calendar.start_of(last_day, grain), closed)
+
+
+def _words(ctx: Context) -> Words:
+    from tolok.explanation import Words
+
+    return Words(ctx.fmt.lang, ctx.fmt.currency, ctx._)
+
+
+def _by_dimension(
+    ctx: Context, name: str, period: dt.date, grain: Grain, versus: Compare, by: str | None
+) -> Explanation:
+    """The table by a dimension's values; without one, an empty table and a note."""
+    from tolok.explanation import ExplainError, compared, explain, tell
+
+    kpi = ctx.project.kpis[name]
+    note = ctx._("The KPI's data has no dimension to break it down by.")
+    if by is not None:
+        try:
+            found = explain(ctx.loaded, name, period, (by,), versus, grain)
+        except ExplainError:
+            note = ctx._("Only sums, counts and ratios of them split by the values of a dimension.")
+        else:
+            told = tell(found, kpi, _words(ctx))
+            return _explained(ctx, versus, grain, found.before, period, told, by, found.ratio,
+                              [c.total for c in found.contributions])  # fmt: skip
+    before = compared(Calendar.of(ctx.project), period, grain, versus)
+    empty = _explained(ctx, versus, grain, before, period, None, None, False, [])
+    return empty.model_copy(update={"by_note": note})
+
+
+def _explained(
+    ctx: Context,
+    versus: Compare,
+    grain: Grain,
+    before: dt.date,
+    after: dt.date,
+    told: Told | None,
+    by: str | None,
+    ratio: bool,
+    totals: list[float],
+) -> Explanation:
     return Explanation(
-        before=ctx.fmt.period(found.before, kpi.grain),
-        after=ctx.fmt.period(found.after, kpi.grain),
-        by=dimension,
-        ratio=found.ratio,
-        rows=rows,
-        total_text=moved(total),
+        before=ctx.fmt.period(before, grain),
+        after=ctx.fmt.period(after, grain),
+        compare=versus.value,
+        value_before=told.before if told else MISSING,
+        value_after=told.after if told else MISSING,
+        by=by,
+        ratio=ratio,
+        rows=_rows(ctx, told, totals),
+        total_text=told.total if told else MISSING,
+        total_effect=told.effect if told else None,
+        sentence=told.sentence if told else None,
+    )
+
+
+def _rows(ctx: Context, told: Told | None, totals: list[float]) -> list[Contribution]:
+    """The lines as the page shows them; `totals` are their parts before rounding."""
+    cue = {"good": ctx._("helped"), "bad": ctx._("hurt")}
+    lines = told.lines if told else []
+    return [
+        Contribution(
+            slice=line.label,
+            before=line.before,
+            after=line.after,
+            total=total,
+            total_text=line.part,
+            mix_text=line.mix,
+            rate_text=line.rate,
+            effect=line.effect,
+            effect_text=cue.get(line.effect or ""),
+        )
+        for line, total in zip(lines, totals, strict=True)
+    ]
+
+
+def _with_inputs(
+    ctx: Context, name: str, period: dt.date, grain: Grain, versus: Compare, found: Explanation
+) -> tuple[Explanation | None, str | None]:
+    """The explanation with each input's part added, when the formula has several."""
+    from tolok.explanation import ExplainError, explain_by_inputs, tell_inputs
+    from tolok.track.explain import formula_inputs
+
+    kpi = ctx.project.kpis[name]
+    if len(formula_inputs(kpi.formula)) < 2:
+        return (found, None) if found.by else (None, found.by_note)
+    try:
+        inputs = explain_by_inputs(ctx.loaded, name, period, versus, grain)
+    except ExplainError:
+        if found.by:
+            return found, None
+        return None, ctx._("The KPI has no value in one of the two periods.")
+    told = tell_inputs(inputs, kpi, _words(ctx))
+    return found.model_copy(
+        update={
+            "value_before": told.before,
+            "value_after": told.after,
+            "inputs": _rows(ctx, told, [p.part for p in inputs.parts]),
+            "inputs_total_text": told.total,
+            "total_effect": told.effect,
+        }
     ), None
 
 

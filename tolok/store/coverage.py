@@ -1,0 +1,53 @@
+"""Which days each dataset's data covers, from what the last refresh recorded (files: the
+first and last day of each file; tables: the earliest and latest time; typed-in values: the
+periods entered). No warehouse query: a page or an alert check can afford it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from tolok.spec.calendar import Calendar
+from tolok.spec.models import Grain, Project
+from tolok.store.schema import Watermark
+
+Span = tuple[dt.date | None, dt.date | None]
+
+
+def dataset_spans(engine: Engine, project: Project) -> dict[str, Span]:
+    """Dataset → (first day, last day) with data; a side the store does not know is None."""
+    calendar = Calendar.of(project)
+    with Session(engine) as session:
+        rows = session.execute(select(Watermark.dataset, Watermark.state)).all()
+    return {
+        dataset: span_of(json.loads(state), calendar)
+        for dataset, state in rows
+        if dataset in project.datasets
+    }
+
+
+def span_of(state: dict[str, Any], calendar: Calendar) -> Span:
+    kind = state.get("kind")
+    if kind == "files":
+        files = state.get("files", {}).values()
+        firsts = [f["first"] for f in files if f.get("first")]
+        lasts = [f["last"] for f in files if f.get("last")]
+        return _day(min(firsts) if firsts else None), _day(max(lasts) if lasts else None)
+    if kind == "table":
+        return _day(state.get("first")), _day(state.get("last"))
+    if kind == "manual":
+        entered = [(Grain(grain), dt.date.fromisoformat(p)) for _, grain, p, *_ in state["values"]]
+        if not entered:
+            return None, None
+        first = min(start for _, start in entered)
+        last = max(calendar.end_of(start, grain) for grain, start in entered)
+        return first, last - dt.timedelta(days=1)
+    return None, None
+
+
+def _day(text: object) -> dt.date | None:
+    return dt.date.fromisoformat(str(text)[:10]) if text else None

@@ -1,0 +1,121 @@
+"""The verdicts every surface reads: a KPI's periods judged once (`tolok.track.verdict`) with
+what they depend on — today from the one clock (`tolok.clock`), how long a period may still
+change (conversion windows, `final_after`), which days the data covers, how far a rolling
+window reaches back.
+
+`tolok show`, the series API, the KPI page, the board, `/review`, `tolok status`, `goals`,
+alert checks, digests and reports all take their status, heading and anomalies from here:
+the same period gets the same verdict wherever it is read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from tolok.spec.calendar import Calendar
+from tolok.spec.models import KPI, Agg, Grain, Project, TargetSplit
+from tolok.track.verdict import Series, Settling, Verdict, judge
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from tolok.engine.series import KpiSeries
+    from tolok.store.coverage import Span
+    from tolok.track.seasonal import DayProfile
+    from tolok.views import Known
+
+
+def settling_of(project: Project, name: str, grain: Grain, spans: Mapping[str, Span]) -> Settling:
+    """What judging KPI `name`'s periods at `grain` depends on besides the calendar;
+    `spans` are the days each dataset covers (`tolok.store.coverage.dataset_spans`)."""
+    from tolok.compile.errors import CompileError
+    from tolok.compile.plan import plan_kpi
+
+    calendar = Calendar.of(project)
+    kpi = project.kpis[name]
+    try:
+        plan = plan_kpi(project, name, grain, calendar)
+    except CompileError:
+        return Settling()
+    allowance = kpi.final_after or dt.timedelta(0)
+    reach, to_date = 0, None
+    for need in plan.needs:
+        measure = project.datasets[need.measure.dataset].measures[need.measure.measure]
+        if measure.agg is Agg.conversion and measure.within is not None:
+            allowance = max(allowance, _whole_days(measure.within))
+        if need.window is not None:
+            reach = max(reach, need.window.trailing - 1)
+            to_date = need.window.within or to_date
+    firsts = [spans[d][0] for d in plan.datasets if d in spans]
+    lasts = [spans[d][1] for d in plan.datasets if d in spans]
+    first = max((d for d in firsts if d is not None), default=None)
+    last = min((d for d in lasts if d is not None), default=None)
+    return Settling(allowance, first, last, reach, to_date)
+
+
+def _whole_days(span: dt.timedelta) -> dt.timedelta:
+    """A window of 30 days ends 30 days after the period: rounded up to whole days."""
+    days = span.days + (1 if span - dt.timedelta(days=span.days) else 0)
+    return dt.timedelta(days=days)
+
+
+def series_verdicts(
+    project: Project,
+    kpi: KPI,
+    result: KpiSeries,
+    known: Known,
+    today: dt.date,
+    settling: Settling,
+) -> list[Verdict]:
+    """Each point's verdict, in the order of `result.points`."""
+    from tolok.track.pace import is_additive
+    from tolok.views import slices_of, targets_of
+
+    calendar = Calendar.of(project)
+    additive = is_additive(project, result.kpi)
+    targets = targets_of(project, kpi, result, known)
+    target_of = {
+        (p.slice, p.period): targets[i][0] if targets else None for i, p in enumerate(result.points)
+    }
+    profile = _rhythm(kpi, additive, known.profile, result.grain)
+    found: dict[tuple[object, dt.date], Verdict] = {}
+    for key, points in slices_of(result).items():
+        earlier = known.values.get(tuple(v for _, v in key), {})
+        shown = {p.period for p in points}
+        series = Series(
+            kpi,
+            result.grain,
+            [(p.period, p.value, target_of[(key, p.period)]) for p in points],
+            additive,
+            sorted((d, v) for d, v in earlier.items() if d not in shown),
+            profile,
+        )
+        for verdict in judge(series, calendar, today, settling):
+            found[(key, verdict.period)] = verdict
+    return [found[(p.slice, p.period)] for p in result.points]
+
+
+def _rhythm(
+    kpi: KPI, additive: bool, profile: DayProfile | None, grain: Grain
+) -> DayProfile | None:
+    """The rhythm that weighs the open period's days: only with `target_split: seasonal`."""
+    if kpi.target_split is not TargetSplit.seasonal or not additive or grain is Grain.day:
+        return None
+    return profile
+
+
+def needs_rhythm(kpi: KPI, result: KpiSeries, today: dt.date, calendar: Calendar) -> bool:
+    """Whether judging the series needs the KPI's rhythm: a seasonal target split and an
+    open period to pro-rate."""
+    if kpi.target_split is not TargetSplit.seasonal or result.grain is Grain.day:
+        return False
+    return any(calendar.end_of(p.period, result.grain) > today for p in result.points)
+
+
+def spans_of(engine: Engine | None, project: Project) -> dict[str, Span]:
+    """The days each dataset covers, as the store last saw them (none without a store)."""
+    from tolok.store.coverage import dataset_spans
+
+    return dataset_spans(engine, project) if engine is not None else {}
