@@ -288,8 +288,10 @@ def _status_text(verdict: Verdict) -> str:
     """A period's verdict in a word or three: an open period by where it is heading, a
     provisional or partial one as such (it gets no status until it is whole and final)."""
     if verdict.state is PeriodState.open:
-        heading = verdict.heading.value.replace("_", " ") if verdict.heading else ""
-        return f"so far ({verdict.elapsed or 0:.0%}), heading {heading}".rstrip()
+        if verdict.heading is None:
+            return f"so far ({verdict.elapsed or 0:.0%}), provisional"
+        heading = verdict.heading.value.replace("_", " ")
+        return f"so far ({verdict.elapsed or 0:.0%}), heading {heading}"
     if verdict.state is PeriodState.not_final:
         until = f" until {verdict.final_on.isoformat()}" if verdict.final_on else ""
         return f"provisional{until}"

@@ -7,6 +7,7 @@ Kept apart from the terminal and the server so that both show the same numbers.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -362,6 +363,7 @@ def as_json(view: SeriesView) -> dict[str, object]:
     """The series as JSON, each point with its verdict; `computed_at` and `as_reported` are
     added by the caller."""
     project, kpi, result = view.project, view.kpi, view.result
+    money = _money(project, kpi)
     return {
         "kpi": result.kpi,
         "title": kpi.title,
@@ -375,9 +377,13 @@ def as_json(view: SeriesView) -> dict[str, object]:
                 "period": p.label,
                 "start": p.period.isoformat(),
                 **({"slice": dict(p.slice)} if result.by else {}),
-                "value": p.value,
-                **({"compare": p.compare, "change": change_of(p, v)} if result.compare else {}),
-                **verdict_json(v),
+                "value": money(p.value),
+                **(
+                    {"compare": money(p.compare), "change": change_of(p, v)}
+                    if result.compare
+                    else {}
+                ),
+                **verdict_json(v, money),
             }
             for p, v in zip(result.points, view.verdicts, strict=True)
         ],
@@ -392,10 +398,22 @@ def change_of(point: Point, verdict: Verdict) -> float | None:
     return point.change
 
 
-def verdict_json(verdict: Verdict) -> dict[str, object]:
+def _money(project: Project, kpi: KPI) -> Callable[[float | None], float | None]:
+    """Money to its currency's minor unit (cents, whole rupiah); other values as they are."""
+    from tolok.display import round_money
+    from tolok.spec.models import Unit
+
+    if kpi.unit is not Unit.currency:
+        return lambda value: value
+    return lambda value: round_money(value, project.currency)
+
+
+def verdict_json(
+    verdict: Verdict, money: Callable[[float | None], float | None] = lambda v: v
+) -> dict[str, object]:
     """A point's verdict as the JSON of every surface."""
     out: dict[str, object] = {
-        "target": verdict.target,
+        "target": money(verdict.target),
         "status": verdict.status.value if verdict.status else None,
         "state": verdict.state.value,
         "open": verdict.state is PeriodState.open,
@@ -406,8 +424,8 @@ def verdict_json(verdict: Verdict) -> dict[str, object]:
     if verdict.state is PeriodState.open:
         out["elapsed"] = round(verdict.elapsed or 0.0, 4)
         out["heading"] = verdict.heading.value if verdict.heading else None
-        out["target_so_far"] = verdict.expected
-        out["projected"] = verdict.projected
+        out["target_so_far"] = money(verdict.expected)
+        out["projected"] = money(verdict.projected)
     if verdict.final_on is not None:
         out["final_on"] = verdict.final_on.isoformat()
     return out

@@ -149,8 +149,11 @@ def judge(series: Series, calendar: Calendar, today: dt.date, settling: Settling
         for period, _, _ in series.points
     }
     unusual = _anomalies(series, calendar, today, settling, times)
+    settles = settling.allowance > dt.timedelta(0)
     return [
-        _verdict(series.kpi, series.additive, period, value, target, times[period], unusual)
+        _verdict(
+            series.kpi, series.additive, (period, value, target), times[period], unusual, settles
+        )  # fmt: skip
         for period, value, target in series.points
     ]
 
@@ -177,12 +180,16 @@ def _anomalies(
 def _verdict(
     kpi: KPI,
     additive: bool,
-    period: dt.date,
-    value: float | None,
-    target: float | None,
+    point: tuple[dt.date, float | None, float | None],
     when: Timing,
     unusual: dict[dt.date, Anomaly],
+    settles: bool,
 ) -> Verdict:
+    period, value, target = point
+    if when.state is PeriodState.open and settles:
+        # Trials that start this month convert over the weeks after it: what has converted
+        # so far says nothing of where the month ends. No heading until it is final.
+        return Verdict(period, when.state, value, target, None, elapsed=when.elapsed)
     if when.state is PeriodState.open:
         share = when.elapsed or 0.0
         now: Pace = pace(kpi, additive, value, target, share)

@@ -1,0 +1,142 @@
+"""The one judgment of a period (`tolok.track.verdict`): open periods judged by their heading
+against a target pro-rated by hand, not-final and partial periods left unjudged, anomalies
+only among whole periods."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tolok.spec.calendar import Calendar
+from tolok.spec.models import KPI, Grain, Settings
+from tolok.track.seasonal import DayProfile
+from tolok.track.status import Standing
+from tolok.track.verdict import PeriodState, Series, Settling, Verdict, judge, timing
+
+CALENDAR = Calendar.of(Settings(name="x"))
+D = dt.date
+
+
+def one(kpi: KPI, grain: Grain, period: dt.date, value: float, target: float, today: dt.date,
+        settling: Settling | None = None, additive: bool = True) -> Verdict:  # fmt: skip
+    series = Series(kpi, grain, [(period, value, target)], additive)
+    [verdict] = judge(series, CALENDAR, today, settling or Settling())
+    return verdict
+
+
+@pytest.mark.parametrize(
+    ("value", "heading"),
+    [(6000, Standing.on_track), (4500, Standing.at_risk), (4000, Standing.off_track)],
+)
+def test_an_open_month_is_held_against_the_target_pro_rated_to_the_days_passed(
+    value: float, heading: Standing
+) -> None:
+    # 6 December: five of December's 31 days have passed; a 31,000 target is 5,000 so far.
+    verdict = one(KPI(formula="x"), Grain.month, D(2026, 12, 1), value, 31000, D(2026, 12, 6))
+    assert verdict.state is PeriodState.open
+    assert verdict.elapsed == pytest.approx(5 / 31)
+    assert verdict.expected == pytest.approx(5000)
+    assert verdict.projected == pytest.approx(value * 31 / 5)
+    assert verdict.heading is heading
+    assert verdict.status is heading  # an open period's status is its heading, nothing else
+    assert verdict.anomaly is None
+
+
+def test_an_open_week_and_an_open_quarter_pro_rate_by_their_own_days() -> None:
+    kpi = KPI(formula="x", grain=Grain.week)
+    # ISO week 49 of 2026: Monday 30 November to Sunday 6 December; on Thursday three days
+    # have passed. A target of 700 a week is 300 so far; 280 is 93% of it: at risk.
+    week = one(kpi, Grain.week, D(2026, 11, 30), 280, 700, D(2026, 12, 3))
+    assert (week.elapsed, week.expected) == (pytest.approx(3 / 7), pytest.approx(300))
+    assert week.heading is Standing.at_risk
+    # Q4: 92 days; on 15 November 45 have passed. 92,000 a quarter is 45,000 so far.
+    quarter = one(kpi, Grain.quarter, D(2026, 10, 1), 45000, 92000, D(2026, 11, 15))
+    assert (quarter.elapsed, quarter.expected) == (pytest.approx(45 / 92), pytest.approx(45000))
+    assert quarter.heading is Standing.on_track
+
+
+def test_an_open_ratio_is_judged_as_it_stands_and_on_the_first_day_not_at_all() -> None:
+    kpi = KPI(formula="a / b")
+    ratio = one(kpi, Grain.month, D(2026, 12, 1), 0.029, 0.03, D(2026, 12, 6), additive=False)
+    assert ratio.heading is Standing.on_track  # 0.029 / 0.03 = 97%
+    first = one(kpi, Grain.month, D(2026, 12, 1), 0.01, 0.03, D(2026, 12, 1), additive=False)
+    assert (first.elapsed, first.heading, first.status) == (0.0, Standing.no_data, Standing.no_data)
+
+
+def test_a_seasonal_rhythm_weighs_the_days_passed() -> None:
+    # Weekends carry three times a weekday. On Sunday 6 December 2026 the days before today
+    # are Tuesday 1 to Friday 4 (4) and Saturday 5 (3): 7 of December's whole weight.
+    profile = DayProfile((1.0, 1.0, 1.0, 1.0, 1.0, 3.0, 3.0), (1.0,) * 12)
+    weekends = sum(1 for d in range(1, 32) if D(2026, 12, d).weekday() >= 5)
+    whole = (31 - weekends) + 3 * weekends
+    found = timing(D(2026, 12, 1), Grain.month, CALENDAR, D(2026, 12, 6), Settling(), profile)
+    assert found.elapsed == pytest.approx(7 / whole)
+
+
+def test_a_conversion_window_keeps_a_closed_month_provisional_until_it_runs_out() -> None:
+    kpi = KPI(formula="x")
+    window = Settling(allowance=dt.timedelta(days=30))
+    # November's last trials (30 November) may convert until 30 December: final on the 31st.
+    on_6th = one(kpi, Grain.month, D(2026, 11, 1), 0.185, 0.243, D(2026, 12, 6), window)
+    assert on_6th.state is PeriodState.not_final
+    assert (on_6th.status, on_6th.anomaly, on_6th.final_on) == (None, None, D(2026, 12, 31))
+    on_30th = one(kpi, Grain.month, D(2026, 11, 1), 0.185, 0.243, D(2026, 12, 30), window)
+    assert on_30th.state is PeriodState.not_final
+    on_31st = one(kpi, Grain.month, D(2026, 11, 1), 0.185, 0.243, D(2026, 12, 31), window)
+    assert on_31st.state is PeriodState.closed
+    assert on_31st.status is Standing.off_track  # 0.185 / 0.243 = 76%
+    # The month under way converts over the weeks after it: no heading from its start.
+    now = one(kpi, Grain.month, D(2026, 12, 1), 0.018, 0.243, D(2026, 12, 6), window)
+    assert (now.state, now.heading, now.status) == (PeriodState.open, None, None)
+
+
+def test_a_first_period_the_data_starts_late_in_is_partial() -> None:
+    kpi = KPI(formula="x")
+    late = Settling(first_day=D(2026, 3, 20))  # a first quarter with 12 of its 90 days
+    q1 = one(kpi, Grain.quarter, D(2026, 1, 1), 100, 1000, D(2026, 6, 1), late)
+    assert (q1.state, q1.status, q1.anomaly) == (PeriodState.partial, None, None)
+    q2 = one(kpi, Grain.quarter, D(2026, 4, 1), 1000, 1000, D(2026, 7, 1), late)
+    assert q2.state is PeriodState.closed
+    # Thursday 3 December: a week with four of its seven days is partial; a month whose
+    # first rows are on the 5th (4 of 31 days before them) is judged whole.
+    week = one(kpi, Grain.week, D(2026, 11, 30), 10, 70, D(2026, 12, 14),
+               Settling(first_day=D(2026, 12, 3)))  # fmt: skip
+    assert week.state is PeriodState.partial
+    month = one(kpi, Grain.month, D(2026, 1, 1), 10, 70, D(2026, 3, 1),
+                Settling(first_day=D(2026, 1, 5)))  # fmt: skip
+    assert month.state is PeriodState.closed
+
+
+def test_a_rolling_window_reaching_before_the_data_is_partial() -> None:
+    kpi = KPI(formula="rolling(x, 3)")
+    # rolling(x, 3) in October reads August to October; the data starts on 1 September.
+    rolling = Settling(first_day=D(2026, 9, 1), reach=2)
+    october = one(kpi, Grain.month, D(2026, 10, 1), 10, 10, D(2026, 12, 6), rolling)
+    november = one(kpi, Grain.month, D(2026, 11, 1), 10, 10, D(2026, 12, 6), rolling)
+    assert (october.state, november.state) == (PeriodState.partial, PeriodState.closed)
+    # Year to date in March reads from January; data from 15 February misses 45 of 90 days.
+    ytd = Settling(first_day=D(2026, 2, 15), to_date=Grain.year)
+    march = one(kpi, Grain.month, D(2026, 3, 1), 10, 10, D(2026, 12, 6), ytd)
+    assert march.state is PeriodState.partial
+
+
+def test_only_whole_final_periods_are_unusual() -> None:
+    kpi = KPI(formula="x")
+    months = [D(2025, m, 1) for m in range(1, 13)] + [D(2026, m, 1) for m in range(1, 13)]
+    values = [1000.0 + (i % 3) for i in range(len(months))]
+    values[-1] = 150.0  # December 2026 so far: five days of a month
+    series = Series(
+        kpi, Grain.month, [(p, v, None) for p, v in zip(months, values, strict=True)], True
+    )
+    verdicts = judge(series, CALENDAR, D(2026, 12, 6), Settling())
+    assert verdicts[-1].state is PeriodState.open
+    assert all(v.anomaly is None for v in verdicts)
+    # The same drop in a closed month is unusual.
+    closed = judge(series, CALENDAR, D(2027, 1, 1), Settling())
+    assert closed[-1].anomaly is not None
+    assert closed[-1].anomaly.score < 0
+    # And in a month still provisional, it is not (yet).
+    provisional = judge(series, CALENDAR, D(2027, 1, 1), Settling(dt.timedelta(days=30)))
+    assert provisional[-1].state is PeriodState.not_final
+    assert provisional[-1].anomaly is None
