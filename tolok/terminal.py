@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from tolok.display import format_change, format_points, format_value, sparkline
+from tolok.display import format_change, format_points, format_value, sparkline, value_decimals
 from tolok.engine.errors import WarehouseError
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Direction, Grain, Project, Unit
@@ -361,7 +361,8 @@ def _movement(
     if kpi.unit is Unit.percent:
         if latest is None or before is None or latest.value is None or before.value is None:
             return format_points(None, locale)
-        return format_points(latest.value - before.value, locale)
+        decimals = value_decimals([latest.value, before.value], kpi.unit, "")
+        return format_points(latest.value - before.value, locale, decimals)
     return format_change(change, locale)
 
 

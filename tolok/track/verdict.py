@@ -153,7 +153,7 @@ def judge(series: Series, calendar: Calendar, today: dt.date, settling: Settling
     return [
         _verdict(
             series.kpi, series.additive, (period, value, target), times[period], unusual, settles
-        )  # fmt: skip
+        )
         for period, value, target in series.points
     ]
 

@@ -33,6 +33,7 @@ class OpenPeriod(BaseModel):
     so_far: float | None
     so_far_text: str
     projected_text: str
+    target_text: str = ""  # the whole period's target, in the digits of the two above
     heading: str
     heading_text: str
     forecast: float | None
@@ -170,6 +171,8 @@ def card(
     previous = judged[-2].value if len(judged) >= 2 else None
     value = latest.value if latest else None
     change, change_text = _change(kpi, value, previous, fmt)
+    # Value and target in digits that keep them apart when the status hangs on them.
+    value_text, target_text = fmt.values([value, state.target], kpi.unit)
     spark = [v.value for v in judged[-SPARK:]]
     unusual = state.verdict.anomaly if state.verdict else None
     share = state.attainment
@@ -192,13 +195,13 @@ def card(
         period=fmt.period(latest.period, kpi.grain) if latest else None,
         period_start=latest.period if latest else None,
         value=value,
-        value_text=fmt.value(value, kpi.unit),
+        value_text=value_text,
         previous=previous,
         change=change,
         change_text=change_text,
         change_good=_good(kpi.direction, change),
         target=state.target,
-        target_text=fmt.value(state.target, kpi.unit),
+        target_text=target_text,
         attainment=share,
         attainment_text=fmt.share(share),
         progress=max(0.0, min(1.0, share)) if share is not None else 0.0,
@@ -221,7 +224,8 @@ def _change(
     if value is None or previous is None:
         return None, fmt.change(None)
     if kpi.unit is Unit.percent:
-        return value - previous, fmt.points(value - previous)
+        decimals = fmt.value_decimals([value, previous], kpi.unit)
+        return value - previous, fmt.points(value - previous, decimals)
     if previous == 0:
         return None, fmt.change(None)
     change = (value - previous) / abs(previous)
@@ -257,13 +261,17 @@ def _open(
         return None
     end = ahead.forecast
     heading = ahead.pace.heading.value
+    so_far, projected, target = fmt.values(
+        [ahead.value, ahead.pace.projected, ahead.target], kpi.unit
+    )
     return OpenPeriod(
         period=fmt.period(ahead.period, kpi.grain),
         elapsed=ahead.pace.elapsed,
         elapsed_text=fmt.share(ahead.pace.elapsed),
         so_far=ahead.value,
-        so_far_text=fmt.value(ahead.value, kpi.unit),
-        projected_text=fmt.value(ahead.pace.projected, kpi.unit),
+        so_far_text=so_far,
+        projected_text=projected,
+        target_text=target,
         heading=heading,
         heading_text=status_words(_)[heading],
         forecast=end.mean if end else None,

@@ -223,14 +223,15 @@ def _rows(ctx: Context, series: dict[str, Any], reported: dict[str, Any] | None)
         )
         anomaly = point.get("anomaly")
         start = dt.date.fromisoformat(point["start"])
+        shown = ctx.fmt.values([point["value"], point.get("target")], unit)
         out.append(
             Row(
                 period=ctx.fmt.period(start, series["grain"]),
                 start=start,
                 slice=_slice_text(point),
                 value=point["value"],
-                value_text=ctx.fmt.value(point["value"], unit),
-                target_text=ctx.fmt.value(point["target"], unit) if targeted else None,
+                value_text=shown[0],
+                target_text=shown[1] if targeted else None,
                 status=point.get("status"),
                 compare_text=ctx.fmt.value(point["compare"], unit) if "compare" in point else None,
                 change_text=ctx.fmt.change(point.get("change")) if "compare" in point else None,
