@@ -142,3 +142,26 @@ def test_the_refresh_board_shows_the_last_closed_month_and_the_open_one_beside_i
         "$500",
         "on track",
     )
+
+
+def test_a_filtered_series_is_judged_on_its_own_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """West sells a tenth of East, steadily: a narrow range of West alone is no drop, though
+    the store's history (of the whole company) is ten times larger."""
+    monkeypatch.setenv("TOLOK_TODAY", "2026-12-06")
+    (tmp_path / "tolok.yaml").write_text(
+        "name: Regions\nwarehouse: duckdb://\ndatasets:\n  orders:\n    source: file:o.csv\n"
+        "    time: ordered_at\n    dimensions: [region]\n"
+        "    measures: {revenue: {agg: sum, expr: amount}}\n"
+        "kpis:\n  revenue: {formula: revenue}\n",
+        encoding="utf-8",
+    )
+    days = _days(dt.date(2025, 6, 1), dt.date(2026, 12, 5))
+    rows = [f"{d},{r},{a}" for d in days for r, a in (("West", 100), ("East", 1000))]
+    (tmp_path / "o.csv").write_text("ordered_at,region,amount\n" + "\n".join(rows) + "\n")
+    assert runner.invoke(app, ["refresh", str(tmp_path)]).exit_code == 0
+    west = _points(tmp_path, "revenue", "--where", "region == 'West'", "--from", "2026-10")
+    assert west["2026-11"]["value"] == 3000
+    assert [p["anomaly"] for p in west.values()] == [None, None, None]
+    assert west["2026-11"]["status"] == "no_target"
