@@ -21,12 +21,14 @@ from tolok.server.errors import ApiError
 from tolok.server.security import Principal, need, signed_in, state_of
 from tolok.spec.calendar import Calendar, PeriodError
 from tolok.spec.loaded import LoadedProject
-from tolok.spec.models import KPI, Grain, Project, Status
+from tolok.spec.models import KPI, Grain, Project, Status, Unit
 from tolok.store.people import Comment
 from tolok.store.schema import Annotation, AuditEntry
 from tolok.views import anomaly_json
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tolok.track.verdict import Verdict
     from tolok.views import KpiState
 
@@ -125,6 +127,7 @@ def _build_cards(loaded: LoadedProject, states: dict[str, KpiState]) -> dict[str
             continue
         state = states.get(name)
         latest = state.latest if state else None
+        money = _money(project, kpi)
         cards[name] = {
             "name": name,
             "title": kpi.title or name,
@@ -138,17 +141,29 @@ def _build_cards(loaded: LoadedProject, states: dict[str, KpiState]) -> dict[str
             "function": kpi.function.value if kpi.function else None,
             "indicator": kpi.indicator.value if kpi.indicator else None,
             "period": calendar.label(latest.period, kpi.grain) if latest else None,
-            "value": latest.value if latest else None,
-            "target": state.target if state else None,
+            "value": money(latest.value if latest else None),
+            "target": money(state.target if state else None),
             "attainment": state.attainment if state else None,
             "status": state.standing.value if state else "no_data",
             "anomaly": anomaly_json(state.verdict.anomaly if state and state.verdict else None),
-            "open": _open_json(calendar, kpi, state.open if state else None),
+            "open": _open_json(calendar, kpi, state.open if state else None, money),
         }
     return cards
 
 
-def _open_json(calendar: Calendar, kpi: KPI, now: Verdict | None) -> dict[str, Any] | None:
+def _money(project: Project, kpi: KPI) -> Callable[[float | None], float | None]:
+    """Money to its currency's minor unit, as the series API gives it; other values as
+    they are."""
+    from tolok.display import round_money
+
+    if kpi.unit is not Unit.currency:
+        return lambda value: value
+    return lambda value: round_money(value, project.currency)
+
+
+def _open_json(
+    calendar: Calendar, kpi: KPI, now: Verdict | None, money: Callable[[float | None], float | None]
+) -> dict[str, Any] | None:
     """The period under way, judged by its heading (as on every surface)."""
     if now is None:
         return None
@@ -156,10 +171,10 @@ def _open_json(calendar: Calendar, kpi: KPI, now: Verdict | None) -> dict[str, A
         "period": calendar.label(now.period, kpi.grain),
         "start": now.period.isoformat(),
         "elapsed": round(now.elapsed or 0.0, 4),
-        "value": now.value,
-        "target": now.target,
-        "target_so_far": now.expected,
-        "projected": now.projected,
+        "value": money(now.value),
+        "target": money(now.target),
+        "target_so_far": money(now.expected),
+        "projected": money(now.projected),
         "heading": now.heading.value if now.heading else None,
     }
 
