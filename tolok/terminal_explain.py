@@ -49,6 +49,8 @@ def run_explain(
     project = project_of(loaded)
     kpi = kpi_of(project, name, errors)
     after = _period(Calendar.of(project), kpi, project, period, errors)
+    if period is None:
+        after = _last_judged(loaded, name) or after
     dimensions = tuple(by) or (tuple(kpi.breakdowns[0]) if kpi.breakdowns else ())
     lang = project.locale.value
     words = Words(lang, project.currency, gettext(lang))
@@ -94,6 +96,17 @@ def _explain_inputs(
     except ExplainError as exc:
         raise typer.BadParameter(str(exc)) from None
     _print_inputs(project, kpi, name, found, tell_inputs(found, kpi, words))
+
+
+def _last_judged(loaded: LoadedProject, name: str) -> dt.date | None:
+    """The KPI's last judged period (closed, final, covered by the data), as the board and
+    `tolok status` show it; None before the first refresh."""
+    from tolok.clock import today
+    from tolok.views import kpi_states
+
+    project = project_of(loaded)
+    state = kpi_states(loaded, today(project)).get(name)
+    return state.latest.period if state is not None and state.latest is not None else None
 
 
 def _period(
