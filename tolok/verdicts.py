@@ -70,7 +70,7 @@ def series_verdicts(
     settling: Settling,
 ) -> list[Verdict]:
     """Each point's verdict, in the order of `result.points`."""
-    from tolok.track.pace import is_additive
+    from tolok.track.pace import grows_unevenly, is_additive
     from tolok.views import slices_of, targets_of
 
     calendar = Calendar.of(project)
@@ -80,6 +80,7 @@ def series_verdicts(
         (p.slice, p.period): targets[i][0] if targets else None for i, p in enumerate(result.points)
     }
     profile = _rhythm(kpi, additive, known.profile, result.grain)
+    readable = not grows_unevenly(project, result.kpi)
     found: dict[tuple[object, dt.date], Verdict] = {}
     for key, points in slices_of(result).items():
         earlier = known.values.get(tuple(v for _, v in key), {})
@@ -91,6 +92,7 @@ def series_verdicts(
             additive,
             sorted((d, v) for d, v in earlier.items() if d not in shown),
             profile,
+            readable,
         )
         for verdict in judge(series, calendar, today, settling):
             found[(key, verdict.period)] = verdict

@@ -10,7 +10,7 @@ from tests.conftest import EXAMPLE
 from tolok.spec import load_project
 from tolok.spec.calendar import Calendar
 from tolok.spec.models import KPI, Grain
-from tolok.track.pace import elapsed, is_additive, pace
+from tolok.track.pace import elapsed, grows_unevenly, is_additive, pace
 from tolok.track.status import Standing
 
 
@@ -31,6 +31,10 @@ def test_which_kpis_add_up_over_time() -> None:
     additive = {name for name in project.kpis if is_additive(project, name)}
     # Sums and counts add up; ratios, medians, distinct counts and growth do not.
     assert additive == {"revenue", "tickets_resolved", "traffic"}
+    # A distinct count (new customers) grows unevenly; a ratio over one (CAC) is read as it
+    # stands.
+    uneven = {name for name in project.kpis if grows_unevenly(project, name)}
+    assert uneven == {"new_customers"}
 
 
 def test_pace_of_an_additive_kpi_is_pro_rated() -> None:

@@ -140,3 +140,13 @@ def test_only_whole_final_periods_are_unusual() -> None:
     provisional = judge(series, CALENDAR, D(2027, 1, 1), Settling(dt.timedelta(days=30)))
     assert provisional[-1].state is PeriodState.not_final
     assert provisional[-1].anomaly is None
+
+
+def test_a_distinct_count_under_way_gets_no_heading() -> None:
+    # 2,574 active users by the 5th against a month's 3,510: a month's distinct users are
+    # not five days' users times six, nor already "off track".
+    series = Series(KPI(formula="users"), Grain.month, [(D(2026, 10, 1), 2574, 3510)], False,
+                    readable_so_far=False)  # fmt: skip
+    [verdict] = judge(series, CALENDAR, D(2026, 10, 5), Settling())
+    assert (verdict.state, verdict.heading, verdict.status) == (PeriodState.open, None, None)
+    assert verdict.elapsed == pytest.approx(4 / 31)

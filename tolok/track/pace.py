@@ -78,6 +78,39 @@ def _additive(node: Node, project: Project, scope: Scope, seen: set[str]) -> boo
     return False
 
 
+def grows_unevenly(project: Project, name: str) -> bool:
+    """A KPI that is a distinct count (or sums of them): it grows through a period, but not
+    in step with its days — a month's active users are not four weeks' users added up — so
+    its value so far says neither where it ends nor how it stands."""
+    try:
+        tree = parse_formula(project.kpis[name].formula)
+    except FormulaError:
+        return False
+    return _distinct(tree, project, Scope.of(project), {name})
+
+
+def _distinct(node: Node, project: Project, scope: Scope, seen: set[str]) -> bool:
+    match node:
+        case Name():
+            found = scope.resolve(node)
+            if isinstance(found, MeasureRef):
+                agg = project.datasets[found.dataset].measures[found.measure].agg
+                return agg is Agg.count_distinct
+            if isinstance(found, KpiRef) and found.name not in seen:
+                tree = parse_formula(project.kpis[found.name].formula)
+                return _distinct(tree, project, scope, seen | {found.name})
+            return False
+        case Unary(operand=operand):
+            return _distinct(operand, project, scope, seen)
+        case Binary(op=op, left=left, right=right) if op in ("+", "-"):
+            return _distinct(left, project, scope, seen) or _distinct(right, project, scope, seen)
+        case Binary(op="*", left=left, right=right):
+            sides = (left, right)
+            if any(isinstance(side, Number) for side in sides):
+                return any(_distinct(side, project, scope, seen) for side in sides)
+    return False
+
+
 def pace(kpi: KPI, additive: bool, value: float | None, target: float | None, share: float) -> Pace:
     """How the open period is doing, `share` of the way through it."""
     if not additive:

@@ -139,6 +139,9 @@ class Series:
     additive: bool
     earlier: Sequence[tuple[dt.date, float | None]] = ()  # values before the first point
     profile: DayProfile | None = None  # the KPI's rhythm (target_split: seasonal)
+    readable_so_far: bool = True
+    """Whether an open period's value so far tells where it heads: not for a distinct
+    count (`tolok.track.pace.grows_unevenly`)."""
 
 
 def judge(series: Series, calendar: Calendar, today: dt.date, settling: Settling) -> list[Verdict]:
@@ -149,7 +152,7 @@ def judge(series: Series, calendar: Calendar, today: dt.date, settling: Settling
         for period, _, _ in series.points
     }
     unusual = _anomalies(series, calendar, today, settling, times)
-    settles = settling.allowance > dt.timedelta(0)
+    settles = settling.allowance > dt.timedelta(0) or not series.readable_so_far
     return [
         _verdict(
             series.kpi, series.additive, (period, value, target), times[period], unusual, settles
@@ -187,8 +190,9 @@ def _verdict(
 ) -> Verdict:
     period, value, target = point
     if when.state is PeriodState.open and settles:
-        # Trials that start this month convert over the weeks after it: what has converted
-        # so far says nothing of where the month ends. No heading until it is final.
+        # Trials that start this month convert over the weeks after it, and a month's
+        # distinct users grow unevenly: what is there so far says nothing of where the
+        # month ends. No heading until it is over (and final).
         return Verdict(period, when.state, value, target, None, elapsed=when.elapsed)
     if when.state is PeriodState.open:
         share = when.elapsed or 0.0
