@@ -15,12 +15,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from tolok.spec.calendar import Calendar
+from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Agg, Grain, Project, TargetSplit
 from tolok.track.verdict import Series, Settling, Verdict, judge
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
     from tolok.engine.series import KpiSeries
     from tolok.store.coverage import Span
     from tolok.track.seasonal import DayProfile
@@ -116,8 +115,8 @@ def needs_rhythm(kpi: KPI, result: KpiSeries, today: dt.date, calendar: Calendar
     return any(calendar.end_of(p.period, result.grain) > today for p in result.points)
 
 
-def spans_of(engine: Engine | None, project: Project) -> dict[str, Span]:
+def spans_of(loaded: LoadedProject) -> dict[str, Span]:
     """The days each dataset covers, as the store last saw them (none without a store)."""
     from tolok.store.coverage import dataset_spans
 
-    return dataset_spans(engine, project) if engine is not None else {}
+    return dataset_spans(loaded)

@@ -183,9 +183,7 @@ def judged(loaded: LoadedProject, view: SeriesView) -> SeriesView:
     known = view.known
     if known.profile is None and needs_rhythm(kpi, result, today, calendar):
         known = replace(known, profile=day_profile_of(loaded, result.kpi))
-    settling = settling_of(
-        project, result.kpi, result.grain, spans_of(existing_store(loaded), project)
-    )
+    settling = settling_of(project, result.kpi, result.grain, spans_of(loaded))
     verdicts = series_verdicts(project, kpi, result, known, today, settling)
     return replace(view, known=known, verdicts=tuple(verdicts))
 
@@ -488,8 +486,7 @@ def kpi_states(
 
     project = _project(loaded)
     calendar = Calendar.of(project)
-    engine = existing_store(loaded)
-    spans = spans_of(engine, project)
+    spans = spans_of(loaded)
     out: dict[str, KpiState] = {}
     for name, kpi in project.kpis.items():
         if kpi.status is Status.active:
