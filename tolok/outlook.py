@@ -22,6 +22,7 @@ class Outlook:
     target: float | None  # the whole period's
     pace: Pace
     forecast: Forecast | None  # of the period's end, from the judged periods before it
+    judged: bool = True  # False: what is there so far says nothing yet (a conversion window)
 
 
 def outlook(loaded: LoadedProject, name: str, state: KpiState) -> Outlook | None:
@@ -38,4 +39,4 @@ def outlook(loaded: LoadedProject, name: str, state: KpiState) -> Outlook | None
     # A provisional period may stand between the judged ones and the open one.
     ahead = forecast(history, kpi.grain, calendar, horizon=3) if history else []
     end = next((f for f in ahead if f.period == now.period), None)
-    return Outlook(now.period, now.value, now.target, pace, end)
+    return Outlook(now.period, now.value, now.target, pace, end, now.heading is not None)

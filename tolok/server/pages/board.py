@@ -273,7 +273,9 @@ def _open(
         projected_text=projected,
         target_text=target,
         heading=heading,
-        heading_text=status_words(_)[heading],
+        heading_text=(
+            status_words(_)[heading] if ahead.judged else _("Judged once the period is over")
+        ),
         forecast=end.mean if end else None,
         forecast_text=fmt.value(end.mean if end else None, kpi.unit),
         forecast_range=(
