@@ -248,8 +248,9 @@ def under_way(readings: Readings, name: str) -> dict[str, Any] | None:
 
 def heading(value: str | None) -> str:
     """A heading as every surface writes it: none is "no data" (the JSON's null, the refresh
-    board's empty cell)."""
-    return (value or "no_data").replace(" ", "_")
+    board's empty cell, "judged once over" in the terminal for a KPI whose value so far says
+    nothing yet)."""
+    return (value or "no_data").replace("judged once over", "no data").replace(" ", "_")
 
 
 def status_of(last: dict[str, Any] | None) -> str:

@@ -19,7 +19,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from tolok.display import format_change, format_points, format_value, sparkline, value_decimals
+from tolok.display import (
+    format_change,
+    format_points,
+    format_value,
+    format_values,
+    sparkline,
+    value_decimals,
+)
 from tolok.engine.errors import WarehouseError
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Direction, Grain, Project, Unit
@@ -149,14 +156,20 @@ def print_board(loaded: LoadedProject, refreshed: Refreshed, out: Console) -> No
         latest = judged[-1] if judged else None
         before = judged[-2] if len(judged) > 1 else None
         change = _change(latest, before)
+        now = state.open
+        # The month closed and the one under way, in digits that tell them apart.
+        shown, so_far = format_values(
+            [latest.value if latest else None, now.value if now else None],
+            kpi.unit, project.currency, project.locale.value,
+        )  # fmt: skip
         cells = [
             kpi.title or name,
             _label(project, kpi, latest.period) if latest else "",
-            _value(project, kpi, latest.value if latest else None),
+            shown,
             _movement(kpi, latest, before, change, project.locale.value),
             sparkline([v.value for v in judged[-SPARK_PERIODS:]]),
             state.standing.value.replace("_", " "),
-            *_open_cells(project, kpi, state.open),
+            *_open_cells(project, kpi, now, so_far),
             kpi.owner or "",
         ]
         rows.append((cells, _change_style(kpi, change)))
@@ -180,14 +193,14 @@ def print_board(loaded: LoadedProject, refreshed: Refreshed, out: Console) -> No
     out.print(table)
 
 
-def _open_cells(project: Project, kpi: KPI, now: Verdict | None) -> list[str]:
+def _open_cells(project: Project, kpi: KPI, now: Verdict | None, so_far: str) -> list[str]:
     """The period under way: its label with the share elapsed, the value so far, and the
     heading (its value so far against the target pro-rated to that share)."""
     if now is None:
         return ["", "", ""]
     heading = now.heading.value.replace("_", " ") if now.heading else ""
     label = f"{_label(project, kpi, now.period)} ({now.elapsed or 0:.0%})"
-    return [label, _value(project, kpi, now.value), heading]
+    return [label, so_far, heading or "judged once over"]
 
 
 def _label(project: Project, kpi: KPI, period: dt.date) -> str:

@@ -115,7 +115,7 @@ def _open_period(
         f"{calendar.label(now.period, kpi.grain)} ({now.pace.elapsed:.0%})",
         so_far,
         projected,
-        now.pace.heading.value.replace("_", " "),
+        now.pace.heading.value.replace("_", " ") if now.judged else "judged once over",
         predicted,
     ]
 
