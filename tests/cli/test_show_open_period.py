@@ -165,3 +165,22 @@ def test_a_filtered_series_is_judged_on_its_own_history(
     assert west["2026-11"]["value"] == 3000
     assert [p["anomaly"] for p in west.values()] == [None, None, None]
     assert west["2026-11"]["status"] == "no_target"
+
+
+def test_rows_without_a_time_belong_to_no_period(tmp_path: Path) -> None:
+    """Tickets not resolved yet have no resolution time: they are in no month's count (the
+    refresh used to stop with a traceback)."""
+    (tmp_path / "tolok.yaml").write_text(
+        "name: T\nwarehouse: duckdb://\ndatasets:\n  tickets:\n    source: file:t.csv\n"
+        "    time: resolved_at\n    measures: {resolved: {agg: count}}\n"
+        "kpis:\n  resolved: {formula: resolved}\n",
+        encoding="utf-8",
+    )
+    rows = (
+        "id,resolved_at\n1,2026-10-02T10:00:00\n2,\n3,2026-10-20T10:00:00\n4,2026-11-03T09:00:00\n"
+    )
+    (tmp_path / "t.csv").write_text(rows, encoding="utf-8")
+    refreshed = runner.invoke(app, ["refresh", str(tmp_path)])
+    assert refreshed.exit_code == 0, refreshed.output
+    points = _points(tmp_path, "resolved")
+    assert {p: v["value"] for p, v in points.items()} == {"2026-10": 2, "2026-11": 1}

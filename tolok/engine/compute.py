@@ -567,6 +567,8 @@ def _execute(
             frame = part if frame is None else frame.merge(part, on=keys, how="outer")
         assert frame is not None
         frame = with_slice_keys(frame, query.by)
+    if frame[PERIOD].isna().any():
+        frame = frame[frame[PERIOD].notna()]  # rows without a time belong to no period
     if manual is None and windows is None and filters_rows(spec, query.measures):
         return _with_bounds(batch, query, table, ctx, frame)
     return frame
