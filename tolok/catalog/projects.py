@@ -213,6 +213,11 @@ def _support(days: Days, rng: np.random.Generator, money: float) -> dict[str, Co
     first_response = created + (wait * 60).astype("int64").astype("timedelta64[s]")
     hours = rng.gamma(2.0, np.where(after, 9.0, 11.0), size=count) + 0.5
     resolved = created + (hours * 3600).astype("int64").astype("timedelta64[s]")
+    # The data ends with the last day: what happens after it has not happened yet (tickets
+    # still waiting for a reply or a resolution have none).
+    now = np.datetime64(days.last + dt.timedelta(days=1), "s")
+    first_response = np.where(first_response < now, first_response, np.datetime64("NaT"))
+    resolved = np.where(resolved < now, resolved, np.datetime64("NaT"))
     status = pick(["resolved", "closed", "reopened"], [62, 33, 5], count, rng)
     contacts = 1 + rng.poisson(np.where(after, 0.35, 0.5), size=count)
     survey_day = rows_per_day(days, days.rates(9, 0.18), rng)
