@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,17 +58,11 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture
-def live(tmp_path: Path) -> Iterator[Live]:
-    """The shop served by uvicorn on a free port of 127.0.0.1, for one test."""
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """`app` served by uvicorn in a thread on a free port of 127.0.0.1; yields its address."""
     import uvicorn
 
-    from tests import shop
-    from tolok.server.app import create_app
-
-    today = dt.datetime.now(dt.UTC).date()
-    rows = shop.build(tmp_path, today)
-    app = create_app(tmp_path, refresh_delay=0.1)
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
     server = uvicorn.Server(config)
@@ -78,9 +73,24 @@ def live(tmp_path: Path) -> Iterator[Live]:
             break
         time.sleep(0.05)
     assert server.started, "the server did not start"
-    yield Live(f"http://127.0.0.1:{port}", tmp_path, rows, today, app)
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[Live]:
+    """The shop served by uvicorn on a free port of 127.0.0.1, for one test."""
+    from tests import shop
+    from tolok.server.app import create_app
+
+    today = dt.datetime.now(dt.UTC).date()
+    rows = shop.build(tmp_path, today)
+    app = create_app(tmp_path, refresh_delay=0.1)
+    with serving(app) as url:
+        yield Live(url, tmp_path, rows, today, app)
 
 
 def sign_in(page: Any, live: Live, email: str, then: str = "/board") -> None:

@@ -252,13 +252,16 @@ def verdict_words(ctx: Context, point: dict[str, Any]) -> str:
     _ = ctx._
     words = status_words(_)
     if point["state"] == "open":
-        heading = point.get("heading")
+        heading, elapsed = point.get("heading"), ctx.fmt.share(point.get("elapsed"))
+        if not heading:  # a conversion or a distinct count: no pace says where it ends
+            return _("So far ({elapsed}): judged once the period is over", elapsed=elapsed)
         return _(
-            "So far ({elapsed}): heading {heading}",
-            elapsed=ctx.fmt.share(point.get("elapsed")),
-            heading=words[heading].lower() if heading else MISSING,
+            "So far ({elapsed}): heading {heading}", elapsed=elapsed, heading=words[heading].lower()
         )
     if point["state"] == "not_final":
+        if point.get("final_on"):
+            day = ctx.fmt.day(dt.date.fromisoformat(point["final_on"]))
+            return _("Provisional: final on {day}", day=day)
         return _("Provisional: may still change")
     if point["state"] == "partial":
         return _("Partial: the data covers part of the period")
