@@ -109,7 +109,8 @@ def _figures(_: Callable[..., str], fmt: Formats, kpi: KPI, detail: dict[str, An
     if detail.get("previous") is not None:
         previous = fmt.value(detail["previous"], kpi.unit)
         if kpi.unit is Unit.percent:
-            moved = fmt.points(detail["value"] - detail["previous"])
+            decimals = fmt.value_decimals([detail["value"], detail["previous"]], kpi.unit)
+            moved = fmt.points(detail["value"] - detail["previous"], decimals)
         else:
             moved = fmt.change(detail.get("change"))
         out.append(_("The period before: {previous} ({change})", previous=previous, change=moved))

@@ -113,12 +113,13 @@ def kpi_lines(
             continue
         kpi = project.kpis[name]
         latest = state.latest
-        before = [p for p in state.points if latest is not None and p.period <= latest.period]
+        before = [v for v in state.verdicts if v.judged]  # whole, final periods
         previous = before[-2].value if len(before) >= 2 else None
         value = latest.value if latest else None
         change_text = fmt.change(None)
         if value is not None and previous is not None and kpi.unit is Unit.percent:
-            change_text = fmt.points(value - previous)  # a rate moves in points
+            decimals = fmt.value_decimals([value, previous], kpi.unit)
+            change_text = fmt.points(value - previous, decimals)  # a rate moves in points
         elif value is not None and previous:
             change_text = fmt.change((value - previous) / abs(previous))
         lines.append(Line(
