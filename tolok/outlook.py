@@ -12,7 +12,7 @@ from tolok.spec.loaded import LoadedProject
 from tolok.track.forecast import Forecast, forecast
 from tolok.track.pace import Pace
 from tolok.track.status import Standing
-from tolok.views import KpiState
+from tolok.verdicts import KpiState
 
 
 @dataclass(frozen=True)

@@ -140,7 +140,7 @@ def print_board(loaded: LoadedProject, refreshed: Refreshed, out: Console) -> No
     period before, trend, status; beside it the period under way, so far and where it is
     heading; the owner. The verdicts are those of `tolok status` and the web board."""
     from tolok import clock
-    from tolok.views import kpi_states
+    from tolok.verdicts import kpi_states
 
     project = project_of(loaded)
     states = kpi_states(loaded, clock.today(project))

@@ -102,7 +102,7 @@ def _last_judged(loaded: LoadedProject, name: str) -> dt.date | None:
     """The KPI's last judged period (closed, final, covered by the data), as the board and
     `tolok status` show it; None before the first refresh."""
     from tolok.clock import today
-    from tolok.views import kpi_states
+    from tolok.verdicts import kpi_states
 
     project = project_of(loaded)
     state = kpi_states(loaded, today(project)).get(name)

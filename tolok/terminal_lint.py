@@ -28,7 +28,7 @@ def _kpi_facts(loaded: LoadedProject, today: dt.date) -> dict[str, KpiFacts]:
     from tolok.engine.series import Request
     from tolok.engine.stored import read
     from tolok.track.targets import target_series
-    from tolok.views import kpi_states
+    from tolok.verdicts import kpi_states
 
     project = loaded.project
     assert project is not None

@@ -20,7 +20,7 @@ from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Direction, Project, Vs
 from tolok.track.goals import GoalNode, KpiStanding, goal_tree
 from tolok.track.status import Standing
-from tolok.views import KpiState, kpi_states
+from tolok.verdicts import KpiState, kpi_states
 
 if TYPE_CHECKING:
     from tolok.track.suggest import Suggestion

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
-from tolok.spec.models import KPI, Agg, Grain, Project, TargetSplit
-from tolok.track.verdict import Series, Settling, Verdict, judge
+from tolok.spec.models import KPI, Agg, Grain, Project, Status, TargetSplit
+from tolok.store.points import StoredPoint
+from tolok.track.status import Standing
+from tolok.track.verdict import PeriodState, Series, Settling, Verdict, judge
 
 if TYPE_CHECKING:
     from tolok.engine.series import KpiSeries
@@ -120,3 +123,75 @@ def spans_of(loaded: LoadedProject) -> dict[str, Span]:
     from tolok.store.coverage import dataset_spans
 
     return dataset_spans(loaded)
+
+
+@dataclass(frozen=True)
+class KpiState:
+    """A KPI's last judged period (closed, final, whole) against its target, the period
+    under way, and its stored series with every period's verdict."""
+
+    points: list[StoredPoint]
+    latest: StoredPoint | None
+    target: float | None
+    attainment: float | None
+    standing: Standing
+    verdict: Verdict | None = None  # the latest's
+    open: Verdict | None = None  # the period today falls in
+    verdicts: tuple[Verdict, ...] = ()  # each of `points`'
+
+
+def kpi_states(
+    loaded: LoadedProject, today: dt.date, at: dt.date | None = None
+) -> dict[str, KpiState]:
+    """Every active KPI's state, read from the store (no points before the first refresh):
+    its last judged period, or with `at` the period of each KPI's grain holding that day."""
+    project = loaded.project
+    assert project is not None
+    calendar = Calendar.of(project)
+    spans = spans_of(loaded)
+    out: dict[str, KpiState] = {}
+    for name, kpi in project.kpis.items():
+        if kpi.status is Status.active:
+            settling = settling_of(project, name, kpi.grain, spans)
+            out[name] = _state(loaded, name, kpi, calendar, today, settling, at)
+    return out
+
+
+def _state(
+    loaded: LoadedProject,
+    name: str,
+    kpi: KPI,
+    calendar: Calendar,
+    today: dt.date,
+    settling: Settling,
+    at: dt.date | None,
+) -> KpiState:
+    from tolok.engine.series import KpiSeries, Point, Request
+    from tolok.engine.stored import read
+    from tolok.views import Known, day_profile_of
+
+    project = loaded.project
+    assert project is not None
+    stored = read(loaded, Request((name,), kpi.grain), False)
+    points = [p for p in (stored.points if stored else []) if not p.slice]
+    series = KpiSeries(name, kpi.grain, (), tuple(
+        Point(p.period, calendar.label(p.period, kpi.grain), (), p.value) for p in points
+    ))  # fmt: skip
+    known = Known({}, stored.targets if stored else {})
+    if needs_rhythm(kpi, series, today, calendar):
+        known = replace(known, profile=day_profile_of(loaded, name))
+    verdicts = series_verdicts(project, kpi, series, known, today, settling)
+    judged = [i for i, v in enumerate(verdicts) if v.judged]
+    index = judged[-1] if judged else None
+    if at is not None:
+        wanted = calendar.start_of(at, kpi.grain)
+        index = next((i for i, p in enumerate(points) if p.period == wanted), None)
+    now = next((v for v in verdicts if v.state is PeriodState.open), None)
+    if index is None:
+        return KpiState(points, None, None, None, Standing.no_data, None, now, tuple(verdicts))
+    verdict = verdicts[index]
+    status = verdict.status or Standing.no_data
+    return KpiState(
+        points, points[index], verdict.target, verdict.attainment, status, verdict, now,
+        tuple(verdicts),
+    )  # fmt: skip

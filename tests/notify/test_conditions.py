@@ -15,7 +15,7 @@ from tolok.spec.sharing import Alert
 from tolok.store.points import StoredPoint
 from tolok.track.status import attainment, standing
 from tolok.track.verdict import PeriodState, Series, Settling, judge
-from tolok.views import KpiState
+from tolok.verdicts import KpiState
 
 TODAY = dt.date(2026, 11, 15)
 CALENDAR = Calendar.of(Settings(name="x"))

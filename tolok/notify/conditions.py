@@ -12,7 +12,7 @@ from tolok.spec.calendar import Calendar
 from tolok.spec.models import KPI, Direction, Grain
 from tolok.spec.sharing import Alert, AlertWhen, ChangeDirection, Watch
 from tolok.track.status import Standing
-from tolok.views import KpiState
+from tolok.verdicts import KpiState
 
 VolumeOf = Callable[[str, str, dt.date], float | None]
 """(KPI, volume name or formula, period) → the sample size in that period, None if unknown."""

@@ -27,7 +27,7 @@ from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
 
 if TYPE_CHECKING:
-    from tolok.views import KpiState
+    from tolok.verdicts import KpiState
 
 CHARTS = 12  # at most this many images in one e-mail: more makes it slow and clipped
 MOVES = 3  # the biggest moves listed under "what changed"
@@ -99,7 +99,7 @@ def build_digest(
 
     The message carries a plain-text part, an HTML part with its charts as inline images,
     and `payload` (the same figures as JSON) for webhooks."""
-    from tolok.views import kpi_states
+    from tolok.verdicts import kpi_states
 
     project = loaded.project
     assert project is not None
@@ -127,7 +127,7 @@ def _statuses_before(
     """Each KPI's status in the period before its last closed one: the KPI's state on the
     first day of that last period (then the one before is the last closed). KPIs whose
     last periods start on the same day are read together."""
-    from tolok.views import kpi_states
+    from tolok.verdicts import kpi_states
 
     starts: dict[dt.date, list[str]] = {}
     for name in names:

@@ -17,7 +17,7 @@ from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Unit
 
 if TYPE_CHECKING:
-    from tolok.views import KpiState
+    from tolok.verdicts import KpiState
 
 SPARK = 12
 
@@ -60,7 +60,7 @@ def build(
     """The report of every active KPI (or those of `goal` and its sub-goals) in `period` (a
     day or a period label; each KPI's last closed period when None)."""
     from tolok.i18n import Formats, gettext
-    from tolok.views import kpi_states
+    from tolok.verdicts import kpi_states
 
     project = loaded.project
     assert project is not None

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from tolok.track.verdict import Verdict
-    from tolok.views import KpiState
+    from tolok.verdicts import KpiState
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": m.ErrorBody} for status in (400, 401, 403, 404, 409, 422)
@@ -99,7 +99,7 @@ def _today(project: Project) -> dt.date:
 
 def _states(loaded: LoadedProject, board: BoardCache | None) -> dict[str, KpiState]:
     """Every active KPI's state, kept in `board` until the store or the project changes."""
-    from tolok.views import kpi_states
+    from tolok.verdicts import kpi_states
 
     assert loaded.project is not None
     today = _today(loaded.project)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from tolok.outlook import Outlook
-    from tolok.views import KpiState
+    from tolok.verdicts import KpiState
 
 GROUPS = ("goal", "level", "function", "indicator", "owner", "status")
 STATUSES = ("off_track", "at_risk", "on_track", "no_target", "no_data")
@@ -110,7 +110,7 @@ def today_of(project: Project) -> dt.date:
 
 
 def states(loaded: LoadedProject, board: BoardCache) -> dict[str, KpiState]:
-    from tolok.views import kpi_states
+    from tolok.verdicts import kpi_states
 
     assert loaded.project is not None
     today = today_of(loaded.project)

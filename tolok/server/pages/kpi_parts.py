@@ -17,7 +17,7 @@ from tolok.spec.models import Project, Unit
 
 if TYPE_CHECKING:
     from tolok.outlook import Outlook
-    from tolok.views import KpiState
+    from tolok.verdicts import KpiState
 
 
 class Contribution(BaseModel):
