@@ -29,9 +29,16 @@ if TYPE_CHECKING:
     from tolok.views import Known
 
 
-def settling_of(project: Project, name: str, grain: Grain, spans: Mapping[str, Span]) -> Settling:
+def settling_of(
+    project: Project, name: str, grain: Grain, spans: Mapping[str, Span], today: dt.date
+) -> Settling:
     """What judging KPI `name`'s periods at `grain` depends on besides the calendar;
-    `spans` are the days each dataset covers (`tolok.store.coverage.dataset_spans`)."""
+    `spans` are the days each dataset covers (`tolok.store.coverage.dataset_spans`).
+
+    The last day of data counts only once the data has stopped — no new rows for longer
+    than two periods of the KPI's grain (the board says "no new data since …" after one):
+    rows alone do not say how far an export reaches (five deals a month leave days without
+    a row, a monthly export arrives weeks after its month)."""
     from tolok.compile.errors import CompileError
     from tolok.compile.plan import plan_kpi
 
@@ -54,6 +61,9 @@ def settling_of(project: Project, name: str, grain: Grain, spans: Mapping[str, S
     lasts = [spans[d][1] for d in plan.datasets if d in spans]
     first = max((d for d in firsts if d is not None), default=None)
     last = min((d for d in lasts if d is not None), default=None)
+    start = calendar.start_of(today, project.kpis[name].grain)
+    if last is not None and today - last <= 2 * (calendar.end_of(start, kpi.grain) - start):
+        last = None  # still arriving: the period under way is open, not partial
     return Settling(allowance, first, last, reach, to_date)
 
 
@@ -152,7 +162,7 @@ def kpi_states(
     out: dict[str, KpiState] = {}
     for name, kpi in project.kpis.items():
         if kpi.status is Status.active:
-            settling = settling_of(project, name, kpi.grain, spans)
+            settling = settling_of(project, name, kpi.grain, spans, today)
             out[name] = _state(loaded, name, kpi, calendar, today, settling, at)
     return out
 

@@ -181,7 +181,7 @@ def judged(loaded: LoadedProject, view: SeriesView) -> SeriesView:
     known = view.known
     if known.profile is None and needs_rhythm(kpi, result, today, calendar):
         known = replace(known, profile=day_profile_of(loaded, result.kpi))
-    settling = settling_of(project, result.kpi, result.grain, spans_of(loaded))
+    settling = settling_of(project, result.kpi, result.grain, spans_of(loaded), today)
     verdicts = series_verdicts(project, kpi, result, known, today, settling)
     return replace(view, known=known, verdicts=tuple(verdicts))
 

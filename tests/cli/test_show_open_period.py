@@ -184,3 +184,20 @@ def test_rows_without_a_time_belong_to_no_period(tmp_path: Path) -> None:
     assert refreshed.exit_code == 0, refreshed.output
     points = _points(tmp_path, "resolved")
     assert {p: v["value"] for p, v in points.items()} == {"2026-10": 2, "2026-11": 1}
+
+
+def test_the_month_data_stopped_in_is_partial_once_it_has_stopped(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The data ends on 5 December. On 20 December it may still be arriving: December is
+    open; on 20 January too (a month's export may come weeks later): December is judged.
+    By 20 February nothing came for longer than two months: December (5 of 31 days) is
+    partial, November still whole."""
+    monkeypatch.setenv("TOLOK_TODAY", "2026-12-20")
+    assert _points(project, "revenue")["2026-12"]["state"] == "open"
+    monkeypatch.setenv("TOLOK_TODAY", "2027-01-20")
+    assert _points(project, "revenue")["2026-12"]["state"] == "closed"
+    monkeypatch.setenv("TOLOK_TODAY", "2027-02-20")
+    points = _points(project, "revenue")
+    assert (points["2026-12"]["state"], points["2026-12"]["status"]) == ("partial", None)
+    assert points["2026-11"]["state"] == "closed"

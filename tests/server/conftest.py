@@ -96,7 +96,10 @@ class Served:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
+def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
+    # The clock of the data: orders of January and February 2026, February the last
+    # closed month (on a later day, the data would have stopped long ago).
+    monkeypatch.setenv("TOLOK_TODAY", "2026-03-01")
     (tmp_path / "tolok.yaml").write_text(PROJECT, encoding="utf-8")
     (tmp_path / "orders.csv").write_text(
         "ordered_at,region,amount\n2026-01-05,Bali,100\n2026-01-20,Jawa,150\n2026-02-03,Bali,200\n",

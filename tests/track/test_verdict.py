@@ -150,3 +150,20 @@ def test_a_distinct_count_under_way_gets_no_heading() -> None:
     [verdict] = judge(series, CALENDAR, D(2026, 10, 5), Settling())
     assert (verdict.state, verdict.heading, verdict.status) == (PeriodState.open, None, None)
     assert verdict.elapsed == pytest.approx(4 / 31)
+
+
+def test_a_last_period_that_stopped_data_ends_early_in_is_partial() -> None:
+    kpi = KPI(formula="x")
+    # The data stopped on 10 November (last_day is only set for data that stopped): 20 of
+    # November's 30 days are missing; October is whole; December has no data at all.
+    stopped = Settling(last_day=D(2026, 11, 10))
+    today = D(2027, 1, 15)
+    october = one(kpi, Grain.month, D(2026, 10, 1), 10, 10, today, stopped)
+    november = one(kpi, Grain.month, D(2026, 11, 1), 3, 10, today, stopped)
+    december = one(kpi, Grain.month, D(2026, 12, 1), 0, 10, today, stopped)
+    assert october.state is PeriodState.closed
+    assert (november.state, november.status) == (PeriodState.partial, None)
+    assert december.state is PeriodState.partial
+    # Data that stopped on the 28th misses 2 of 30 days: still judged whole.
+    late = one(kpi, Grain.month, D(2026, 11, 1), 9, 10, today, Settling(last_day=D(2026, 11, 28)))
+    assert late.state is PeriodState.closed

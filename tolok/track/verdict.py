@@ -7,7 +7,8 @@ partial, and the verdict that follows — status, heading, attainment, anomaly.
   the share of the period elapsed (by days, or by the KPI's own rhythm), which is the same
   as its projected end against the whole target.
 - **partial**: the data covers only part of it — a first period that the data starts in
-  the middle of, a rolling window or year-to-date that reaches before the data.
+  the middle of, a last one that data which stopped ends in the middle of, a rolling
+  window or year-to-date that reaches before the data.
   No status, no anomaly: its value is not that of a whole period. (The period under way,
   where recent data stops, is open.)
 - **not final**: closed, but its value may still change — a conversion window (`within`)
@@ -54,7 +55,7 @@ class Settling:
 
     allowance: dt.timedelta = dt.timedelta(0)
     first_day: dt.date | None = None
-    last_day: dt.date | None = None
+    last_day: dt.date | None = None  # the last day of data that stopped (None: still coming)
     reach: int = 0
     to_date: Grain | None = None  # values from the start of this enclosing period (to_date)
 
@@ -90,16 +91,18 @@ def timing(
 
 
 def _uncovered(start: dt.date, end: dt.date, settling: Settling) -> float:
-    """The share of the days from `start` up to `end` before the data begins.
-
-    Only the start is judged from the data: rows say when data begins, but not how far an
-    export reaches (five deals a month may leave the last ten days without a row, and a
-    month's spend is dated on its first day). A data set that stopped is told apart by its
-    age instead ("no new data since …" on the board, `when: stale` alerts)."""
+    """The share of the days from `start` up to `end` before the data begins or after it
+    stopped (`last_day` is set only for data that stopped: see `tolok.verdicts`)."""
     days = (end - start).days
-    if days <= 0 or settling.first_day is None or settling.first_day <= start:
+    if days <= 0:
         return 0.0
-    return min(1.0, (settling.first_day - start).days / days)
+    missing = 0
+    if settling.first_day is not None and settling.first_day > start:
+        missing += (settling.first_day - start).days
+    last = end - dt.timedelta(days=1)
+    if settling.last_day is not None and settling.last_day < last:
+        missing += (last - max(settling.last_day, start - dt.timedelta(days=1))).days
+    return min(1.0, missing / days)
 
 
 @dataclass(frozen=True)
