@@ -35,9 +35,10 @@ from tolok.track.seasonal import DayProfile
 from tolok.track.status import Standing, attainment, standing
 
 UNCOVERED = 0.25
-"""A period more than this share of whose days come before the data begins is partial: a
-data set that starts on the 20th makes its first month partial, one whose first rows are
-on the 5th (a holiday, a quiet week, five deals a month) does not."""
+"""A period more than this share of whose days come before the data begins (or after data
+that stopped ends) is partial: a data set that starts on the 20th makes its first month
+partial, one whose first rows are on the 5th (a holiday, a quiet week, five deals a month)
+does not."""
 
 
 class PeriodState(StrEnum):
