@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from tolok import clock
 from tolok.compile.conversion import TableLookup
 from tolok.compile.errors import CompileError
 from tolok.compile.evaluate import Evaluator
@@ -659,7 +660,8 @@ def _spine(
     begin = first or (min(starts) if starts else None)
     finish = last or (max(ends) if ends else None)
     if begin is None or finish is None:
-        begin = finish = batch.calendar.start_of(dt.date.today(), batch.request.grain)
+        today = clock.today(batch.project)  # nothing to show: the period under way, empty
+        begin = finish = batch.calendar.start_of(today, batch.request.grain)
     periods = batch.calendar.spine(begin, finish, batch.request.grain)
     if not batch.request.by:
         return periods, [slice_key([])]
