@@ -82,7 +82,7 @@ def series_verdicts(
     settling: Settling,
 ) -> list[Verdict]:
     """Each point's verdict, in the order of `result.points`."""
-    from tolok.track.pace import grows_unevenly, is_additive
+    from tolok.track.pace import grows_unevenly, is_additive, sums_over_window
     from tolok.views import slices_of, targets_of
 
     calendar = Calendar.of(project)
@@ -93,6 +93,7 @@ def series_verdicts(
     }
     profile = _rhythm(kpi, additive, known.profile, result.grain)
     readable = not grows_unevenly(project, result.kpi)
+    windowed = sums_over_window(project, result.kpi)
     found: dict[tuple[object, dt.date], Verdict] = {}
     for key, points in slices_of(result).items():
         earlier = known.values.get(tuple(v for _, v in key), {})
@@ -105,6 +106,7 @@ def series_verdicts(
             sorted((d, v) for d, v in earlier.items() if d not in shown),
             profile,
             readable,
+            windowed,
         )
         for verdict in judge(series, calendar, today, settling):
             found[(key, verdict.period)] = verdict

@@ -41,6 +41,9 @@ kpis:
   late_revenue:
     formula: revenue
     final_after: 3 days
+  revenue_3m:
+    formula: rolling(revenue, 3)
+    target: {value: 9300, from: 2026-09}
   conversion:
     formula: paid / trials
     unit: percent
@@ -201,3 +204,12 @@ def test_the_month_data_stopped_in_is_partial_once_it_has_stopped(
     points = _points(project, "revenue")
     assert (points["2026-12"]["state"], points["2026-12"]["status"]) == ("partial", None)
     assert points["2026-11"]["state"] == "closed"
+
+
+def test_an_open_rolling_window_is_pro_rated_over_the_window(project: Path) -> None:
+    december = _points(project, "revenue_3m")["2026-12"]
+    # October 3,100 + November 3,000 + five days of December 500 = 6,600; 66 of the
+    # window's 92 days have passed: 9,300 x 66/92 = 6,671.74 so far, 99%: on track.
+    assert december["value"] == 6600
+    assert december["target_so_far"] == pytest.approx(9300 * 66 / 92, abs=0.01)
+    assert december["heading"] == "on_track"

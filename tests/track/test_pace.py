@@ -10,7 +10,7 @@ from tests.conftest import EXAMPLE
 from tolok.spec import load_project
 from tolok.spec.calendar import Calendar
 from tolok.spec.models import KPI, Grain
-from tolok.track.pace import elapsed, grows_unevenly, is_additive, pace
+from tolok.track.pace import elapsed, grows_unevenly, is_additive, pace, sums_over_window
 from tolok.track.status import Standing
 
 
@@ -35,6 +35,22 @@ def test_which_kpis_add_up_over_time() -> None:
     # stands.
     uneven = {name for name in project.kpis if grows_unevenly(project, name)}
     assert uneven == {"new_customers"}
+    # None of the example's KPIs is a sum over a window.
+    assert not any(sums_over_window(project, name) for name in project.kpis)
+
+
+def test_a_rolling_or_to_date_sum_is_a_sum_over_a_window() -> None:
+    loaded = load_project(EXAMPLE)
+    assert loaded.project is not None
+    project = loaded.project
+    kpis = {
+        "r3": KPI(formula="rolling(revenue, 3)"),
+        "ytd": KPI(formula="to_date(revenue)"),
+        "avg3": KPI(formula="rolling(revenue, 3, 'avg')"),
+        "rate3": KPI(formula="rolling(revenue / paid_orders, 3)"),
+    }
+    probe = project.model_copy(update={"kpis": {**project.kpis, **kpis}})
+    assert {name for name in kpis if sums_over_window(probe, name)} == {"r3", "ytd"}
 
 
 def test_pace_of_an_additive_kpi_is_pro_rated() -> None:

@@ -167,3 +167,19 @@ def test_a_last_period_that_stopped_data_ends_early_in_is_partial() -> None:
     # Data that stopped on the 28th misses 2 of 30 days: still judged whole.
     late = one(kpi, Grain.month, D(2026, 11, 1), 9, 10, today, Settling(last_day=D(2026, 11, 28)))
     assert late.state is PeriodState.closed
+
+
+def test_an_open_rolling_sum_is_pro_rated_over_its_window() -> None:
+    # rolling(revenue, 3) on 6 December: October, November and five days of December — 66
+    # of the window's 92 days. 6,600 against a 9,200 target is 6,600 / (9,200 x 66/92) =
+    # 100%, not the 72% of a whole window.
+    kpi = KPI(formula="rolling(revenue, 3)")
+    series = Series(kpi, Grain.month, [(D(2026, 12, 1), 6600, 9200)], False, windowed=True)
+    [verdict] = judge(series, CALENDAR, D(2026, 12, 6), Settling(reach=2))
+    assert verdict.elapsed == pytest.approx(5 / 31)  # the month's share, as shown
+    assert verdict.expected == pytest.approx(9200 * 66 / 92)
+    assert verdict.heading is Standing.on_track
+    # A ratio over a window is read as it stands.
+    ratio = Series(kpi, Grain.month, [(D(2026, 12, 1), 0.029, 0.03)], False)
+    [rate] = judge(ratio, CALENDAR, D(2026, 12, 6), Settling(reach=2))
+    assert (rate.expected, rate.heading) == (0.03, Standing.on_track)

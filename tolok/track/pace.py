@@ -12,7 +12,16 @@ import datetime as dt
 from dataclasses import dataclass
 
 from tolok.spec.calendar import Calendar
-from tolok.spec.formula import Binary, FormulaError, Name, Node, Number, Unary, parse_formula
+from tolok.spec.formula import (
+    Binary,
+    Call,
+    FormulaError,
+    Name,
+    Node,
+    Number,
+    Unary,
+    parse_formula,
+)
 from tolok.spec.models import KPI, Agg, Grain, Project
 from tolok.spec.refs import KpiRef, MeasureRef, Scope
 from tolok.track.seasonal import DayProfile
@@ -76,6 +85,19 @@ def _additive(node: Node, project: Project, scope: Scope, seen: set[str]) -> boo
             both = _additive(left, project, scope, seen) and _additive(right, project, scope, seen)
             return op in ("+", "-") and both
     return False
+
+
+def sums_over_window(project: Project, name: str) -> bool:
+    """A KPI that is a sum over a window of periods — `rolling(revenue, 3)`, `to_date(x)` of
+    something that adds up: its value in a period under way is the window's so far."""
+    try:
+        tree = parse_formula(project.kpis[name].formula)
+    except FormulaError:
+        return False
+    if not isinstance(tree, Call) or not tree.args:
+        return False
+    summed = (tree.func == "rolling" and len(tree.args) == 2) or tree.func == "to_date"
+    return summed and _additive(tree.args[0], project, Scope.of(project), {name})
 
 
 def grows_unevenly(project: Project, name: str) -> bool:

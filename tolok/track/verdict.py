@@ -65,6 +65,7 @@ class Settling:
 class Timing:
     state: PeriodState
     elapsed: float | None = None  # the open period's share passed, 0 to 1
+    window_elapsed: float | None = None  # of its window (rolling, to_date), when it has one
     final_on: dt.date | None = None  # a not-final period: the day it becomes final
 
 
@@ -78,17 +79,30 @@ def timing(
 ) -> Timing:
     """Where a period (its first day at `grain`) stands on `today`."""
     end = calendar.end_of(period, grain)
-    if today < end:
-        return Timing(PeriodState.open, elapsed(period, grain, calendar, today, profile))
     window_start = calendar.shift(period, grain, -settling.reach) if settling.reach else period
     if settling.to_date is not None:
         window_start = min(window_start, calendar.start_of(period, settling.to_date))
+    if today < end:
+        share = elapsed(period, grain, calendar, today, profile)
+        return Timing(PeriodState.open, share, _passed(window_start, end, today, profile))
     if _uncovered(window_start, end, settling) > UNCOVERED:
         return Timing(PeriodState.partial)
     final_on = end + settling.allowance
     if today < final_on:
         return Timing(PeriodState.not_final, final_on=final_on)
     return Timing(PeriodState.closed)
+
+
+def _passed(start: dt.date, end: dt.date, today: dt.date, profile: DayProfile | None) -> float:
+    """The share of the days from `start` up to `end` before `today` (weighed by the KPI's
+    rhythm when it has one): how much of a rolling window has run."""
+    now = min(max(today, start), end)
+    if profile is not None:
+        whole = profile.mass(start, end)
+        if whole > 0:
+            return profile.mass(start, now) / whole
+    days = (end - start).days
+    return (now - start).days / days if days else 1.0
 
 
 def _uncovered(start: dt.date, end: dt.date, settling: Settling) -> float:
@@ -144,6 +158,9 @@ class Series:
     earlier: Sequence[tuple[dt.date, float | None]] = ()  # values before the first point
     profile: DayProfile | None = None  # the KPI's rhythm (target_split: seasonal)
     readable_so_far: bool = True
+    windowed: bool = False
+    """A sum over a rolling window or to date (rolling(revenue, 3)): the value of an open
+    period is its window's so far, pro-rated over the window, not over the period."""
     """Whether an open period's value so far tells where it heads: not for a distinct
     count (`tolok.track.pace.grows_unevenly`)."""
 
@@ -158,9 +175,7 @@ def judge(series: Series, calendar: Calendar, today: dt.date, settling: Settling
     unusual = _anomalies(series, calendar, today, settling, times)
     settles = settling.allowance > dt.timedelta(0) or not series.readable_so_far
     return [
-        _verdict(
-            series.kpi, series.additive, (period, value, target), times[period], unusual, settles
-        )
+        _verdict(series, (period, value, target), times[period], unusual, settles)
         for period, value, target in series.points
     ]
 
@@ -185,14 +200,14 @@ def _anomalies(
 
 
 def _verdict(
-    kpi: KPI,
-    additive: bool,
+    series: Series,
     point: tuple[dt.date, float | None, float | None],
     when: Timing,
     unusual: dict[dt.date, Anomaly],
     settles: bool,
 ) -> Verdict:
     period, value, target = point
+    kpi = series.kpi
     if when.state is PeriodState.open and settles:
         # Trials that start this month convert over the weeks after it, and a month's
         # distinct users grow unevenly: what is there so far says nothing of where the
@@ -200,7 +215,9 @@ def _verdict(
         return Verdict(period, when.state, value, target, None, elapsed=when.elapsed)
     if when.state is PeriodState.open:
         share = when.elapsed or 0.0
-        now: Pace = pace(kpi, additive, value, target, share)
+        passed = when.window_elapsed if series.windowed else share
+        additive = series.additive or series.windowed
+        now: Pace = pace(kpi, additive, value, target, passed or 0.0)
         heading = now.heading if share > 0 else Standing.no_data
         if target is None and value is not None:
             heading = Standing.no_target
