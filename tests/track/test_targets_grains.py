@@ -161,3 +161,18 @@ def test_people_targets_of_one_slice() -> None:
     assert people_targets(stored, WEST) == {oct_: 2.0}
     assert people_targets(stored, {"region": "West", "channel": "web"}) == {nov: 3.0}
     assert people_targets(stored, {"store": 3}) == {nov: 4.0}
+
+
+def test_a_level_is_held_against_its_last_months_target() -> None:
+    """MRR rising 120k, 128k, 136k a month: Q3's MRR (September's) against 136k, not the
+    408k of a sum nor the 128k of a mean."""
+    mrr = KPI.model_validate(
+        {"formula": "mrr", "target": [
+            {"period": "2026-07", "value": 120000}, {"period": "2026-08", "value": 128000},
+            {"period": "2026-09", "value": 136000},
+        ]}
+    )  # fmt: skip
+    q3 = dt.date(2026, 7, 1)
+    got = targets_at(mrr, Grain.quarter, [q3], CAL, {}, False, level=True)
+    assert got == {q3: 136000}
+    assert targets_at(mrr, Grain.quarter, [q3], CAL, {}, False) == {q3: 128000}

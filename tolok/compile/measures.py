@@ -25,7 +25,7 @@ from tolok.compile.errors import CompileError
 from tolok.compile.rowexpr import RowScope, as_condition, compile_row
 from tolok.spec.calendar import Calendar
 from tolok.spec.formula import parse_formula, quote_name
-from tolok.spec.models import Agg, ConversionAs, Dataset, Grain, Measure
+from tolok.spec.models import Agg, ConversionAs, Dataset, Grain, Measure, OverTime
 
 PERIOD = "__period"
 
@@ -207,6 +207,11 @@ def _aggregations(
         if measure.agg in (Agg.median, Agg.percentile) and not ctx.dialect.quantiles:
             tables.append(_quantile_by_window(rows, keys, name, measure, value, condition))
             continue
+        if measure.over_time is not OverTime.sum:
+            day = local(rows[ctx.dataset.time])
+            day = day.date() if isinstance(day, ir.TimestampValue) else day
+            tables.append(_level(rows, keys, day, name, measure, value, condition))
+            continue
         if measure.agg is Agg.count_distinct and condition is not None and own_scans:
             # A distinct count of a subset is cheapest with the subset in WHERE; next to
             # other measures that costs a scan of its own, which still wins (BENCHMARKS.md).
@@ -321,6 +326,34 @@ def _conversion(
         return {column_of(name): converted}
     started = entity.nunique() if condition is None else ibis.cases((condition, entity)).nunique()
     return {column_of(name, "conv"): converted, column_of(name, "base"): started}
+
+
+def _level(
+    rows: ir.Table,
+    keys: dict[str, ir.Value],
+    day: ir.Value,
+    name: str,
+    measure: Measure,
+    value: ir.Value | None,
+    condition: ir.BooleanValue | None,
+) -> ir.Table:
+    """A level over a period (MRR, headcount, a balance): each day's total, then the one of
+    the last (first) day with data in the period, or their average over the days with data.
+    A monthly snapshot dated on the 1st at quarter grain is the quarter's last month."""
+    kept = rows.filter(condition) if condition is not None else rows
+    if measure.agg is Agg.count:
+        total = kept.count() if value is None else value.count()
+    else:
+        assert value is not None
+        total = _numeric(name, value).sum()
+    daily = kept.group_by(**keys, __day=day).aggregate(__level=total.cast("float64"))
+    if measure.over_time is OverTime.average:
+        return daily.group_by(list(keys)).aggregate(**{column_of(name): daily["__level"].mean()})
+    whole = ibis.window(group_by=[daily[k] for k in keys])
+    edge = daily["__day"].max() if measure.over_time is OverTime.last else daily["__day"].min()
+    marked = daily.mutate(__edge=edge.over(whole))
+    picked = marked.filter(marked["__day"] == marked["__edge"])
+    return picked.select(*keys, **{column_of(name): picked["__level"]})
 
 
 def _quantile_by_window(

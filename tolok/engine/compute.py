@@ -57,7 +57,7 @@ from tolok.engine.warehouse import Warehouse, local_day
 from tolok.spec.calendar import Calendar
 from tolok.spec.formula import Name, parse_formula, walk
 from tolok.spec.loaded import LoadedProject
-from tolok.spec.models import Agg, Dataset, Project
+from tolok.spec.models import Agg, Dataset, OverTime, Project
 from tolok.spec.refs import Scope
 from tolok.spec.source import locate_in_scalar
 from tolok.store.aggregates import Values
@@ -327,8 +327,9 @@ def _added(batch: Batch, query: MeasureQuery, shown: dt.date) -> tuple[Path, ...
     kinds = {spec.measures[m].agg for m in query.measures}
     if batch.warehouse.distinct is not None:  # distinct values are kept (see `distinct`)
         kinds.discard(Agg.count_distinct)
-    if added is None or not kinds <= DECOMPOSABLE:
-        return None
+    levels = any(spec.measures[m].over_time is not OverTime.sum for m in query.measures)
+    if added is None or not kinds <= DECOMPOSABLE or levels:
+        return None  # a level (over_time: last) is read again: a new day moves the last one
     read = batch.warehouse.files_from(query.dataset, shown)
     if any(f.suffix.lower() != ".parquet" for f in (*read, *added)):
         return None  # DuckDB guesses a CSV's or JSON's types from the files read together
@@ -678,8 +679,9 @@ def _run_windowed(
     for plan in batch.plans.values():
         for need in plan.needs:
             window = need.window
-            agg = batch.project.datasets[need.measure.dataset].measures[need.measure.measure].agg
-            if window is None or agg in DECOMPOSABLE or need in out:
+            measure = batch.project.datasets[need.measure.dataset].measures[need.measure.measure]
+            adds_up = measure.agg in DECOMPOSABLE and measure.over_time is OverTime.sum
+            if window is None or adds_up or need in out:
                 continue
             if batch.project.datasets[need.measure.dataset].is_manual:
                 continue

@@ -66,6 +66,17 @@ class Agg(StrEnum):
     conversion = "conversion"
 
 
+class OverTime(StrEnum):
+    """How a measure behaves over time: a flow adds up (`sum`), a level (MRR, headcount,
+    a balance) is read at the end (`last`) or start (`first`) of a period, or averaged
+    over its days (`average`)."""
+
+    sum = "sum"
+    last = "last"
+    first = "first"
+    average = "average"
+
+
 class ConversionAs(StrEnum):
     count = "count"  # type: ignore[assignment]  # shadows str.count, on purpose
     rate = "rate"
@@ -340,10 +351,22 @@ class Measure(Spec):
         alias="as",
         description="Conversion: how many converted (count) or which share of them (rate).",
     )
+    over_time: OverTime = Field(
+        OverTime.sum,
+        description="A flow adds up over time (sum, the default); a level such as MRR or "
+        "headcount is the value on the last (or first) day with data in each period, or "
+        "the average over its days with data.",
+    )
     description: str | None = None
 
     @model_validator(mode="after")
     def _fields_of_agg(self) -> Measure:
+        if self.over_time is not OverTime.sum and self.agg not in (Agg.sum, Agg.count):
+            raise BlameError(
+                "over_time",
+                f"over_time '{self.over_time.value}' reads a level: it works with agg sum or "
+                "count (e.g. {agg: sum, expr: end_mrr, over_time: last})",
+            )
         if self.agg is Agg.percentile and self.p is None:
             raise BlameError(
                 "agg", "agg 'percentile' needs `p`, the quantile between 0 and 1 (e.g. 0.9)"

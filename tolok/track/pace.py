@@ -22,7 +22,7 @@ from tolok.spec.formula import (
     Unary,
     parse_formula,
 )
-from tolok.spec.models import KPI, Agg, Grain, Project
+from tolok.spec.models import KPI, Agg, Grain, OverTime, Project
 from tolok.spec.refs import KpiRef, MeasureRef, Scope
 from tolok.track.seasonal import DayProfile
 from tolok.track.status import Standing, standing
@@ -74,7 +74,8 @@ def _additive(node: Node, project: Project, scope: Scope, seen: set[str]) -> boo
         case Name():
             found = scope.resolve(node)
             if isinstance(found, MeasureRef):
-                return project.datasets[found.dataset].measures[found.measure].agg in ADDITIVE_AGGS
+                measure = project.datasets[found.dataset].measures[found.measure]
+                return measure.agg in ADDITIVE_AGGS and measure.over_time is OverTime.sum
             if isinstance(found, KpiRef) and found.name not in seen:
                 tree = parse_formula(project.kpis[found.name].formula)
                 return _additive(tree, project, scope, seen | {found.name})
@@ -84,6 +85,39 @@ def _additive(node: Node, project: Project, scope: Scope, seen: set[str]) -> boo
         case Binary(op=op, left=left, right=right):
             both = _additive(left, project, scope, seen) and _additive(right, project, scope, seen)
             return op in ("+", "-") and both
+    return False
+
+
+def is_level(project: Project, name: str) -> bool:
+    """A KPI that is a level (MRR, headcount), sums of levels or a ratio of two (revenue per
+    paying customer): measures read at a moment (`over_time: last` or `first`, or
+    averaged), not added up over a period."""
+    try:
+        tree = parse_formula(project.kpis[name].formula)
+    except FormulaError:
+        return False
+    return _of_levels(tree, project, Scope.of(project), {name})
+
+
+def _of_levels(node: Node, project: Project, scope: Scope, seen: set[str]) -> bool:
+    match node:
+        case Name():
+            found = scope.resolve(node)
+            if isinstance(found, MeasureRef):
+                measure = project.datasets[found.dataset].measures[found.measure]
+                return measure.over_time is not OverTime.sum
+            if isinstance(found, KpiRef) and found.name not in seen:
+                tree = parse_formula(project.kpis[found.name].formula)
+                return _of_levels(tree, project, scope, seen | {found.name})
+            return False
+        case Unary(operand=operand):
+            return _of_levels(operand, project, scope, seen)
+        case Binary(op=op, left=left, right=right) if op in ("+", "-", "/"):
+            sides = (left, right)
+            return all(_of_levels(side, project, scope, seen) for side in sides)
+        case Call(func="ratio", args=(above, below)):
+            sides = (above, below)
+            return all(_of_levels(side, project, scope, seen) for side in sides)
     return False
 
 

@@ -175,6 +175,7 @@ def targets_at(
     profile: DayProfile | None = None,
     slice_: Slice | None = None,
     overrides: Mapping[dt.date, float] | None = None,
+    level: bool = False,
 ) -> dict[dt.date, float | None]:
     """Targets at another grain than the KPI's, from its targets at its own grain (those of
     `slice_`, with the `overrides` people set for it); the rule is in the module docstring.
@@ -186,13 +187,24 @@ def targets_at(
     same slice), for growth rules and ramps. With a `profile` (the KPI's own rhythm,
     `tolok.track.seasonal`), a share is the weight of the common days instead of their count:
     a Saturday of a shop that sells half as much on Saturdays takes half a weekday's part.
+    A `level` (MRR, headcount: `over_time: last`) is held against the target of the last
+    KPI-grain period it reaches: a quarter's MRR against its last month's.
     """
     if grain is kpi.grain:
         return target_series(kpi, periods, calendar, own, slice_, overrides)
     parts = {p: _parts(calendar, p, grain, kpi.grain, profile) for p in periods}
     covering = sorted({start for found in parts.values() for start in found})
     targets = target_series(kpi, covering, calendar, own, slice_, overrides)
+    if level:
+        return {p: _latest(targets, parts[p]) for p in periods}
     return {p: _combined(targets, parts[p], additive, weights) for p in periods}
+
+
+def _latest(
+    targets: Mapping[dt.date, float | None], parts: Mapping[dt.date, _Part]
+) -> float | None:
+    """A level's target: that of the last period it reaches, if it has one."""
+    return targets.get(max(parts)) if parts else None
 
 
 @dataclass(frozen=True)
