@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -204,8 +203,6 @@ def run_impact(loaded: LoadedProject, number: int, out: Console, errors: Console
 
     from sqlalchemy.orm import Session
 
-    from tolok.engine.series import Request
-    from tolok.engine.stored import answer
     from tolok.store.database import open_store, store_url
     from tolok.store.schema import Annotation
     from tolok.track.impact import impact, verdict
@@ -219,15 +216,16 @@ def run_impact(loaded: LoadedProject, number: int, out: Console, errors: Console
             raise typer.Exit(1)
         day, text, kpis = note.day, note.text, json.loads(note.kpis)
     out.print(f"annotation {number}: {day.isoformat()} {text}", markup=False)
+    from tolok.clock import today
+    from tolok.verdicts import kpi_states
+
     calendar = Calendar.of(project)
-    today = dt.datetime.now(ZoneInfo(project.timezone)).date()
+    states = kpi_states(loaded, today(project))
     for name in kpis:
         kpi = project.kpis[name]
-        stored = answer(loaded, Request((name,), kpi.grain), False)
-        points = stored.series.points if stored else ()
-        closed = [
-            (p.period, p.value) for p in points if calendar.end_of(p.period, kpi.grain) <= today
-        ]
+        state = states.get(name)
+        # The judged periods (closed, final, whole), as every surface reads them.
+        closed = [(v.period, v.value) for v in state.verdicts if v.judged] if state else []
         result = impact(closed, day, kpi.grain, calendar)
         title = kpi.title or name
         if result is None:

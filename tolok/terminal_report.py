@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from rich.console import Console
 
+from tolok import clock
 from tolok.spec.loaded import LoadedProject
 
 BINARY = {"pdf", "xlsx"}
@@ -39,7 +39,8 @@ def run_report(
         err.print(f"error: {exc}", markup=False)
         return False
     if output is None and kind in BINARY:
-        output = Path(f"report-{goal or 'board'}-{period or dt.date.today().isoformat()}.{kind}")
+        day = period or clock.today().isoformat()
+        output = Path(f"report-{goal or 'board'}-{day}.{kind}")
     if output is None:
         assert isinstance(body, str)
         out.file.write(body)

@@ -4,12 +4,10 @@ headless Chromium). Read from the store, in the project's language or the one as
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from tolok import clock
 from tolok.spec.calendar import Calendar, PeriodError
@@ -86,7 +84,7 @@ def build(
     )
     return Report(
         project=project.name, title=title, lang=lang,
-        made_at=fmt.moment(dt.datetime.now(ZoneInfo(project.timezone)).replace(tzinfo=None)),
+        made_at=fmt.moment(clock.now(project)),
         period_note=note, lines=lines,
         words={"kpi": _("KPI"), "period": _("Period"), "value": _("Value"),
                "target": _("Target"), "attainment": _("Attainment"), "status": _("Status"),
