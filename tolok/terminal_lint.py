@@ -37,9 +37,8 @@ def _kpi_facts(loaded: LoadedProject, today: dt.date) -> dict[str, KpiFacts]:
     out: dict[str, KpiFacts] = {}
     for name, state in states.items():
         kpi = project.kpis[name]
-        values = tuple(p.value for p in state.points if p.value is not None)
-        closed = [p for p in state.points if calendar.end_of(p.period, kpi.grain) <= today]
-        values = tuple(p.value for p in closed if p.value is not None)
+        # The judged periods (closed, final, whole), as every surface reads them.
+        values = tuple(v.value for v in state.verdicts if v.judged and v.value is not None)
         ahead = None
         if kpi.target is not None:
             stored = read(loaded, Request((name,), kpi.grain), False)

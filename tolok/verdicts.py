@@ -41,12 +41,13 @@ def settling_of(
     a row, a monthly export arrives weeks after its month)."""
     from tolok.compile.errors import CompileError
     from tolok.compile.plan import plan_kpi
+    from tolok.spec.formula import FormulaError
 
     calendar = Calendar.of(project)
     kpi = project.kpis[name]
     try:
         plan = plan_kpi(project, name, grain, calendar)
-    except CompileError:
+    except (CompileError, FormulaError):
         return Settling()
     allowance = kpi.final_after or dt.timedelta(0)
     reach, to_date = 0, None
@@ -61,7 +62,7 @@ def settling_of(
     lasts = [spans[d][1] for d in plan.datasets if d in spans]
     first = max((d for d in firsts if d is not None), default=None)
     last = min((d for d in lasts if d is not None), default=None)
-    start = calendar.start_of(today, project.kpis[name].grain)
+    start = calendar.start_of(today, kpi.grain)
     if last is not None and today - last <= 2 * (calendar.end_of(start, kpi.grain) - start):
         last = None  # still arriving: the period under way is open, not partial
     return Settling(allowance, first, last, reach, to_date)
@@ -122,12 +123,18 @@ def _rhythm(
     return profile
 
 
-def needs_rhythm(kpi: KPI, result: KpiSeries, today: dt.date, calendar: Calendar) -> bool:
-    """Whether judging the series needs the KPI's rhythm: a seasonal target split and an
-    open period to pro-rate."""
+def needs_rhythm(
+    project: Project, kpi: KPI, result: KpiSeries, today: dt.date, calendar: Calendar
+) -> bool:
+    """Whether judging the series needs the KPI's rhythm: a seasonal target split, a KPI
+    that adds up, and an open period to pro-rate (the rhythm is a live daily query)."""
+    from tolok.track.pace import is_additive
+
     if kpi.target_split is not TargetSplit.seasonal or result.grain is Grain.day:
         return False
-    return any(calendar.end_of(p.period, result.grain) > today for p in result.points)
+    if not any(calendar.end_of(p.period, result.grain) > today for p in result.points):
+        return False
+    return is_additive(project, result.kpi)
 
 
 def spans_of(loaded: LoadedProject) -> dict[str, Span]:
@@ -190,7 +197,7 @@ def _state(
         Point(p.period, calendar.label(p.period, kpi.grain), (), p.value) for p in points
     ))  # fmt: skip
     known = Known({}, stored.targets if stored else {})
-    if needs_rhythm(kpi, series, today, calendar):
+    if needs_rhythm(project, kpi, series, today, calendar):
         known = replace(known, profile=day_profile_of(loaded, name))
     verdicts = series_verdicts(project, kpi, series, known, today, settling)
     judged = [i for i, v in enumerate(verdicts) if v.judged]

@@ -179,7 +179,7 @@ def judged(loaded: LoadedProject, view: SeriesView) -> SeriesView:
     today = today_of(project)
     calendar = Calendar.of(project)
     known = view.known
-    if known.profile is None and needs_rhythm(kpi, result, today, calendar):
+    if known.profile is None and needs_rhythm(project, kpi, result, today, calendar):
         known = replace(known, profile=day_profile_of(loaded, result.kpi))
     settling = settling_of(project, result.kpi, result.grain, spans_of(loaded), today)
     verdicts = series_verdicts(project, kpi, result, known, today, settling)

@@ -40,19 +40,26 @@ def _project(folder: Path, url: str) -> Path:
 
 
 def _expected(grain: Grain, by_region: bool) -> dict[str, dict[object, float]]:
-    """Each period's (and region's) daily totals, then the level measures by hand."""
+    """Each period's (and region's) daily totals, then the level measures by hand. The last
+    (first) day is the period's, whatever the region: a region without rows that day is 0
+    at the period's end, not its own last value."""
     calendar = Calendar.of(Settings(name="x"))
     days: dict[object, dict[dt.date, list[float]]] = defaultdict(lambda: defaultdict(list))
+    edges: dict[str, list[dt.date]] = defaultdict(list)
     for day, region, visits in SESSIONS:
         label = calendar.label(calendar.start_of(day, grain), grain)
         days[(label, region) if by_region else label][day].append(visits)
+        edges[label].append(day)
     out: dict[str, dict[object, float]] = defaultdict(dict)
     for key, found in days.items():
-        ordered = sorted(found)
-        out["last"][key] = sum(found[ordered[-1]])
-        out["first"][key] = sum(found[ordered[0]])
+        label = key[0] if isinstance(key, tuple) else key
+        last, first = max(edges[label]), min(edges[label])
+        if last in found:
+            out["last"][key] = sum(found[last])
+            out["rows_last"][key] = len(found[last])
+        if first in found:
+            out["first"][key] = sum(found[first])
         out["average"][key] = sum(sum(v) for v in found.values()) / len(found)
-        out["rows_last"][key] = len(found[ordered[-1]])
         out["flow"][key] = sum(sum(v) for v in found.values())
     return out
 

@@ -338,7 +338,8 @@ def _level(
     condition: ir.BooleanValue | None,
 ) -> ir.Table:
     """A level over a period (MRR, headcount, a balance): each day's total, then the one of
-    the last (first) day with data in the period, or their average over the days with data.
+    the last (first) day with data in the period (of any slice: a slice without rows that
+    day is 0), or their average over the days with data.
     A monthly snapshot dated on the 1st at quarter grain is the quarter's last month."""
     kept = rows.filter(condition) if condition is not None else rows
     if measure.agg is Agg.count:
@@ -349,7 +350,9 @@ def _level(
     daily = kept.group_by(**keys, __day=day).aggregate(__level=total.cast("float64"))
     if measure.over_time is OverTime.average:
         return daily.group_by(list(keys)).aggregate(**{column_of(name): daily["__level"].mean()})
-    whole = ibis.window(group_by=[daily[k] for k in keys])
+    # The last (first) day of the period, whatever the slice: a plan with no rows on 30
+    # September has no MRR at the end of the quarter, not its August MRR.
+    whole = ibis.window(group_by=[daily[PERIOD]])
     edge = daily["__day"].max() if measure.over_time is OverTime.last else daily["__day"].min()
     marked = daily.mutate(__edge=edge.over(whole))
     picked = marked.filter(marked["__day"] == marked["__edge"])

@@ -72,7 +72,8 @@ def look(rule: Alert, name: str, kpi: KPI, state: KpiState, facts: Facts) -> See
 def _previous(state: KpiState) -> float | None:
     latest = state.latest
     assert latest is not None
-    before = [p for p in state.points if p.period < latest.period and not p.slice]
+    # The judged period before it (never a partial or provisional one), as the board shows.
+    before = [v for v in state.verdicts if v.judged and v.period < latest.period]
     return before[-1].value if before else None
 
 

@@ -124,23 +124,14 @@ def build_digest(
 def _statuses_before(
     loaded: LoadedProject, states: dict[str, KpiState], names: list[str]
 ) -> dict[str, str]:
-    """Each KPI's status in the period before its last closed one: the KPI's state on the
-    first day of that last period (then the one before is the last closed). KPIs whose
-    last periods start on the same day are read together."""
-    from tolok.verdicts import kpi_states
-
-    starts: dict[dt.date, list[str]] = {}
-    for name in names:
-        latest = states[name].latest
-        if latest is not None:
-            starts.setdefault(latest.period, []).append(name)
+    """Each KPI's status in the judged period before its last judged one, as every surface
+    judged it (a period that was still provisional then is judged now)."""
+    del loaded
     out: dict[str, str] = {}
-    for start, group in starts.items():
-        earlier = kpi_states(loaded, start)
-        for name in group:
-            state = earlier.get(name)
-            if state is not None and state.latest is not None:
-                out[name] = state.standing.value
+    for name in names:
+        judged = [v for v in states[name].verdicts if v.judged]
+        if len(judged) >= 2 and judged[-2].status is not None:
+            out[name] = judged[-2].status.value
     return out
 
 

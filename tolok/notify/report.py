@@ -111,7 +111,9 @@ def kpi_lines(
             continue
         kpi = project.kpis[name]
         latest = state.latest
-        before = [v for v in state.verdicts if v.judged]  # whole, final periods
+        before = [  # whole, final periods up to the one reported
+            v for v in state.verdicts if v.judged and latest and v.period <= latest.period
+        ]
         previous = before[-2].value if len(before) >= 2 else None
         value = latest.value if latest else None
         change_text = fmt.change(None)

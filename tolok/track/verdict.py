@@ -158,11 +158,11 @@ class Series:
     earlier: Sequence[tuple[dt.date, float | None]] = ()  # values before the first point
     profile: DayProfile | None = None  # the KPI's rhythm (target_split: seasonal)
     readable_so_far: bool = True
+    """Whether an open period's value so far tells where it heads: not for a distinct
+    count (`tolok.track.pace.grows_unevenly`)."""
     windowed: bool = False
     """A sum over a rolling window or to date (rolling(revenue, 3)): the value of an open
     period is its window's so far, pro-rated over the window, not over the period."""
-    """Whether an open period's value so far tells where it heads: not for a distinct
-    count (`tolok.track.pace.grows_unevenly`)."""
 
 
 def judge(series: Series, calendar: Calendar, today: dt.date, settling: Settling) -> list[Verdict]:
