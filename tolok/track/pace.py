@@ -48,14 +48,21 @@ def elapsed(
 ) -> float:
     """Share of the period before `today` (0 before it starts, 1 once it is over): of its
     days, or of its weight by the KPI's own rhythm when a `profile` is given."""
-    end = calendar.end_of(period, grain)
-    now = min(max(today, period), end)
+    return passed(period, calendar.end_of(period, grain), today, profile)
+
+
+def passed(
+    start: dt.date, end: dt.date, today: dt.date, profile: DayProfile | None = None
+) -> float:
+    """Share of the days from `start` up to `end` before `today` (weighed by the KPI's
+    rhythm when it has one): of a period, or of a rolling window."""
+    now = min(max(today, start), end)
     if profile is not None:
-        whole = profile.mass(period, end)
+        whole = profile.mass(start, end)
         if whole > 0:
-            return profile.mass(period, now) / whole
-    total = (end - period).days
-    return (now - period).days / total if total else 1.0
+            return profile.mass(start, now) / whole
+    total = (end - start).days
+    return (now - start).days / total if total else 1.0
 
 
 def is_additive(project: Project, name: str) -> bool:

@@ -30,7 +30,7 @@ from enum import StrEnum
 from tolok.spec.calendar import Calendar
 from tolok.spec.models import KPI, Grain
 from tolok.track.anomalies import Anomaly, anomalies
-from tolok.track.pace import Pace, elapsed, pace
+from tolok.track.pace import Pace, elapsed, pace, passed
 from tolok.track.seasonal import DayProfile
 from tolok.track.status import Standing, attainment, standing
 
@@ -84,25 +84,13 @@ def timing(
         window_start = min(window_start, calendar.start_of(period, settling.to_date))
     if today < end:
         share = elapsed(period, grain, calendar, today, profile)
-        return Timing(PeriodState.open, share, _passed(window_start, end, today, profile))
+        return Timing(PeriodState.open, share, passed(window_start, end, today, profile))
     if _uncovered(window_start, end, settling) > UNCOVERED:
         return Timing(PeriodState.partial)
     final_on = end + settling.allowance
     if today < final_on:
         return Timing(PeriodState.not_final, final_on=final_on)
     return Timing(PeriodState.closed)
-
-
-def _passed(start: dt.date, end: dt.date, today: dt.date, profile: DayProfile | None) -> float:
-    """The share of the days from `start` up to `end` before `today` (weighed by the KPI's
-    rhythm when it has one): how much of a rolling window has run."""
-    now = min(max(today, start), end)
-    if profile is not None:
-        whole = profile.mass(start, end)
-        if whole > 0:
-            return profile.mass(start, now) / whole
-    days = (end - start).days
-    return (now - start).days / days if days else 1.0
 
 
 def _uncovered(start: dt.date, end: dt.date, settling: Settling) -> float:
@@ -215,9 +203,9 @@ def _verdict(
         return Verdict(period, when.state, value, target, None, elapsed=when.elapsed)
     if when.state is PeriodState.open:
         share = when.elapsed or 0.0
-        passed = when.window_elapsed if series.windowed else share
+        run = when.window_elapsed if series.windowed else share
         additive = series.additive or series.windowed
-        now: Pace = pace(kpi, additive, value, target, passed or 0.0)
+        now: Pace = pace(kpi, additive, value, target, run or 0.0)
         heading = now.heading if share > 0 else Standing.no_data
         if target is None and value is not None:
             heading = Standing.no_target
