@@ -301,14 +301,8 @@ def tell(found: Explanation, kpi: KPI, words: Words) -> Told:
                 fixed.text(mix_rate[1]) if found.ratio else None,
             )
         )
-    return Told(
-        lines,
-        words.value(found.value_before, kpi.unit),
-        words.value(found.value_after, kpi.unit),
-        fixed.text(total),
-        effect(total, kpi.direction),
-        _sentence(found, kpi, words, fixed, change) if found.ratio else None,
-    )
+    sentence = _sentence(found, kpi, words, fixed, change) if found.ratio else None
+    return _told(lines, (found.value_before, found.value_after), total, kpi, words, fixed, sentence)
 
 
 def tell_inputs(found: InputsExplanation, kpi: KPI, words: Words) -> Told:
@@ -325,12 +319,27 @@ def tell_inputs(found: InputsExplanation, kpi: KPI, words: Words) -> Told:
         )
         for item, part in zip(found.parts, shown, strict=True)
     ]
+    return _told(lines, (found.value_before, found.value_after), total, kpi, words, fixed)
+
+
+def _told(
+    lines: list[Line],
+    values: tuple[float | None, float | None],
+    total: float,
+    kpi: KPI,
+    words: Words,
+    fixed: _Fixed,
+    sentence: str | None = None,
+) -> Told:
+    """The lines with the KPI's values before and after and the total change as shown."""
+    before, after = values
     return Told(
         lines,
-        words.value(found.value_before, kpi.unit),
-        words.value(found.value_after, kpi.unit),
+        words.value(before, kpi.unit),
+        words.value(after, kpi.unit),
         fixed.text(total),
         effect(total, kpi.direction),
+        sentence,
     )
 
 
