@@ -15,6 +15,7 @@ from tolok.engine.errors import WarehouseError
 from tolok.engine.series import KpiSeries, Point, Request, compare_range
 from tolok.engine.stored import StoredAnswer, answer, read
 from tolok.spec.calendar import Calendar, PeriodError
+from tolok.spec.joins import all_dimensions
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Grain, Project, TargetSplit
 from tolok.track.verdict import PeriodState, Verdict
@@ -117,7 +118,7 @@ def request_of(project: Project, query: SeriesQuery) -> Request:
             "from",
             f"--from {query.start} comes after --to {query.end}",
         )
-    dimensions = {d for dataset in project.datasets.values() for d in dataset.dimensions}
+    dimensions = all_dimensions(project)
     unknown = [d for d in query.by if d not in dimensions]
     if unknown:
         known = ", ".join(sorted(dimensions)) or "none"
@@ -369,6 +370,7 @@ def as_json(view: SeriesView) -> dict[str, object]:
         "grain": result.grain.value,
         "by": list(result.by),
         "compare": result.compare,
+        "as_of_refreshes": reads_snapshot(project, result.kpi),
         "points": [
             {
                 "period": p.label,
@@ -385,6 +387,20 @@ def as_json(view: SeriesView) -> dict[str, object]:
             for p, v in zip(result.points, view.verdicts, strict=True)
         ],
     }
+
+
+def reads_snapshot(project: Project, name: str) -> bool:
+    """Whether the KPI reads a current-state dataset (`time: none`): its values are the
+    ones of each refresh, kept from the first one on, not the data's history."""
+    from tolok.compile.errors import CompileError
+    from tolok.compile.plan import plan_kpi
+
+    kpi = project.kpis[name]
+    try:
+        plan = plan_kpi(project, name, kpi.grain, Calendar.of(project))
+    except CompileError:
+        return False
+    return any(project.datasets[d].snapshot for d in plan.datasets)
 
 
 def change_of(point: Point, verdict: Verdict) -> float | None:

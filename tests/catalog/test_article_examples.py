@@ -23,11 +23,15 @@ Rows = list[tuple[object, ...]]
 
 
 def _values(
-    folder: Path, name: str, tables: dict[str, Rows], by: str | None = None
+    folder: Path,
+    name: str,
+    tables: dict[str, Rows],
+    by: str | None = None,
+    grain: Grain = Grain.month,
 ) -> dict[tuple[str, object], float | None]:
-    """Month values of template `name` added to a project whose datasets hold `tables`
-    (per table role: rows in the order time, then the template's columns). Keys are
-    (month, slice value), the slice value None for the whole."""
+    """Month (or `grain`) values of template `name` added to a project whose datasets hold
+    `tables` (per table role: rows in the order time, then the template's columns). Keys
+    are (period, slice value), the slice value None for the whole."""
     template = catalog()[name]
     lines = ["name: Article check", "timezone: UTC", "warehouse: duckdb://", "datasets:"]
     (folder / "data").mkdir(parents=True)
@@ -56,7 +60,7 @@ def _values(
     assert result.exit_code == 0, result.output
     loaded = load_project(folder)
     assert loaded.ok, [p.headline(folder) for p in loaded.problems.errors]
-    request = Request((name,), Grain.month, (by,) if by else ())
+    request = Request((name,), grain, (by,) if by else ())
     series = compute(loaded, Warehouse(loaded), request)[name]
     return {(p.label, dict(p.slice).get(by) if by else None): p.value for p in series.points}
 

@@ -14,6 +14,8 @@ import pytest
 
 from tests.conftest import unavailable
 from tests.engine.fixture_data import (
+    BALANCE_COLUMNS,
+    BALANCES,
     DEAL_COLUMNS,
     DEALS,
     LEAD_COLUMNS,
@@ -38,12 +40,20 @@ def frames() -> dict[str, pd.DataFrame]:
     leads["created_at"] = pd.to_datetime(leads["created_at"])
     deals = pd.DataFrame(DEALS, columns=DEAL_COLUMNS)
     deals["won_at"] = pd.to_datetime(deals["won_at"])
-    return {"orders": orders, "sessions": sessions, "leads": leads, "deals": deals}
+    balances = pd.DataFrame(BALANCES, columns=BALANCE_COLUMNS)
+    balances["day"] = pd.to_datetime(balances["day"]).dt.date
+    return {
+        "orders": orders,
+        "sessions": sessions,
+        "leads": leads,
+        "deals": deals,
+        "balances": balances,
+    }
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def warehouse_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A warehouse holding tables `tolok_orders` and `tolok_sessions`, by URL."""
+    """A warehouse holding tables `tolok_orders`, `tolok_sessions`, … (`frames()`), by URL."""
     import ibis
 
     backend = request.param

@@ -50,6 +50,25 @@ SESSIONS = [
 ]
 SESSION_COLUMNS = ["day", "region", "visits"]
 
+# Account balances (a level with an entity: key [account_id, day]) on sparse days.
+BALANCES = [
+    (dt.date(2026, 1, 5), "A1", "Bali", 100.0),
+    (dt.date(2026, 1, 10), "A2", "Jawa", 50.0),
+    (dt.date(2026, 1, 20), "A1", "Bali", 120.0),
+    (dt.date(2026, 2, 3), "A2", "Jawa", 70.0),
+    (dt.date(2026, 2, 3), "A3", "Bali", 30.0),
+    (dt.date(2026, 3, 1), "A3", "Bali", 0.0),  # closed, with a final 0 row
+    (dt.date(2026, 3, 15), "A1", "Jawa", 150.0),  # moved from Bali to Jawa in Q1
+    (dt.date(2026, 4, 2), "A2", "Jawa", 80.0),
+    (dt.date(2026, 5, 30), "A1", "Jawa", 160.0),
+    (dt.date(2026, 7, 7), "A1", "Jawa", 170.0),  # no row later in Q3: still 170 at its end
+    (dt.date(2026, 7, 7), "A4", "Bali", 40.0),
+    (dt.date(2026, 8, 12), "A2", "Jawa", 90.0),
+    (dt.date(2026, 9, 30), "A4", "Sumatera", 45.0),
+    (dt.date(2026, 11, 2), "A2", "Jawa", 95.0),
+]
+BALANCE_COLUMNS = ["day", "account_id", "region", "balance"]
+
 # Conversions: a lead (lead_id, created_at UTC, channel) becomes a won deal within 30 days.
 LEADS = [
     ("L1", dt.datetime(2026, 1, 5, 3, 0), "ads"),

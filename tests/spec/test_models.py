@@ -95,7 +95,9 @@ def test_cross_field_rules() -> None:
         Measure.model_validate({"agg": "percentile"})
     assert Measure.model_validate({"agg": "percentile", "p": 0.9}).p == 0.9
     with pytest.raises(ValidationError, match="needs `time`"):
-        Dataset.model_validate({"source": "shop.orders"})
+        Dataset.model_validate({"source": "shop.orders", "measures": {"n": {"agg": "count"}}})
+    assert Dataset.model_validate({"source": "shop.customers", "key": ["id"]}).is_lookup
+    assert Dataset.model_validate({"source": "shop.tickets", "time": "none"}).snapshot
     assert Dataset.model_validate({"source": "manual"}).is_manual
 
 

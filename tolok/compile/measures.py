@@ -210,7 +210,8 @@ def _aggregations(
         if measure.over_time is not OverTime.sum:
             day = local(rows[ctx.dataset.time])
             day = day.date() if isinstance(day, ir.TimestampValue) else day
-            tables.append(_level(rows, keys, day, name, measure, value, condition))
+            entity = level_entity(ctx.dataset)
+            tables.append(_level(rows, keys, day, name, measure, value, condition, entity))
             continue
         if measure.agg is Agg.count_distinct and condition is not None and own_scans:
             # A distinct count of a subset is cheapest with the subset in WHERE; next to
@@ -328,6 +329,12 @@ def _conversion(
     return {column_of(name, "conv"): converted, column_of(name, "base"): started}
 
 
+def level_entity(dataset: Dataset) -> tuple[str, ...]:
+    """The columns that tell a level's entities apart (an account, a product): the
+    dataset's `key` without its time column. Empty without such a key."""
+    return tuple(column for column in dataset.key if column != dataset.time)
+
+
 def _level(
     rows: ir.Table,
     keys: dict[str, ir.Value],
@@ -336,12 +343,17 @@ def _level(
     measure: Measure,
     value: ir.Value | None,
     condition: ir.BooleanValue | None,
+    entity: tuple[str, ...] = (),
 ) -> ir.Table:
-    """A level over a period (MRR, headcount, a balance): each day's total, then the one of
-    the last (first) day with data in the period (of any slice: a slice without rows that
-    day is 0), or their average over the days with data.
+    """A level over a period (MRR, headcount, a balance). With an `entity` (the key's
+    columns besides time), each entity's value on its own last (first) day with rows in
+    the period, added up per slice; without one, each day's total, then the one of the
+    last (first) day with data in the period (of any slice: a slice without rows that day
+    is 0). `average` is the average of the daily totals over the days with data.
     A monthly snapshot dated on the 1st at quarter grain is the quarter's last month."""
     kept = rows.filter(condition) if condition is not None else rows
+    if entity and measure.over_time is not OverTime.average:
+        return _level_by_entity(kept, keys, day, name, measure, value, entity)
     if measure.agg is Agg.count:
         total = kept.count() if value is None else value.count()
     else:
@@ -357,6 +369,38 @@ def _level(
     marked = daily.mutate(__edge=edge.over(whole))
     picked = marked.filter(marked["__day"] == marked["__edge"])
     return picked.select(*keys, **{column_of(name): picked["__level"]})
+
+
+def _level_by_entity(
+    kept: ir.Table,
+    keys: dict[str, ir.Value],
+    day: ir.Value,
+    name: str,
+    measure: Measure,
+    value: ir.Value | None,
+    entity: tuple[str, ...],
+) -> ir.Table:
+    """Each entity's rows on its last (first) day with rows in the period, added up per
+    period and slice. The window is the period and the entity, not the slice: an account
+    that moved region in the quarter counts once, in the region of its last row."""
+    if measure.agg is Agg.count:
+        amount = ibis.literal(1) if value is None else value.notnull().cast("int64")
+    else:
+        assert value is not None
+        amount = _numeric(name, value)
+    missing = [column for column in entity if column not in kept.columns]
+    if missing:
+        raise CompileError(
+            f"measure '{name}' reads each {', '.join(entity)} apart (the dataset's key), "
+            f"but column '{missing[0]}' is not in the data"
+        )
+    apart = {f"__entity{i}": kept[column] for i, column in enumerate(entity)}
+    base = kept.select(**keys, **apart, __day=day, __amount=amount.cast("float64"))
+    whole = ibis.window(group_by=[base[PERIOD], *(base[column] for column in apart)])
+    edge = base["__day"].max() if measure.over_time is OverTime.last else base["__day"].min()
+    marked = base.mutate(__edge=edge.over(whole))
+    picked = marked.filter(marked["__day"] == marked["__edge"])
+    return picked.group_by(list(keys)).aggregate(**{column_of(name): picked["__amount"].sum()})
 
 
 def _quantile_by_window(

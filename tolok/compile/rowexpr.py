@@ -8,6 +8,7 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+from ibis.common.exceptions import IbisTypeError
 
 from tolok.compile.errors import CompileError
 from tolok.spec.formula import (
@@ -34,9 +35,11 @@ class RowScope:
     local: Callable[[ir.Value], ir.Value]  # converts a time column to the project's zone
 
     def column(self, name: Name) -> ir.Value:
-        if name.name not in self.table.columns:
-            raise CompileError(f"column '{name.name}' is not in the data", name)
-        return self.table[name.name]
+        """A column, or a lookup's column joined in as `customers.segment`."""
+        full = name.name if name.qualifier is None else f"{name.qualifier}.{name.name}"
+        if full not in self.table.columns:
+            raise CompileError(f"column '{full}' is not in the data", name)
+        return self.table[full]
 
 
 def compile_row(node: Node, scope: RowScope) -> ir.Value:
@@ -86,9 +89,13 @@ def _arithmetic(op: str, left: ir.NumericValue, right: ir.Value) -> ir.Value:
 def _compare(node: Compare, scope: RowScope) -> ir.Value:
     left = compile_row(node.left, scope)
     if isinstance(node.right, Items):
-        values = [_literal(item) for item in node.right.items]
+        values = [_as_flag(_literal(item), left) for item in node.right.items]
         return left.isin(values) if node.op == "in" else left.notin(values)
     right = compile_row(node.right, scope)
+    if isinstance(node.right, String):
+        right = ibis.literal(_as_flag(node.right.value, left))
+    elif isinstance(node.left, String):
+        left = ibis.literal(_as_flag(node.left.value, right))
     # Dates compare with ISO text as wall-clock times in the project's zone.
     if isinstance(node.right, String) and isinstance(left, ir.TimestampValue | ir.DateValue):
         left, right = scope.local(left), _as_time(node.right.value, scope.local(left))
@@ -102,7 +109,25 @@ def _compare(node: Compare, scope: RowScope) -> ir.Value:
         ">": lambda a, b: a > b,
         ">=": lambda a, b: a >= b,
     }
-    return operators[node.op](left, right)
+    try:
+        return operators[node.op](left, right)
+    except IbisTypeError:
+        raise CompileError(
+            f"cannot compare {left.type()} with {right.type()} using {node.op}", node
+        ) from None
+
+
+FLAGS = {"yes": True, "y": True, "true": True, "t": True, "no": False, "n": False, "false": False,
+         "f": False}  # fmt: skip
+"""Text a true/false column is often compared with: warehouses read a column of Yes and No
+as true and false (DuckDB's CSV reader does), while the data and its readers say Yes."""
+
+
+def _as_flag(value: Any, other: ir.Value) -> Any:
+    """`Churn == 'Yes'` where Churn was read as true/false: the text as that flag."""
+    if isinstance(other, ir.BooleanValue) and isinstance(value, str):
+        return FLAGS.get(value.strip().lower(), value)
+    return value
 
 
 def _as_time(text: str, like: ir.Value) -> ir.Value:

@@ -28,6 +28,7 @@ from tolok.compile.measures import PERIOD, MeasureQuery
 from tolok.spec.models import Agg, Project
 from tolok.store.aggregates import AggregateRows, Values
 from tolok.store.definitions import digest
+from tolok.store.snapshots import SnapshotRows
 
 HeldRows = list[tuple[dt.date, str, Values]]
 Reader = Callable[[str, dt.date, dt.date], HeldRows | None]
@@ -40,6 +41,9 @@ class KeptAggregates:
 
     read: Reader
     fresh: dict[str, AggregateRows] = field(default_factory=dict)
+    snapshots: Callable[[str], HeldRows] | None = None
+    """A current-state dataset's kept days (day, slice, values) under a signature."""
+    fresh_snapshots: dict[str, SnapshotRows] = field(default_factory=dict)
 
     def held(self, signature: str, start: dt.date, end: dt.date) -> HeldRows | None:
         """The kept rows for the periods from `start` up to `end`, or None."""
@@ -83,19 +87,28 @@ def frame_of(rows: HeldRows, columns: list[str]) -> pd.DataFrame:
 def keepable(project: Project, query: MeasureQuery) -> bool:
     """A query whose result for a period depends only on that period's rows."""
     dataset = project.datasets[query.dataset]
-    if dataset.is_manual or query.end is not None:
+    if dataset.is_manual or dataset.snapshot or query.end is not None:
         return False
     return all(dataset.measures[m].agg is not Agg.conversion for m in query.measures)
 
 
 def signature(project: Project, query: MeasureQuery, engine: str) -> str:
     dataset = project.datasets[query.dataset]
+    lookups = sorted(t for t in set(dataset.refs.values()) if t in project.datasets)
+    joined = {  # what a join reads (only when there is one: other signatures stay as they were)
+        "lookups": {
+            t: project.datasets[t].model_dump(mode="json", include={"source", "key"})
+            for t in lookups
+        }
+    }
     return digest(
         {
             "dataset": query.dataset,
             "definition": dataset.model_dump(
                 mode="json", by_alias=True, exclude={"description", "lint"}
             ),
+            **(joined if lookups else {}),
+            **({"snapshot": True} if dataset.snapshot else {}),
             "measures": sorted(query.measures),
             "grain": query.grain.value,
             "by": list(query.by),

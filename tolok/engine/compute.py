@@ -44,6 +44,7 @@ from tolok.compile.plan import KpiPlan, Need, plan_kpi
 from tolok.engine.aggregates import HeldRows, KeptAggregates, frame_of, keepable, rows_of, signature
 from tolok.engine.distinct import VALUE, Cell, Held, cells_of, counts_of, exact, marks
 from tolok.engine.errors import WarehouseError
+from tolok.engine.joins import joined, read_names
 from tolok.engine.series import (
     KpiSeries,
     Point,
@@ -53,14 +54,17 @@ from tolok.engine.series import (
     number,
     with_comparison,
 )
+from tolok.engine.snapshots import AS_OF, as_of_periods
 from tolok.engine.warehouse import Warehouse, local_day
 from tolok.spec.calendar import Calendar
 from tolok.spec.formula import Name, parse_formula, walk
+from tolok.spec.joins import qualified, reachable
 from tolok.spec.loaded import LoadedProject
-from tolok.spec.models import Agg, Dataset, OverTime, Project
+from tolok.spec.models import Agg, Dataset, Grain, OverTime, Project
 from tolok.spec.refs import Scope
 from tolok.spec.source import locate_in_scalar
 from tolok.store.aggregates import Values
+from tolok.store.snapshots import SnapshotRows
 
 DECOMPOSABLE = {Agg.sum, Agg.count, Agg.sum_boolean, Agg.avg, Agg.min, Agg.max}
 """Measures whose result over more rows is their results over each part, combined: across
@@ -83,6 +87,7 @@ class Batch:
     kept: KeptAggregates | None = None
     plans: dict[str, KpiPlan] = field(default_factory=dict)
     signatures: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict)
+    checked: set[str] = field(default_factory=set)  # lookups whose key was found unique
 
     @property
     def project(self) -> Project:
@@ -185,6 +190,8 @@ def _first_period(
     if fetched_from is None or first_seen <= batch.calendar.start_of(fetched_from, grain):
         return first_seen
     spec = batch.project.datasets[dataset]
+    if spec.snapshot:
+        return first_seen  # its first day is its first refresh
     if spec.is_manual:
         days = [v.period for v in batch.warehouse.manual_values(dataset)]
         return batch.calendar.start_of(min(days), grain) if days else first_seen
@@ -224,6 +231,8 @@ def _run_queries(
             if manual is None:
                 continue
             frame = _execute(batch, dataset, query, None, manual)
+        elif batch.project.datasets[dataset].snapshot:
+            frame = _snapshot(batch, query)
         else:
             frame = _measures(batch, query, shown)
         if frame.empty:
@@ -231,6 +240,32 @@ def _run_queries(
         results[dataset] = frame
         spans[dataset] = (min(frame[PERIOD]), max(frame[PERIOD]))
     return results, spans
+
+
+def _snapshot(batch: Batch, query: MeasureQuery) -> pd.DataFrame:
+    """A current-state dataset's measures: today's from the data, dated today, and earlier
+    days' from the store (this refresh's is handed back to keep)."""
+    import ibis
+
+    dataset, project = query.dataset, batch.project
+    spec = project.datasets[dataset]
+    today = clock.today(project)
+    table = batch.warehouse.table(dataset)
+    names = read_names(spec, query.measures, query.by, query.where)
+    table = joined(batch.warehouse, dataset, table, names, batch.checked)
+    dated = (table.mutate(**{AS_OF: ibis.literal(today)}), spec.model_copy(update={"time": AS_OF}))
+    daily = replace(query, grain=Grain.day, start=None, end=None)
+    frame = _execute(batch, dataset, daily, None, dated)
+    kept = batch.kept
+    if kept is not None and kept.snapshots is not None:
+        key = signature(project, daily, batch.warehouse.backend_name(dataset))
+        held = [row for row in kept.snapshots(key) if row[0] != today]
+        rows = rows_of(frame)
+        kept.fresh_snapshots[key] = SnapshotRows(key, dataset, today, [(k, v) for _, k, v in rows])
+        if held:
+            columns = [c for c in frame.columns if c.startswith("m__")]
+            frame = frame_of([*held, *rows], columns)
+    return as_of_periods(frame, query.grain, batch.calendar, query.start, query.end)
 
 
 def _with_bounds(
@@ -448,7 +483,10 @@ def _distinct_values(
     (`distinct.VALUE`), in the dataset's files (or those `only`); None when they are of a
     type not kept."""
     dataset = query.dataset
+    spec = batch.project.datasets[dataset]
     table = batch.warehouse.table(dataset, shown, only)
+    names = read_names(spec, (name,), query.by, query.where)
+    table = joined(batch.warehouse, dataset, table, names, batch.checked)
     ranged = replace(query, start=shown)
     ctx = _context(batch, dataset)
 
@@ -547,6 +585,9 @@ def _execute(
         warehouse.table(dataset, since, only),
         batch.project.datasets[dataset],
     )
+    if manual is None:
+        names = read_names(spec, query.measures, query.by, query.where)
+        table = joined(warehouse, dataset, table, names, batch.checked)
     ctx = _context(batch, dataset, spec)
 
     def build() -> list[ir.Table]:
@@ -624,14 +665,16 @@ def _normalise_keys(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def _check_dimensions(batch: Batch, dataset: str) -> None:
-    """Breakdowns and query-time filters use dimensions the dataset declares."""
-    declared = batch.project.datasets[dataset].dimensions
+    """Breakdowns and query-time filters use dimensions the dataset declares or reaches
+    through its refs."""
+    declared = list(reachable(batch.project, dataset))
+    listed = ", ".join(d for d in declared if not d.startswith(f"{dataset}.")) or "none"
     if batch.request.where:
         for name in _filter_names(batch.request.where):
             if name not in declared:
                 raise WarehouseError(
                     f"cannot filter on '{name}': dataset '{dataset}' does not have it as a "
-                    f"dimension (dimensions: {', '.join(declared) or 'none'})",
+                    f"dimension (dimensions: {listed})",
                     batch.loaded.locate("datasets", dataset),
                     "filter on a dimension every dataset of the KPI shares",
                 )
@@ -639,14 +682,18 @@ def _check_dimensions(batch: Batch, dataset: str) -> None:
         if dimension not in declared:
             raise WarehouseError(
                 f"cannot break down by '{dimension}': dataset '{dataset}' does not have it "
-                f"(dimensions: {', '.join(declared) or 'none'})",
+                f"(dimensions: {listed})",
                 batch.loaded.locate("datasets", dataset),
                 "break down by a dimension every dataset of the KPI shares",
             )
 
 
 def _filter_names(where: str) -> list[str]:
-    return [n.name for n in walk(parse_formula(where)) if isinstance(n, Name)]
+    return [
+        n.name if n.qualifier is None else qualified(n.qualifier, n.name)
+        for n in walk(parse_formula(where))
+        if isinstance(n, Name)
+    ]
 
 
 def _spine(

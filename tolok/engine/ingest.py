@@ -117,7 +117,8 @@ def ingest(
     project = loaded.project
     assert project is not None
     dataset = _target(project.datasets, name)
-    schema, _, table_name = dataset.source.strip().rpartition(".")
+    assert dataset.table is not None  # `_target` refused the others
+    schema, _, table_name = dataset.table.rpartition(".")
     backend = warehouse.backend()
     existing = _existing(warehouse, table_name, schema or None)
 
@@ -179,6 +180,11 @@ def _target(datasets: dict[str, Dataset], name: str) -> Dataset:
         raise IngestError(
             f"'{name}' reads files ({dataset.source}): put the file where that pattern finds "
             "it; ingest appends to warehouse tables"
+        )
+    if dataset.sql is not None:
+        raise IngestError(
+            f"'{name}' is a query (source: {{sql: …}}): ingest appends to a warehouse table; "
+            "ingest into a table the query reads"
         )
     return dataset
 

@@ -22,9 +22,11 @@ from tolok.compile.frames import slice_key
 from tolok.compile.plan import plan_kpi
 from tolok.engine.aggregates import KeptAggregates
 from tolok.engine.compute import KpiSeries, Point, Request, compute
+from tolok.engine.joins import read_names
 from tolok.engine.warehouse import Warehouse
 from tolok.engine.watermarks import Touch, last_days, observe
 from tolok.spec.calendar import Calendar
+from tolok.spec.joins import split
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Grain, Project, Status
 from tolok.store.aggregates import Values, drop_aggregates, held_aggregates, save_aggregates
@@ -37,6 +39,7 @@ from tolok.store.results import (
     start_refresh,
 )
 from tolok.store.schema import Result, Watermark
+from tolok.store.snapshots import held_snapshots, save_snapshots
 from tolok.store.versions import latest_versions, recomputing, record_versions
 
 Progress = Callable[[str, int, int], None]
@@ -182,7 +185,7 @@ def _refresh_into_store(
         if day is not None and name in last:
             after = calendar.end_of(last[name], project.kpis[name].grain)
             plan.since[name] = min(day, after)
-    kept = KeptAggregates(partial(_held_aggregates, store))
+    kept = KeptAggregates(partial(_held_aggregates, store), snapshots=partial(_snapshots, store))
     refreshed = refresh(loaded, warehouse, progress, plan.since, kept)
     grown = _new_slices(store, refreshed, plan.since)
     if grown:
@@ -200,6 +203,7 @@ def _refresh_into_store(
         _drop_undeclared(session, declared)
         _save_watermarks(session, states, refresh_id)
         save_aggregates(session, refresh_id, kept.fresh.values())
+        save_snapshots(session, refresh_id, kept.fresh_snapshots.values())
         changed = {d for d, touch in touches.items() if not touch.untouched}
         drop_aggregates(session, None if full else changed, set(kept.fresh))
         new_versions = {
@@ -218,12 +222,17 @@ def _datasets(project: Project, active: list[str]) -> dict[str, dict[str, dt.tim
     for name in active:
         plan = plan_kpi(project, name, project.kpis[name].grain, calendar)
         used = out.setdefault(name, {})
+        breakdowns = [d for by in project.kpis[name].breakdowns for d in by]
         for need in plan.needs:
             used.setdefault(need.measure.dataset, dt.timedelta(0))
-            measure = project.datasets[need.measure.dataset].measures[need.measure.measure]
+            dataset = project.datasets[need.measure.dataset]
+            measure = dataset.measures[need.measure.measure]
             if measure.to:
                 reach = (measure.within or dt.timedelta(0)) + dt.timedelta(days=1)
                 used[measure.to] = max(used.get(measure.to, dt.timedelta(0)), reach)
+            read = read_names(dataset, [need.measure.measure], breakdowns, None)
+            for target in {split(n)[0] or "" for n in read} & set(dataset.refs.values()):
+                used.setdefault(target, dt.timedelta(0))  # a lookup: changed, read whole
     return out
 
 
@@ -264,6 +273,11 @@ def _held_aggregates(
 ) -> list[tuple[dt.date, str, Values]] | None:
     with store.connect() as connection:
         return held_aggregates(connection, signature, start, end)
+
+
+def _snapshots(store: Engine, signature: str) -> list[tuple[dt.date, str, Values]]:
+    with store.connect() as connection:
+        return held_snapshots(connection, signature)
 
 
 def _declared_series(project: Project, active: list[str]) -> set[tuple[str, str, str]]:

@@ -8,6 +8,9 @@
   that day; any other change (fewer rows, rows added in the past) recomputes the dataset's
   KPIs whole.
 - Manual values: any change recomputes the KPIs that use them.
+- Queries (`source: {sql: …}`): their rows may change anywhere at any time (a join, a
+  window, an edited row upstream) and no count or latest day could place it, so every
+  refresh recomputes their KPIs whole. Their first and last day are kept all the same.
 
 The first day touched is all a refresh needs: it recomputes each affected KPI from the
 period holding that day to the end, which also covers every later period that depends on
@@ -64,9 +67,28 @@ def observe(warehouse: Warehouse, name: str, previous: State | None) -> tuple[St
         }
         changed = previous is None or previous != state
         return state, Touch(full=changed)
+    if dataset.snapshot:
+        # Dated by the refresh: today's value is new whatever the table holds.
+        return {"kind": "snapshot"}, Touch(full=True)
     if dataset.file_pattern is not None:
-        return _files(warehouse, name, dataset, previous)
+        state, touch = _files(warehouse, name, dataset, previous)
+        if dataset.time is None:  # a lookup's rows have no day: a change may touch any period
+            return state, Touch(full=_contents(previous) != _contents(state))
+        return state, touch
+    if dataset.time is None:
+        # A lookup table's state cannot be told from the last one without reading it
+        # whole: what reads it is computed again each refresh.
+        return {"kind": "lookup"}, Touch(full=True)
+    if dataset.sql is not None:
+        return _query(warehouse, name), Touch(full=True)
     return _table(warehouse, name, dataset, previous)
+
+
+def _contents(state: State | None) -> dict[str, str] | None:
+    """Each file's digest, by name: what a lookup's rows are."""
+    if state is None or state.get("kind") != "files":
+        return None
+    return {key: found["sha256"] for key, found in state["files"].items()}
 
 
 def _files(
@@ -150,6 +172,16 @@ def _table(
     if later == added:
         return state, Touch(since=day)  # only appended after the old latest day
     return state, Touch(full=True)
+
+
+def _query(warehouse: Warehouse, name: str) -> State:
+    """A query's row count and first and last local day: not to place a change (every
+    refresh reads it whole), but for the freshness and coverage of its KPIs."""
+    table = warehouse.table(name)
+    local = local_day(warehouse, name, table)
+    found = table.aggregate(rows=table.count(), first=local.min(), last=local.max()).execute()
+    first, last = _iso(found["first"][0]), _iso(found["last"][0])
+    return {"kind": "query", "rows": int(found["rows"][0]), "first": first, "last": last}
 
 
 def day_basis(warehouse: Warehouse, dataset: Dataset) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from tolok.lint.finding import Facts, Finding, Level, Rule, Say
+from tolok.lint.levels import level_added_up
 from tolok.lint.rules import RULES, Context, rule
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Lint
@@ -111,4 +112,4 @@ def _codes(switches: Lint | None) -> set[str]:
     return {spec.code for key in switches.off if (spec := find_rule(key)) is not None}
 
 
-__all__ = ["RULES", "find_rule", "lint"]
+__all__ = ["RULES", "find_rule", "level_added_up", "lint"]

@@ -34,7 +34,7 @@ def _newest(state: dict[str, Any], calendar: Calendar) -> dt.date | None:
     if kind == "files":
         days = [f["last"] for f in state.get("files", {}).values() if f.get("last")]
         return dt.date.fromisoformat(max(days)[:10]) if days else None
-    if kind == "table":
+    if kind in ("table", "query"):
         last = state.get("last")
         return dt.date.fromisoformat(str(last)[:10]) if last else None
     if kind == "manual":

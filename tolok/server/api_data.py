@@ -183,8 +183,9 @@ async def ingest_rows(
         principal.scopes is None and principal.can(Action.ingest)
     ):
         raise ApiError(403, f"your role or token does not allow ingesting into {name}")
-    if dataset.is_manual or dataset.source.startswith("file:"):
-        raise ApiError(400, f"'{name}' reads {dataset.source}: rows go into warehouse tables")
+    if dataset.table is None:
+        reads = "a query (source: {sql: …})" if dataset.sql is not None else dataset.source
+        raise ApiError(400, f"'{name}' reads {reads}: rows go into warehouse tables")
     raw = await request.body()
     if len(raw) > MAX_BODY:
         raise ApiError(413, f"send at most {MAX_BODY // 1024 // 1024} MB per request")

@@ -13,8 +13,9 @@ from tolok.spec.check_sharing import check_sharing
 from tolok.spec.columns import ColumnSet, dataset_columns, matching_files
 from tolok.spec.formula import FormulaError, Name, Node, Span, parse_formula, quote_name, walk
 from tolok.spec.functions import Context, Type
+from tolok.spec.joins import reachable
 from tolok.spec.loaded import LoadedProject
-from tolok.spec.models import Agg, Dataset, Measure, Project
+from tolok.spec.models import Agg, Dataset, Measure, OverTime, Project
 from tolok.spec.problems import Location
 from tolok.spec.refs import KpiRef, MeasureRef, Scope
 from tolok.spec.source import locate_in_scalar
@@ -104,8 +105,17 @@ def _check_dataset(loaded: LoadedProject, name: str, dataset: Dataset) -> None:
         issue = _column_issue(value, columns, Span(0, len(value)))
         if issue is not None:
             loaded.problems.add(issue.code, issue.message, loaded.locate(*path), issue.hint)
+    _check_refs(loaded, name, dataset, columns)
     for measure_name, measure in dataset.measures.items():
         base = ("datasets", name, "measures", measure_name)
+        if dataset.snapshot and measure.over_time is not OverTime.sum:
+            loaded.problems.add(
+                "TLK004",
+                "a snapshot (`time: none`) holds one state per refresh, and each period keeps "
+                "its last refresh's value; `over_time` needs a time column",
+                loaded.locate(*base, "over_time", key=True),
+                "remove over_time, or give the dataset `time:` with its snapshot date column",
+            )
         if dataset.is_manual:
             if measure.expr is not None or measure.where is not None:
                 loaded.problems.add(
@@ -116,7 +126,7 @@ def _check_dataset(loaded: LoadedProject, name: str, dataset: Dataset) -> None:
                     "remove them, or read the dataset from a file or table",
                 )
             continue
-        resolver = _RowResolver(dataset, columns)
+        resolver = _RowResolver(dataset, columns, _lookup_columns(loaded, dataset))
         expr = measure.expr
         if measure.agg is Agg.conversion:
             _check_conversion(loaded, base, measure, resolver)
@@ -183,29 +193,113 @@ def _check_row_formula(
 
 
 class _RowResolver:
-    """Names in `expr` and `where` are the dataset's columns."""
+    """Names in `expr` and `where` are the dataset's columns, or those of a lookup it refers
+    to, qualified by its name (`customers.segment`)."""
 
-    def __init__(self, dataset: Dataset, columns: ColumnSet) -> None:
+    def __init__(
+        self,
+        dataset: Dataset,
+        columns: ColumnSet,
+        lookups: dict[str, ColumnSet] | None = None,
+    ) -> None:
         self.columns = columns
         self.time = dataset.time
+        self.lookups = lookups or {}
 
     def __call__(self, name: Name) -> Lookup:
         if name.qualifier is not None:
-            return Lookup(
-                None,
-                FormulaIssue(
-                    "TLK016",
-                    f"'{name.qualifier}.{name.name}': name columns without a dataset",
-                    name.span,
-                    f"write `{name.qualifier}.{name.name}` in backticks if it is one column name",
-                ),
-            )
+            there = self.lookups.get(name.qualifier)
+            if there is None:
+                return Lookup(None, self._not_reached(name))
+            issue = _column_issue(name.name, there, name.span)
+            return Lookup(None, issue) if issue else Lookup(there.types.get(name.name, Type.any))
         if name.name == self.time:
             return Lookup(Type.time)
         issue = _column_issue(name.name, self.columns, name.span)
         if issue is not None:
             return Lookup(None, issue)
         return Lookup(self.columns.types.get(name.name, Type.any))
+
+    def _not_reached(self, name: Name) -> FormulaIssue:
+        reached = ", ".join(sorted(self.lookups))
+        return FormulaIssue(
+            "TLK016",
+            f"'{name.qualifier}.{name.name}': '{name.qualifier}' is not a dataset this one "
+            "refers to" + (f" (it refers to: {reached})" if reached else ""),
+            name.span,
+            f"add `refs: {{its key column: {name.qualifier}}}` to this dataset, or write "
+            f"`{name.qualifier}.{name.name}` in backticks if it is one column name",
+        )
+
+
+def _lookup_columns(loaded: LoadedProject, dataset: Dataset) -> dict[str, ColumnSet]:
+    """The columns of each dataset `dataset` refers to, by its name."""
+    project = loaded.project
+    assert project is not None
+    return {
+        target: dataset_columns(loaded.root, project.datasets[target])
+        for target in dataset.refs.values()
+        if target in project.datasets
+    }
+
+
+def _check_refs(loaded: LoadedProject, name: str, dataset: Dataset, columns: ColumnSet) -> None:
+    """Each ref names a column here and a lookup dataset there, identified by one column
+    (its `key`), which holds no measures over time that the join would repeat."""
+    project = loaded.project
+    assert project is not None
+    if dataset.refs and dataset.is_manual:
+        loaded.problems.add(
+            "TLK004",
+            "a manual dataset cannot refer to others: its rows are typed in per period",
+            loaded.locate("datasets", name, "refs", key=True),
+            "remove refs",
+        )
+        return
+    seen: dict[str, str] = {}
+    for via, target in dataset.refs.items():
+        path = ("datasets", name, "refs", via)
+        issue = _column_issue(via, columns, Span(0, len(via)))
+        if issue is not None:
+            loaded.problems.add(
+                issue.code, issue.message, loaded.locate(*path, key=True), issue.hint
+            )
+        if target not in project.datasets:
+            if target not in loaded.broken:
+                _unknown_reference(loaded, path, "dataset", target, project.datasets)
+            continue
+        if target == name:
+            loaded.problems.add(
+                "TLK004", f"dataset '{name}' refers to itself", loaded.locate(*path),
+                "refs name other datasets (lookups such as customers or products)",
+            )  # fmt: skip
+            continue
+        if target in seen:
+            loaded.problems.add(
+                "TLK004",
+                f"'{target}' is referred to twice (through '{seen[target]}' and '{via}'): "
+                f"'{target}.…' would not say which",
+                loaded.locate(*path),
+                "refer to it once; a second role (billing and shipping customer) needs a "
+                "dataset of its own",
+            )
+            continue
+        seen[target] = via
+        lookup = project.datasets[target]
+        if len(lookup.key) != 1:
+            loaded.problems.add(
+                "TLK004",
+                f"dataset '{target}' needs `key: [one column]` for '{name}' to join on it "
+                f"(its key: {', '.join(lookup.key) or 'none'})",
+                loaded.locate(*path),
+                f"give '{target}' the column that identifies its rows, e.g. key: [{via}]",
+            )
+        if lookup.is_manual:
+            loaded.problems.add(
+                "TLK004",
+                f"dataset '{target}' is typed in per period; it cannot be joined as a lookup",
+                loaded.locate(*path),
+            )
 
 
 def _column_issue(column: str, columns: ColumnSet, span: Span) -> FormulaIssue | None:
@@ -301,16 +395,16 @@ def _check_breakdowns(
                     "name each dimension once",
                 )
             for dimension in dimensions:
-                lacking = [
-                    d for d in sorted(datasets) if dimension not in project.datasets[d].dimensions
-                ]
+                lacking = [d for d in sorted(datasets) if dimension not in reachable(project, d)]
                 if lacking:
                     loaded.problems.add(
                         "TLK016",
                         f"cannot break down by '{dimension}': dataset '{lacking[0]}' does not "
-                        "have it",
+                        "have it"
+                        + (" nor refer to a dataset that does" if "." in dimension else ""),
                         loaded.locate("kpis", name, "breakdowns", index),
-                        "break down by a dimension every dataset of the KPI lists",
+                        "break down by a dimension every dataset of the KPI lists or reaches "
+                        "through refs (customers.segment)",
                     )
 
 

@@ -19,6 +19,7 @@ from tolok.spec.check import check_project
 from tolok.spec.loaded import EntrySource, LoadedProject
 from tolok.spec.models import SECTIONS, BlameError, Dataset, Measure, Project, Settings, Spec
 from tolok.spec.problems import Location, Problems
+from tolok.spec.queries import check_queries
 from tolok.spec.schema_walk import model_at
 from tolok.spec.source import PathPart, SourceFile, locate, plain, read_yaml
 
@@ -56,6 +57,7 @@ def load_project(path: Path) -> LoadedProject:
     if settings is not None:
         loaded.project = Project(**dict(settings), **models)
         check_project(loaded)
+        check_queries(loaded)
     return loaded
 
 
@@ -207,6 +209,15 @@ def _validate_dataset(loaded: LoadedProject, entry: EntrySource) -> Spec | None:
     rest = {k: v for k, v in node.items() if k != "measures"}
     dataset = _validate(loaded, Dataset, rest, entry.file, node, (), entry.key)
     if dataset is None:
+        return None
+    if isinstance(dataset, Dataset) and dataset.is_lookup and measures:
+        loaded.problems.add(
+            "TLK004",
+            "a dataset with measures read from a file or table needs `time`, its date column, "
+            "or `time: none` for a table that holds the current state",
+            locate(entry.file, node, ("source",)),
+            "a lookup that other datasets refer to (refs) has no measures",
+        )
         return None
     return dataset.model_copy(update={"measures": good})
 

@@ -22,6 +22,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from tolok.spec.base import BlameError as BlameError
 from tolok.spec.base import Locale as Locale
@@ -391,18 +392,63 @@ class Measure(Spec):
         return self
 
 
+class SqlSource(Spec):
+    """A query the warehouse runs, for what the language cannot say: `{sql: "select …"}`."""
+
+    sql: str = Field(
+        min_length=1,
+        description="One query (SELECT, WITH … SELECT, UNION …) in the warehouse's own SQL, "
+        "run as a subquery the measures build on. It is read whole on every refresh and "
+        "lint cannot see into it: prefer a table with `where`, `expr` or a dimension when "
+        "they can say it.",
+    )
+
+    @field_validator("sql", mode="before")
+    @classmethod
+    def _not_blank(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("`sql` is empty; write one query, e.g. select … from …")
+        return value
+
+
+def _source_form(value: Any) -> str:
+    """A mapping is a query; anything else is read as text (a bad one says so)."""
+    return "query" if isinstance(value, dict | SqlSource) else "source"
+
+
+Source = Annotated[
+    # The tags show in error paths: "source" so that a non-text value reads "`source` must
+    # be text"; "query" is no key of the mapping, so the path skips it to the key at fault.
+    Annotated[str, Tag("source")] | Annotated[SqlSource, Tag("query")],
+    Discriminator(_source_form),
+]
+
+
 class Dataset(Spec):
     """Rows of one kind (orders, sessions, tickets) and the measures computed over them."""
 
-    source: str = Field(
-        description="`file:path/to/*.csv`, a warehouse table (`schema.table`), or `manual`."
+    source: Source = Field(
+        description="`file:path/to/*.csv`, a warehouse table (`schema.table`), `manual`, or "
+        'a query the warehouse runs: `{sql: "select …"}`.'
     )
-    time: ColumnName | None = Field(None, description="Column with each row's timestamp or date.")
+    time: ColumnName | None = Field(
+        None,
+        description="Column with each row's timestamp or date; `none` for a table that holds "
+        "the current state (a snapshot: its KPIs are kept as of each refresh). A lookup "
+        "(a dataset other datasets refer to, without measures) needs none.",
+    )
+    snapshot: SkipJsonSchema[bool] = Field(False, exclude=True)
+    """Set by `time: none`: rows are the current state, dated by the refresh."""
     dimensions: list[ColumnName] = Field(default_factory=list)
     columns: dict[ColumnName, ColumnType] = Field(
         default_factory=dict, description="Declared column types, checked on ingest."
     )
     key: list[ColumnName] = Field(default_factory=list, description="Columns that identify a row.")
+    refs: dict[ColumnName, str] = Field(
+        default_factory=dict,
+        description="Lookup datasets this one refers to, by the column holding their key: "
+        "`{customer_id: customers}` reads customers' dimensions as `customers.segment`.",
+    )
     timezone: str | None = Field(
         None,
         description="Zone of timestamps stored without one; the project's zone when left out.",
@@ -418,22 +464,59 @@ class Dataset(Spec):
 
     @property
     def is_manual(self) -> bool:
-        return self.source.strip() == "manual"
+        return isinstance(self.source, str) and self.source.strip() == "manual"
 
     @property
     def file_pattern(self) -> str | None:
+        if not isinstance(self.source, str):
+            return None
         source = self.source.strip()
         return source[len("file:") :].strip() if source.startswith("file:") else None
 
+    @property
+    def sql(self) -> str | None:
+        """The query of a `source: {sql: …}` dataset, as written."""
+        return self.source.sql if isinstance(self.source, SqlSource) else None
+
+    @property
+    def table(self) -> str | None:
+        """The warehouse table read (`schema.table`); None for files, typed-in values and
+        queries."""
+        if not isinstance(self.source, str) or self.is_manual or self.file_pattern is not None:
+            return None
+        return self.source.strip()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _time_none(cls, data: Any) -> Any:
+        """`time: none` marks a snapshot; it is not a column."""
+        if isinstance(data, dict) and str(data.get("time", "")).strip().lower() == "none":
+            return {**data, "time": None, "snapshot": True}
+        return data
+
     @model_validator(mode="after")
     def _needs_time(self) -> Dataset:
-        if not self.source.strip():
+        if isinstance(self.source, str) and not self.source.strip():
             raise BlameError("source", "`source` is empty; use file:PATH, a table name, or manual")
-        if self.time is None and not self.is_manual:
+        if self.time is None and not self.is_manual and not self.snapshot and self.measures:
             raise BlameError(
-                "source", "a dataset read from a file or table needs `time`, its date column"
+                "source",
+                "a dataset with measures read from a file or table needs `time`, its date "
+                "column, or `time: none` for a table that holds the current state",
             )
+        if self.snapshot and self.is_manual:
+            raise BlameError(
+                "time", "a manual dataset takes values per period; `time: none` does not apply"
+            )
+        for column, target in self.refs.items():
+            if not target.strip():
+                raise BlameError("refs", f"`refs: {column}` names no dataset")
         return self
+
+    @property
+    def is_lookup(self) -> bool:
+        """A table other datasets refer to, with no time and no measures."""
+        return self.time is None and not self.snapshot and not self.is_manual
 
 
 Reason = Annotated[str, Field(min_length=3, description="Why the rule does not apply here.")]

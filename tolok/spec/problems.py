@@ -9,7 +9,8 @@ TLK004 invalid value                TLK013 wrong number of arguments
 TLK005 duplicate name               TLK014 cycle between KPIs or goals
 TLK006 invalid name                 TLK015 ambiguous name
 TLK007 missing file or folder       TLK016 unknown column
-TLK008 unknown reference (goal, ...)
+TLK008 unknown reference (goal, …)  TLK017 a dataset's query (`source: {sql: …}`) cannot
+                                    be read, is not one query, or reads files
 """
 
 from __future__ import annotations

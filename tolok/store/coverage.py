@@ -60,7 +60,7 @@ def span_of(state: dict[str, Any], calendar: Calendar) -> Span:
         firsts = [f["first"] for f in files if f.get("first")]
         lasts = [f["last"] for f in files if f.get("last")]
         return _day(min(firsts) if firsts else None), _day(max(lasts) if lasts else None)
-    if kind == "table":
+    if kind in ("table", "query"):
         return _day(state.get("first")), _day(state.get("last"))
     if kind == "manual":
         entered = [(Grain(grain), dt.date.fromisoformat(p)) for _, grain, p, *_ in state["values"]]

@@ -178,5 +178,21 @@ class MeasureAggregate(Base):
     refresh_id: Mapped[int] = mapped_column(ForeignKey("refreshes.id"))
 
 
+class Snapshot(Base):
+    """A current-state dataset's measure query as of one refresh's day: its history, which
+    the data itself does not keep."""
+
+    __tablename__ = "snapshots"
+    __table_args__ = (UniqueConstraint("signature", "day", "slice"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    signature: Mapped[str] = mapped_column(String(64))  # of the query, at no grain
+    dataset: Mapped[str] = mapped_column(String(200), index=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    slice: Mapped[str] = mapped_column(String(1000))  # JSON list of dimension values
+    measures: Mapped[str] = mapped_column(Text)  # JSON object: result column -> value or null
+    refresh_id: Mapped[int] = mapped_column(ForeignKey("refreshes.id"))
+
+
 from tolok.store import people as _people  # noqa: E402, F401  (registers its tables)
 from tolok.store import sharing as _sharing  # noqa: E402, F401

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tolok.spec.calendar import Calendar, PeriodError
+from tolok.spec.joins import all_dimensions
 from tolok.spec.models import Project
 from tolok.store.manual import EntryError
 from tolok.store.schema import AuditEntry, PersonTarget
@@ -30,7 +31,7 @@ def set_target(
     """Store a person's target; returns the one it replaced (None if new)."""
     if kpi not in project.kpis:
         raise EntryError(f"no KPI '{kpi}' (KPIs: {', '.join(project.kpis)})")
-    dimensions = {d for dataset in project.datasets.values() for d in dataset.dimensions}
+    dimensions = all_dimensions(project)
     unknown = [d for d in by if d not in dimensions]
     if unknown:
         raise EntryError(f"'{unknown[0]}' is not a dimension of any dataset")

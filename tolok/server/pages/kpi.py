@@ -22,7 +22,7 @@ from tolok.spec.calendar import Calendar
 from tolok.spec.models import Grain, Project
 from tolok.store.people import Comment
 from tolok.store.schema import Annotation
-from tolok.views import SeriesQuery
+from tolok.views import SeriesQuery, reads_snapshot
 
 COMPARES = ("", "previous", "last_year")
 
@@ -94,6 +94,7 @@ class KpiPage(BaseModel):
     can_share: bool
     my_alerts: list[tuple[str, str]]  # (rule, what it watches in words): the reader's own
     can_alert: bool
+    watched_since: str | None = None  # a current-state KPI: the first refresh's period
 
 
 def data(ctx: Context, engine: Engine, board: Any, name: str, query: Query) -> KpiPage:
@@ -128,6 +129,11 @@ def data(ctx: Context, engine: Engine, board: Any, name: str, query: Query) -> K
         versions=kpi_parts.versions(ctx, engine, name),
         comments=_comments(ctx, engine, name),
         annotations=_annotations(ctx, notes, name, [(p.period, p.value) for p in closed]),
+        watched_since=(
+            calendar.label(state.points[0].period, kpi.grain)
+            if state.points and reads_snapshot(project, name)
+            else None
+        ),
         periods=[
             (calendar.label(p.period, kpi.grain), ctx.fmt.period(p.period, kpi.grain))
             for p in reversed(state.points[-24:])

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from tolok.display import MISSING
 from tolok.server.web import Context
 from tolok.spec.calendar import Calendar
+from tolok.spec.joins import reachable
 from tolok.spec.models import Project, Unit
 
 if TYPE_CHECKING:
@@ -96,7 +97,7 @@ def dimensions(project: Project, name: str) -> list[str]:
     plan = plan_kpi(project, name, kpi.grain, Calendar.of(project))
     shared: set[str] | None = None
     for dataset in plan.datasets:
-        own = set(project.datasets[dataset].dimensions)
+        own = {d for d in reachable(project, dataset) if not d.startswith(f"{dataset}.")}
         shared = own if shared is None else shared & own
     return sorted(shared or ())
 
