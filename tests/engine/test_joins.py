@@ -22,7 +22,14 @@ from tolok.engine.warehouse import Warehouse
 from tolok.spec import load_project
 from tolok.spec.models import Grain
 
-SUPERSTORE = Path(__file__).parents[3] / "shared" / "data" / "superstore"
+SUPERSTORE = next(
+    (
+        c / "superstore"
+        for c in (Path(__file__).parents[3] / "shared" / "data", Path("/work/shared/data"))
+        if (c / "superstore").exists()
+    ),
+    Path("/work/shared/data/superstore"),
+)
 
 
 def _lines() -> list[dict[str, str]]:

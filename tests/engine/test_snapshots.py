@@ -25,8 +25,16 @@ from tolok.store.database import open_store
 from tolok.store.results import load
 
 TELCO = (
-    Path(__file__).parents[3] / "shared" / "data" / "telco_churn"
-) / "WA_Fn-UseC_-Telco-Customer-Churn.csv"
+    next(
+        (
+            c / "telco_churn"
+            for c in (Path(__file__).parents[3] / "shared" / "data", Path("/work/shared/data"))
+            if (c / "telco_churn").exists()
+        ),
+        Path("/work/shared/data/telco_churn"),
+    )
+    / "WA_Fn-UseC_-Telco-Customer-Churn.csv"
+)
 
 
 def _rows() -> list[dict[str, str]]:
