@@ -364,11 +364,17 @@ def _level(
         return daily.group_by(list(keys)).aggregate(**{column_of(name): daily["__level"].mean()})
     # The last (first) day of the period, whatever the slice: a plan with no rows on 30
     # September has no MRR at the end of the quarter, not its August MRR.
-    whole = ibis.window(group_by=[daily[PERIOD]])
-    edge = daily["__day"].max() if measure.over_time is OverTime.last else daily["__day"].min()
-    marked = daily.mutate(__edge=edge.over(whole))
-    picked = marked.filter(marked["__day"] == marked["__edge"])
+    picked = _on_edge(daily, [PERIOD], measure.over_time)
     return picked.select(*keys, **{column_of(name): picked["__level"]})
+
+
+def _on_edge(rows: ir.Table, within: list[str], over_time: OverTime) -> ir.Table:
+    """The rows on the last (first, for `over_time: first`) `__day` of each group of the
+    `within` columns."""
+    whole = ibis.window(group_by=[rows[column] for column in within])
+    edge = rows["__day"].max() if over_time is OverTime.last else rows["__day"].min()
+    marked = rows.mutate(__edge=edge.over(whole))
+    return marked.filter(marked["__day"] == marked["__edge"])
 
 
 def _level_by_entity(
@@ -396,10 +402,7 @@ def _level_by_entity(
         )
     apart = {f"__entity{i}": kept[column] for i, column in enumerate(entity)}
     base = kept.select(**keys, **apart, __day=day, __amount=amount.cast("float64"))
-    whole = ibis.window(group_by=[base[PERIOD], *(base[column] for column in apart)])
-    edge = base["__day"].max() if measure.over_time is OverTime.last else base["__day"].min()
-    marked = base.mutate(__edge=edge.over(whole))
-    picked = marked.filter(marked["__day"] == marked["__edge"])
+    picked = _on_edge(base, [PERIOD, *apart], measure.over_time)
     return picked.group_by(list(keys)).aggregate(**{column_of(name): picked["__amount"].sum()})
 
 

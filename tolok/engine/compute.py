@@ -58,7 +58,7 @@ from tolok.engine.snapshots import AS_OF, as_of_periods
 from tolok.engine.warehouse import Warehouse, local_day
 from tolok.spec.calendar import Calendar
 from tolok.spec.formula import Name, parse_formula, walk
-from tolok.spec.joins import qualified, reachable
+from tolok.spec.joins import qualified, reachable, reaches
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Agg, Dataset, Grain, OverTime, Project
 from tolok.spec.refs import Scope
@@ -667,11 +667,11 @@ def _normalise_keys(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 def _check_dimensions(batch: Batch, dataset: str) -> None:
     """Breakdowns and query-time filters use dimensions the dataset declares or reaches
     through its refs."""
-    declared = list(reachable(batch.project, dataset))
-    listed = ", ".join(d for d in declared if not d.startswith(f"{dataset}.")) or "none"
+    project = batch.project
+    listed = ", ".join(reachable(project, dataset)) or "none"
     if batch.request.where:
         for name in _filter_names(batch.request.where):
-            if name not in declared:
+            if not reaches(project, dataset, name):
                 raise WarehouseError(
                     f"cannot filter on '{name}': dataset '{dataset}' does not have it as a "
                     f"dimension (dimensions: {listed})",
@@ -679,7 +679,7 @@ def _check_dimensions(batch: Batch, dataset: str) -> None:
                     "filter on a dimension every dataset of the KPI shares",
                 )
     for dimension in batch.request.by:
-        if dimension not in declared:
+        if not reaches(project, dataset, dimension):
             raise WarehouseError(
                 f"cannot break down by '{dimension}': dataset '{dataset}' does not have it "
                 f"(dimensions: {listed})",

@@ -148,7 +148,7 @@ def _check_unique(warehouse: Warehouse, target: str, lookup: ir.Table, key: str)
 
 
 def _not_reached(warehouse: Warehouse, project: Project, name: str, full: str) -> WarehouseError:
-    known = sorted(d for d in reachable(project, name) if "." in d)
+    known = [d for d in reachable(project, name) if "." in d]
     return WarehouseError(
         f"dataset '{name}' does not reach '{full}' (it reaches: {', '.join(known) or 'none'})",
         warehouse.loaded.locate("datasets", name),

@@ -13,7 +13,7 @@ from tolok.spec.check_sharing import check_sharing
 from tolok.spec.columns import ColumnSet, dataset_columns, matching_files
 from tolok.spec.formula import FormulaError, Name, Node, Span, parse_formula, quote_name, walk
 from tolok.spec.functions import Context, Type
-from tolok.spec.joins import reachable
+from tolok.spec.joins import reaches
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Agg, Dataset, Measure, OverTime, Project
 from tolok.spec.problems import Location
@@ -395,7 +395,7 @@ def _check_breakdowns(
                     "name each dimension once",
                 )
             for dimension in dimensions:
-                lacking = [d for d in sorted(datasets) if dimension not in reachable(project, d)]
+                lacking = [d for d in sorted(datasets) if not reaches(project, d, dimension)]
                 if lacking:
                     loaded.problems.add(
                         "TLK016",

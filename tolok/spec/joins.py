@@ -18,19 +18,7 @@ qualified name says where a dimension comes from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from tolok.spec.models import Dataset, Project
-
-
-@dataclass(frozen=True)
-class Reach:
-    """How a dataset reaches a dimension: its own column, or one of a lookup it refers to
-    through `via`, its column holding the lookup's key."""
-
-    column: str
-    target: str | None = None
-    via: str | None = None
 
 
 def qualified(dataset: str, column: str) -> str:
@@ -43,32 +31,34 @@ def split(name: str) -> tuple[str | None, str]:
     return (qualifier, column) if dot and qualifier and column else (None, name)
 
 
-def reachable(project: Project, name: str) -> dict[str, Reach]:
-    """Every dimension the dataset `name` can be broken down or filtered by: its own (also
-    qualified by its own name, as a dataset that refers to it would name them) and those
-    of the lookups it refers to."""
+def reachable(project: Project, name: str) -> list[str]:
+    """The dimensions the dataset `name` can be broken down or filtered by, as a person
+    would pick them: its own, then those of the lookups it refers to (qualified)."""
     dataset = project.datasets[name]
-    out: dict[str, Reach] = {}
-    for column in dataset.dimensions:
-        out[column] = Reach(column)
-        out[qualified(name, column)] = Reach(column)
-    for via, target in dataset.refs.items():
+    out = list(dataset.dimensions)
+    for target in dataset.refs.values():
         lookup = project.datasets.get(target)
-        if lookup is None or target == name:
-            continue
-        for column in lookup.dimensions:
-            out.setdefault(qualified(target, column), Reach(column, target, via))
+        if lookup is not None and target != name:
+            out += [qualified(target, column) for column in lookup.dimensions]
     return out
+
+
+def reaches(project: Project, name: str, dimension: str) -> bool:
+    """Whether dataset `name` reaches `dimension`; its own dimensions also qualified by its
+    own name, as a dataset that refers to it names them (`customers.segment` on customers)."""
+    target, column = split(dimension)
+    if target == name:
+        return column in project.datasets[name].dimensions
+    return dimension in reachable(project, name)
 
 
 def all_dimensions(project: Project) -> set[str]:
     """Every dimension any dataset reaches, plain or qualified."""
-    return {d for name in project.datasets for d in reachable(project, name)}
-
-
-def reach_of(project: Project, dataset: str, name: str) -> Reach | None:
-    """How `dataset` reaches the dimension or filter column `name` (None: it does not)."""
-    return reachable(project, dataset).get(name)
+    return {
+        d
+        for name, dataset in project.datasets.items()
+        for d in [*reachable(project, name), *(qualified(name, c) for c in dataset.dimensions)]
+    }
 
 
 def lookup_key(lookup: Dataset) -> str | None:

@@ -97,7 +97,7 @@ def dimensions(project: Project, name: str) -> list[str]:
     plan = plan_kpi(project, name, kpi.grain, Calendar.of(project))
     shared: set[str] | None = None
     for dataset in plan.datasets:
-        own = {d for d in reachable(project, dataset) if not d.startswith(f"{dataset}.")}
+        own = set(reachable(project, dataset))
         shared = own if shared is None else shared & own
     return sorted(shared or ())
 
