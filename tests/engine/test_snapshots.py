@@ -23,6 +23,7 @@ from tolok.spec import load_project
 from tolok.spec.models import Grain
 from tolok.store.database import open_store
 from tolok.store.results import load
+from tolok.track.pace import is_additive, is_level
 
 TELCO = (
     next(
@@ -164,3 +165,28 @@ def test_two_refreshes_on_different_days_keep_a_history(
     finally:
         warehouse.close()
     assert [p.value for p in month.points] == [pytest.approx(_rate(later))]
+
+
+def test_a_snapshot_count_is_a_level_not_a_flow(tmp_path: Path) -> None:
+    """Open tickets counted today are not a pace to project to the month's end: a month's
+    value and target are those of its last refresh."""
+    (tmp_path / "tickets.csv").write_text("id,state\n1,open\n2,open\n", encoding="utf-8")
+    (tmp_path / "tolok.yaml").write_text(
+        """\
+name: Desk
+datasets:
+  tickets:
+    source: file:tickets.csv
+    time: none
+    measures:
+      open_tickets: {agg: count, where: "state == 'open'"}
+kpis:
+  backlog: {formula: open_tickets, direction: down, target: {value: 50}}
+""",
+        encoding="utf-8",
+    )
+    loaded = load_project(tmp_path)
+    assert loaded.ok, loaded.problems.to_json(tmp_path)
+    assert loaded.project is not None
+    assert is_level(loaded.project, "backlog")
+    assert not is_additive(loaded.project, "backlog")

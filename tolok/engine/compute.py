@@ -362,7 +362,7 @@ def _added(batch: Batch, query: MeasureQuery, shown: dt.date) -> tuple[Path, ...
     kinds = {spec.measures[m].agg for m in query.measures}
     if batch.warehouse.distinct is not None:  # distinct values are kept (see `distinct`)
         kinds.discard(Agg.count_distinct)
-    levels = any(spec.measures[m].over_time is not OverTime.sum for m in query.measures)
+    levels = any(spec.over_time(m) is not OverTime.sum for m in query.measures)
     if added is None or not kinds <= DECOMPOSABLE or levels:
         return None  # a level (over_time: last) is read again: a new day moves the last one
     read = batch.warehouse.files_from(query.dataset, shown)
@@ -726,11 +726,13 @@ def _run_windowed(
     for plan in batch.plans.values():
         for need in plan.needs:
             window = need.window
-            measure = batch.project.datasets[need.measure.dataset].measures[need.measure.measure]
-            adds_up = measure.agg in DECOMPOSABLE and measure.over_time is OverTime.sum
+            dataset = batch.project.datasets[need.measure.dataset]
+            measure = dataset.measures[need.measure.measure]
+            flow = dataset.over_time(need.measure.measure) is OverTime.sum
+            adds_up = measure.agg in DECOMPOSABLE and flow
             if window is None or adds_up or need in out:
                 continue
-            if batch.project.datasets[need.measure.dataset].is_manual:
+            if dataset.is_manual:
                 continue
             spans = [
                 (p, window.start(calendar, p, grain), calendar.end_of(p, grain)) for p in periods

@@ -513,6 +513,11 @@ class Dataset(Spec):
                 raise BlameError("refs", f"`refs: {column}` names no dataset")
         return self
 
+    def over_time(self, measure: str) -> OverTime:
+        """How a measure of this dataset behaves over time: as it says, except in a
+        snapshot, whose every measure is a level read as of its last refresh in a period."""
+        return OverTime.last if self.snapshot else self.measures[measure].over_time
+
     @property
     def is_lookup(self) -> bool:
         """A table other datasets refer to, with no time and no measures."""

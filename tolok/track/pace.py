@@ -81,8 +81,10 @@ def _additive(node: Node, project: Project, scope: Scope, seen: set[str]) -> boo
         case Name():
             found = scope.resolve(node)
             if isinstance(found, MeasureRef):
-                measure = project.datasets[found.dataset].measures[found.measure]
-                return measure.agg in ADDITIVE_AGGS and measure.over_time is OverTime.sum
+                dataset = project.datasets[found.dataset]
+                measure = dataset.measures[found.measure]
+                flow = dataset.over_time(found.measure) is OverTime.sum
+                return measure.agg in ADDITIVE_AGGS and flow
             if isinstance(found, KpiRef) and found.name not in seen:
                 tree = parse_formula(project.kpis[found.name].formula)
                 return _additive(tree, project, scope, seen | {found.name})
@@ -111,8 +113,8 @@ def _of_levels(node: Node, project: Project, scope: Scope, seen: set[str]) -> bo
         case Name():
             found = scope.resolve(node)
             if isinstance(found, MeasureRef):
-                measure = project.datasets[found.dataset].measures[found.measure]
-                return measure.over_time is not OverTime.sum
+                dataset = project.datasets[found.dataset]
+                return dataset.over_time(found.measure) is not OverTime.sum
             if isinstance(found, KpiRef) and found.name not in seen:
                 tree = parse_formula(project.kpis[found.name].formula)
                 return _of_levels(tree, project, scope, seen | {found.name})
