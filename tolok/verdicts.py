@@ -83,7 +83,7 @@ def series_verdicts(
     settling: Settling,
 ) -> list[Verdict]:
     """Each point's verdict, in the order of `result.points`."""
-    from tolok.track.pace import grows_unevenly, is_additive, sums_over_window
+    from tolok.track.pace import grows_unevenly, is_additive, is_level, sums_over_window
     from tolok.views import slices_of, targets_of
 
     calendar = Calendar.of(project)
@@ -95,6 +95,7 @@ def series_verdicts(
     profile = _rhythm(kpi, additive, known.profile, result.grain)
     readable = not grows_unevenly(project, result.kpi)
     windowed = sums_over_window(project, result.kpi)
+    level = is_level(project, result.kpi)
     found: dict[tuple[object, dt.date], Verdict] = {}
     for key, points in slices_of(result).items():
         earlier = known.values.get(tuple(v for _, v in key), {})
@@ -108,6 +109,7 @@ def series_verdicts(
             profile,
             readable,
             windowed,
+            level,
         )
         for verdict in judge(series, calendar, today, settling):
             found[(key, verdict.period)] = verdict

@@ -183,3 +183,22 @@ def test_an_open_rolling_sum_is_pro_rated_over_its_window() -> None:
     ratio = Series(kpi, Grain.month, [(D(2026, 12, 1), 0.029, 0.03)], False)
     [rate] = judge(ratio, CALENDAR, D(2026, 12, 6), Settling(reach=2))
     assert (rate.expected, rate.heading) == (0.03, Standing.on_track)
+
+
+def test_an_open_level_heads_where_its_trend_takes_it() -> None:
+    """MRR of 100, 110 and 120 at the ends of February to April, 124 on 16 May: half of May's
+    31 days are left, and at +10 a month it ends May at 124 + 10 x 16/31 = 129.2, which is
+    on track for 133 (97 %, at least 95 %) although 124 alone is only at risk (93 %)."""
+    kpi = KPI(formula="mrr")
+    points = [(D(2026, 2, 1), 100.0, 133.0), (D(2026, 3, 1), 110.0, 133.0),
+              (D(2026, 4, 1), 120.0, 133.0), (D(2026, 5, 1), 124.0, 133.0)]  # fmt: skip
+    series = Series(kpi, Grain.month, points, additive=False, level=True)
+    verdict = judge(series, CALENDAR, D(2026, 5, 16), Settling())[-1]
+    assert verdict.state is PeriodState.open
+    assert verdict.elapsed == pytest.approx(15 / 31)
+    assert verdict.projected == pytest.approx(124 + 10 * 16 / 31)
+    assert verdict.expected == 133.0  # a level's target is not pro-rated
+    assert verdict.heading is Standing.on_track
+    # Without history there is no trend: where it stands now.
+    alone = Series(kpi, Grain.month, points[-1:], additive=False, level=True)
+    assert judge(alone, CALENDAR, D(2026, 5, 16), Settling())[-1].heading is Standing.at_risk

@@ -5,7 +5,8 @@ partial, and the verdict that follows — status, heading, attainment, anomaly.
   it is never held against the whole target, compared with a whole period or called
   unusual. It is judged by its heading: the value so far against the target pro-rated to
   the share of the period elapsed (by days, or by the KPI's own rhythm), which is the same
-  as its projected end against the whole target.
+  as its projected end against the whole target. A level (MRR, headcount) is not pro-rated:
+  its projected end is its value now moved on by its recent change per period.
 - **partial**: the data covers only part of it — a first period that the data starts in
   the middle of, a last one that data which stopped ends in the middle of, a rolling
   window or year-to-date that reaches before the data.
@@ -151,6 +152,9 @@ class Series:
     windowed: bool = False
     """A sum over a rolling window or to date (rolling(revenue, 3)): the value of an open
     period is its window's so far, pro-rated over the window, not over the period."""
+    level: bool = False
+    """A level (MRR, headcount: `tolok.track.pace.is_level`): an open period heads where
+    its latest value goes at the pace of the last periods' change (`TREND_PERIODS`)."""
 
 
 def judge(series: Series, calendar: Calendar, today: dt.date, settling: Settling) -> list[Verdict]:
@@ -166,6 +170,33 @@ def judge(series: Series, calendar: Calendar, today: dt.date, settling: Settling
         _verdict(series, (period, value, target), times[period], unusual, settles)
         for period, value, target in series.points
     ]
+
+
+TREND_PERIODS = 3
+"""How many periods' change a level's trend is read from."""
+
+
+def _level_heading(
+    series: Series, point: tuple[dt.date, float | None, float | None], when: Timing
+) -> Verdict:
+    """A level under way is where it is now plus the change per period of the last
+    `TREND_PERIODS` periods over what is left of this one: MRR of 130 half-way through a
+    month, after months of 100, 110 and 120, heads for 135. With no history, where it is."""
+    period, value, target = point
+    share = when.elapsed or 0.0
+    values = [*series.earlier, *((p, v) for p, v, _ in series.points)]
+    before = sorted((p, v) for p, v in values if p < period and v is not None)[
+        -(TREND_PERIODS + 1) :
+    ]
+    step = (before[-1][1] - before[0][1]) / (len(before) - 1) if len(before) > 1 else 0.0
+    projected = None if value is None else value + step * (1 - share)
+    heading = standing(projected, target, series.kpi) if share > 0 else Standing.no_data
+    if target is None and value is not None:
+        heading = Standing.no_target
+    return Verdict(
+        period, when.state, value, target, heading, elapsed=share,
+        expected=target, projected=projected, heading=heading,
+    )  # fmt: skip
 
 
 def _anomalies(
@@ -201,6 +232,8 @@ def _verdict(
         # distinct users grow unevenly: what is there so far says nothing of where the
         # month ends. No heading until it is over (and final).
         return Verdict(period, when.state, value, target, None, elapsed=when.elapsed)
+    if when.state is PeriodState.open and series.level:
+        return _level_heading(series, point, when)
     if when.state is PeriodState.open:
         share = when.elapsed or 0.0
         run = when.window_elapsed if series.windowed else share
