@@ -1,7 +1,7 @@
 """Joins through keys (`refs`) on DuckDB, PostgreSQL and MariaDB, over the public Superstore
 data split the way a database holds it: order lines, customers and products in tables of
 their own. Revenue by segment and by category per year must equal what the denormalised
-file says, summed here in plain Python. (Spark follows with #15.)
+file says, summed here in plain Python; on Spark (local) too.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def _tables(lines: list[dict[str, str]]) -> dict[str, pd.DataFrame]:
     }
 
 
-@pytest.fixture(scope="module", params=["duckdb", "postgres", "mysql"])
+@pytest.fixture(scope="module", params=["duckdb", "postgres", "mysql", "pyspark"])
 def url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     import ibis
 
@@ -72,6 +72,14 @@ def url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     if backend == "duckdb":
         path = tmp_path_factory.mktemp("joins") / "warehouse.duckdb"
         url, con = f"duckdb:///{path}", ibis.duckdb.connect(str(path))
+    elif backend == "pyspark":
+        url, con = (
+            "pyspark://local[1]",
+            ibis.pyspark.connect(request.getfixturevalue("spark_session")),
+        )
+        for name, data in tables.items():
+            con.create_table(name, data, overwrite=True)
+        return url  # the session is shared: not disconnected
     else:
         url = POSTGRES_URL if backend == "postgres" else MYSQL_URL
         try:
@@ -133,7 +141,8 @@ def _values(
     try:
         series = compute(loaded, warehouse, Request([kpi], Grain.year, by=by, where=where))[kpi]
     finally:
-        warehouse.close()
+        if not warehouse.url.startswith("pyspark"):  # closing Spark stops the shared session
+            warehouse.close()
     return {(p.period.year, *(v for _, v in p.slice)): p.value for p in series.points}
 
 
