@@ -83,11 +83,11 @@ def series_verdicts(
     settling: Settling,
 ) -> list[Verdict]:
     """Each point's verdict, in the order of `result.points`."""
-    from tolok.track.pace import grows_unevenly, is_additive, is_level, sums_over_window
+    from tolok.track.pace import accrues, grows_unevenly, is_level, sums_over_window
     from tolok.views import slices_of, targets_of
 
     calendar = Calendar.of(project)
-    additive = is_additive(project, result.kpi)
+    additive = accrues(project, result.kpi)
     targets = targets_of(project, kpi, result, known)
     target_of = {
         (p.slice, p.period): targets[i][0] if targets else None for i, p in enumerate(result.points)
@@ -130,13 +130,13 @@ def needs_rhythm(
 ) -> bool:
     """Whether judging the series needs the KPI's rhythm: a seasonal target split, a KPI
     that adds up, and an open period to pro-rate (the rhythm is a live daily query)."""
-    from tolok.track.pace import is_additive
+    from tolok.track.pace import accrues
 
     if kpi.target_split is not TargetSplit.seasonal or result.grain is Grain.day:
         return False
     if not any(calendar.end_of(p.period, result.grain) > today for p in result.points):
         return False
-    return is_additive(project, result.kpi)
+    return accrues(project, result.kpi)
 
 
 def spans_of(loaded: LoadedProject) -> dict[str, Span]:

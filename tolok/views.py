@@ -302,7 +302,7 @@ def slice_targets(
     points: list[Point],
 ) -> dict[dt.date, float | None]:
     """The targets of one slice of a series at its grain (None where it has none)."""
-    from tolok.track.pace import is_additive, is_level
+    from tolok.track.pace import accrues, is_level
     from tolok.track.targets import judged_slice, people_targets, target_series, targets_at
 
     periods = [p.period for p in points]
@@ -318,7 +318,7 @@ def slice_targets(
     profile = known.profile if kpi.target_split is TargetSplit.seasonal else None
     own = (known.own or {}).get(slice_key(key), {})
     weights = None if known.weights is None else known.weights.get(slice_key(key))
-    additive = is_additive(project, result.kpi)
+    additive = accrues(project, result.kpi)
     level = is_level(project, result.kpi)
     return targets_at(
         kpi, result.grain, periods, calendar, own, additive, weights, profile, judged, people,

@@ -9,8 +9,16 @@ import pytest
 from tests.conftest import EXAMPLE
 from tolok.spec import load_project
 from tolok.spec.calendar import Calendar
-from tolok.spec.models import KPI, Grain
-from tolok.track.pace import elapsed, grows_unevenly, is_additive, pace, sums_over_window
+from tolok.spec.models import KPI, Grain, Project
+from tolok.track.pace import (
+    accrues,
+    elapsed,
+    grows_unevenly,
+    is_additive,
+    is_level,
+    pace,
+    sums_over_window,
+)
 from tolok.track.status import Standing
 
 
@@ -37,6 +45,39 @@ def test_which_kpis_add_up_over_time() -> None:
     assert uneven == {"new_customers"}
     # None of the example's KPIs is a sum over a window.
     assert not any(sums_over_window(project, name) for name in project.kpis)
+
+
+def test_a_flow_over_a_level_accrues_and_a_level_over_a_level_does_not() -> None:
+    project = Project.model_validate(
+        {
+            "name": "x",
+            "datasets": {
+                "subs": {
+                    "source": "t",
+                    "time": "month",
+                    "measures": {
+                        "cancelled": {"agg": "count"},
+                        "paying": {"agg": "count", "over_time": "first"},
+                        "mrr": {"agg": "sum", "expr": "m", "over_time": "last"},
+                        "visits": {"agg": "sum", "expr": "v"},
+                        "orders": {"agg": "count"},
+                    },
+                }
+            },
+            "kpis": {
+                "churn": {"formula": "ratio(cancelled, paying)"},
+                "arpu": {"formula": "mrr / paying"},
+                "conversion": {"formula": "orders / visits"},
+                "count": {"formula": "cancelled"},
+            },
+        }
+    )
+    accruing = {name for name in project.kpis if accrues(project, name)}
+    # Cancellations over customers at the start grow through the quarter as a count does; a
+    # level over a level (ARPU) is a level; a flow over a flow (conversion) a ratio.
+    assert accruing == {"churn", "count"}
+    assert not is_additive(project, "churn")  # not across slices: explain splits it as a ratio
+    assert is_level(project, "arpu")
 
 
 def test_a_rolling_or_to_date_sum_is_a_sum_over_a_window() -> None:

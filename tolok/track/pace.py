@@ -97,6 +97,26 @@ def _additive(node: Node, project: Project, scope: Scope, seen: set[str]) -> boo
     return False
 
 
+def accrues(project: Project, name: str) -> bool:
+    """A KPI that grows through its period as rows come in: one that adds up
+    (`is_additive`), or a flow over a level — customers who cancelled over those paying at
+    the start, revenue per customer at the end. Its period under way is held against the
+    target pro-rated to the time passed, and a quarter's target is the sum of its months'.
+    (Not across slices: a ratio's parts by plan do not add up to the whole.)"""
+    if is_additive(project, name):
+        return True
+    try:
+        tree = parse_formula(project.kpis[name].formula)
+    except FormulaError:
+        return False
+    match tree:
+        case Binary(op="/", left=above, right=below) | Call(func="ratio", args=(above, below)):
+            scope = Scope.of(project)
+            flow = _additive(above, project, scope, {name})
+            return flow and _of_levels(below, project, scope, {name})
+    return False
+
+
 def is_level(project: Project, name: str) -> bool:
     """A KPI that is a level (MRR, headcount), sums of levels or a ratio of two (revenue per
     paying customer): measures read at a moment (`over_time: last` or `first`, or
