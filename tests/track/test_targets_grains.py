@@ -176,3 +176,15 @@ def test_a_level_is_held_against_its_last_months_target() -> None:
     got = targets_at(mrr, Grain.quarter, [q3], CAL, {}, False, level=True)
     assert got == {q3: 136000}
     assert targets_at(mrr, Grain.quarter, [q3], CAL, {}, False) == {q3: 128000}
+
+
+def test_a_levels_target_splits_as_the_same_level() -> None:
+    """A quarterly MRR target of 136k holds for each of its months, not a third of it."""
+    mrr = KPI.model_validate(
+        {"grain": "quarter", "formula": "mrr", "target": [{"period": "2026-Q3", "value": 136000}]}
+    )
+    months = [dt.date(2026, m, 1) for m in (7, 8, 9)]
+    got = targets_at(mrr, Grain.month, months, CAL, {}, False, level=True)
+    assert got == dict.fromkeys(months, 136000)
+    flow = targets_at(mrr, Grain.month, months, CAL, {}, True)
+    assert flow[months[0]] == pytest.approx(136000 * 31 / 92)
