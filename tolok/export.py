@@ -1,17 +1,90 @@
 """A KPI's series as a file people open elsewhere: CSV, or an Excel workbook with a chart.
-The same rows for `tolok show --format csv`, the API and the KPI page's downloads."""
+The same rows for `tolok show --format csv`, the API and the KPI page's downloads.
+
+Every CSV or Excel file tolok writes for people (these, and `tolok report --format xlsx`)
+writes its cells here, through `csv_text` and `put`/`put_row`: text comes from people who may
+not be the ones opening the file (a dimension value any `ingest:` token can send, a KPI's
+title), and a spreadsheet must never run it as a formula. Numbers stay numbers."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from tolok.display import round_money
 from tolok.spec.models import Unit
 from tolok.views import SeriesView, change_of
 
 Cell = str | float | int | None
+
+# What a spreadsheet reads as the start of a formula (OWASP, "CSV injection"), with the
+# full-width forms some locales' Excel treats the same way.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Control characters an .xlsx cannot hold (openpyxl refuses them); shown as U+FFFD instead.
+_NOT_IN_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# What an Excel sheet's name cannot hold, and its length.
+_NOT_IN_SHEET_TITLE = re.compile(r"[\\*?:/\[\]\x00-\x1f]")
+SHEET_TITLE_LENGTH = 31
+
+
+def csv_cell(value: Cell) -> str | float | int:
+    r"""A cell for a CSV file: text a spreadsheet would run as a formula gets a leading `'`
+    (so `=HYPERLINK(...)` is written `'=HYPERLINK(...)`); numbers, negative ones too, stay
+    numbers; None is empty. A carriage return inside text is written as a line feed: the
+    csv module quotes a field holding a line feed, not one holding a lone carriage return,
+    which readers (Python's csv among them) take for the end of a row: `a\r=1+1` would start
+    a row with a formula.
+
+    >>> [csv_cell(v) for v in ["=1+1", "-2+3", "Bali", -2.5, None, "a\r=1+1"]]
+    ["'=1+1", "'-2+3", 'Bali', -2.5, '', 'a\n=1+1']
+    """
+    if not isinstance(value, str):
+        return "" if value is None else value
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    return "'" + text if value.startswith(FORMULA_STARTS) else text
+
+
+def csv_text(rows: Iterable[Sequence[Cell]]) -> str:
+    """Rows (the header first) as CSV text, each cell through `csv_cell`."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
+    return buffer.getvalue()
+
+
+def put(sheet: Any, row: int, column: int, value: Cell) -> None:
+    """Write one cell of an openpyxl sheet: text always as a string cell, never a formula
+    or an error (openpyxl makes text starting with `=` a formula, `#N/A` an error), marked
+    quote-prefixed when it looks like a formula so that editing it in Excel keeps it text;
+    numbers as numbers."""
+    cell = sheet.cell(row, column)
+    if not isinstance(value, str):
+        cell.value = value
+        return
+    cell.value = _NOT_IN_XLSX.sub("\ufffd", value)
+    cell.data_type = "s"
+    if value.startswith(FORMULA_STARTS):
+        cell.quotePrefix = True
+
+
+def put_row(sheet: Any, row: int, values: Sequence[Cell]) -> None:
+    """Row `row` of a sheet from its first column, each cell through `put`."""
+    for column, value in enumerate(values, start=1):
+        put(sheet, row, column, value)
+
+
+def sheet_title(text: str, fallback: str) -> str:
+    """A name Excel takes for a sheet: no `\\ * ? : / [ ]`, no quote at either end, at most
+    31 characters; `fallback` when nothing is left.
+
+    >>> sheet_title("Revenue / order [IDR]", "revenue")
+    'Revenue - order -IDR-'
+    """
+    title = _NOT_IN_SHEET_TITLE.sub("-", text)[:SHEET_TITLE_LENGTH].strip().strip("'").strip()
+    return title or fallback[:SHEET_TITLE_LENGTH]
 
 
 def series_rows(view: SeriesView) -> tuple[list[str], list[list[Cell]]]:
@@ -59,11 +132,7 @@ def _cell(value: object) -> Cell:
 
 def as_csv(view: SeriesView) -> str:
     header, rows = series_rows(view)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([["" if v is None else v for v in row] for row in rows])
-    return buffer.getvalue()
+    return csv_text([header, *rows])
 
 
 def as_xlsx(view: SeriesView) -> bytes:
@@ -76,10 +145,10 @@ def as_xlsx(view: SeriesView) -> bytes:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.title = view.kpi.title[:31] if view.kpi.title else view.result.kpi[:31]
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
+    sheet.title = sheet_title(view.kpi.title or view.result.kpi, view.result.kpi)
+    lines: list[Sequence[Cell]] = [header, *rows]
+    for number, line in enumerate(lines, start=1):
+        put_row(sheet, number, line)
     sheet.freeze_panes = "A2"
     sheet.column_dimensions["A"].width = 12
     sheet.column_dimensions["B"].width = 12

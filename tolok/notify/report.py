@@ -5,6 +5,7 @@ headless Chromium). Read from the store, in the project's language or the one as
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -179,29 +180,31 @@ def to_html(report: Report) -> str:
 
 
 def to_xlsx(report: Report) -> bytes:
-    """A summary sheet and a sheet of each KPI's last periods with a line chart."""
+    """A summary sheet and a sheet of each KPI's last periods with a line chart. Titles,
+    owners and labels are written as text, never as formulas (`tolok.export.put`)."""
     from openpyxl import Workbook
     from openpyxl.chart import LineChart, Reference
+
+    from tolok.export import put, put_row, sheet_title
 
     w = report.words
     book = Workbook()
     summary = book.active
     assert summary is not None
-    summary.title = w["report"][:31]
-    summary.append([report.title])
-    summary.append([report.period_note])
-    summary.append([w["kpi"], w["period"], w["value"], w["target"], w["status"], w["owner"]])
-    for line in report.lines:
-        summary.append([line.title, line.period, line.value, line.target, line.status_text,
-                        line.owner])  # fmt: skip
+    summary.title = sheet_title(w["report"], "Report")
+    head = [w["kpi"], w["period"], w["value"], w["target"], w["status"], w["owner"]]
+    table: list[Sequence[str | float | None]] = [[report.title], [report.period_note], head]
+    table += [[line.title, line.period, line.value, line.target, line.status_text, line.owner]
+              for line in report.lines]  # fmt: skip
+    for number, cells in enumerate(table, start=1):
+        put_row(summary, number, cells)
     summary.column_dimensions["A"].width = 36
     history = book.create_sheet("History")
     row = 1
     for line in report.lines:
-        history.cell(row, 1, line.title)
+        put(history, row, 1, line.title)
         for offset, (label, value) in enumerate(line.history, start=1):
-            history.cell(row + offset, 1, label)
-            history.cell(row + offset, 2, value)
+            put_row(history, row + offset, [label, value])
         if len(line.history) >= 2:
             chart = LineChart()
             chart.title = line.title
