@@ -36,6 +36,7 @@ from typing import Any
 PROJECT = """\
 name: Join bench
 timezone: UTC
+data_dirs: ['{data}']
 datasets:
   orders:
     source: file:{data}/orders.parquet

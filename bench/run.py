@@ -65,6 +65,7 @@ PROJECT = """\
 name: Benchmark
 timezone: UTC
 warehouse: duckdb://
+data_dirs: ['{data}']
 datasets:
   orders:
     source: file:{data}/orders.parquet

@@ -7,13 +7,17 @@ import pytest
 from tolok.display import (
     MISSING,
     format_change,
+    format_minutes,
     format_points,
     format_value,
     format_values,
     round_money,
+    sparkline,
     value_decimals,
+    within_range,
 )
 from tolok.i18n import Formats
+from tolok.jsontext import dumps
 from tolok.spec.calendar import Calendar
 from tolok.spec.models import Unit
 
@@ -135,3 +139,73 @@ def test_money_is_rounded_to_the_minor_unit(
     value: float | None, currency: str, rounded: float | None
 ) -> None:
     assert round_money(value, currency) == rounded
+
+
+INF, NAN = float("inf"), float("nan")
+
+
+@pytest.mark.parametrize(("value", "unit", "en", "id_"), [
+    (1e308, Unit.number, "1.0E308", "1,0E308"),
+    (-1e30, Unit.number, "-1.0E30", "-1,0E30"),
+    (1e30, Unit.count, "1.0E30", "1,0E30"),
+    (1e30, Unit.currency, "$1.0E30", "Rp\u00a01,0E30"),
+    (-1.5e20, Unit.currency, "-$1.5E20", "-Rp\u00a01,5E20"),
+    (1e307, Unit.percent, "1.0E309%", "1,0E309%"),  # beyond a float, in percent
+    (1e30, Unit.duration, "1.0E30 min", "1,0E30 min"),
+    (1.5e15 + 1, Unit.number, "1.5E15", "1,5E15"),
+    (1e15, Unit.number, "1,000,000,000,000,000", "1.000.000.000.000.000"),  # the largest
+    (INF, Unit.number, "∞", "∞"),
+    (-INF, Unit.currency, "-$∞", "-Rp\u00a0∞"),
+    (INF, Unit.percent, "∞%", "∞%"),
+    (NAN, Unit.number, MISSING, MISSING),
+    (NAN, Unit.percent, MISSING, MISSING),
+])  # fmt: skip
+def test_huge_and_odd_numbers_are_written_not_raised(
+    value: float, unit: Unit, en: str, id_: str
+) -> None:
+    """An amount of 1e308 in the data made every page fail (Babel's arithmetic keeps 28
+    digits): past 1e15 a number is written in scientific notation, infinity as ∞."""
+    assert format_value(value, unit, "USD", "en") == en
+    assert format_value(value, unit, "IDR", "id") == id_
+    assert format_values([value, 1.0], unit, "USD", "en")[0] == en
+    assert format_values([value, value], unit, "IDR", "id") == [id_, id_]
+
+
+def test_values_told_apart_beside_a_huge_one_still_show() -> None:
+    """Decimals added to tell 149.96 from 150 went through Babel for the huge value too."""
+    shown = format_values([149.96, 150.0, 1e30], Unit.number, "USD", "en")
+    assert shown == ["149.96", "150.00", "1.0E30"]
+    assert format_values([0.0304, 0.0298, 1e300], Unit.percent, "IDR", "id")[2] == "1,0E302%"
+
+
+def test_huge_changes_points_durations_and_shares() -> None:
+    assert format_change(1e308, "en") == "+1.0E310%"
+    assert format_change(-INF, "id") == "-∞%"
+    assert format_change(NAN, "en") == MISSING
+    assert format_points(1e308, "id") == "+1,0E310 pp"
+    assert format_points(NAN, "en") == MISSING
+    assert format_minutes(-1e20, "en") == "-1.0E20 min"
+    assert format_minutes(INF, "id") == "∞ min"
+    formats = Formats("id", "IDR", Calendar())
+    assert formats.share(1e300) == "1,0E302%"  # attainment over a near-zero target
+    assert formats.share(INF) == "∞%"
+    assert formats.share(0.87) == "87%"
+
+
+def test_a_sparkline_spans_any_finite_range_and_skips_the_rest() -> None:
+    assert sparkline([1e308, -1e308, None, INF, NAN, 0.0]) == "█▁   ▅"
+    assert sparkline([INF, NAN]) == ""
+
+
+def test_what_may_be_typed_in() -> None:
+    assert [within_range(v) for v in (1e15, -1e15, 0.5)] == [True, True, True]
+    assert [within_range(v) for v in (1e15 + 2, -1e30, NAN, INF, -INF)] == [False] * 5
+
+
+def test_json_never_carries_nan_or_infinity() -> None:
+    """Python's json writes NaN and Infinity, which JSON.parse refuses: null instead."""
+    data = {"value": INF, "points": [1.5, NAN, {"low": -INF}], "pair": (1, NAN), "ok": 1e308}
+    assert dumps(data) == (
+        '{"value": null, "points": [1.5, null, {"low": null}], "pair": [1, null], "ok": 1e+308}'
+    )
+    assert dumps({"a": 1}, separators=(",", ":")) == '{"a":1}'

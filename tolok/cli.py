@@ -212,6 +212,8 @@ def refresh(
     print_board(loaded, series, _console())
     if alerts:  # a message that failed is in the delivery log and tried again later
         alerts_after_refresh(loaded, _console(stderr=True))
+    if series.failed:  # the others are stored and shown; the run still did not succeed
+        raise typer.Exit(1)
 
 
 class StatusGroup(StrEnum):

@@ -1,6 +1,11 @@
 """KPI values as people read them, in their language: `Rp 103.666.000`, `1,5%`, `32 min`.
 
 Durations are minutes (what `minutes_between` gives). Missing values show as an en dash.
+
+Numbers are written digit for digit up to `LARGEST` (what people may type in); larger ones,
+which only data can bring (an amount of 1e308, a ratio over a near-zero base), show in
+scientific notation (`1.0E30`, `Rp 1,5E20`), infinities as `∞` and NaN as missing: a page
+never fails on a number.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from babel.numbers import (
     format_currency,
     format_decimal,
     format_percent,
+    format_scientific,
     get_currency_precision,
     get_currency_symbol,
 )
@@ -23,12 +29,34 @@ from tolok.spec.models import Unit
 
 MISSING = "\u2013"  # en dash
 _BARS = "▁▂▃▄▅▆▇█"
+LARGEST = 1e15
+"""The largest size of a number typed in (a target, a value entered) and written in full.
+
+Every whole number up to it is a float exactly (float64 holds whole numbers to 2**53, about
+9e15), to the unit and with cents to spare; Babel writes it (its arithmetic keeps 28 digits,
+and 1e30 already fails). A thousand trillion rupiah is beyond any KPI's reach."""
+
+_SHORT, _FULL = f"{LARGEST:.0e}".replace("e+", "e"), f"{LARGEST:,.0f}"
+ALLOWED = f"a number from -{_SHORT} to {_SHORT} (-{_FULL} to {_FULL}), not NaN or infinity"
+"""What may be typed in, said in English (the API's refusals)."""
+
+
+def within_range(value: float) -> bool:
+    """Whether `value` may be typed in: a finite number no larger than `LARGEST`.
+
+    >>> within_range(1e15), within_range(-1e16), within_range(float("nan"))
+    (True, False, False)
+    """
+    return math.isfinite(value) and abs(value) <= LARGEST
 
 
 def format_value(value: float | None, unit: Unit, currency: str, locale: str) -> str:
     """One KPI value with its unit, in the project's locale."""
     if value is None:
         return MISSING
+    outsized = _outsized(value, unit, currency, locale)
+    if outsized is not None:
+        return outsized
     if unit is Unit.percent:
         return format_percent(value, format=_percent_pattern(value), locale=locale)
     if unit is Unit.currency:
@@ -43,6 +71,37 @@ def format_value(value: float | None, unit: Unit, currency: str, locale: str) ->
     else:
         pattern = "#,##0.#" if size >= 100 else "#,##0.00"
     return format_decimal(value, format=pattern, locale=locale)
+
+
+def _outsized(value: float, unit: Unit, currency: str, locale: str) -> str | None:
+    """`value` when the number shown is beyond `LARGEST` or not finite, else None: `1.0E30`,
+    `Rp 1,0E30`, `1.0E309%` (a share of 1e307), `∞`; NaN is missing."""
+    number = _scientific(abs(value), 2 if unit is Unit.percent else 0, locale)
+    if number is None or number == MISSING:
+        return number
+    sign = "-" if value < 0 else ""
+    if unit is Unit.percent:
+        return f"{sign}{number}%"
+    if unit is Unit.duration:
+        return f"{sign}{number} min"
+    if unit is Unit.currency:
+        symbol = get_currency_symbol(currency, locale)
+        space = "\u00a0" if locale == "id" or symbol[-1:].isalpha() else ""
+        return f"{sign}{symbol}{space}{number}"
+    return sign + number
+
+
+def _scientific(size: float, scale: int, locale: str) -> str | None:
+    """`size` (not negative) times 10**`scale` in scientific notation when that is beyond
+    `LARGEST` or not finite, else None. Scaled in decimal: a share of 1e307 is 1e309
+    percent, more than a float holds."""
+    if math.isnan(size):
+        return MISSING
+    if math.isinf(size):
+        return "∞"
+    if size * 10**scale <= LARGEST:
+        return None
+    return format_scientific(Decimal(repr(size)).scaleb(scale), "0.0##E0", locale=locale)
 
 
 def _decimals(size: float) -> int:
@@ -68,6 +127,9 @@ def _money(value: float, currency: str, locale: str, decimals: int) -> str:
 def format_minutes(minutes: float, locale: str, decimals: int | None = None) -> str:
     """`32 min`, `1 h 35 min`, `2 d 3 h`. `decimals` fixes the decimals of the minutes
     (under two days), for durations read together: `1 h 35.40 min`."""
+    outsized = _outsized(minutes, Unit.duration, "", locale)
+    if outsized is not None:
+        return outsized
     sign = "-" if minutes < 0 else ""
     minutes = abs(minutes)
     if minutes < 60:
@@ -86,10 +148,22 @@ def format_minutes(minutes: float, locale: str, decimals: int | None = None) -> 
 
 def format_change(change: float | None, locale: str) -> str:
     """A relative change with its sign: `+8,9%`, `-14,1%`."""
-    if change is None:
+    if change is None or math.isnan(change):
         return MISSING
-    text = format_percent(abs(change), format="#,##0.0%", locale=locale)
+    text = _outsized(abs(change), Unit.percent, "", locale)
+    if text is None:
+        text = format_percent(abs(change), format="#,##0.0%", locale=locale)
     return ("+" if change >= 0 else "-") + text
+
+
+def format_share(share: float | None, locale: str) -> str:
+    """A share of a whole (an attainment, a goal's progress) as a whole percentage: `87%`;
+    over a near-zero target it can be any size: `1.0E17%`."""
+    if share is None:
+        return MISSING
+    if _scientific(abs(share), 2, locale) is not None:
+        return format_value(share, Unit.percent, "", locale)
+    return format_percent(share, format="#,##0%", locale=locale)
 
 
 def format_points(difference: float | None, locale: str, decimals: int | None = None) -> str:
@@ -98,11 +172,13 @@ def format_points(difference: float | None, locale: str, decimals: int | None = 
     `decimals` shows it with the decimals of the percentages it lies between (take them from
     `value_decimals`): 2.98% to 3.04% is `+0.06 pp`, not `+0.060 pp`.
     """
-    if difference is None:
+    if difference is None or math.isnan(difference):
         return MISSING
     size = abs(difference) * 100
-    places = _decimals(size) if decimals is None else decimals
-    points = format_decimal(size, format=_fixed("#,##0", places), locale=locale)
+    points = _scientific(abs(difference), 2, locale)
+    if points is None:
+        places = _decimals(size) if decimals is None else decimals
+        points = format_decimal(size, format=_fixed("#,##0", places), locale=locale)
     return ("+" if difference >= 0 else "-") + points + " pp"
 
 
@@ -218,6 +294,9 @@ def _key(value: float, unit: Unit, decimals: int) -> Decimal:
 
 
 def _fixed_value(value: float, unit: Unit, currency: str, locale: str, decimals: int) -> str:
+    outsized = _outsized(value, unit, currency, locale)
+    if outsized is not None:
+        return outsized
     if unit is Unit.percent:
         return format_percent(value, format=_fixed("#,##0", decimals) + "%", locale=locale)
     if unit is Unit.currency:
@@ -233,18 +312,19 @@ def _fixed(pattern: str, decimals: int) -> str:
 
 
 def sparkline(values: Sequence[float | None]) -> str:
-    """A line of block characters, lowest value ▁ to highest █; gaps stay blank."""
-    present = [v for v in values if v is not None]
+    """A line of block characters, lowest value ▁ to highest █; gaps (and values that are
+    not finite) stay blank."""
+    present = [v for v in values if v is not None and math.isfinite(v)]
     if not present:
         return ""
-    low, high = min(present), max(present)
+    low, high = min(present) / 2, max(present) / 2  # halves: -1e308 to 1e308 spans no inf
     span = high - low
     out = []
     for value in values:
-        if value is None:
+        if value is None or not math.isfinite(value):
             out.append(" ")
         elif span == 0:
             out.append(_BARS[3])
         else:
-            out.append(_BARS[round((value - low) / span * (len(_BARS) - 1))])
+            out.append(_BARS[round((value / 2 - low) / span * (len(_BARS) - 1))])
     return "".join(out)

@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from babel.numbers import format_currency, format_decimal, get_currency_symbol
 
-from tolok.display import MISSING, format_minutes, format_value
+from tolok.display import MISSING, format_minutes, format_value, within_range
 from tolok.spec.calendar import Calendar
 from tolok.spec.formula import Binary, Call, parse_formula
 from tolok.spec.loaded import LoadedProject
@@ -357,6 +357,10 @@ class _Fixed:
         sign, size = ("-" if value < 0 else "+"), abs(value)
         pattern = "#,##0" + ("." + "0" * self.decimals if self.decimals else "")
         lang = self.words.lang
+        if not within_range(size):  # beyond what is written in full: 1.0E308, as elsewhere
+            shown = Unit.number if self.unit is Unit.percent else self.unit
+            text = format_value(size, shown, self.words.currency, lang)
+            return sign + text + (" pp" if self.unit is Unit.percent else "")
         if self.unit is Unit.percent:
             return sign + format_decimal(size, format=pattern, locale=lang) + " pp"
         if self.unit is Unit.duration:

@@ -17,12 +17,12 @@ from pathlib import Path
 
 from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
-from babel.numbers import format_percent
 
 from tolok.display import (
     MISSING,
     format_change,
     format_points,
+    format_share,
     format_value,
     format_values,
     value_decimals,
@@ -86,9 +86,7 @@ class Formats:
 
     def share(self, share: float | None) -> str:
         """A share of a whole, as a whole percentage: `87%`, `87 %` in neither."""
-        if share is None:
-            return MISSING
-        return format_percent(share, format="#,##0%", locale=self.lang)
+        return format_share(share, self.lang)
 
     def period(self, start: dt.date, grain: Grain | str) -> str:
         """A period's name: `Oct 2026` / `Okt 2026`, `5 Oct 2026`, else its label

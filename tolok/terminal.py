@@ -116,6 +116,16 @@ def run_refresh(
         store = open_store(store_url(project.store, loaded.root))
         warehouse = Warehouse(loaded, manual=manual_source(store))
         refreshed, stored = refresh_into_store(loaded, warehouse, store, reason, step, full)
+    told = {(f.message, f.where, f.hint): None for f in stored.failed.values()}
+    for message, where, hint in told:  # a dataset that fails fails each KPI reading it
+        _print_error(loaded, errors, message, where, hint)
+    if stored.failed:
+        errors.print(
+            f"{len(stored.failed)} KPIs not computed ({', '.join(stored.failed)}); "
+            "the others were stored",
+            style="bold red",
+            markup=False,
+        )
     partial = {n: d for n, d in stored.recomputed.items() if d is not None}
     if partial or stored.unchanged:
         since = min(partial.values()).isoformat() if partial else ""

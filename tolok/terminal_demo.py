@@ -64,5 +64,8 @@ def run_demo(
     out.print(f"The board: http://{host}:{port}/board", markup=False)
     out.print(f"Sign in as {DEMO_USER} with the password {secret}", markup=False)
     out.print(f"(the project stays in {root}; Ctrl+C stops the server)", markup=False)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+    from tolok.terminal_serve import proxy_options
+
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
+                **proxy_options())  # fmt: skip
     return True

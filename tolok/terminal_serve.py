@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 import typer
 from rich.console import Console
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +16,26 @@ from tolok.store.database import open_store, store_url
 from tolok.store.errors import StoreError
 
 ACTOR = "tolok cli"
+TRUSTED_PROXIES = "TOLOK_TRUSTED_PROXIES"
+
+
+def proxy_options(setting: str | None = None) -> dict[str, Any]:
+    """Uvicorn's options for `X-Forwarded-For` and `X-Forwarded-Proto`: honoured only from the
+    proxies named in $TOLOK_TRUSTED_PROXIES (addresses or networks, comma-separated: e.g.
+    `10.0.0.5,192.168.1.0/24`; `*` for any peer, only when no one else can reach the port).
+    Unset, none is trusted and the peer is the client: otherwise anyone could name another
+    address for each request and walk past the sign-in limit per address.
+
+    >>> proxy_options("")
+    {'proxy_headers': False}
+    >>> proxy_options(" 10.0.0.5, 10.1.0.0/16 ")
+    {'proxy_headers': True, 'forwarded_allow_ips': ['10.0.0.5', '10.1.0.0/16']}
+    """
+    text = os.environ.get(TRUSTED_PROXIES, "") if setting is None else setting
+    proxies = [part.strip() for part in text.split(",") if part.strip()]
+    if not proxies:  # not uvicorn's default, which trusts 127.0.0.1 ($FORWARDED_ALLOW_IPS)
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": proxies}
 
 
 def _engine(loaded: LoadedProject) -> object:
@@ -48,7 +71,7 @@ def run_serve(loaded: LoadedProject, host: str, port: int, secure: bool, out: Co
     app = create_app(loaded.root, secure_cookies=secure)
     out.print(f"tolok serving {loaded.root} on http://{host}:{port} (API docs: /docs)")
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
-                proxy_headers=True)  # fmt: skip
+                **proxy_options())  # fmt: skip
 
 
 def run_user(

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tolok import clock
-from tolok.display import MISSING, format_change, format_value, format_values
+from tolok.display import format_change, format_share, format_value, format_values
 from tolok.outlook import Outlook, outlook
 from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
@@ -90,7 +90,7 @@ def _status_row(loaded: LoadedProject, name: str, state: KpiState, calendar: Cal
         calendar.label(latest.period, kpi.grain) if latest else "",
         value,
         target,
-        f"{share:.0%}" if share is not None else "",
+        format_share(share, project.locale.value) if share is not None else "",
         state.standing.value.replace("_", " "),
         *_open_period(project, kpi, now, so_far, projected),
         kpi.owner or "",
@@ -162,7 +162,7 @@ def _goal_lines(
     lines: list[tuple[str, str]],
 ) -> None:
     indent = "  " * depth
-    progress = f"{node.progress:.0%}" if node.progress is not None else MISSING
+    progress = format_share(node.progress, project.locale.value)
     driver = ""
     if node.driver:
         title = project.kpis[node.driver].title or node.driver
@@ -172,7 +172,7 @@ def _goal_lines(
     for name in node.kpis:
         kpi_state = standings[name]
         reached = kpi_state.attainment
-        share = f"{reached:.0%}" if reached is not None else "no target"
+        share = format_share(reached, project.locale.value) if reached is not None else "no target"
         title = project.kpis[name].title or name
         status = kpi_state.standing.value.replace("_", " ")
         lines.append((f"{indent}  - {title}: {share} ({status})", ""))

@@ -1,8 +1,9 @@
 """Sign-in attempts limited per account and per address: a sliding window in memory.
 
 An attempt is counted before the password is checked (`attempt`), so concurrent guesses
-cannot slip past the limit; keys with no recent attempt are dropped, so the memory stays
-bounded by the attempts of the last window.
+cannot slip past the limit; a sign-in that succeeds gives its attempt back (`refund`), so
+only failures use up the budget. Keys with no recent attempt are dropped, so the memory
+stays bounded by the attempts of the last window.
 """
 
 from __future__ import annotations
@@ -61,6 +62,16 @@ class Limiter:
 
     def hit(self, key: str) -> None:
         self.attempt(key)
+
+    def refund(self, key: str) -> None:
+        """Give back the latest attempt of `key` (it succeeded): counted first, so that
+        guesses in flight meet the limit, and forgotten once it proved to be no guess."""
+        with self._lock:
+            hits = self._recent(key)
+            if hits:
+                hits.pop()
+                if not hits:
+                    del self._hits[key]
 
     def clear(self, key: str) -> None:
         with self._lock:

@@ -1,8 +1,10 @@
 """`tolok ingest FILE --dataset NAME`: rows from a file appended to a dataset's warehouse table.
 
-Every row is checked first (declared types, the time column, the key); one bad row and
-nothing is written — or, with `skip_bad_rows`, the good rows are written and the bad ones
-go to `<file>.rejected.csv` with their line and reason. The rows go in with one
+Every row is checked first (declared types, the time column, the key; rows sharing a key
+but not their values, control characters a spreadsheet cannot hold, NaN and infinity are bad
+rows too, named by line and column); one bad row and nothing is written — or, with
+`skip_bad_rows`, the good rows are written and the bad ones go to `<file>.rejected.csv`
+with their line and reason. The rows go in with one
 `INSERT … SELECT` that leaves out keys already in the table, so a run stopped at any point
 has written all of the file or none of it, and ingesting a file twice adds nothing:
 tables tolok creates carry `_tolok_ingest` (the file's digest) for datasets without a key.
@@ -35,15 +37,15 @@ from tolok.engine.rows import (
     Raw,
     RowProblem,
     check_rows,
-    parse_value,
     read_body,
     read_rows,
 )
 from tolok.engine.warehouse import CASTS, Warehouse, file_digest
 from tolok.spec.columns import guess
+from tolok.spec.formula import FormulaError, Name, parse_formula, quote_name
 from tolok.spec.functions import Type
 from tolok.spec.loaded import LoadedProject
-from tolok.spec.models import ColumnType, Dataset
+from tolok.spec.models import Agg, ColumnType, Dataset
 
 INGEST_COLUMN = "_tolok_ingest"
 _GUESSED = {Type.number: "number", Type.boolean: "boolean", Type.time: "timestamp"}
@@ -142,9 +144,13 @@ def ingest(
         return report
     zone = ZoneInfo(dataset.timezone or project.timezone)
     types = _declared_types(dataset, existing)
+    _check_time_type(name, dataset, existing, incoming.label)
     rows = _read(incoming, report, progress)
+    if existing is None:
+        _guess_types(rows, types)
     required = sorted({c for c in [dataset.time, *dataset.key] if c})
     good, count, problems = check_rows(rows, required, types, existing is not None, zone)
+    good, count, problems = _without_conflicts(rows, good, count, problems, list(dataset.key))
     if problems and not skip_bad_rows:
         raise IngestError(
             f"{len(problems)} bad row{'s' if len(problems) > 1 else ''} in {incoming.label}; "
@@ -158,7 +164,6 @@ def ingest(
             report.rejected_file = _write_rejected(incoming.path, problems)
     if not count:
         return report
-    _guess_types(good, types)
     if existing is None:
         existing = _create(backend, table_name, schema or None, list(good), types, dataset)
         _keep(warehouse, table_name, schema or None, existing)
@@ -226,14 +231,61 @@ def _kind(dtype: object) -> str:
 
 
 def _declared_types(dataset: Dataset, existing: ir.Table | None) -> dict[str, str]:
-    """Column types to check rows against: the table's, then the YAML's `columns:`."""
+    """Column types to check rows against: the table's, then the YAML's `columns:`; for a
+    table still to be made, a column a measure adds up (`sum`, `avg`, …) is a number."""
     types: dict[str, str] = {}
     if existing is not None:
         types.update({c: _kind(t) for c, t in existing.schema().items() if c != INGEST_COLUMN})
+    else:
+        types.update(dict.fromkeys(_numeric_columns(dataset), "number"))
     types.update({c: t.value for c, t in dataset.columns.items()})
     if dataset.time and dataset.time not in types:
         types[dataset.time] = "timestamp"
     return types
+
+
+_NUMERIC = {Agg.sum, Agg.avg, Agg.median, Agg.percentile}
+
+
+def _numeric_columns(dataset: Dataset) -> list[str]:
+    """Columns that measures add up or average as they are (`expr` a single column)."""
+    found: list[str] = []
+    for measure_name, measure in dataset.measures.items():
+        if measure.agg not in _NUMERIC:
+            continue
+        try:
+            tree = parse_formula(measure.expr or quote_name(measure_name))
+        except FormulaError:
+            continue
+        if isinstance(tree, Name) and tree.qualifier is None:
+            found.append(tree.name)
+    return found
+
+
+def _check_time_type(name: str, dataset: Dataset, existing: ir.Table | None, label: str) -> None:
+    """The time column must hold dates or timestamps, or no KPI can tell a row's period:
+    refused before a row is read, naming where the other type comes from (a declared type
+    wins over the table's, as when KPIs read it)."""
+    time = dataset.time
+    if time is None:
+        return
+    declared = dataset.columns.get(time)
+    if declared is not None:
+        if declared in (ColumnType.date, ColumnType.timestamp):
+            return
+        kind, origin = declared.value, "`columns:` declares"
+    elif existing is not None and time in existing.columns:
+        dtype = existing.schema()[time]
+        if not (dtype.is_string() or dtype.is_numeric() or dtype.is_boolean()):
+            return
+        kind, origin = _kind(dtype), f"the table {dataset.table} holds"
+    else:
+        return
+    raise IngestError(
+        f"dataset '{name}': {origin} its time column '{time}' as {kind}, not dates or "
+        f"timestamps, so no row of {label} could be given a period; nothing was written "
+        f"(declare `columns: {{{quote_name(time)}: timestamp}}`, or change the table's column)"
+    )
 
 
 def _read(
@@ -253,15 +305,27 @@ def _read(
     return rows
 
 
-def _guess_types(columns: Columns, types: dict[str, str]) -> None:
-    """Columns a new table would get without a declared type: guessed from their values."""
-    for column, values in columns.items():
-        if column in types:
+def _guess_types(rows: list[tuple[int, Raw]], types: dict[str, str]) -> None:
+    """Columns a new table would get without a declared type: guessed from their values.
+    NaN, inf and the like among numbers make a number column (and are refused there),
+    not a text column that would keep them."""
+    names: set[str] = set()
+    for _, raw in rows:
+        names.update(raw)
+    for column in sorted(names - types.keys()):
+        if column.startswith("__"):
             continue
-        types[column] = _GUESSED.get(guess([str(v) for v in values if v is not None]), "string")
-        if types[column] != "string":
-            zone = ZoneInfo("UTC")
-            columns[column] = [parse_value(v, types[column], zone) for v in values]
+        texts = [str(v).strip() for _, raw in rows if (v := raw.get(column)) is not None]
+        texts = [t for t in texts if t]
+        kind = guess(texts)
+        if kind is Type.text:
+            finite = [t for t in texts if t.lower().lstrip("+-") not in _NON_FINITE]
+            if len(finite) < len(texts) and guess(finite) is Type.number:
+                kind = Type.number
+        types[column] = _GUESSED.get(kind, "string")
+
+
+_NON_FINITE = {"nan", "inf", "infinity"}
 
 
 def _create(
@@ -307,7 +371,8 @@ def _insert(
 
 
 def _first_of_each_key(columns: Columns, count: int, keys: list[str]) -> tuple[Columns, int]:
-    """Rows repeating an earlier row's key left out (the first one counts)."""
+    """Rows repeating an earlier row (same key, same values: `_without_conflicts` refused
+    the others) left out."""
     seen: set[tuple[object, ...]] = set()
     keep: list[int] = []
     for index, key in enumerate(zip(*(columns.get(k, [None] * count) for k in keys), strict=True)):
@@ -317,6 +382,47 @@ def _first_of_each_key(columns: Columns, count: int, keys: list[str]) -> tuple[C
     if len(keep) == count:
         return columns, count
     return {c: [values[i] for i in keep] for c, values in columns.items()}, len(keep)
+
+
+def _without_conflicts(
+    rows: list[tuple[int, Raw]],
+    good: Columns,
+    count: int,
+    problems: list[tuple[RowProblem, Raw]],
+    keys: list[str],
+) -> tuple[Columns, int, list[tuple[RowProblem, Raw]]]:
+    """Good rows that share a key but not their values are problems, every one of them:
+    which one is right cannot be told. Rows equal to an earlier one stay (one is written)."""
+    if not keys or not count:
+        return good, count, problems
+    first: dict[tuple[object, ...], int] = {}
+    repeated: dict[tuple[object, ...], list[int]] = {}
+    for index, key in enumerate(zip(*(good.get(k, [None] * count) for k in keys), strict=True)):
+        seen = first.setdefault(key, index)
+        if seen != index:
+            repeated.setdefault(key, [seen]).append(index)
+    names = list(good)
+    clashing = {
+        key: members
+        for key, members in repeated.items()
+        if len({tuple(good[c][i] for c in names) for i in members}) > 1
+    }
+    if not clashing:
+        return good, count, problems
+    bad_lines = {problem.line for problem, _ in problems}
+    lines = [line for line, _ in rows if line not in bad_lines]  # by good row
+    raw_of = dict(rows)
+    found: dict[int, RowProblem] = {}
+    for key, members in clashing.items():
+        shown = ", ".join(f"{k}={v}" for k, v in zip(keys, key, strict=True))
+        for index in members:
+            others = tuple(lines[i] for i in members if i != index)
+            reason = "but other values: keep one of them"
+            found[index] = RowProblem(lines[index], None, reason, shown, others)
+    merged = problems + [(p, raw_of[p.line]) for p in found.values()]
+    merged.sort(key=lambda item: item[0].line)
+    keep = [i for i in range(count) if i not in found]
+    return {c: [v[i] for i in keep] for c, v in good.items()}, len(keep), merged
 
 
 @dataclass(frozen=True)
@@ -333,12 +439,18 @@ class _Write:
 
 
 def _insert_frame(write: _Write) -> int:
-    """Any backend: the rows as an Ibis memtable, cast to the table's types."""
+    """Any backend: the rows as an Ibis memtable, cast to the table's types.
+
+    The memtable's columns are named `c0`, `c1`, … and renamed back in SQL: Ibis uploads
+    a memtable through the driver's parameter syntax, where a name like `Jumlah (Rp)`
+    or `Share %` is read as a placeholder (psycopg's `%(name)s`, MySQL's `%`)."""
     backend, existing, table, schema, keys = (
         write.backend, write.existing, write.table, write.schema, write.keys)  # fmt: skip
-    frame = pd.DataFrame({c: write.columns[c] for c in existing.columns})
+    plain = {f"c{i}": c for i, c in enumerate(existing.columns)}
+    frame = pd.DataFrame({p: write.columns[c] for p, c in plain.items()})
     schema_of = existing.schema()
-    rows = ibis.memtable(frame).cast({c: schema_of[c] for c in existing.columns})
+    uploaded = ibis.memtable(frame).cast({p: schema_of[c] for p, c in plain.items()})
+    rows = uploaded.rename({c: p for p, c in plain.items()})  # new name: old name
     if keys:
         rows = rows.anti_join(existing, keys)
     new = int(rows.count().execute()) if keys else len(frame)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -21,7 +22,8 @@ from sqlalchemy.orm import Session
 from tolok.compile.frames import slice_key
 from tolok.compile.plan import plan_kpi
 from tolok.engine.aggregates import KeptAggregates
-from tolok.engine.compute import KpiSeries, Point, Request, compute
+from tolok.engine.compute import KpiSeries, Point, Request
+from tolok.engine.failures import Failure, compute_each, failure_of, is_global, observe_failure
 from tolok.engine.joins import read_names
 from tolok.engine.warehouse import Warehouse
 from tolok.engine.watermarks import Touch, last_days, observe
@@ -42,6 +44,8 @@ from tolok.store.schema import Result, Watermark
 from tolok.store.snapshots import held_snapshots, save_snapshots
 from tolok.store.versions import latest_versions, recomputing, record_versions
 
+log = logging.getLogger("tolok.engine")
+
 Progress = Callable[[str, int, int], None]
 """Told what is being read, how many batches are done and how many there are."""
 
@@ -50,6 +54,9 @@ Progress = Callable[[str, int, int], None]
 class Refreshed:
     totals: dict[str, KpiSeries]  # KPI -> its series, in the project's order
     breakdowns: dict[tuple[str, tuple[str, ...]], KpiSeries]  # (KPI, dimensions) -> series
+    failed: dict[str, Failure] = field(default_factory=dict)
+    """KPIs that could not be computed, with why and where: the others were (see
+    `failures`)."""
 
 
 @dataclass
@@ -72,6 +79,7 @@ def refresh(
     `since` limits the work: only the KPIs it names, each from that day's period on (or
     whole, for None). Without it, every active KPI is computed whole. `kept` gives measure
     results of earlier periods from the store and collects the new ones (see aggregates).
+    A KPI that fails is in `failed`, in none of the series, and the others are computed.
     """
     project = loaded.project
     assert project is not None
@@ -84,6 +92,7 @@ def refresh(
             batches.setdefault((kpi.grain, by, start), []).append(name)
     totals: dict[str, KpiSeries] = {}
     breakdowns: dict[tuple[str, tuple[str, ...]], KpiSeries] = {}
+    failed: dict[str, Failure] = {}
     for done, ((grain, by, start), names) in enumerate(batches.items()):
         label = grain.value + (f" by {' x '.join(by)}" if by else "")
 
@@ -92,15 +101,16 @@ def refresh(
                 progress(f"{label}: reading {dataset}", done, len(batches))
 
         request = Request(tuple(names), grain, by, start=start)
-        for name, series in compute(loaded, warehouse, request, step, kept).items():
+        for name, series in compute_each(loaded, warehouse, request, step, kept, failed).items():
             if by:
                 breakdowns[(name, by)] = series
             else:
                 totals[name] = series
     if progress is not None:
         progress("done", len(batches), len(batches))
-    ordered = {name: totals[name] for name in project.kpis if name in totals}
-    return Refreshed(ordered, breakdowns)
+    ordered = {n: totals[n] for n in project.kpis if n in totals and n not in failed}
+    kept_breakdowns = {key: s for key, s in breakdowns.items() if key[0] not in failed}
+    return Refreshed(ordered, kept_breakdowns, failed)
 
 
 @dataclass(frozen=True)
@@ -111,6 +121,7 @@ class Stored:
     restated: list[str]
     recomputed: dict[str, dt.date | None]  # KPI -> from which day (None: whole)
     unchanged: list[str]
+    failed: dict[str, Failure] = field(default_factory=dict)
 
 
 def refresh_into_store(
@@ -130,6 +141,10 @@ def refresh_into_store(
     Killed while computing, a refresh leaves only its `running` mark; killed while writing,
     the transaction is rolled back. Either way the store holds the last complete refresh,
     and the watermarks still describe the data that refresh saw.
+
+    A KPI that fails (its data, its formula) is in `failed` and keeps its stored values
+    and version; the others are stored. The datasets it reads keep their watermarks, so
+    the next refresh computes it again from the same data.
     """
     project = loaded.project
     assert project is not None
@@ -172,12 +187,13 @@ def _refresh_into_store(
             if kpi in project.kpis and grain == project.kpis[kpi].grain.value
         }
         whole = recomputing(session, project, active, latest) | missing
-    uses = _datasets(project, active)
-    states, touches = _observe(warehouse, uses, previous)
+    uses, failed = _datasets(loaded, active)
+    states, touches, unread = _observe(loaded, warehouse, uses, previous)
+    failed.update(unread)
     warehouse.last_days = {d: last_days(warehouse, d, state) for d, state in states.items()}
     if not full:
         warehouse.added = {d: t.added for d, t in touches.items() if t.added is not None}
-    plan = _plan(uses, touches, whole, full)
+    plan = _plan({n: d for n, d in uses.items() if n not in failed}, touches, whole, full)
     calendar = Calendar.of(project)
     for name, day in plan.since.items():
         # New data may lie after a gap: the periods between the last stored one and the
@@ -187,18 +203,27 @@ def _refresh_into_store(
             plan.since[name] = min(day, after)
     kept = KeptAggregates(partial(_held_aggregates, store), snapshots=partial(_snapshots, store))
     refreshed = refresh(loaded, warehouse, progress, plan.since, kept)
+    failed.update(refreshed.failed)
     grown = _new_slices(store, refreshed, plan.since)
     if grown:
         # The touched periods do not show the same dimension values as the stored ones (a
         # value new to the data, or one absent lately): every period has a row per value,
         # so those breakdowns are recomputed whole.
         again = refresh(loaded, warehouse, progress, dict.fromkeys(grown), kept)
+        failed.update(again.failed)
         refreshed = Refreshed(
             {**refreshed.totals, **again.totals}, {**refreshed.breakdowns, **again.breakdowns}
         )
         plan.since.update(dict.fromkeys(grown))
+    refreshed = _without(refreshed, failed)
+    for name, failure in failed.items():
+        log.info("KPI %s not computed: %s", name, failure.message)
+        plan.since.pop(name, None)
+    held_back = {d for name in failed for d in uses.get(name, {})}
+    states = {d: state for d, state in states.items() if d not in held_back}
     with Session(store) as session, session.begin():
-        versions = record_versions(session, project, active, reason)
+        computed = [n for n in active if n not in failed]
+        versions = record_versions(session, project, computed, reason)
         rows = save(session, refresh_id, _rows(refreshed, plan.since, project), versions)
         _drop_undeclared(session, declared)
         _save_watermarks(session, states, refresh_id)
@@ -210,17 +235,29 @@ def _refresh_into_store(
             n: r.version.number for n, r in versions.items() if r.version.number != before[n]
         }
         restated = [n for n, r in versions.items() if r.restated]
-    return refreshed, Stored(refresh_id, rows, new_versions, restated, plan.since, plan.unchanged)
+    return refreshed, Stored(
+        refresh_id, rows, new_versions, restated, plan.since, plan.unchanged, failed
+    )
 
 
-def _datasets(project: Project, active: list[str]) -> dict[str, dict[str, dt.timedelta]]:
+def _datasets(
+    loaded: LoadedProject, active: list[str]
+) -> tuple[dict[str, dict[str, dt.timedelta]], dict[str, Failure]]:
     """The datasets each KPI reads, conversions' later events included, with how far back
     a new row of each can change the KPI: a later event on day D completes conversions
-    of entities that started up to `within` before D."""
+    of entities that started up to `within` before D. A KPI that cannot be planned (a
+    project never validated) fails alone."""
+    project = loaded.project
+    assert project is not None
     calendar = Calendar.of(project)
     out: dict[str, dict[str, dt.timedelta]] = {}
+    failed: dict[str, Failure] = {}
     for name in active:
-        plan = plan_kpi(project, name, project.kpis[name].grain, calendar)
+        try:
+            plan = plan_kpi(project, name, project.kpis[name].grain, calendar)
+        except Exception as exc:
+            failed[name] = failure_of(loaded, name, exc)
+            continue
         used = out.setdefault(name, {})
         breakdowns = [d for by in project.kpis[name].breakdowns for d in by]
         for need in plan.needs:
@@ -233,19 +270,36 @@ def _datasets(project: Project, active: list[str]) -> dict[str, dict[str, dt.tim
             read = read_names(dataset, [need.measure.measure], breakdowns, None)
             for target in {split(n)[0] or "" for n in read} & set(dataset.refs.values()):
                 used.setdefault(target, dt.timedelta(0))  # a lookup: changed, read whole
-    return out
+    return out, failed
 
 
 def _observe(
+    loaded: LoadedProject,
     warehouse: Warehouse,
     uses: dict[str, dict[str, dt.timedelta]],
     previous: dict[str, dict[str, object]],
-) -> tuple[dict[str, dict[str, object]], dict[str, Touch]]:
+) -> tuple[dict[str, dict[str, object]], dict[str, Touch], dict[str, Failure]]:
+    """Each dataset's watermark; a dataset that cannot be looked at fails the KPIs that
+    read it, not the refresh."""
     states: dict[str, dict[str, object]] = {}
     touches: dict[str, Touch] = {}
+    failed: dict[str, Failure] = {}
     for dataset in sorted(set().union(*uses.values())):
-        states[dataset], touches[dataset] = observe(warehouse, dataset, previous.get(dataset))
-    return states, touches
+        try:
+            states[dataset], touches[dataset] = observe(warehouse, dataset, previous.get(dataset))
+        except Exception as exc:
+            if is_global(warehouse, exc):
+                raise
+            for name, datasets in uses.items():
+                if dataset in datasets and name not in failed:
+                    failed[name] = observe_failure(loaded, name, dataset, exc)
+    return states, touches, failed
+
+
+def _without(refreshed: Refreshed, failed: dict[str, Failure]) -> Refreshed:
+    totals = {n: s for n, s in refreshed.totals.items() if n not in failed}
+    breakdowns = {k: s for k, s in refreshed.breakdowns.items() if k[0] not in failed}
+    return Refreshed(totals, breakdowns, {**refreshed.failed, **failed})
 
 
 def _plan(
@@ -379,4 +433,4 @@ def _board(loaded: LoadedProject, store: Engine, refreshed: Refreshed) -> Refres
             Point(p.period, calendar.label(p.period, kpi.grain), (), p.value) for p in stored[name]
         )
         totals[name] = KpiSeries(name, kpi.grain, (), points)
-    return Refreshed(totals, refreshed.breakdowns)
+    return Refreshed(totals, refreshed.breakdowns, refreshed.failed)

@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import json
 import math
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,10 @@ Columns = dict[str, list[object]]
 """Values by column name, one per row."""
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
+UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""Control characters other than tab, newline and carriage return: what openpyxl's
+ILLEGAL_CHARACTERS_RE refuses, so what no spreadsheet export of the rows could hold (a NUL
+byte also ends a string in C code between here and some warehouses)."""
 
 
 @dataclass(frozen=True)
@@ -26,10 +31,22 @@ class RowProblem:
     line: int
     column: str | None
     reason: str
+    same_key: str | None = None
+    """A key this row shares with others (`same_as`, their lines) that differ from it."""
+    same_as: tuple[int, ...] = ()
+
+    def described(self, word: str = "line", header: int = 0) -> str:
+        """The reason, naming the rows it conflicts with as the caller numbers rows (`word`
+        "row" and `header` 1 for a CSV body's data rows)."""
+        if self.same_key is None:
+            return self.reason
+        numbers = [str(n - header) for n in self.same_as]
+        rows = f"{word}{'s' if len(numbers) > 1 else ''} {', '.join(numbers)}"
+        return f"same key ({self.same_key}) as {rows}, {self.reason}"
 
     def __str__(self) -> str:
         where = f"column '{self.column}': " if self.column else ""
-        return f"line {self.line}: {where}{self.reason}"
+        return f"line {self.line}: {where}{self.described()}"
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, Raw]]:
@@ -108,9 +125,11 @@ def parse_value(value: object, kind: str, zone: ZoneInfo) -> object:
     if isinstance(value, dict | list):
         raise ValueError("is a list or an object, not a single value")
     if kind == "string":
-        return str(value)
+        return _safe(str(value))
     if kind == "integer":
         number = value if isinstance(value, int) else float(str(value).strip())
+        if isinstance(number, float) and not math.isfinite(number):
+            raise ValueError(f"'{value}' is not a finite number")
         if isinstance(number, float) and not number.is_integer():
             raise ValueError(f"'{value}' is not a whole number")
         return int(number)
@@ -144,6 +163,17 @@ def parse_value(value: object, kind: str, zone: ZoneInfo) -> object:
         _in_range(moment.date())
         return moment
     raise ValueError(f"unknown type {kind}")
+
+
+def _safe(text: str) -> str:
+    found = UNSAFE.search(text)
+    if found is not None:
+        code = f"U+{ord(found.group()):04X}"
+        raise ValueError(
+            f"holds the control character {code} at position {found.start() + 1}, which "
+            "exports (Excel) cannot hold: remove it"
+        )
+    return text
 
 
 FIRST_YEAR, LAST_YEAR = 1900, 2199
@@ -212,6 +242,11 @@ def _check_shape(
     found: dict[int, RowProblem] = {}
     columns: Columns = {}
     for column in shape:
+        if UNSAFE.search(column):
+            reason = f"the column name {column!r} holds a control character: rename it"
+            for index in members:
+                found.setdefault(index, RowProblem(rows[index][0], None, reason))
+            continue
         if closed and column not in types:
             for index in members:
                 found.setdefault(index, RowProblem(rows[index][0], column,
@@ -272,6 +307,9 @@ def check_row(
         return RowProblem(line, None, "more values than the header has columns"), {}
     parsed: dict[str, object] = {}
     for column, value in raw.items():
+        if UNSAFE.search(column):
+            reason = f"the column name {column!r} holds a control character: rename it"
+            return RowProblem(line, None, reason), {}
         if closed and column not in types:
             return RowProblem(line, column, "no such column in the table"), {}
         try:
@@ -326,6 +364,8 @@ def _kinds(values: list[object], *allowed: type) -> bool:
 def _strings(values: list[object], zone: ZoneInfo) -> list[object]:
     if not _kinds(values, str):
         raise _UnusualError
+    if UNSAFE.search("".join(v for v in values if v is not None)):  # type: ignore[misc]
+        raise _UnusualError
     return [v if v is not None and v.strip() else None for v in values]  # type: ignore[attr-defined]
 
 
@@ -341,7 +381,7 @@ def _integers(values: list[object], zone: ZoneInfo) -> list[object]:
             out.append(None)
             continue
         number = float(text)
-        if not number.is_integer():
+        if not math.isfinite(number) or not number.is_integer():
             raise _UnusualError
         out.append(int(number))
     return out

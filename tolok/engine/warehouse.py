@@ -39,10 +39,11 @@ import sqlglot.expressions as sge
 from ibis.backends import BaseBackend
 
 from tolok.compile.dialect import Dialect, dialect_for
+from tolok.compile.errors import CompileError
 from tolok.engine.distinct import DistinctValues
 from tolok.engine.errors import WarehouseError
 from tolok.engine.locks import connect_duckdb
-from tolok.spec.columns import matching_files
+from tolok.spec.folders import OUTSIDE_HINT, match_files, outside_message
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import ColumnType, Dataset
 from tolok.spec.problems import Location
@@ -322,13 +323,26 @@ class Warehouse:
         if dataset.file_pattern is None:
             return ()
         if name not in self._matched:  # once per warehouse, as the tables are kept
-            self._matched[name] = matching_files(self.loaded.root, dataset.file_pattern)
+            self._matched[name] = self._allowed_files(name, dataset.file_pattern)
         files = self._matched[name]
         ends = self.last_days.get(name, {})
         if since is None or not ends:
             return tuple(files)
         recent = [f for f in files if f not in ends or ends[f] >= since]
         return tuple(recent or files[-1:])
+
+    def _allowed_files(self, name: str, pattern: str) -> list[Path]:
+        """The files of a `file:` source; one outside the project folder and `data_dirs` is
+        refused here too, for a project that was never validated (see `spec.folders`)."""
+        assert self.loaded.project is not None
+        matched = match_files(self.loaded.root, pattern, self.loaded.project.data_dirs)
+        if matched.refused:
+            raise WarehouseError(
+                f"dataset '{name}': {outside_message(self.loaded.root, pattern, matched)}",
+                self.loaded.locate("datasets", name, "source"),
+                OUTSIDE_HINT,
+            )
+        return matched.files
 
     def _read(self, name: str, dataset: Dataset, files: list[Path]) -> ir.Table:
         pattern = dataset.file_pattern
@@ -645,5 +659,15 @@ def local_day(warehouse: Warehouse, name: str, table: ir.Table) -> ir.Value:
     dataset = project.datasets[name]
     assert dataset.time is not None
     dialect = dialect_for(warehouse.backend_name(name))
-    value = dialect.local_time(table[dataset.time], dataset.timezone, project.timezone)
+    column = table[dataset.time]
+    try:
+        value = dialect.local_time(column, dataset.timezone, project.timezone)
+    except CompileError:
+        from tolok.engine.time_values import time_type_message
+
+        root = warehouse.loaded.root
+        files = list(warehouse.files_from(name, None))
+        message = time_type_message(name, dataset, str(column.type()), files, root)
+        where = warehouse.loaded.locate("datasets", name, "time")
+        raise WarehouseError(message, where) from None
     return value.date() if isinstance(value, ir.TimestampValue) else value

@@ -102,7 +102,8 @@ def _files(
     touched: list[dt.date] = []
     shrunk = False
     added: list[Path] | None = []  # None once a file that was there changed
-    for path in matching_files(root, dataset.file_pattern):
+    assert warehouse.loaded.project is not None
+    for path in matching_files(root, dataset.file_pattern, warehouse.loaded.project.data_dirs):
         key = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
         stat = path.stat()
         old = before.get(key)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tolok import clock
+from tolok import clock, jsontext
 from tolok.auth import accounts
 from tolok.auth.roles import Action
 from tolok.server import models as m
@@ -57,7 +57,7 @@ def _plain(value: object) -> object:
 
 def cached(request: Request, data: Any, status: int = 200) -> Response:
     """JSON with an ETag; 304 when the client already has this very answer."""
-    text = json.dumps(data, ensure_ascii=False, default=_plain, separators=(",", ":"))
+    text = jsontext.dumps(data, ensure_ascii=False, default=_plain, separators=(",", ":"))
     tag = '"' + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32] + '"'
     headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
     sent = request.headers.get("if-none-match", "")
@@ -242,14 +242,24 @@ def get_kpi(
     return cached(request, detail)
 
 
-@router.get("/kpis/{name}/series", response_model=m.Series, tags=["kpis"])
+SERIES_FILES: dict[int | str, dict[str, Any]] = {200: {"content": {
+    "text/csv": {"schema": {"type": "string"}},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+        {"schema": {"type": "string", "format": "binary"}}}}}  # fmt: skip
+"""The series as a file (`format=csv` or `xlsx`), besides JSON."""
+
+
+@router.get("/kpis/{name}/series", response_model=m.Series, tags=["kpis"],
+            responses=SERIES_FILES)  # fmt: skip
 def get_series(
     request: Request,
     name: str,
     _: Annotated[Principal, Depends(need(Action.read))],
     grain: Grain | None = None,
-    start: Annotated[str | None, Query(alias="from", max_length=40)] = None,
-    end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
+    start: Annotated[
+        str | None, Query(alias="from", max_length=40, json_schema_extra=m.LABEL)
+    ] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=40, json_schema_extra=m.LABEL)] = None,
     by: Annotated[list[str] | None, Query(max_length=5)] = None,
     compare: Annotated[str | None, Query(max_length=60)] = None,
     where: Annotated[str | None, Query(max_length=1000)] = None,
@@ -306,9 +316,9 @@ def _series_view(loaded: LoadedProject, query: Any) -> Any:
         raise ApiError(404 if exc.field == "kpi" else 400, exc.message, exc.field) from None
     except CompileError as exc:
         raise ApiError(400, exc.message) from None
-    except WarehouseError as exc:
+    except WarehouseError as exc:  # the request is sound; the warehouse's data is not there
         hint = f" ({exc.hint})" if exc.hint else ""
-        raise ApiError(422, exc.message + hint) from None
+        raise ApiError(409, exc.message + hint) from None
 
 
 # --- goals ---------------------------------------------------------------------------------

@@ -30,9 +30,11 @@ NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,99}$")
 
 
 class RuleIn(BaseModel):
-    name: str = Field(max_length=100, examples=["conversion-slips"])
+    name: str = Field(max_length=100, examples=["conversion-slips"],
+                      json_schema_extra={"pattern": NAME.pattern})  # fmt: skip
     rule: dict[str, Any] = Field(
-        examples=[{"when": "status", "kpis": ["conversion_rate"], "notify": ["owner"]}]
+        description="A rule as in tolok.yaml's `alerts:`, naming this project's KPIs.",
+        examples=[{"when": "status", "notify": ["owner"]}],
     )
 
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from tolok.auth.roles import Action
+from tolok.display import ALLOWED, within_range
 from tolok.server import idempotency
 from tolok.server import models as m
 from tolok.server.errors import ApiError
@@ -68,8 +69,8 @@ def put_target(
     _kpi(project, name)
     if not principal.can_edit_kpi(Action.set_targets, project.kpis[name].owner):
         raise ApiError(403, "your role or token does not allow setting targets")
-    if value != value or abs(value) == float("inf"):
-        raise ApiError(400, "value must be a number", "value")
+    if not within_range(value):  # the API's model says so first; the form's caller too
+        raise ApiError(422, f"value: must be {ALLOWED}", "value")
     with Session(state_of(request).engine) as session, session.begin():
         try:
             before = store_target(session, project, name, period, value, by or {}, principal.email)
@@ -270,7 +271,7 @@ def _incoming(raw: bytes, suffix: str) -> Incoming:
 
 def _problem(p: Any, header: int) -> dict[str, Any]:
     where = f"column '{p.column}': " if p.column else ""
-    return {"row": p.line - header, "reason": where + p.reason}
+    return {"row": p.line - header, "reason": where + p.described("row", header)}
 
 
 def _written(state: State, report: IngestReport, header: int) -> dict[str, Any]:

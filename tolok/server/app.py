@@ -4,12 +4,10 @@ signed-in user or an API token."""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import secrets
 import threading
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,8 +19,6 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
 from sqlalchemy.orm import Session
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tolok import __version__
 from tolok.auth import accounts
@@ -40,6 +36,7 @@ from tolok.server import (
 )
 from tolok.server import models as m
 from tolok.server.errors import ApiError
+from tolok.server.harden import Harden, docs_policy, route_methods
 from tolok.server.security import COOKIE, identify, state_of
 from tolok.server.state import Refresher, State
 from tolok.store.database import open_store, store_url
@@ -58,7 +55,6 @@ sheet before anyone signs in); a test holds every other route to a sign-in."""
 
 PRE_SESSION = "tolok_presession"
 HOME = "/board"  # where sign-in leads when it was not asked for a page
-access = logging.getLogger("tolok.access")
 log = logging.getLogger("tolok.server")
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 WORDS = {
@@ -112,15 +108,12 @@ def create_app(
     app.state.tolok = state
     errors.install(app)
     _pages(app)
-    app.include_router(api.router)
-    app.include_router(api_data.router)
-    app.include_router(api_admin.router)
-    app.include_router(api_alerts.router)
-    app.include_router(routes.router)
-    app.include_router(routes_entry.router)
-    app.include_router(routes_admin.router)
-    app.include_router(routes_alerts.router)
+    routers = [api.router, api_data.router, api_admin.router, api_alerts.router, routes.router,
+               routes_entry.router, routes_admin.router, routes_alerts.router]  # fmt: skip
+    for router in routers:
+        app.include_router(router)
     _routes(app)
+    app.state.methods = route_methods([*app.router.routes, *(r for x in routers for r in x.routes)])
 
     app.add_middleware(Harden)
     return app
@@ -136,93 +129,6 @@ def _warm(state: State) -> None:
         import plotly.graph_objects  # type: ignore[import-untyped]  # noqa: F401
     except Exception:
         log.warning("warming the board failed; the first page builds it", exc_info=True)
-
-
-HARDENING = (("x-content-type-options", "nosniff"), ("x-frame-options", "DENY"),
-             ("referrer-policy", "same-origin"))  # fmt: skip
-
-
-class Harden:
-    """Security headers on every answer, and one access-log line per request (method, path,
-    status, ms, client). Plain ASGI: `@app.middleware("http")` would add a task and a queue
-    to every request."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-        limit = INGEST_BODY if scope["path"].endswith("/rows") else BODY
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            status = 413
-            await _too_large(send, limit)
-            _log(scope, status, started)
-            return
-        received = 0
-
-        async def receiving() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise BodyTooLargeError(limit)
-            return message
-
-        async def sending(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = MutableHeaders(scope=message)
-                for name, value in HARDENING:
-                    headers.setdefault(name, value)
-            await send(message)
-
-        try:
-            await self.app(scope, receiving, sending)
-        except BodyTooLargeError:
-            status = 413
-            await _too_large(send, limit)
-        finally:
-            _log(scope, status, started)
-
-
-BODY = 1024 * 1024  # a request body, but for ingestion
-INGEST_BODY = 50 * 1024 * 1024
-
-
-class BodyTooLargeError(Exception):
-    pass
-
-
-async def _too_large(send: Send, limit: int) -> None:
-    text = json.dumps(
-        errors.body(413, f"the request body is over {limit // 1024 // 1024} MB; send less")
-    ).encode("utf-8")
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(text)).encode())]})  # fmt: skip
-    await send({"type": "http.response.body", "body": text})
-
-
-def _log(scope: Scope, status: int, started: float) -> None:
-    """One access-log line; a share link's secret never reaches the log."""
-    path = scope["path"]
-    if path.startswith("/s/"):
-        tail = "/series" if path.endswith("/series") else ".json" if path.endswith(".json") else ""
-        path = "/s/{secret}" + tail
-    client = scope.get("client")
-    access.info(
-        "request",
-        extra={"method": scope["method"], "path": path, "status": status,
-               "ms": round((time.perf_counter() - started) * 1000, 1),
-               "client": client[0] if client else None},
-    )  # fmt: skip
 
 
 def _pages(app: FastAPI) -> None:
@@ -257,7 +163,9 @@ def _routes(app: FastAPI) -> None:
 
         if identify(request) is None:
             return RedirectResponse("/signin?next=/docs", 303)
-        return get_swagger_ui_html(openapi_url="/openapi.json", title=app.title)
+        page = get_swagger_ui_html(openapi_url="/openapi.json", title=app.title)
+        page.headers["content-security-policy"] = docs_policy(bytes(page.body))
+        return page
 
     @app.get("/healthz", response_model=m.Health, tags=["health"])
     async def healthz() -> dict[str, Any]:  # async: no hop to a worker thread
@@ -299,11 +207,13 @@ def _routes(app: FastAPI) -> None:
         if not expected or not same(csrf, expected):
             raise ApiError(403, "the sign-in form expired: load /signin again")
         lang = _lang(request)
-        address = request.client.host if request.client else "unknown"
+        # The peer, or the client a trusted proxy names (see `terminal_serve.proxy_options`).
+        address = f"address:{request.client.host if request.client else 'unknown'}"
         account = f"account:{email.strip().lower()}"
-        # Counted before the password is checked, so concurrent guesses meet the limit too.
+        # Counted before the password is checked, so concurrent guesses meet the limit too;
+        # a success gives its attempts back: only failures use up the budget.
         wait = max(state.per_account.attempt(account),
-                   state.per_address.attempt(f"address:{address}"))  # fmt: skip
+                   state.per_address.attempt(address))  # fmt: skip
         if wait > 0:
             message = WORDS[lang]["wait"].format(minutes=max(1, round(wait / 60)))
             return _signin_form(request, next, email, message, 429)
@@ -313,6 +223,7 @@ def _routes(app: FastAPI) -> None:
                 return _signin_form(request, next, email, WORDS[lang]["wrong"], 401)
             secret, _ = accounts.start_session(session, user)
         state.per_account.clear(account)
+        state.per_address.refund(address)
         response = RedirectResponse(_safe_next(next), 303)
         response.set_cookie(COOKIE, secret, max_age=accounts.SESSION_DAYS * 86400,
                             httponly=True, samesite="lax",

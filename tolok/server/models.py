@@ -3,11 +3,44 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
+from pydantic_core import PydanticCustomError
+
+from tolok.display import ALLOWED, LARGEST, within_range
 
 T = TypeVar("T")
+
+
+def _typed(value: float) -> float:
+    """A number a person sends: finite and written in full on every page (`LARGEST`)."""
+    if not within_range(value):
+        raise PydanticCustomError(
+            "number_range", "must be " + ALLOWED, {"minimum": -LARGEST, "maximum": LARGEST}
+        )
+    return value
+
+
+TypedNumber = Annotated[
+    float,
+    Field(
+        strict=True,  # true and false are not numbers, nor is "12"
+        json_schema_extra={"minimum": -LARGEST, "maximum": LARGEST},
+        description=ALLOWED[0].upper() + ALLOWED[1:] + ".",
+    ),
+    AfterValidator(_typed),
+]
+
+
+YEAR = "(19|20|21)[0-9]{2}"  # 1900-2199, the years tolok shows
+PERIOD = (rf"^(FY{YEAR}(-Q[1-4])?|{YEAR}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?"
+          r"|-W(0[1-9]|[1-4][0-9]|5[0-3])|-Q[1-4])?)$")  # fmt: skip
+"""A period label (`2026`, `2026-Q1`, `2026-03`, `2026-W09`, `2026-03-15`, `FY2026-Q2`), for
+the API's description; what the calendar refuses beyond it (the 30th of February, a grain
+the KPI has not) is a 400 that says why."""
+LABEL: JsonDict = {"pattern": PERIOD}
 
 
 class Page(BaseModel, Generic[T]):
@@ -73,7 +106,16 @@ class SeriesPoint(BaseModel):
     change: float | None = None
     target: float | None = None
     status: str | None = None
+    state: Literal["closed", "open", "not_final", "partial"] | None = None
+    open: bool = False
+    provisional: bool = False  # not final: a conversion window or cohort still running
+    partial: bool = False
     anomaly: dict[str, float] | None = None
+    elapsed: float | None = None  # the open period's share gone by, and what it heads for
+    heading: str | None = None
+    target_so_far: float | None = None
+    projected: float | None = None
+    final_on: str | None = None
 
 
 class Series(BaseModel):
@@ -87,6 +129,7 @@ class Series(BaseModel):
     points: list[SeriesPoint]
     computed_at: str | None
     as_reported: bool
+    as_of_refreshes: bool = False
 
 
 class Goal(BaseModel):
@@ -120,7 +163,8 @@ class CommentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=5000)
-    period: str | None = Field(None, description="The period it is about: 2026-03, 2026-Q1 …")
+    period: str | None = Field(None, description="The period it is about: 2026-03, 2026-Q1 …",
+                               json_schema_extra=LABEL)  # fmt: skip
 
 
 class Comment(BaseModel):
@@ -136,8 +180,8 @@ class ValueIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     measure: str
-    period: str
-    value: float
+    period: str = Field(json_schema_extra=LABEL)
+    value: TypedNumber
     by: dict[str, str] = Field(default_factory=dict)
 
 
@@ -157,8 +201,8 @@ class Entered(BaseModel):
 class TargetIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    period: str
-    value: float
+    period: str = Field(json_schema_extra=LABEL)
+    value: TypedNumber
     by: dict[str, str] = Field(default_factory=dict)
 
 

@@ -1,6 +1,7 @@
 """The pages: each route asks its page module for the data and renders it as HTML, or as
-JSON at the same path ending in `.json`. Reading needs a signed-in user (share links have
-their own page); forms need the editor's or admin's right and the session's CSRF token."""
+JSON at the same path ending in `.json`. Reading needs a signed-in user, or a token with the
+`read` or `write` scope (share links have their own page); forms need the role's right, a
+session's CSRF token or a token's `write` scope — the same checks as the API's."""
 
 from __future__ import annotations
 
@@ -16,13 +17,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from tolok.auth.roles import Action
 from tolok.server.board import store_stamp
 from tolok.server.errors import ApiError
 from tolok.server.pages import board as board_page
 from tolok.server.pages import goals as goals_page
 from tolok.server.pages import kpi as kpi_page
 from tolok.server.pages import review as review_page
-from tolok.server.security import identify, signed_in, state_of
+from tolok.server.security import identify, permitted, refuse, state_of
 from tolok.server.web import Context, context, reader, render, wants_json
 
 router = APIRouter(include_in_schema=False)
@@ -98,8 +100,11 @@ def review(request: Request) -> Response:
 async def events(request: Request) -> Response:
     """Server-sent events: `refresh` whenever a refresh finishes or something people write
     (a value, a target, a comment) changes what the pages show."""
-    if await run_in_threadpool(identify, request) is None:
+    principal = await run_in_threadpool(identify, request)
+    if principal is None:
         raise ApiError(401, "sign in (/signin) to follow the board's updates")
+    if not principal.can(Action.read):
+        raise refuse(Action.read)
     engine = state_of(request).engine
     since = request.query_params.get("since", "")[:64]
 
@@ -260,7 +265,7 @@ async def comment_form(request: Request, name: str) -> Response:
     """The comment form of a KPI's page."""
     from tolok.server.api import add_comment
 
-    principal = await signed_in(request)
+    principal = await permitted(request, Action.comment, team=True)
     form = await request.form()
     text = str(form.get("text", "")).strip()
     period = str(form.get("period", "")).strip() or None
@@ -283,7 +288,7 @@ async def annotation_form(request: Request, name: str) -> Response:
 
     from tolok.server.api import add_annotation
 
-    principal = await signed_in(request)
+    principal = await permitted(request, Action.annotate, team=True)
     form = await request.form()
     text = str(form.get("text", "")).strip()
     day = str(form.get("day", "")).strip()

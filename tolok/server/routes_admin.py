@@ -15,7 +15,7 @@ from tolok.auth import accounts
 from tolok.auth.roles import Action
 from tolok.server.errors import ApiError
 from tolok.server.pages import admin as admin_page
-from tolok.server.security import signed_in, state_of
+from tolok.server.security import refuse, signed_in, state_of
 from tolok.server.web import Context, context, reader, render
 from tolok.store.people import User
 
@@ -44,7 +44,9 @@ def _page(ctx: Context, created: admin_page.Created | None, problem: str | None 
 async def _form(request: Request, action: Action) -> tuple[Context, FormData]:
     principal = await signed_in(request)
     ctx = context(request, principal)
-    if not ctx.can(action):
+    if not ctx.can(action):  # the role and, for a token, its scopes: as on the API
+        if principal.scopes is not None:
+            raise refuse(action)  # a program: the API's words
         raise ApiError(403, ctx._("Your role does not allow this."))
     return ctx, await request.form()
 

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
+from tolok.auth.roles import Action
 from tolok.server.errors import ApiError
-from tolok.server.security import Principal, signed_in, state_of
+from tolok.server.security import Principal, permitted, state_of
 from tolok.server.web import context
 
 router = APIRouter(include_in_schema=False)  # page forms, not the API
@@ -41,7 +42,7 @@ def subscription_name(kpi: str, choice: str, principal: Principal) -> str:
 async def subscribe(request: Request, name: str) -> Response:
     from tolok.server.api_alerts import make_rule
 
-    principal = await signed_in(request)
+    principal = await permitted(request, Action.alert_rules)  # as `POST /api/v1/alert-rules`
     form = await request.form()
     choice = str(form.get("when", ""))
     ctx = context(request, principal)
@@ -61,7 +62,7 @@ async def subscribe(request: Request, name: str) -> Response:
 
 @router.post("/kpis/{name}/alerts/{rule}/remove")
 async def unsubscribe(request: Request, name: str, rule: str) -> Response:
-    principal = await signed_in(request)
+    principal = await permitted(request, Action.alert_rules)  # as `DELETE /api/v1/alert-rules/…`
 
     def remove() -> bool:
         from tolok.notify.alerts import remove_rule

@@ -11,11 +11,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from tolok.auth.roles import Action
+from tolok.display import LARGEST, within_range
 from tolok.i18n import parse_number
 from tolok.server.errors import ApiError
 from tolok.server.pages import entry as entry_page
-from tolok.server.security import signed_in, state_of
+from tolok.server.security import refuse, signed_in, state_of
 from tolok.server.web import Context, context, reader, render
+from tolok.spec.models import Unit
 
 router = APIRouter(include_in_schema=False)
 UPLOAD = 5 * 1024 * 1024  # a CSV of manual values: far more than anyone types
@@ -49,10 +51,18 @@ def _page(ctx: Context, notice: str | None, problems: dict[str, str] | None = No
     return render(ctx, "entry.html", page, status, problems=problems or {})
 
 
-async def _form(request: Request) -> tuple[Context, FormData]:
+async def _form(request: Request, action: Action) -> tuple[Context, FormData]:
+    """The context and the form, once the role and a token's scopes allow `action`, as on
+    the API; for a target only the scopes here, as the team owning its KPI may set it too
+    (`put_target` asks the role)."""
     principal = await signed_in(request)
-    form = await request.form(max_part_size=UPLOAD)
-    return context(request, principal), form
+    ctx = context(request, principal)
+    team = action is Action.set_targets
+    if not (principal.scoped(action) if team else principal.can(action)):
+        if principal.scopes is not None:
+            raise refuse(action)  # a program: the API's words
+        raise ApiError(403, ctx._("Entering values needs an editor's role."))
+    return ctx, await request.form(max_part_size=UPLOAD)
 
 
 def _text(form: FormData, key: str) -> str:
@@ -73,9 +83,7 @@ async def enter_value(request: Request) -> Response:
     from tolok.server.api_data import store_values
     from tolok.store.manual import EntryError, make_entry
 
-    ctx, form = await _form(request)
-    if not ctx.can(Action.enter_values):
-        raise ApiError(403, ctx._("Entering values needs an editor's role."))
+    ctx, form = await _form(request, Action.enter_values)
     dataset = _text(form, "dataset")
     by = {k[4:]: v.strip() for k, v in form.items() if k.startswith("dim:") and isinstance(v, str)}
     raw = _text(form, "value")
@@ -83,6 +91,8 @@ async def enter_value(request: Request) -> Response:
         value: str | float = parse_number(raw, ctx.lang)
     except ValueError:
         value = raw  # make_entry says it is not a number
+    if isinstance(value, float) and not within_range(value):
+        return _problem(ctx, form, "values", _out_of_range(ctx))
     try:
         entry = make_entry(
             ctx.project, dataset, _text(form, "measure"), _text(form, "period"), value, by
@@ -95,9 +105,15 @@ async def enter_value(request: Request) -> Response:
     return RedirectResponse("/entry?done=values", 303)
 
 
+def _out_of_range(ctx: Context) -> ApiError:
+    """A number typed beyond what pages write in full (`1e30`, `NaN`, `inf`): the range."""
+    low, high = (ctx.fmt.value(size, Unit.number) for size in (-LARGEST, LARGEST))
+    return ApiError(400, ctx._("Write a number from {low} to {high}.", low=low, high=high), "value")
+
+
 def _field_of(message: str) -> str:
     """Which field an entry problem is about, from what it says."""
-    if "not a number" in message:
+    if "not a number" in message or "too large" in message:
         return "value"
     if "period" in message or "write 2026" in message:
         return "period"
@@ -114,9 +130,7 @@ async def upload_values(request: Request) -> Response:
     from tolok.server.api_data import store_values
     from tolok.store.manual import EntryError, read_rows
 
-    ctx, form = await _form(request)
-    if not ctx.can(Action.enter_values):
-        raise ApiError(403, ctx._("Entering values needs an editor's role."))
+    ctx, form = await _form(request, Action.enter_values)
     dataset = _text(form, "dataset")
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
@@ -145,13 +159,15 @@ async def set_target(request: Request) -> Response:
     """A KPI's target for one period, set by a person (it wins over the YAML's)."""
     from tolok.server.api_data import put_target
 
-    ctx, form = await _form(request)
+    ctx, form = await _form(request, Action.set_targets)
     name, period, raw = _text(form, "kpi"), _text(form, "period"), _text(form, "value")
     try:
         value = parse_number(raw, ctx.lang)
     except ValueError:
         message = ctx._("'{value}' is not a number.", value=raw)
         return _problem(ctx, form, "targets", ApiError(400, message, "value"))
+    if not within_range(value):
+        return _problem(ctx, form, "targets", _out_of_range(ctx))
     if name not in ctx.project.kpis:
         return _problem(ctx, form, "targets", ApiError(400, ctx._("Choose a KPI."), "kpi"))
     if not period:

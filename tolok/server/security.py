@@ -1,6 +1,7 @@
 """Who is asking: a signed-in browser (session cookie), a program (API token), or nobody.
-Every API route declares what it needs with `need(Action)`; share links have their own
-routes and never reach the API.
+Every API route declares what it needs with `need(Action)`, and every page's route checks
+the same with `permitted` (or `web.reader`): a token's scopes limit its pages as much as its
+API. Share links have their own routes and never reach either.
 
 Browsers' unsafe requests (POST, PUT, PATCH, DELETE) must carry the session's CSRF token in
 the `X-CSRF-Token` header or a `csrf` form field; tokens in an `Authorization` header are
@@ -38,8 +39,11 @@ class Principal:
     teams: frozenset[str] = frozenset()
 
     def can(self, action: Action, dataset: str | None = None) -> bool:
-        if not can(self.role, action):
-            return False
+        return can(self.role, action) and self.scoped(action, dataset)
+
+    def scoped(self, action: Action, dataset: str | None = None) -> bool:
+        """Whether the token's scopes allow `action` (a browser has none: always); the role
+        is not asked."""
         return self.scopes is None or scope_allows(list(self.scopes), action, dataset)
 
     def can_edit_kpi(self, action: Action, owner: str | None) -> bool:
@@ -48,7 +52,7 @@ class Principal:
             return True
         if owner is None or owner not in self.teams:
             return False
-        return self.scopes is None or scope_allows(list(self.scopes), action)
+        return self.scoped(action)
 
 
 def state_of(request: Request) -> State:
@@ -141,13 +145,26 @@ async def signed_in(request: Request) -> Principal:
     return principal
 
 
+def refuse(action: Action) -> ApiError:
+    return ApiError(403, f"your role or token does not allow {action.value}")
+
+
+async def permitted(request: Request, action: Action, team: bool = False) -> Principal:
+    """The principal, when its role and token scopes allow `action`: what `need` checks, for a
+    page's route to call itself. With `team`, a viewer in the team that owns a KPI may act
+    too: only the scopes are checked here, the role once the KPI is known
+    (`Principal.can_edit_kpi`)."""
+    principal = await signed_in(request)
+    if not (principal.scoped(action) if team else principal.can(action)):
+        raise refuse(action)
+    return principal
+
+
 def need(action: Action) -> Callable[..., object]:
     """A dependency: the principal, when its role (and token scopes) allow `action`."""
 
     async def check(request: Request) -> Principal:
-        principal = await signed_in(request)  # called, not a dependency: one level less
-        if not principal.can(action):  # for FastAPI to solve on every request
-            raise ApiError(403, f"your role or token does not allow {action.value}")
-        return principal
+        # called, not a dependency: one level less for FastAPI to solve on every request
+        return await permitted(request, action)
 
     return check

@@ -1,12 +1,12 @@
-"""What the pages share: who is asking (a signed-in browser; anonymous browsers are sent to
-the sign-in form), the language and formats of the answer, and rendering one page's data
-as HTML (Jinja2, auto-escaped) or, at the same path with `.json`, as JSON.
+"""What the pages share: who is asking (a signed-in browser, or a token its scopes allow;
+anonymous browsers are sent to the sign-in form), the language and formats of the answer,
+and rendering one page's data as HTML (Jinja2, auto-escaped) or, at the same path with
+`.json`, as JSON.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +17,11 @@ from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
-from tolok import __version__
+from tolok import __version__, jsontext
 from tolok.auth.roles import Action
 from tolok.i18n import LANG_COOKIE, LANGS, Formats, gettext
 from tolok.server.errors import ApiError
-from tolok.server.security import Principal, identify, state_of
+from tolok.server.security import Principal, identify, refuse, state_of
 from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
 
@@ -80,9 +80,10 @@ def context(request: Request, principal: Principal | None) -> Context:
     return Context(request, principal, loaded, lang, gettext(lang), fmt)
 
 
-def reader(request: Request) -> Context:
-    """The context of a signed-in user's page; anonymous: to the sign-in form (a `.json`
-    page answers 401 like the API)."""
+def reader(request: Request, action: Action = Action.read) -> Context:
+    """The context of a page for a user or token allowed `action` (reading, unless said):
+    its role and, for a token, its scopes decide, as on the API (403). Anonymous: to the
+    sign-in form (a `.json` page answers 401 like the API)."""
     principal = identify(request)
     if principal is None:
         if wants_json(request) or request.method != "GET":
@@ -91,6 +92,8 @@ def reader(request: Request) -> Context:
             )
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignInNeededError(target)
+    if not principal.can(action):
+        raise refuse(action)
     return context(request, principal)
 
 
@@ -113,7 +116,7 @@ def render(
     request = ctx.request
     if wants_json(request):
         data = page.model_dump(mode="json")
-        text = json.dumps(data, ensure_ascii=False, default=_plain)
+        text = jsontext.dumps(data, ensure_ascii=False, default=_plain)
         return Response(text, status, media_type="application/json")
     response = TEMPLATES.TemplateResponse(
         request,

@@ -6,11 +6,14 @@ place and never stops the others.
 
 from __future__ import annotations
 
+import csv
 import difflib
 from collections.abc import Iterable
+from itertools import islice
 
 from tolok.spec.check_sharing import check_sharing
-from tolok.spec.columns import ColumnSet, dataset_columns, matching_files
+from tolok.spec.columns import SAMPLE_ROWS, ColumnSet, dataset_columns
+from tolok.spec.folders import OUTSIDE_HINT, match_files, outside_message
 from tolok.spec.formula import FormulaError, Name, Node, Span, parse_formula, quote_name, walk
 from tolok.spec.functions import Context, Type
 from tolok.spec.joins import reaches
@@ -86,16 +89,34 @@ def _check_goals(loaded: LoadedProject, project: Project) -> None:
             )
 
 
-def _check_dataset(loaded: LoadedProject, name: str, dataset: Dataset) -> None:
-    pattern = dataset.file_pattern
-    if pattern is not None and not matching_files(loaded.root, pattern):
+def _columns(loaded: LoadedProject, dataset: Dataset) -> ColumnSet:
+    assert loaded.project is not None
+    return dataset_columns(loaded.root, dataset, loaded.project.data_dirs)
+
+
+def _check_files(loaded: LoadedProject, name: str, pattern: str) -> None:
+    """The files a `file:` source matches: some, and none outside the project folder and
+    `data_dirs` (TLK018)."""
+    assert loaded.project is not None
+    matched = match_files(loaded.root, pattern, loaded.project.data_dirs)
+    where = loaded.locate("datasets", name, "source")
+    if matched.refused:
+        loaded.problems.add("TLK018", outside_message(loaded.root, pattern, matched), where,
+                            OUTSIDE_HINT)  # fmt: skip
+    elif not matched.files:
         loaded.problems.add(
             "TLK007",
             f"no file matches '{pattern}'",
-            loaded.locate("datasets", name, "source"),
+            where,
             "paths are relative to the project folder; globs like data/*.csv are allowed",
         )
-    columns = dataset_columns(loaded.root, dataset)
+
+
+def _check_dataset(loaded: LoadedProject, name: str, dataset: Dataset) -> None:
+    pattern = dataset.file_pattern
+    if pattern is not None:
+        _check_files(loaded, name, pattern)
+    columns = _columns(loaded, dataset)
     named: list[tuple[str, int | None]] = [("time", None)] if dataset.time else []
     named += [("dimensions", i) for i in range(len(dataset.dimensions))]
     named += [("key", i) for i in range(len(dataset.key))]
@@ -105,6 +126,7 @@ def _check_dataset(loaded: LoadedProject, name: str, dataset: Dataset) -> None:
         issue = _column_issue(value, columns, Span(0, len(value)))
         if issue is not None:
             loaded.problems.add(issue.code, issue.message, loaded.locate(*path), issue.hint)
+    _check_time_type(loaded, name, dataset, columns)
     _check_refs(loaded, name, dataset, columns)
     for measure_name, measure in dataset.measures.items():
         base = ("datasets", name, "measures", measure_name)
@@ -142,6 +164,56 @@ def _check_dataset(loaded: LoadedProject, name: str, dataset: Dataset) -> None:
             _check_row_formula(loaded, (*base, "where"), measure.where, resolver, None)
 
 
+def _check_time_type(
+    loaded: LoadedProject, name: str, dataset: Dataset, columns: ColumnSet
+) -> None:
+    """The time column, where its type is known before any warehouse is read: declared,
+    or sampled from a file (numbers, true/false, or text with a value holding no digit at
+    all, like `soon`: other text may be a date the file reader knows, as 03/15/2026)."""
+    time = dataset.time
+    kind = columns.types.get(time) if time else None
+    if time is None or kind in (None, Type.time, Type.any):
+        return
+    declared = dataset.columns.get(time)
+    if declared is not None:
+        holds = f"is declared {declared.value}, not date or timestamp"
+    elif kind is Type.text:
+        word = _wordy_value(loaded, dataset, time)
+        if word is None:
+            return
+        holds = f"holds '{word}' ({columns.origin}), not a date or timestamp"
+    else:
+        shown = "numbers" if kind is Type.number else "true and false"
+        holds = f"holds {shown} ({columns.origin}), not dates or timestamps"
+    loaded.problems.add(
+        "TLK012",
+        f"the time column '{time}' {holds}: no row could be given a period",
+        loaded.locate("datasets", name, "time"),
+        "give it dates (2026-03-15) or timestamps, or declare "
+        f"`columns: {{{quote_name(time)}: timestamp}}` if its values are dates",
+    )
+
+
+def _wordy_value(loaded: LoadedProject, dataset: Dataset, column: str) -> str | None:
+    """A value of a CSV's column without a digit (so no date), among the sampled rows of
+    the first file (as `dataset_columns` samples them)."""
+    assert loaded.project is not None
+    pattern = dataset.file_pattern
+    files = match_files(loaded.root, pattern, loaded.project.data_dirs).files if pattern else []
+    if not files or files[0].suffix.lower() not in (".csv", ".tsv", ".txt"):
+        return None
+    delimiter = "\t" if files[0].suffix.lower() == ".tsv" else ","
+    try:
+        with files[0].open(newline="", encoding="utf-8-sig") as handle:
+            for row in islice(csv.DictReader(handle, delimiter=delimiter), SAMPLE_ROWS):
+                value = (row.get(column) or "").strip()
+                if value and not any(c.isdigit() for c in value):
+                    return value
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    return None
+
+
 def _check_conversion(
     loaded: LoadedProject, base: tuple[str, ...], measure: Measure, resolver: _RowResolver
 ) -> None:
@@ -165,7 +237,7 @@ def _check_conversion(
             loaded.locate(*base, "to"),
         )
         return
-    there = _RowResolver(target, dataset_columns(loaded.root, target))
+    there = _RowResolver(target, _columns(loaded, target))
     entity = measure.to_entity or measure.entity
     key = "to_entity" if measure.to_entity else "entity"
     issue = _column_issue(entity, there.columns, Span(0, len(entity)))
@@ -237,7 +309,7 @@ def _lookup_columns(loaded: LoadedProject, dataset: Dataset) -> dict[str, Column
     project = loaded.project
     assert project is not None
     return {
-        target: dataset_columns(loaded.root, project.datasets[target])
+        target: _columns(loaded, project.datasets[target])
         for target in dataset.refs.values()
         if target in project.datasets
     }

@@ -10,10 +10,12 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
+from tolok.spec.folders import match_files
 from tolok.spec.functions import Type
 from tolok.spec.models import ColumnType, Dataset
 
@@ -39,18 +41,16 @@ class ColumnSet:
     origin: str  # "declared", a file name, or "unknown"
 
 
-def matching_files(root: Path, pattern: str) -> list[Path]:
-    """Files a `file:` source names, a glob relative to the project folder."""
-    path = Path(pattern)
-    if path.is_absolute():
-        return sorted(p for p in Path(path.anchor).glob(str(path.relative_to(path.anchor))))
-    return sorted(p for p in root.glob(pattern) if p.is_file())
+def matching_files(root: Path, pattern: str, data_dirs: Iterable[str] = ()) -> list[Path]:
+    """Files a `file:` source names, a glob relative to the project folder; only those in
+    the project folder or in `data_dirs` (see `folders`)."""
+    return match_files(root, pattern, data_dirs).files
 
 
-def dataset_columns(root: Path, dataset: Dataset) -> ColumnSet:
+def dataset_columns(root: Path, dataset: Dataset, data_dirs: Iterable[str] = ()) -> ColumnSet:
     declared = {name: DECLARED[kind] for name, kind in dataset.columns.items()}
     pattern = dataset.file_pattern
-    files = matching_files(root, pattern) if pattern else []
+    files = matching_files(root, pattern, data_dirs) if pattern else []
     sniffed = _sniff(files[0]) if files else None
     if sniffed is None:
         return ColumnSet(declared, False, "declared" if declared else "unknown")

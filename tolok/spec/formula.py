@@ -20,11 +20,15 @@ from __future__ import annotations
 import ast
 import functools
 import keyword
+import math
 import warnings
 from dataclasses import dataclass
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 60
+MAX_INTEGER = 2**63 - 1
+"""The largest whole number a formula may write: what every warehouse holds as an integer
+(a 64-bit one). A bigger number is written with an exponent (`1e20`), as a decimal."""
 _PLACEHOLDER = "__q{}__"
 
 
@@ -377,7 +381,7 @@ class _Converter:
         if value is None:
             return Null(span)
         if isinstance(value, int | float):
-            return Number(value, span)
+            return Number(_bounded(value, span), span)
         if isinstance(value, str):
             return String(value, span)
         raise FormulaError(f"{type(value).__name__} values are not allowed in a formula", span)
@@ -445,6 +449,30 @@ class _Converter:
     def _operator_error(self, op: ast.AST, node: ast.AST) -> FormulaError:
         what = _OPERATOR_HINTS.get(type(op), type(op).__name__)
         return FormulaError(f"the operator {what} is not allowed in a formula", self.span(node))
+
+
+def _bounded(value: int | float, span: Span) -> int | float:
+    """A number literal every engine holds: a whole number within 64 bits, a decimal that
+    is finite (`1e999` reads as infinity). A 400-digit literal passed validation once, then
+    failed every KPI of the refresh when it met a float."""
+    if isinstance(value, int) and abs(value) > MAX_INTEGER:
+        raise FormulaError(
+            f"the number {_shortened(str(value))} is too large "
+            f"(whole numbers go up to {MAX_INTEGER:,})",
+            span,
+            "write a large number with an exponent, e.g. 1e20",
+        )
+    if isinstance(value, float) and not math.isfinite(value):
+        raise FormulaError(
+            "the number is too large (decimals go up to about 1.8e308)",
+            span,
+            "use a smaller number",
+        )
+    return value
+
+
+def _shortened(digits: str) -> str:
+    return digits if len(digits) <= 20 else f"{digits[:8]}…{digits[-4:]} ({len(digits)} digits)"
 
 
 def _byte_to_char_table(source: str, n_bytes: int) -> list[int]:

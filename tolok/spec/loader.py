@@ -21,10 +21,21 @@ from tolok.spec.models import SECTIONS, BlameError, Dataset, Measure, Project, S
 from tolok.spec.problems import Location, Problems
 from tolok.spec.queries import check_queries
 from tolok.spec.schema_walk import model_at
-from tolok.spec.source import PathPart, SourceFile, locate, plain, read_yaml
+from tolok.spec.source import MAX_VALUES, PathPart, SourceFile, locate, plain, read_yaml
 
 PROJECT_FILE = "tolok.yaml"
+MAX_DEFINITIONS = 5_000
+"""Definitions of one kind (KPIs, datasets, goals…) a project may hold: with the 5 MB a
+file may hold (`source.MAX_FILE_BYTES`), what keeps `tolok validate` to seconds."""
 FOLDER_SECTIONS = ("kpis", "goals")
+_PLURALS = {
+    "datasets": "datasets",
+    "goals": "goals",
+    "kpis": "KPIs",
+    "channels": "channels",
+    "alerts": "alert rules",
+    "schedules": "schedules",
+}
 _NOUNS = {
     "datasets": "dataset",
     "goals": "goal",
@@ -62,7 +73,7 @@ def load_project(path: Path) -> LoadedProject:
 
 
 def _read_main(loaded: LoadedProject, main: Path) -> Spec | None:
-    source = read_yaml(main, loaded.problems)
+    source = read_yaml(main, loaded.problems, _room(loaded))
     if source is None:
         return None
     loaded.files[main] = source
@@ -91,10 +102,15 @@ def _read_main(loaded: LoadedProject, main: Path) -> Spec | None:
                 "TLK004", f"`{section}` must be a mapping of names to definitions", where
             )
             continue
-        for name in value:
-            _register(loaded, section, str(name), source, value)
+        _register_all(loaded, section, source, value)
     top = {k: v for k, v in data.items() if k not in SECTIONS}
     return _validate(loaded, Settings, top, source, data, ()) or _usable_settings(top)
+
+
+def _room(loaded: LoadedProject) -> int:
+    """The values (aliases expanded) the files read so far leave to the next one: a
+    thousand files of a million values each are as much a bomb as one of a billion."""
+    return MAX_VALUES - sum(source.values for source in loaded.files.values())
 
 
 def _usable_settings(top: dict[str, Any]) -> Settings:
@@ -110,7 +126,7 @@ def _usable_settings(top: dict[str, Any]) -> Settings:
 
 
 def _read_section_file(loaded: LoadedProject, file: Path, section: str) -> None:
-    source = read_yaml(file, loaded.problems)
+    source = read_yaml(file, loaded.problems, _room(loaded))
     if source is None:
         return
     loaded.files[file] = source
@@ -126,8 +142,27 @@ def _read_section_file(loaded: LoadedProject, file: Path, section: str) -> None:
             Location(file, 1, 1),
         )
         return
-    for name in data:
-        _register(loaded, section, str(name), source, data)
+    _register_all(loaded, section, source, data)
+
+
+def _register_all(
+    loaded: LoadedProject, section: str, source: SourceFile, parent: CommentedMap
+) -> None:
+    """Every definition of a mapping, up to `MAX_DEFINITIONS` of a kind in the project."""
+    held = sum(1 for kind, _ in loaded.entries if kind == section)
+    for name in parent:
+        if held >= MAX_DEFINITIONS:
+            line, col = parent.lc.key(name)
+            loaded.problems.add(
+                "TLK001",
+                f"more than {MAX_DEFINITIONS:,} {_PLURALS[section]} in the project, the most "
+                "tolok reads",
+                Location(source.path, line + 1, col + 1, len(str(name))),
+                "keep the ones people look at; the rest are not read",
+            )
+            return
+        _register(loaded, section, str(name), source, parent)
+        held += 1
 
 
 def _register(

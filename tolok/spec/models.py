@@ -631,6 +631,11 @@ class Settings(Spec):
     warehouse: str = "duckdb:///warehouse.duckdb"
     store: str = "sqlite:///tolok.db"
     lint: ProjectLint = Field(default_factory=ProjectLint)
+    data_dirs: list[str] = Field(
+        default_factory=list,
+        description="Folders outside the project that `file:` sources may read (relative to "
+        "the project folder, or absolute); a relative path must otherwise stay inside it.",
+    )
     url: str | None = Field(
         None, description="Where the board is served (https://kpi.example.com), for links."
     )

@@ -11,6 +11,11 @@ TLK006 invalid name                 TLK015 ambiguous name
 TLK007 missing file or folder       TLK016 unknown column
 TLK008 unknown reference (goal, …)  TLK017 a dataset's query (`source: {sql: …}`) cannot
                                     be read, is not one query, or reads files
+                                    TLK018 a `file:` source outside the project folder
+                                    and `data_dirs`
+
+TLK001 also covers a file over a limit: its size, its aliases expanded, its nesting, the
+number of definitions (see `source` and `loader`).
 """
 
 from __future__ import annotations

@@ -27,18 +27,50 @@ class SourceFile:
     path: Path
     lines: list[str]
     data: Any  # the round-trip tree: CommentedMap / CommentedSeq / scalars
+    values: int = 0  # keys, items and values, with aliases expanded (see MAX_VALUES)
 
 
-def read_yaml(path: Path, problems: Problems) -> SourceFile | None:
-    """Read one YAML file; a syntax error becomes a problem with its position."""
+MAX_FILE_BYTES = 5_000_000
+"""A project file is read only up to this size (5 MB): definitions, not data. A file of
+170,945 KPIs (50 MB) once kept `tolok validate` busy for minutes."""
+MAX_VALUES = 1_000_000
+"""Keys, items and values a project's files may hold once their aliases (`*name`) are
+expanded: nine KPIs whose tags each repeat the previous anchor ten times hold a billion."""
+
+
+def read_yaml(path: Path, problems: Problems, room: int = MAX_VALUES) -> SourceFile | None:
+    """Read one YAML file; a syntax error becomes a problem with its position, and so does
+    a file over the limits (its size, its nesting, its aliases expanded: at most `room`
+    values, what the project's other files left of `MAX_VALUES`)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         problems.add("TLK001", f"file is not UTF-8 text ({exc.reason})", Location(path, 1, 1))
         return None
     except OSError as exc:
         problems.add("TLK007", f"cannot read file: {exc.strerror}", Location(path, 1, 1))
         return None
+    if len(raw) > MAX_FILE_BYTES:
+        problems.add(
+            "TLK001",
+            f"file is larger than {MAX_FILE_BYTES:,} bytes (5 MB), the most a project file "
+            "may hold",
+            Location(path, 1, 1),
+            "split the definitions over several files in kpis/ and goals/; keep data in "
+            "data files (`source: file:…`), not in YAML",
+        )
+        return None
+    deep = _flow_too_deep(text)
+    if deep is not None:
+        problems.add(
+            "TLK001",
+            f"lists and mappings are nested more than {MAX_NESTING} levels deep",
+            Location(path, *deep),
+            "a project file needs a few levels; flatten this value",
+        )
+        return SourceFile(path, text.splitlines(), None)
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     try:
@@ -48,7 +80,129 @@ def read_yaml(path: Path, problems: Problems) -> SourceFile | None:
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problems.add("TLK001", _yaml_message(exc), Location(path, line, col), _yaml_hint(exc))
         return SourceFile(path, text.splitlines(), None)
-    return SourceFile(path, text.splitlines(), data)
+    except RecursionError:
+        problems.add(
+            "TLK001",
+            "YAML cannot be read: it is nested too deeply",
+            Location(path, 1, 1),
+            f"a project file nests at most {MAX_NESTING} levels of lists and mappings",
+        )
+        return SourceFile(path, text.splitlines(), None)
+    source = SourceFile(path, text.splitlines(), data)
+    try:
+        values = _count(data, {}, set(), 0, room)
+    except _OverLimitError as over:
+        problems.add("TLK001", over.message, _place(source, over.parent, over.part), over.hint)
+        return SourceFile(path, source.lines, None)
+    return SourceFile(path, source.lines, data, values)
+
+
+MAX_NESTING = 50
+
+
+def _flow_too_deep(text: str) -> tuple[int, int] | None:
+    """Where brackets (`[`, `{`) first open more than twice `MAX_NESTING` deep, outside
+    quotes and comments: ruamel's scanner slows down with the square of that depth (3,000
+    brackets took 12 s) before its own recursion gives up, so they are counted first. A
+    bracket in a plain text value (`title: Sales [EU]`) counts too: twice the limit leaves
+    room for those."""
+    if text.count("[") + text.count("{") <= 2 * MAX_NESTING:
+        return None
+    depth = line = col = 0
+    quote: str | None = None
+    previous = "\n"
+    for char in text:
+        col += 1
+        if char == "\n":
+            line, col = line + 1, 0
+        if quote is not None:
+            quote = None if char == quote else quote
+        elif char == "#" and previous in " \t\n":
+            quote = "\n"  # a comment runs to the end of the line
+        elif char in "'\"" and previous in " \t\n[{,:":
+            quote = char
+        elif char in "[{":
+            depth += 1
+            if depth > 2 * MAX_NESTING:
+                return line + 1, col
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        previous = char
+    return None
+
+
+class _OverLimitError(Exception):
+    def __init__(self, message: str, parent: Any, part: PathPart, hint: str) -> None:
+        super().__init__(message)
+        self.message, self.parent, self.part, self.hint = message, parent, part, hint
+
+
+def _count(node: Any, counted: dict[int, int], open_: set[int], depth: int, room: int) -> int:
+    """The values of the tree with every alias expanded, as long as they stay within `room`
+    and `MAX_NESTING` levels: what a billion-laughs file would make `plain()` and pydantic
+    build. Counted without expanding anything: each list or mapping is counted once and
+    its count reused wherever an alias repeats it."""
+    if not isinstance(node, dict | list):
+        return 1
+    known = counted.get(id(node))
+    if known is not None:
+        return known
+    if id(node) in open_:
+        raise _OverLimitError(
+            "an alias refers to the list or mapping that holds it",
+            node,
+            0,
+            "an anchor (&name) can be repeated (*name) only outside of itself",
+        )
+    open_.add(id(node))
+    total = 1
+    parts: list[tuple[PathPart, Any]] = (
+        [(k, v) for k, v in node.items()] if isinstance(node, dict) else list(enumerate(node))
+    )
+    for part, value in parts:
+        if depth >= MAX_NESTING:
+            raise _OverLimitError(
+                f"lists and mappings are nested more than {MAX_NESTING} levels deep",
+                node,
+                part,
+                "a project file needs a few levels; flatten this value",
+            )
+        below = _count(value, counted, open_, depth + 1, room)
+        total += (1 if isinstance(node, dict) else 0) + below
+        if total > room:
+            anchor = getattr(getattr(value, "anchor", None), "value", None)
+            raise _OverLimitError(
+                f"with aliases{f' (*{anchor})' if anchor else ''} expanded, the project's "
+                f"files hold more than {MAX_VALUES:,} values, the most tolok reads",
+                node,
+                part,
+                "repeat an anchor fewer times, or write the values out",
+            )
+    open_.discard(id(node))
+    counted[id(node)] = total
+    return total
+
+
+def _place(file: SourceFile, parent: Any, part: PathPart) -> Location:
+    """Where `part` of `parent` was written. An alias has no place of its own in the tree
+    (ruamel gives its anchor's): then the list or mapping that holds it."""
+    lc = getattr(parent, "lc", None)
+    try:
+        child = parent[part]
+    except (KeyError, IndexError, TypeError):
+        child = None
+    if lc is None or (getattr(child, "anchor", None) is not None and child.anchor.value):
+        return _node_location(file, parent)
+    try:
+        if isinstance(parent, CommentedMap):
+            line, col = lc.value(part)
+            return Location(file.path, line + 1, col + 1)
+        if isinstance(parent, CommentedSeq) and isinstance(part, int):
+            line, col = lc.item(part)
+            return Location(file.path, line + 1, col + 1)
+    except (KeyError, IndexError, TypeError):  # a key merged in (<<: *name)
+        pass
+    return _node_location(file, parent)
 
 
 def _yaml_message(exc: MarkedYAMLError) -> str:

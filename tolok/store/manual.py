@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from tolok.display import ALLOWED, within_range
 from tolok.spec.calendar import Calendar, PeriodError
 from tolok.spec.models import Grain, Project
 from tolok.store.schema import AuditEntry, ManualValue
@@ -100,6 +101,8 @@ def make_entry(
         raise EntryError(f"'{value}' is not a number", line) from None
     if number != number or number in (float("inf"), float("-inf")):
         raise EntryError(f"'{value}' is not a number", line)
+    if not within_range(number):  # pages write it in full, and a float holds it exactly
+        raise EntryError(f"'{value}' is too large: write {ALLOWED}", line)
     ordered = tuple((d, str(by[d])) for d in found.dimensions if d in by and by[d] != "")
     return Entry(dataset, measure, grain, start, ordered, number)
 

@@ -3,6 +3,8 @@
 "use strict";
 (function () {
   var root = document.documentElement;
+  // Loaded in <head> without `defer`: the theme chosen before is set before the page is drawn.
+  try { var chosen = localStorage.getItem("tolok-theme"); if (chosen) root.dataset.theme = chosen; } catch (e) {}
   document.addEventListener("DOMContentLoaded", function () {
     var theme = document.getElementById("theme");
     if (theme) theme.addEventListener("click", function () {

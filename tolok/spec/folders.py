@@ -1,0 +1,100 @@
+"""Which files a `file:` source may read: those in the project folder, and in the folders
+`data_dirs:` lists, after symlinks and `..` are resolved.
+
+`source: file:../../../../etc/passwd` once validated and was read. A path is now judged by
+where it really is, not by how it is written: `data/../../x.csv` and a symlink
+`data/x.csv -> /etc/passwd` are outside as much as `/etc/passwd` is. Validation refuses
+them (TLK018) and the engine does not read them, even for a project never validated.
+
+Imports nothing of tolok: the loader, the column sniffer, the warehouse and the watermarks
+all ask here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Matched:
+    """The files a pattern matches: those it may read, and those outside (by real path)."""
+
+    files: list[Path]
+    outside: list[Path]
+    pattern_outside: bool = False
+    """The pattern's folder is itself outside every allowed folder: nothing was listed."""
+
+    @property
+    def refused(self) -> bool:
+        return self.pattern_outside or bool(self.outside)
+
+
+OUTSIDE_HINT = (
+    "keep data files in the project folder, or list their folder in `data_dirs:` in "
+    "tolok.yaml, e.g. data_dirs: [/srv/exports]"
+)
+
+
+def outside_message(root: Path, pattern: str, matched: Matched) -> str:
+    """What a refused `file:` source reads: the pattern, or its first file outside."""
+    if matched.pattern_outside or not matched.outside:
+        return f"'{pattern}' is outside the project folder and the folders of `data_dirs`"
+    first = matched.outside[0]
+    real = first.resolve()
+    shown = first.relative_to(root) if first.is_relative_to(root) else first
+    more = f" and {len(matched.outside) - 1} more" if len(matched.outside) > 1 else ""
+    return (
+        f"'{pattern}' matches {shown.as_posix()}{more}, which is really {real.as_posix()}: "
+        "outside the project folder and the folders of `data_dirs`"
+    )
+
+
+def allowed_folders(root: Path, data_dirs: Iterable[str] = ()) -> tuple[Path, ...]:
+    """The project folder and each of `data_dirs` (relative to the project, or absolute),
+    as real paths.
+
+    >>> allowed_folders(Path("/srv/shop"), ["/mnt/exports"])[1].as_posix()
+    '/mnt/exports'
+    """
+    folders = [root, *((root / d) for d in data_dirs)]
+    return tuple(dict.fromkeys(folder.resolve() for folder in folders))
+
+
+def within(path: Path, folders: tuple[Path, ...]) -> bool:
+    """`path`, with its symlinks and `..` resolved, lies in one of `folders`."""
+    real = path.resolve()
+    return any(real.is_relative_to(folder) for folder in folders)
+
+
+def match_files(root: Path, pattern: str, data_dirs: Iterable[str] = ()) -> Matched:
+    """The files a `file:` pattern (a glob, relative to the project folder) matches.
+
+    A pattern whose fixed part (before the first wildcard) lies outside every allowed
+    folder, and holds none of them, is not listed at all: `file:/**/*.csv` must not walk
+    the whole disk to find out that nothing there may be read."""
+    folders = allowed_folders(root, data_dirs)
+    path = Path(pattern)
+    base = _fixed_part(path if path.is_absolute() else root / path)
+    real = base.resolve()
+    reachable = any(real.is_relative_to(f) or f.is_relative_to(real) for f in folders)
+    if not reachable:
+        return Matched([], [], pattern_outside=True)
+    if path.is_absolute():
+        found = Path(path.anchor).glob(str(path.relative_to(path.anchor)))
+    else:
+        found = root.glob(pattern)
+    files = sorted(p for p in found if p.is_file())
+    return Matched(
+        [f for f in files if within(f, folders)], [f for f in files if not within(f, folders)]
+    )
+
+
+def _fixed_part(path: Path) -> Path:
+    """The leading parts of a path that hold no wildcard: `data/2026/*.csv` -> `data/2026`."""
+    parts = path.parts
+    for index, part in enumerate(parts):
+        if any(ch in part for ch in "*?["):
+            return Path(*parts[:index])
+    return path
