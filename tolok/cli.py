@@ -54,14 +54,34 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _lang(value: str | None) -> str | None:
+    if value is not None and value not in ("en", "id"):
+        raise typer.BadParameter("en or id")
+    return value
+
+
 @app.callback()
 def main_options(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            envvar="TOLOK_LANG",
+            callback=_lang,
+            help="en or id: the language of what tolok prints (default: the project's).",
+        ),
+    ] = None,
 ) -> None:
     """tolok: key performance indicators as code."""
+    from tolok.terminal_lang import choose
+
+    choose(lang)
+    ctx.call_on_close(lambda: choose(None))  # for this run only
 
 
 @app.command()
@@ -80,27 +100,32 @@ def validate(
 
 
 def _print_problems(loaded: LoadedProject) -> None:
+    from tolok.terminal_lang import counted, lang_of, words
+
     out = _console()
     for problem in loaded.problems.sorted():
         text = problem.render(loaded.root, loaded.lines(problem.where.file))
         style = "red" if problem.severity.value == "error" else "yellow"
-        head, _, rest = text.partition("\n")
+        head, _sep, rest = text.partition("\n")
         out.print(head, style=f"bold {style}", markup=False)
         if rest:
             out.print(rest, markup=False)
         out.print()
-    errors, warnings = len(loaded.problems.errors), len(loaded.problems.warnings)
-    if errors:
-        out.print(f"{errors} error(s), {warnings} warning(s)", style="bold red", markup=False)
-        return
     project = loaded.project
+    lang, _ = lang_of(project), words(project)
+    errors, warnings = len(loaded.problems.errors), len(loaded.problems.warnings)
+    warned = counted(warnings, _("{n} warning"), _("{n} warnings"), lang)
+    if errors:
+        erred = counted(errors, _("{n} error"), _("{n} errors"), lang)
+        out.print(f"{erred}, {warned}", style="bold red", markup=False)
+        return
     assert project is not None
-    out.print(
-        f"ok: {project.name}: {len(project.kpis)} KPIs, {len(project.datasets)} datasets, "
-        f"{len(project.goals)} goals" + (f", {warnings} warning(s)" if warnings else ""),
-        style="bold green",
-        markup=False,
-    )
+    parts = [
+        counted(len(project.kpis), _("{n} KPI"), _("{n} KPIs"), lang),
+        counted(len(project.datasets), _("{n} dataset"), _("{n} datasets"), lang),
+        counted(len(project.goals), _("{n} goal"), _("{n} goals"), lang),
+    ] + ([warned] if warnings else [])
+    out.print(f"ok: {project.name}: {', '.join(parts)}", style="bold green", markup=False)
 
 
 @app.command()
@@ -430,13 +455,14 @@ def init(
     template: Annotated[
         InitTemplate, typer.Option(help="ecommerce, saas, support or marketing.")
     ] = InitTemplate.ecommerce,
-    lang: Annotated[str, typer.Option("--lang", help="en or id.")] = "en",
+    lang: Annotated[str | None, typer.Option("--lang", help="en or id.")] = None,
 ) -> None:
     """Create a complete project: settings, goals, catalog KPIs with targets, and two years of
     sample data that validate, lint clean and refresh on the first try."""
     from tolok.terminal_init import run_init
+    from tolok.terminal_lang import lang_of
 
-    if not run_init(folder, template.value, lang, _console(), _console(True)):
+    if not run_init(folder, template.value, lang or lang_of(), _console(), _console(True)):
         raise typer.Exit(1)
 
 
@@ -473,7 +499,9 @@ def lint_command(
 
     if rules:
         loaded = load_project(path)
-        print_rules(loaded.project.locale.value if loaded.project else "en", _console())
+        from tolok.terminal_lang import lang_of
+
+        print_rules(lang_of(loaded.project), _console())
         return
     loaded = _load_or_exit(path)
     if not run_lint(loaded, output.value, strict, error or [], data, _console()):
@@ -485,7 +513,15 @@ catalog = typer.Typer(
     invoke_without_command=True,
 )
 app.add_typer(catalog, name="catalog")
-Lang = Annotated[str, typer.Option("--lang", help="en or id.")]
+Lang = Annotated[
+    str | None, typer.Option("--lang", help="en or id (default: tolok --lang, $TOLOK_LANG or en).")
+]
+
+
+def _catalog_lang(lang: str | None) -> str:
+    from tolok.terminal_lang import lang_of
+
+    return lang or lang_of()
 
 
 @catalog.callback()
@@ -494,13 +530,13 @@ def catalog_list(
     function: Annotated[Function | None, typer.Option(help="Only this function.")] = None,
     level: Annotated[Level | None, typer.Option(help="Only this level.")] = None,
     indicator: Annotated[Indicator | None, typer.Option(help="leading or lagging.")] = None,
-    lang: Lang = "en",
+    lang: Lang = None,
 ) -> None:
     """List the templates (filters: --function, --level, --indicator)."""
     if ctx.invoked_subcommand is None:
         from tolok.terminal_catalog import print_catalog
 
-        print_catalog(None, function, level, indicator, lang, _console())
+        print_catalog(None, function, level, indicator, _catalog_lang(lang), _console())
 
 
 @catalog.command("search")
@@ -509,22 +545,22 @@ def catalog_search(
     function: Annotated[Function | None, typer.Option(help="Only this function.")] = None,
     level: Annotated[Level | None, typer.Option(help="Only this level.")] = None,
     indicator: Annotated[Indicator | None, typer.Option(help="leading or lagging.")] = None,
-    lang: Lang = "en",
+    lang: Lang = None,
 ) -> None:
     """Templates whose name, title or description hold every word of TEXT."""
     from tolok.terminal_catalog import print_catalog
 
-    print_catalog(text, function, level, indicator, lang, _console())
+    print_catalog(text, function, level, indicator, _catalog_lang(lang), _console())
 
 
 @catalog.command("show")
 def catalog_show(
-    name: Annotated[str, typer.Argument(help="The template's name.")], lang: Lang = "en"
+    name: Annotated[str, typer.Argument(help="The template's name.")], lang: Lang = None
 ) -> None:
     """One template in full: what it means, why to use it, the columns it needs."""
     from tolok.terminal_catalog import print_template
 
-    if not print_template(name, lang, _console(), _console(True)):
+    if not print_template(name, _catalog_lang(lang), _console(), _console(True)):
         raise typer.Exit(1)
 
 
@@ -583,7 +619,7 @@ def demo(
     template: Annotated[
         InitTemplate, typer.Option(help="ecommerce, saas, support or marketing.")
     ] = InitTemplate.ecommerce,
-    lang: Annotated[str, typer.Option("--lang", help="en or id.")] = "en",
+    lang: Annotated[str | None, typer.Option("--lang", help="en or id.")] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on (the next free one if taken).")] = (
         8000
@@ -594,7 +630,10 @@ def demo(
 ) -> None:
     """Try tolok: a sample shop, refreshed, its board served on localhost with a demo account."""
     from tolok.terminal_demo import run_demo
+    from tolok.terminal_lang import choose, lang_of
 
+    lang = lang or lang_of()
+    choose(lang)  # the project's language is the terminal's too
     if not run_demo(template.value, lang, host, port, folder, _console(), _console(True)):
         raise typer.Exit(1)
 
@@ -632,8 +671,11 @@ def report(
     from tolok.terminal_report import run_report
 
     loaded = _load_or_exit(path)
+    from tolok.terminal_lang import asked
+
     if lang is not None and lang not in ("en", "id"):
         raise typer.BadParameter("--lang is en or id")
+    lang = lang or asked()
     if not run_report(loaded, goal, period, output_format.value, output, lang, _console(),
                       _console(True)):  # fmt: skip
         raise typer.Exit(1)

@@ -124,6 +124,46 @@ def _money(value: float, currency: str, locale: str, decimals: int) -> str:
     return format_currency(value, currency, format=pattern, locale=locale, currency_digits=False)
 
 
+COMPACT_FROM = 10_000
+"""Money from this size on shows in compact form on a card (`Rp 12,5 rb`); below it, its
+full figure is as short."""
+
+
+def format_compact_money(value: float | None, currency: str, locale: str, digits: int = 1) -> str:
+    """Money in the compact form of `locale` with up to `digits` decimals: `Rp 555,8 jt`,
+    `$1.2M`, `IDR 4M`; small, missing, huge and not-finite amounts as `format_value` writes
+    them. For a glance: the full figure goes beside it (a title, a table).
+
+    >>> format_compact_money(555_812_345, "IDR", "id"), format_compact_money(1_234_567, "USD", "en")
+    ('Rp\\xa0555,8\\xa0jt', '$1.2M')
+    """
+    from babel.numbers import format_compact_decimal
+
+    if value is None or not math.isfinite(value) or not COMPACT_FROM <= abs(value) <= LARGEST:
+        return format_value(value, Unit.currency, currency, locale)
+    symbol = get_currency_symbol(currency, locale)
+    space = "\u00a0" if locale == "id" or symbol[-1:].isalpha() else ""
+    number = format_compact_decimal(abs(value), locale=locale, fraction_digits=digits)
+    return f"{'-' if value < 0 else ''}{symbol}{space}{number}"
+
+
+def format_compact_values(
+    values: Sequence[float | None], unit: Unit, currency: str, locale: str
+) -> list[str]:
+    """Values of one KPI read side by side, money in compact form (`format_compact_money`)
+    with as many decimals (up to three) as keep different amounts apart, else in full
+    (`format_values`); other units as `format_values` writes them."""
+    full = format_values(values, unit, currency, locale)
+    if unit is not Unit.currency:
+        return full
+    different = len({v for v in values if v is not None})
+    for digits in (1, 2, 3):
+        short = [format_compact_money(v, currency, locale, digits) for v in values]
+        if len({s for s, v in zip(short, values, strict=True) if v is not None}) == different:
+            return short
+    return full
+
+
 def format_minutes(minutes: float, locale: str, decimals: int | None = None) -> str:
     """`32 min`, `1 h 35 min`, `2 d 3 h`. `decimals` fixes the decimals of the minutes
     (under two days), for durations read together: `1 h 35.40 min`."""

@@ -55,14 +55,16 @@ def csv_text(rows: Iterable[Sequence[Cell]]) -> str:
     return buffer.getvalue()
 
 
-def put(sheet: Any, row: int, column: int, value: Cell) -> None:
+def put(sheet: Any, row: int, column: int, value: Cell, shape: str | None = None) -> None:
     """Write one cell of an openpyxl sheet: text always as a string cell, never a formula
     or an error (openpyxl makes text starting with `=` a formula, `#N/A` an error), marked
     quote-prefixed when it looks like a formula so that editing it in Excel keeps it text;
-    numbers as numbers."""
+    numbers as numbers, in the number format `shape` when given (see `number_format`)."""
     cell = sheet.cell(row, column)
     if not isinstance(value, str):
         cell.value = value
+        if shape is not None:
+            cell.number_format = shape
         return
     cell.value = _NOT_IN_XLSX.sub("\ufffd", value)
     cell.data_type = "s"
@@ -70,10 +72,38 @@ def put(sheet: Any, row: int, column: int, value: Cell) -> None:
         cell.quotePrefix = True
 
 
-def put_row(sheet: Any, row: int, values: Sequence[Cell]) -> None:
-    """Row `row` of a sheet from its first column, each cell through `put`."""
+def put_row(
+    sheet: Any, row: int, values: Sequence[Cell], shapes: Sequence[str | None] = ()
+) -> None:
+    """Row `row` of a sheet from its first column, each cell through `put` (with the number
+    format of `shapes` in the same place, when there is one)."""
     for column, value in enumerate(values, start=1):
-        put(sheet, row, column, value)
+        shape = shapes[column - 1] if column <= len(shapes) else None
+        put(sheet, row, column, value, shape)
+
+
+def number_format(unit: Unit, currency: str, locale: str) -> str:
+    """The Excel number format of a KPI's values: money with its currency's symbol and minor
+    unit, a percentage as a percentage, counts whole. The spreadsheet shows the separators
+    of its reader's settings.
+
+    >>> number_format(Unit.currency, "IDR", "id"), number_format(Unit.currency, "USD", "en")
+    ('"Rp" #,##0', '"$"#,##0.00')
+    >>> number_format(Unit.percent, "IDR", "id"), number_format(Unit.count, "IDR", "id")
+    ('0.0%', '#,##0')
+    """
+    from babel.numbers import get_currency_precision, get_currency_symbol
+
+    if unit is Unit.percent:
+        return "0.0%"
+    if unit is Unit.count:
+        return "#,##0"
+    if unit is not Unit.currency:
+        return "#,##0.00"
+    symbol = get_currency_symbol(currency, locale).replace('"', "")
+    space = " " if locale == "id" or symbol[-1:].isalpha() else ""  # as `display._money`
+    places = get_currency_precision(currency)
+    return f'"{symbol}"{space}#,##0' + ("." + "0" * places if places else "")
 
 
 def sheet_title(text: str, fallback: str) -> str:

@@ -21,6 +21,7 @@ from babel.messages.pofile import read_po
 from tolok.display import (
     MISSING,
     format_change,
+    format_compact_values,
     format_points,
     format_share,
     format_value,
@@ -73,6 +74,11 @@ class Formats:
         thresholds): decimals added only where two would otherwise read alike."""
         return format_values(values, Unit(unit), self.currency, self.lang)
 
+    def compact(self, values: Sequence[float | None], unit: Unit | str) -> list[str]:
+        """`values` as `values` writes them, money in compact form for a glance (`Rp 555,8
+        jt`, `$1.2M`): the full figure belongs beside it."""
+        return format_compact_values(values, Unit(unit), self.currency, self.lang)
+
     def change(self, change: float | None) -> str:
         return format_change(change, self.lang)
 
@@ -105,6 +111,24 @@ class Formats:
         if moment is None:
             return MISSING
         return format_datetime(moment, "d MMM y HH:mm", locale=self.lang)
+
+    def moment_in(self, moment: dt.datetime | None, zone: str) -> str:
+        """A moment the store keeps (naive, in UTC) in the time zone `zone`, which it names:
+        `7 Dec 2026 14:05 WIB`, `7 Des 2026 14.05 WIB` (a zone without a name as `UTC+07`)."""
+        from zoneinfo import ZoneInfo
+
+        from babel.dates import format_time, get_time_format
+
+        if moment is None:
+            return MISSING
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        local = moment.astimezone(ZoneInfo(zone))
+        pattern = get_time_format("short", locale=self.lang).pattern
+        clock = format_time(local, pattern if "H" in pattern else "HH:mm", locale=self.lang)
+        name = local.tzname() or "UTC"
+        name = name if name[:1].isalpha() else f"UTC{name}"
+        return f"{format_date(local, 'd MMM y', locale=self.lang)} {clock} {name}"
 
 
 def parse_number(text: str, lang: str) -> float:

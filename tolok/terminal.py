@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -31,11 +31,12 @@ from tolok.engine.errors import WarehouseError
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Direction, Grain, Project, Unit
 from tolok.spec.problems import Location, Problem
+from tolok.terminal_lang import counted, formats, lang_of, period_label, status_word, words
 from tolok.track.verdict import PeriodState, Verdict
 from tolok.views import SeriesView, change_of, existing_store, slices_of
 
 if TYPE_CHECKING:
-    from tolok.engine.refresh import Refreshed
+    from tolok.engine.refresh import Refreshed, Stored
     from tolok.track.anomalies import Anomaly
 
 SPARK_PERIODS = 12
@@ -78,9 +79,10 @@ def _print_error(
     hint: str | None,
 ) -> None:
     if where is None:
-        console.print(f"error: {message}", style="bold red", markup=False)
+        _ = words(loaded.project)
+        console.print(_("error: {problem}", problem=message), style="bold red", markup=False)
         if hint:
-            console.print(f"  hint: {hint}", markup=False)
+            console.print("  " + _("hint: {hint}", hint=hint), markup=False)
         return
     problem = Problem("TLK020", message, where, hint)
     console.print(problem.render(loaded.root, loaded.lines(where.file)), markup=False)
@@ -119,30 +121,45 @@ def run_refresh(
     told = {(f.message, f.where, f.hint): None for f in stored.failed.values()}
     for message, where, hint in told:  # a dataset that fails fails each KPI reading it
         _print_error(loaded, errors, message, where, hint)
+    _print_stored(project, stored, errors)
+    return refreshed
+
+
+def _print_stored(project: Project, stored: Stored, errors: Console) -> None:
+    """What a refresh kept: what failed, what was computed incrementally, new versions."""
+    _, lang = words(project), lang_of(project)
     if stored.failed:
+        failed = counted(len(stored.failed), _("{n} KPI"), _("{n} KPIs"), lang)
         errors.print(
-            f"{len(stored.failed)} KPIs not computed ({', '.join(stored.failed)}); "
-            "the others were stored",
+            _("{failed} not computed ({names}); the others were stored",
+              failed=failed, names=", ".join(stored.failed)),
             style="bold red",
             markup=False,
-        )
+        )  # fmt: skip
     partial = {n: d for n, d in stored.recomputed.items() if d is not None}
     if partial or stored.unchanged:
-        since = min(partial.values()).isoformat() if partial else ""
-        whole = len(stored.recomputed) - len(partial)
+        first_day = min(partial.values()) if partial else None
+        since = "-" if first_day is None else first_day.isoformat()
+        if lang != "en" and first_day is not None:
+            since = formats(project).day(first_day)
+        kpis = counted(len(partial), _("{n} KPI"), _("{n} KPIs"), lang)
         errors.print(
-            f"incremental: {len(partial)} KPIs from {since or '-'}, {whole} whole, "
-            f"{len(stored.unchanged)} unchanged (--full recomputes everything)",
+            _("incremental: {partial} from {since}, {whole} whole, {unchanged} unchanged "
+              "(--full recomputes everything)", partial=kpis, since=since,
+              whole=len(stored.recomputed) - len(partial), unchanged=len(stored.unchanged)),
             markup=False,
-        )
+        )  # fmt: skip
     first = [name for name, number in stored.new_versions.items() if number == 1]
     if first:
-        errors.print(f"recorded the definitions of {len(first)} KPIs (v1)", markup=False)
+        kpis = counted(len(first), _("{n} KPI"), _("{n} KPIs"), lang)
+        errors.print(_("recorded the definitions of {kpis} (v1)", kpis=kpis), markup=False)
     for name, number in stored.new_versions.items():
         if number > 1:
-            what = "values restated" if name in stored.restated else "values unchanged"
-            errors.print(f"{name}: definition v{number} ({what})", markup=False)
-    return refreshed
+            what = _("values restated") if name in stored.restated else _("values unchanged")
+            errors.print(
+                _("{name}: definition v{number} ({what})", name=name, number=number, what=what),
+                markup=False,
+            )
 
 
 def print_board(loaded: LoadedProject, refreshed: Refreshed, out: Console) -> None:
@@ -154,8 +171,9 @@ def print_board(loaded: LoadedProject, refreshed: Refreshed, out: Console) -> No
 
     project = project_of(loaded)
     states = kpi_states(loaded, clock.today(project))
-    header = ["kpi", "period", "value", "vs previous", f"last {SPARK_PERIODS}", "status"]
-    header += ["open period", "so far", "heading", "owner"]
+    _, lang = words(project), lang_of(project)
+    header = [_("kpi"), _("period"), _("value"), _("vs previous"), _("last {n}", n=SPARK_PERIODS)]
+    header += [_("status"), _("open period"), _("so far"), _("heading"), _("owner")]
     rows: list[tuple[list[str], str]] = []
     for name in refreshed.totals:
         state = states.get(name)
@@ -170,34 +188,35 @@ def print_board(loaded: LoadedProject, refreshed: Refreshed, out: Console) -> No
         # The month closed and the one under way, in digits that tell them apart.
         shown, so_far = format_values(
             [latest.value if latest else None, now.value if now else None],
-            kpi.unit, project.currency, project.locale.value,
+            kpi.unit, project.currency, lang,
         )  # fmt: skip
         cells = [
             kpi.title or name,
             _label(project, kpi, latest.period) if latest else "",
             shown,
-            _movement(kpi, latest, before, change, project.locale.value),
+            _movement(kpi, latest, before, change, lang),
             sparkline([v.value for v in judged[-SPARK_PERIODS:]]),
-            state.standing.value.replace("_", " "),
+            status_word(state.standing.value, _),
             *_open_cells(project, kpi, now, so_far),
             kpi.owner or "",
         ]
         rows.append((cells, _change_style(kpi, change)))
     note = ""
     if refreshed.breakdowns:
-        names = sorted(f"{kpi} by {' x '.join(by)}" for kpi, by in refreshed.breakdowns)
-        note = "also computed: " + ", ".join(names)
+        names = sorted(_("{kpi} by {by}", kpi=kpi, by=" x ".join(by))
+                       for kpi, by in refreshed.breakdowns)  # fmt: skip
+        note = _("also computed: {names}", names=", ".join(names))
     if not out.is_terminal:
         for cells in [header, *[r[0] for r in rows]]:
             typer.echo("\t".join(cells))
         if note:
             typer.echo(note, err=True)
         return
-    table = Table(title=f"{project.name}: {len(rows)} KPIs", title_justify="left", caption=note)
-    for column in header:
-        table.add_column(
-            column, justify="right" if column in ("value", "vs previous", "so far") else "left"
-        )
+    kpis = counted(len(rows), _("{n} KPI"), _("{n} KPIs"), lang)
+    title = f"{project.name}: {kpis}"
+    table = Table(title=title, title_justify="left", caption=note)
+    for number, column in enumerate(header):
+        table.add_column(column, justify="right" if number in (2, 3, 7) else "left")
     for cells, style in rows:
         table.add_row(*cells[:3], f"[{style}]{cells[3]}[/]" if style else cells[3], *cells[4:])
     out.print(table)
@@ -208,22 +227,23 @@ def _open_cells(project: Project, kpi: KPI, now: Verdict | None, so_far: str) ->
     heading (its value so far against the target pro-rated to that share)."""
     if now is None:
         return ["", "", ""]
-    heading = now.heading.value.replace("_", " ") if now.heading else ""
-    label = f"{_label(project, kpi, now.period)} ({now.elapsed or 0:.0%})"
-    return [label, so_far, heading or "judged once over"]
+    _ = words(project)
+    heading = status_word(now.heading.value, _) if now.heading else ""
+    label = f"{_label(project, kpi, now.period)} ({formats(project).share(now.elapsed or 0)})"
+    return [label, so_far, heading or _("judged once over")]
 
 
 def _label(project: Project, kpi: KPI, period: dt.date) -> str:
-    from tolok.spec.calendar import Calendar
-
-    return Calendar.of(project).label(period, kpi.grain)
+    return period_label(project, period, kpi.grain)
 
 
 def kpi_of(project: Project, name: str, errors: Console) -> KPI:
     """The KPI of that name, or exit 1 listing the ones there are."""
     kpi = project.kpis.get(name)
     if kpi is None:
-        errors.print(f"error: no KPI '{name}' (KPIs: {', '.join(project.kpis)})", markup=False)
+        _ = words(project)
+        errors.print(_("error: no KPI '{name}' (KPIs: {names})", name=name,
+                       names=", ".join(project.kpis)), markup=False)  # fmt: skip
         raise typer.Exit(1)
     return kpi
 
@@ -256,11 +276,12 @@ def run_show(loaded: LoadedProject, options: ShowOptions, out: Console, errors: 
             raise typer.Exit(1) from None
         raise typer.BadParameter(exc.cli) from None
     if view.stale:
+        _ = words(project)
         errors.print(
-            f"note: {options.kpi}'s definition changed since the last refresh; "
-            "these are the stored values (tolok refresh to recompute)",
+            _("note: {kpi}'s definition changed since the last refresh; these are the stored "
+              "values (tolok refresh to recompute)", kpi=options.kpi),
             markup=False,
-        )
+        )  # fmt: skip
     if options.output.value == "json":
         data = series_json(view, options.as_reported)
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
@@ -301,72 +322,82 @@ def print_history(loaded: LoadedProject, kpi: str, out: Console) -> None:
                 out.print(f"  {line}", style=style, markup=False)
 
 
-def _unusual_text(anomaly: Anomaly | None) -> str:
+def _unusual_text(anomaly: Anomaly | None, _: Callable[..., str]) -> str:
     if anomaly is None:
         return ""
-    return ("▲ high" if anomaly.score > 0 else "▼ low") + f" ({anomaly.score:+.1f})"
+    word = _("high") if anomaly.score > 0 else _("low")
+    return ("▲ " if anomaly.score > 0 else "▼ ") + f"{word} ({anomaly.score:+.1f})"
 
 
-def _status_text(verdict: Verdict) -> str:
+def _status_text(verdict: Verdict, project: Project) -> str:
     """A period's verdict in a word or three: an open period by where it is heading, a
     provisional or partial one as such (it gets no status until it is whole and final)."""
+    _ = words(project)
     if verdict.state is PeriodState.open:
+        elapsed = formats(project).share(verdict.elapsed or 0)
         if verdict.heading is None:
-            return f"so far ({verdict.elapsed or 0:.0%}), provisional"
-        heading = verdict.heading.value.replace("_", " ")
-        return f"so far ({verdict.elapsed or 0:.0%}), heading {heading}"
+            return _("so far ({elapsed}), provisional", elapsed=elapsed)
+        heading = status_word(verdict.heading.value, _)
+        return _("so far ({elapsed}), heading {heading}", elapsed=elapsed, heading=heading)
     if verdict.state is PeriodState.not_final:
-        until = f" until {verdict.final_on.isoformat()}" if verdict.final_on else ""
-        return f"provisional{until}"
+        if verdict.final_on is None:
+            return _("provisional")
+        day = verdict.final_on.isoformat()
+        if lang_of(project) != "en":
+            day = formats(project).day(verdict.final_on)
+        return _("provisional until {day}", day=day)
     if verdict.state is PeriodState.partial:
-        return "partial data"
-    return verdict.status.value.replace("_", " ") if verdict.status else ""
+        return _("partial data")
+    return status_word(verdict.status.value, _) if verdict.status else ""
+
+
+def _series_header(view: SeriesView, _: Callable[..., str]) -> list[str]:
+    result = view.result
+    header = [_("period"), *result.by, _("value")]
+    if result.compare:
+        compared = {"previous": _("previous"), "last_year": _("last year")}
+        header += [compared.get(result.compare, result.compare), _("change")]
+    if any(v.target is not None for v in view.verdicts):
+        header += [_("target")]
+    header.append(_("status"))
+    if any(v.anomaly for v in view.verdicts):
+        header.append(_("unusual"))
+    return header
 
 
 def _print_series(view: SeriesView, out: Console) -> None:
     project, kpi, result = view.project, view.kpi, view.result
-    locale = project.locale.value
+    _, lang = words(project), lang_of(project)
     dims = list(result.by)
-    header = ["period", *dims, "value"]
-    if result.compare:
-        header += [result.compare.replace("_", " "), "change"]
+    header = _series_header(view, _)
     targeted = any(v.target is not None for v in view.verdicts)
-    if targeted:
-        header += ["target"]
-    header.append("status")
-    unusual = [v.anomaly for v in view.verdicts]
-    if any(unusual):
-        header.append("unusual")
+    unusual = any(v.anomaly for v in view.verdicts)
     rows = []
     for point, verdict in zip(result.points, view.verdicts, strict=True):
-        cells = [
-            point.label,
-            *[_text(v) for _, v in point.slice],
-            _value(project, kpi, point.value),
-        ]
+        label = point.label if lang == "en" else formats(project).period(point.period, result.grain)
+        cells = [label, *[_text(v, _) for _k, v in point.slice], _value(project, kpi, point.value)]
         if result.compare:
             change = change_of(point, verdict)
-            cells += [_value(project, kpi, point.compare), format_change(change, locale)]
+            cells += [_value(project, kpi, point.compare), format_change(change, lang)]
         if targeted:
             cells.append(_value(project, kpi, verdict.target))
-        cells.append(_status_text(verdict))
-        if any(unusual):
-            cells.append(_unusual_text(verdict.anomaly))
+        cells.append(_status_text(verdict, project))
+        if unusual:
+            cells.append(_unusual_text(verdict.anomaly, _))
         rows.append(cells)
     if not out.is_terminal:
         for cells in [header, *rows]:
             typer.echo("\t".join(cells))
         return
     table = Table(title=f"{kpi.title or result.kpi} ({result.grain.value})", title_justify="left")
-    for column in header:
-        table.add_column(
-            column, justify="left" if column in ("period", "status") or column in dims else "right"
-        )
+    lefts = {0, *range(1, len(dims) + 1), header.index(_("status"))}
+    for number, column in enumerate(header):
+        table.add_column(column, justify="left" if number in lefts else "right")
     for cells in rows:
         table.add_row(*cells)
     out.print(table)
     for key, points in slices_of(result).items():
-        label = ", ".join(f"{k}={_text(v)}" for k, v in key) or "trend"
+        label = ", ".join(f"{k}={_text(v, _)}" for k, v in key) or _("trend")
         out.print(f"{label}: {sparkline([p.value for p in points[-SPARK_PERIODS * 2 :]])}")
 
 
@@ -397,11 +428,11 @@ def _change_style(kpi: KPI, change: float | None) -> str:
 
 
 def _value(project: Project, kpi: KPI, value: float | None) -> str:
-    return format_value(value, kpi.unit, project.currency, project.locale.value)
+    return format_value(value, kpi.unit, project.currency, lang_of(project))
 
 
-def _text(value: object) -> str:
-    return "(empty)" if value is None else str(value)
+def _text(value: object, _: Callable[..., str]) -> str:
+    return _("(empty)") if value is None else str(value)
 
 
 def project_of(loaded: LoadedProject) -> Project:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
@@ -25,7 +26,8 @@ WORDS = {
     "formula": {"en": "formula", "id": "rumus"},
     "why": {"en": "why and when", "id": "mengapa dan kapan"},
     "needs": {"en": "needs", "id": "membutuhkan"},
-    "found": {"en": "{n} template(s)", "id": "{n} templat"},
+    "found": {"en": "{n} templates", "id": "{n} templat"},
+    "found one": {"en": "1 template", "id": "1 templat"},
     "none": {"en": "no template matches", "id": "tidak ada templat yang cocok"},
     "add": {"en": "add it", "id": "tambahkan"},
     "article": {"en": "an example from the article", "id": "contoh dari artikel"},
@@ -48,20 +50,25 @@ def print_catalog(
     if not found:
         out.print(_w("none", lang), markup=False)
         return
+    header = [_w(key, lang) for key in ("name", "title", "function", "level", "indicator", "unit")]
+    rows = [
+        [name, template.title(lang), template.function.value, template.level.value,
+         template.indicator.value, template.unit.value]
+        for name, template in found
+    ]  # fmt: skip
+    if not out.is_terminal:
+        # Plain tab-separated lines, whole names: as `tolok kpis` prints them for cut or awk.
+        for row in [header, *rows]:
+            typer.echo("\t".join(row))
+        return
     table = Table(box=None, pad_edge=False, show_edge=False)
-    for key in ("name", "title", "function", "level", "indicator", "unit"):
-        table.add_column(_w(key, lang), overflow="fold")
-    for name, template in found:
-        table.add_row(
-            name,
-            template.title(lang),
-            template.function.value,
-            template.level.value,
-            template.indicator.value,
-            template.unit.value,
-        )
+    for column in header:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
     out.print(table)
-    out.print(_w("found", lang).format(n=len(found)), markup=False)
+    out.print(_w("found one" if len(found) == 1 else "found", lang).format(n=len(found)),
+              markup=False)  # fmt: skip
 
 
 def print_template(name: str, lang: str, out: Console, err: Console) -> bool:

@@ -32,8 +32,7 @@ def free_port(host: str, wanted: int) -> int:
 def run_demo(
     template: str, lang: str, host: str, port: int, folder: Path | None, out: Console, err: Console
 ) -> bool:
-    import uvicorn
-
+    from tolok.i18n import gettext
     from tolok.server.app import create_app
     from tolok.server.logs import configure
     from tolok.spec.loader import load_project
@@ -41,9 +40,14 @@ def run_demo(
     from tolok.terminal import run_refresh
     from tolok.terminal_init import run_init
 
+    _ = gettext(lang)
     root = folder or Path(tempfile.mkdtemp(prefix="tolok-demo-")) / template
     quiet = Console(file=open(Path("/dev/null"), "w"))  # noqa: SIM115
-    out.print(f"Creating the {template} sample project (two years of data) in {root} …")
+    out.print(
+        _("Creating the {template} sample project (two years of data) in {folder} …",
+          template=template, folder=root),
+        markup=False,
+    )  # fmt: skip
     if not run_init(root, template, lang, quiet, err):
         return False
     loaded = load_project(root)
@@ -61,11 +65,14 @@ def run_demo(
     configure()
     app = create_app(root)
     out.print("")
-    out.print(f"The board: http://{host}:{port}/board", markup=False)
-    out.print(f"Sign in as {DEMO_USER} with the password {secret}", markup=False)
-    out.print(f"(the project stays in {root}; Ctrl+C stops the server)", markup=False)
+    board = f"http://{host}:{port}/board"
+    out.print(_("The board: {url}", url=board), markup=False)
+    out.print(_("Sign in as {email} with the password {password}", email=DEMO_USER,
+                password=secret), markup=False)  # fmt: skip
+    out.print(_("(the project stays in {folder}; Ctrl+C stops the server)", folder=root),
+              markup=False)  # fmt: skip
+    from tolok.server.stopping import serve
     from tolok.terminal_serve import proxy_options
 
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
-                **proxy_options())  # fmt: skip
+    serve(app, host, port, **proxy_options())  # Ctrl-C stops it within a second
     return True

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
+from sqlalchemy import Engine
 
 from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
@@ -48,6 +49,8 @@ def run_enter(
         store = open_store(store_url(project.store, loaded.root))
         with Session(store) as session, session.begin():
             outcomes = enter(session, project, entries, actor)
+    if outcomes:
+        recompute(loaded, store, errors)
     calendar = Calendar.of(project)
     if not outcomes:
         out.print(f"0 values of {dataset}: the file has no rows", markup=False)
@@ -69,6 +72,25 @@ def run_enter(
         elif outcome.before == entry.value:
             text += " (unchanged)"
         out.print(text, markup=False)
+
+
+def recompute(loaded: LoadedProject, store: Engine, errors: Console) -> None:
+    """The KPIs that read the values just entered, recomputed (an incremental refresh), as the
+    server's entry form does: a running `tolok serve` reads the store, so its board and its
+    stream of events show the new values at once. When the warehouse is busy, the values
+    stay stored and the next refresh computes them."""
+    from tolok.engine.errors import WarehouseError
+    from tolok.engine.refresh import refresh_into_store
+    from tolok.engine.warehouse import Warehouse
+    from tolok.store.manual import source
+
+    with reported(loaded, errors):
+        try:
+            warehouse = Warehouse(loaded, manual=source(store))
+            refresh_into_store(loaded, warehouse, store, "tolok enter", board=False)
+        except WarehouseError as exc:  # the values are stored all the same
+            errors.print(f"stored; the KPIs are recomputed at the next refresh: {exc.message}",
+                         markup=False)  # fmt: skip
 
 
 def _pair(text: str) -> tuple[str, str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -28,7 +29,11 @@ from tolok.i18n import gettext
 from tolok.spec.calendar import Calendar, PeriodError
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Project, Unit
+
+if TYPE_CHECKING:
+    from tolok.track.impact import Impact
 from tolok.terminal import kpi_of, project_of, reported
+from tolok.terminal_lang import formats, lang_of, period_label, words
 
 _COLOURS = {"good": "green", "bad": "red"}
 
@@ -51,8 +56,8 @@ def run_explain(
     if period is None:
         after = _last_judged(loaded, name) or after
     dimensions = tuple(by) or (tuple(kpi.breakdowns[0]) if kpi.breakdowns else ())
-    lang = project.locale.value
-    words = Words(lang, project.currency, gettext(lang))
+    lang = lang_of(project)
+    told_in = Words(lang, project.currency, gettext(lang))
     shown = False
     with reported(loaded, errors):
         if dimensions and (by or not inputs):
@@ -60,15 +65,18 @@ def run_explain(
                 found = explain(loaded, name, after, dimensions, compare)
             except ExplainError as exc:
                 if by or not _has_inputs(kpi):
-                    hint = "; or by its inputs: --inputs" if _has_inputs(kpi) else ""
+                    hint = ""
+                    if _has_inputs(kpi):
+                        _ = words(project)
+                        hint = _("; or by its inputs: --inputs")
                     raise typer.BadParameter(str(exc) + hint) from None
             else:
-                _print_dimensions(project, kpi, name, found, tell(found, kpi, words))
+                _print_dimensions(project, kpi, name, found, tell(found, kpi, told_in))
                 shown = True
         if inputs or not shown:
             if shown:
                 typer.echo("")
-            _explain_inputs(loaded, project, kpi, name, after, compare, words)
+            _explain_inputs(loaded, project, kpi, name, after, compare, told_in)
 
 
 def _has_inputs(kpi: KPI) -> bool:
@@ -84,17 +92,21 @@ def _explain_inputs(
     name: str,
     after: dt.date,
     compare: Compare,
-    words: Words,
+    told_in: Words,
 ) -> None:
+    _ = words(project)
     if not _has_inputs(kpi):
         raise typer.BadParameter(
-            f"'{name}' is one input ({kpi.formula}): name a dimension to explain by: --by Region"
-        )
+            _(
+                "'{name}' is one input ({formula}): name a dimension to explain by: --by Region",
+                name=name, formula=kpi.formula,
+            )
+        )  # fmt: skip
     try:
         found = explain_by_inputs(loaded, name, after, compare)
     except ExplainError as exc:
         raise typer.BadParameter(str(exc)) from None
-    _print_inputs(project, kpi, name, found, tell_inputs(found, kpi, words))
+    _print_inputs(project, kpi, name, found, tell_inputs(found, kpi, told_in))
 
 
 def _last_judged(loaded: LoadedProject, name: str) -> dt.date | None:
@@ -121,11 +133,13 @@ def _period(
         raise typer.BadParameter(str(exc)) from None
     start = calendar.start_of(day, kpi.grain)
     if start > closed:
-        label = calendar.label(start, kpi.grain)
+        label = period_label(project, start, kpi.grain)
+        _ = words(project)
         errors.print(
-            f"note: {label} is not over yet: its value so far is compared with a whole period",
+            _("note: {period} is not over yet: its value so far is compared with a whole period",
+              period=label),
             markup=False,
-        )
+        )  # fmt: skip
     return start
 
 
@@ -136,27 +150,30 @@ def _coloured(text: str, effect: str | None) -> str:
 
 
 def _heading(project: Project, kpi: KPI, name: str, before: dt.date, after: dt.date) -> str:
-    calendar = Calendar.of(project)
-    label = f"{calendar.label(before, kpi.grain)} -> {calendar.label(after, kpi.grain)}"
-    return f"{kpi.title or name}: change {label}"
+    label = " -> ".join(period_label(project, day, kpi.grain) for day in (before, after))
+    _ = words(project)
+    return _("{kpi}: change {periods}", kpi=kpi.title or name, periods=label)
 
 
 def _print_dimensions(
     project: Project, kpi: KPI, name: str, found: Explanation, told: Told
 ) -> None:
     by = found.dimensions
-    typer.echo(f"{_heading(project, kpi, name, found.before, found.after)}, by {', '.join(by)}")
-    header = [*by, "before", "after", "contribution"] + (["mix", "rate"] if found.ratio else [])
+    _ = words(project)
+    heading = _heading(project, kpi, name, found.before, found.after)
+    typer.echo(_("{heading}, by {dimensions}", heading=heading, dimensions=", ".join(by)))
+    header = [*by, _("before"), _("after"), _("contribution")]
+    header += [_("mix"), _("rate")] if found.ratio else []
     typer.echo("\t".join(header))
     for item, line in zip(found.contributions, told.lines, strict=True):
-        cells = ["(empty)" if v is None else str(v) for v in item.slice]
+        cells = [_("(empty)") if v is None else str(v) for v in item.slice]
         cells += [line.before, line.after, _coloured(line.part, line.effect)]
         if found.ratio:
             cells += [line.mix or "", line.rate or ""]
         typer.echo("\t".join(cells))
     blanks = [""] * (len(by) - 1)
     total = _coloured(told.total, told.effect)
-    typer.echo("\t".join(["total", *blanks, told.before, told.after, total]))
+    typer.echo("\t".join([_("total"), *blanks, told.before, told.after, total]))
     if told.sentence:
         typer.echo(told.sentence)
 
@@ -164,13 +181,15 @@ def _print_dimensions(
 def _print_inputs(
     project: Project, kpi: KPI, name: str, found: InputsExplanation, told: Told
 ) -> None:
-    typer.echo(f"{_heading(project, kpi, name, found.before, found.after)}, by its inputs")
-    typer.echo("\t".join(["input", "before", "after", "part"]))
+    _ = words(project)
+    heading = _heading(project, kpi, name, found.before, found.after)
+    typer.echo(_("{heading}, by its inputs", heading=heading))
+    typer.echo("\t".join([_("input"), _("before"), _("after"), _("part")]))
     for line in told.lines:
         typer.echo("\t".join([line.label, line.before, line.after,
                               _coloured(line.part, line.effect)]))  # fmt: skip
     total = _coloured(told.total, told.effect)
-    typer.echo("\t".join(["total", told.before, told.after, total]))
+    typer.echo("\t".join([_("total"), told.before, told.after, total]))
 
 
 def run_annotate(
@@ -194,7 +213,10 @@ def run_annotate(
     with Session(open_store(store_url(project.store, loaded.root))) as session, session.begin():
         note = annotate(session, when, text, kpis, author)
         number = note.id
-    out.print(f"annotation {number}: {when.isoformat()} {text} ({', '.join(kpis)})", markup=False)
+    _ = words(project)
+    said = _("annotation {number}: {day} {note} ({kpis})", number=number,
+                          day=when.isoformat(), note=text, kpis=", ".join(kpis))  # fmt: skip
+    out.print(said, markup=False)
 
 
 def run_impact(loaded: LoadedProject, number: int, out: Console, errors: Console) -> None:
@@ -211,11 +233,14 @@ def run_impact(loaded: LoadedProject, number: int, out: Console, errors: Console
     assert project is not None
     with Session(open_store(store_url(project.store, loaded.root))) as session:
         note = session.get(Annotation, number)
+        _ = words(project)
         if note is None:
-            errors.print(f"error: no annotation {number}", markup=False)
+            errors.print(_("error: no annotation {number}", number=number), markup=False)
             raise typer.Exit(1)
         day, text, kpis = note.day, note.text, json.loads(note.kpis)
-    out.print(f"annotation {number}: {day.isoformat()} {text}", markup=False)
+    shown = day.isoformat() if lang_of(project) == "en" else formats(project).day(day)
+    out.print(_("annotation {number}: {day} {note}", number=number, day=shown, note=text),
+              markup=False)  # fmt: skip
     from tolok.clock import today
     from tolok.verdicts import kpi_states
 
@@ -229,21 +254,36 @@ def run_impact(loaded: LoadedProject, number: int, out: Console, errors: Console
         result = impact(closed, day, kpi.grain, calendar)
         title = kpi.title or name
         if result is None:
-            out.print(f"  {title}: not enough history before and periods after", markup=False)
+            out.print(f"  {title}: " + _("not enough history before and periods after"),
+                      markup=False)  # fmt: skip
             continue
         show = _effect_format(project, kpi)
-        words = verdict(
-            result, title.lower(), show(result.effect), show(result.low), show(result.high)
-        )
-        out.print(
-            f"  {title}: {words} ({result.level}% interval, {result.periods} periods)", markup=False
-        )
+        if lang_of(project) == "en":
+            said = verdict(
+                result, title.lower(), show(result.effect), show(result.low), show(result.high)
+            )
+        else:
+            said = _effect_words(result, show, _)
+        interval = _("({level}% interval, {n} periods)", level=result.level, n=result.periods)
+        out.print(f"  {title}: {said} {interval}", markup=False)
+
+
+def _effect_words(result: Impact, show: Callable[[float], str], _: Callable[..., str]) -> str:
+    """The change's likely effect in the pages' words (the KPI's page says the same)."""
+    low, high = show(abs(result.low)), show(abs(result.high))
+    if result.low > 0:
+        return _("likely raised it by {low} to {high}", low=low, high=high)
+    if result.high < 0:
+        return _("likely lowered it by {low} to {high}", low=high, high=low)
+    return _("no clear effect: between {low} and {high}", low=show(result.low),
+             high=show(result.high))  # fmt: skip
 
 
 def _effect_format(project: Project, kpi: KPI) -> Callable[[float], str]:
     """Effects of percentages are in points; others in the KPI's unit."""
     from tolok.display import format_points
 
+    lang = lang_of(project)
     if kpi.unit is Unit.percent:
-        return lambda v: format_points(v, project.locale.value).lstrip("+")
-    return lambda v: format_value(v, kpi.unit, project.currency, project.locale.value)
+        return lambda v: format_points(v, lang).lstrip("+")
+    return lambda v: format_value(v, kpi.unit, project.currency, lang)

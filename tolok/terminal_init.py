@@ -2,46 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import shlex
 from pathlib import Path
 
+from babel.dates import format_date
 from rich.console import Console
 
 from tolok.catalog.add import CatalogError
 from tolok.catalog.init import create
+from tolok.i18n import gettext
 from tolok.spec.loader import load_project
-
-_NEXT = {
-    "en": [
-        "Created {folder}: {kpis} KPIs from the catalog, {goals} goals, {rows:,} rows of "
-        "sample data over two years.",
-        "On {day} the team made a change: {change}. It is recorded as annotation 1.",
-        "",
-        "Try:",
-        "  cd {folder}",
-        "  tolok refresh         compute every KPI and keep the history",
-        "  tolok status          each KPI against its target, with pace and forecast",
-        "  tolok goals           the goals and how far along they are",
-        "  tolok impact 1        did the change work?",
-        "  tolok explain {kpi} --by {dim}",
-        "  tolok lint            advice on the KPIs (clean to start with)",
-        "  tolok catalog         more KPIs to add",
-    ],
-    "id": [
-        "Dibuat {folder}: {kpis} KPI dari katalog, {goals} sasaran, {rows:,} baris data "
-        "contoh selama dua tahun.",
-        "Pada {day} tim membuat perubahan: {change}. Dicatat sebagai anotasi 1.",
-        "",
-        "Coba:",
-        "  cd {folder}",
-        "  tolok refresh         hitung semua KPI dan simpan riwayatnya",
-        "  tolok status          setiap KPI terhadap targetnya, dengan laju dan prakiraan",
-        "  tolok goals           sasaran dan seberapa jauh tercapai",
-        "  tolok impact 1        apakah perubahan itu berhasil?",
-        "  tolok explain {kpi} --by {dim}",
-        "  tolok lint            saran tentang KPI (bersih sejak awal)",
-        "  tolok catalog         KPI lain untuk ditambahkan",
-    ],
-}
+from tolok.spec.models import Project
+from tolok.terminal_lang import counted
 
 
 def run_init(folder: Path, template: str, lang: str, out: Console, err: Console) -> bool:
@@ -61,18 +34,54 @@ def run_init(folder: Path, template: str, lang: str, out: Console, err: Console)
     )  # fmt: skip
     quiet.file.close()
     project = loaded.project
+    for line in _next_lines(folder, project, sum(created.rows.values()), created.change_day,
+                            created.change, lang):  # fmt: skip
+        out.print(line, markup=False)
+    return True
+
+
+def _next_lines(
+    folder: Path, project: Project, rows: int, day: dt.date, change: str, lang: str
+) -> list[str]:
+    """What was made, and commands to try that work from where the user is: the folder is
+    named in each (`tolok refresh shop`), or left out when it is the current one."""
+    _ = gettext(lang)
     first = next(iter(project.kpis))
     dims = [d for k in project.kpis.values() for b in k.breakdowns for d in b]
-    for line in _NEXT[lang]:
-        text = line.format(
-            folder=folder,
-            kpis=len(project.kpis),
-            goals=len(project.goals),
-            rows=sum(created.rows.values()),
-            day=created.change_day.isoformat(),
-            change=created.change,
-            kpi=first,
-            dim=dims[0] if dims else "",
-        )
-        out.print(text, markup=False)
-    return True
+    where = _where(folder)
+    arg, opt = (f" {where}", f" -p {where}") if where else ("", "")
+    explain = f"tolok explain {first}" + (f" --by {shlex.quote(dims[0])}" if dims else "") + opt
+    tries = [
+        (f"tolok refresh{arg}", _("compute every KPI and keep the history")),
+        (f"tolok status{arg}", _("each KPI against its target, with pace and forecast")),
+        (f"tolok goals{arg}", _("the goals and how far along they are")),
+        (f"tolok impact 1{opt}", _("did the change work?")),
+        (explain, _("why it moved")),
+        (f"tolok lint{arg}", _("advice on the KPIs (clean to start with)")),
+        ("tolok catalog", _("more KPIs to add")),
+    ]
+    width = max(len(command) for command, _said in tries) + 2
+    shown_day = day.isoformat() if lang == "en" else format_date(day, "d MMM y", locale=lang)
+    kpis = counted(len(project.kpis), _("{n} KPI"), _("{n} KPIs"), lang)
+    goals = counted(len(project.goals), _("{n} goal"), _("{n} goals"), lang)
+    lines = counted(rows, _("{n} row"), _("{n} rows"), lang)
+    return [
+        _("Created {folder}: {kpis}, {goals}, {rows} of sample data over two years.",
+          folder=folder, kpis=kpis, goals=goals, rows=lines),
+        _("On {day} the team made a change: {change}. It is recorded as annotation 1.",
+          day=shown_day, change=change),
+        "",
+        _("Try:"),
+        *[f"  {command.ljust(width)}{said}" for command, said in tries],
+    ]  # fmt: skip
+
+
+def _where(folder: Path) -> str:
+    """The folder as the user can name it from here: relative when it is inside the current
+    folder, absolute otherwise; empty when it is the current folder itself."""
+    here = Path.cwd().resolve()
+    place = folder.resolve()
+    if place == here:
+        return ""
+    shown = place.relative_to(here) if place.is_relative_to(here) else place
+    return shlex.quote(str(shown))

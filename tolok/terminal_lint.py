@@ -9,11 +9,13 @@ from rich.console import Console
 from rich.table import Table
 
 from tolok import clock
+from tolok.i18n import gettext
 from tolok.lint import RULES, Facts, KpiFacts, Level, lint
 from tolok.lint.report import as_json, as_sarif, as_text, summary
 from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Status
+from tolok.terminal_lang import lang_of, spoken
 
 
 def gather_facts(loaded: LoadedProject) -> Facts:
@@ -87,8 +89,8 @@ def run_lint(
     project = loaded.project
     assert project is not None
     facts = gather_facts(loaded) if use_data else None
-    findings = lint(loaded, facts, errors, strict)
-    locale = project.locale.value
+    findings = lint(spoken(loaded), facts, errors, strict)  # its messages in `tolok --lang`'s
+    locale = lang_of(project)
     if output == "json":
         typer.echo(as_json(findings, loaded.root, locale))
     elif output == "sarif":
@@ -106,8 +108,9 @@ def run_lint(
 
 
 def print_rules(locale: str, out: Console) -> None:
+    _ = gettext(locale)
     table = Table(box=None, pad_edge=False, show_edge=False)
-    for column in ("code", "name", "concern", "level", "checks"):
+    for column in (_("code"), _("name"), _("concern"), _("level"), _("checks")):
         table.add_column(column)
     for spec, _ in RULES.values():
         table.add_row(spec.code, spec.name, spec.concern, spec.level.value, spec.summary(locale))

@@ -48,11 +48,11 @@ def _engine(loaded: LoadedProject) -> object:
 
 
 def run_serve(loaded: LoadedProject, host: str, port: int, secure: bool, out: Console) -> None:
-    import uvicorn
     from sqlalchemy import Engine
 
     from tolok.server.app import create_app
     from tolok.server.logs import configure
+    from tolok.server.stopping import serve
 
     engine = _engine(loaded)
     assert isinstance(engine, Engine)
@@ -70,8 +70,7 @@ def run_serve(loaded: LoadedProject, host: str, port: int, secure: bool, out: Co
     configure()
     app = create_app(loaded.root, secure_cookies=secure)
     out.print(f"tolok serving {loaded.root} on http://{host}:{port} (API docs: /docs)")
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
-                **proxy_options())  # fmt: skip
+    serve(app, host, port, **proxy_options())  # Ctrl-C stops it within a second
 
 
 def run_user(

@@ -18,6 +18,7 @@ from tolok.outlook import Outlook, outlook
 from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Direction, Project, Vs
+from tolok.terminal_lang import formats, lang_of, period_label, status_word, words
 from tolok.track.goals import GoalNode, KpiStanding, goal_tree
 from tolok.track.status import Standing
 from tolok.verdicts import KpiState, kpi_states
@@ -34,35 +35,47 @@ _STYLE = {
 }
 
 
+def _stored_states(loaded: LoadedProject, errors: Console) -> dict[str, KpiState]:
+    """Every KPI's verdicts from the store; exit 1 when nothing is stored yet."""
+    project = loaded.project
+    assert project is not None
+    _ = words(project)
+    try:
+        states = kpi_states(loaded, clock.today(project))
+        if not any(state.points for state in states.values()):
+            raise typer.BadParameter(_("no stored values yet: run `tolok refresh` first"))
+    except typer.BadParameter as exc:
+        errors.print(_("error: {problem}", problem=exc), markup=False)
+        raise typer.Exit(1) from None
+    return states
+
+
 def print_status(loaded: LoadedProject, group: str, out: Console, errors: Console) -> None:
     project = loaded.project
     assert project is not None
     calendar = Calendar.of(project)
-    today = clock.today(project)
+    _ = words(project)
     rows: list[tuple[str, list[str], Standing]] = []
-    try:
-        states = kpi_states(loaded, today)
-        if not any(state.points for state in states.values()):
-            raise typer.BadParameter("no stored values yet: run `tolok refresh` first")
-    except typer.BadParameter as exc:
-        errors.print(f"error: {exc}", markup=False)
-        raise typer.Exit(1) from None
+    states = _stored_states(loaded, errors)
     for name, state in states.items():
         kpi = project.kpis[name]
         cells = _status_row(loaded, name, state, calendar)
         rows.append((_group_of(project, kpi, group), cells, state.standing))
-    header = ["kpi", "period", "value", "target", "attainment", "status"]
-    header += ["open period", "so far", "projected", "heading", "forecast (80%)", "owner"]
+    header = [_("kpi"), _("period"), _("value"), _("target"), _("attainment"), _("status")]
+    header += [_("open period"), _("so far"), _("projected"), _("heading")]
+    header += [_("forecast ({level}%)", level=80), _("owner")]
+    groups = {"goal": _("goal"), "level": _("level"), "function": _("function"),
+              "indicator": _("indicator")}  # fmt: skip
     ordered = sorted(rows, key=lambda r: r[0])
     if not out.is_terminal:
-        typer.echo("\t".join([group, *header]))
-        for heading, cells, _ in ordered:
+        typer.echo("\t".join([groups.get(group, group), *header]))
+        for heading, cells, _where in ordered:
             typer.echo("\t".join([heading, *cells]))
         return
-    table = Table(title=f"{project.name}: last closed period", title_justify="left")
-    numbers = ("value", "target", "attainment", "so far", "projected")
-    for column in [group, *header]:
-        table.add_column(column, justify="right" if column in numbers else "left")
+    title = _("{project}: last closed period", project=project.name)
+    table = Table(title=title, title_justify="left")
+    for number, column in enumerate([groups.get(group, group), *header]):
+        table.add_column(column, justify="right" if number in (3, 4, 5, 8, 9) else "left")
     shown = None
     for heading, cells, where in ordered:
         coloured = f"[{_STYLE[where]}]{cells[5]}[/]"
@@ -82,16 +95,15 @@ def _status_row(loaded: LoadedProject, name: str, state: KpiState, calendar: Cal
     now = outlook(loaded, name, state)
     shown = [latest.value if latest else None, state.target]
     shown += [now.value, now.pace.projected] if now is not None else [None, None]
-    value, target, so_far, projected = format_values(
-        shown, kpi.unit, project.currency, project.locale.value
-    )
+    lang = lang_of(project)
+    value, target, so_far, projected = format_values(shown, kpi.unit, project.currency, lang)
     return [
         kpi.title or name,
-        calendar.label(latest.period, kpi.grain) if latest else "",
+        period_label(project, latest.period, kpi.grain) if latest else "",
         value,
         target,
-        format_share(share, project.locale.value) if share is not None else "",
-        state.standing.value.replace("_", " "),
+        format_share(share, lang) if share is not None else "",
+        status_word(state.standing.value, words(project)),
         *_open_period(project, kpi, now, so_far, projected),
         kpi.owner or "",
     ]
@@ -103,53 +115,50 @@ def _open_period(
     """The period today falls in: its label, value so far, projected end (as written with
     the row's other values), heading, and the model's forecast of its end (with its 80%
     interval)."""
-    calendar = Calendar.of(project)
     if now is None:
         return ["", "", "", "", ""]
+    _ = words(project)
     predicted = ""
     if now.forecast is not None:
         end = now.forecast
         low, high = _value(project, kpi, end.low), _value(project, kpi, end.high)
-        predicted = f"{_value(project, kpi, end.mean)} ({low} to {high})"
+        mean = _value(project, kpi, end.mean)
+        predicted = _("{mean} ({low} to {high})", mean=mean, low=low, high=high)
+    elapsed = formats(project).share(now.pace.elapsed)
     return [
-        f"{calendar.label(now.period, kpi.grain)} ({now.pace.elapsed:.0%})",
+        f"{period_label(project, now.period, kpi.grain)} ({elapsed})",
         so_far,
         projected,
-        now.pace.heading.value.replace("_", " ") if now.judged else "judged once over",
+        status_word(now.pace.heading.value, _) if now.judged else _("judged once over"),
         predicted,
     ]
 
 
 def _group_of(project: Project, kpi: KPI, group: str) -> str:
+    _ = words(project)
     if group == "goal":
         goal = project.goals.get(kpi.goal or "")
-        return goal.title if goal else "(no goal)"
+        return goal.title if goal else _("(no goal)")
     value = getattr(kpi, group)
-    return value.value if value is not None else f"(no {group})"
+    return value.value if value is not None else _("(no {group})", group=group)
 
 
 def _value(project: Project, kpi: KPI, value: float | None) -> str:
-    return format_value(value, kpi.unit, project.currency, project.locale.value)
+    return format_value(value, kpi.unit, project.currency, lang_of(project))
 
 
 def print_goals(loaded: LoadedProject, out: Console, errors: Console) -> None:
     """The goal tree: each goal's status, progress and the KPI that drives its gap."""
     project = loaded.project
     assert project is not None
-    today = clock.today(project)
-    try:
-        states = kpi_states(loaded, today)
-        if not any(state.points for state in states.values()):
-            raise typer.BadParameter("no stored values yet: run `tolok refresh` first")
-    except typer.BadParameter as exc:
-        errors.print(f"error: {exc}", markup=False)
-        raise typer.Exit(1) from None
+    states = _stored_states(loaded, errors)
     standings = {n: KpiStanding(s.attainment, s.standing) for n, s in states.items()}
     lines: list[tuple[str, str]] = []
     for root in goal_tree(project, standings):
         _goal_lines(root, project, standings, 0, lines)
     if not lines:
-        out.print("no goals in the project (add them under goals:)", markup=False)
+        _ = words(project)
+        out.print(_("no goals in the project (add them under goals:)"), markup=False)
     for text, style in lines:
         out.print(text, style=style or None, markup=False)
 
@@ -162,19 +171,20 @@ def _goal_lines(
     lines: list[tuple[str, str]],
 ) -> None:
     indent = "  " * depth
-    progress = format_share(node.progress, project.locale.value)
+    _, lang = words(project), lang_of(project)
+    progress = format_share(node.progress, lang)
     driver = ""
     if node.driver:
         title = project.kpis[node.driver].title or node.driver
-        driver = f"  gap driven by: {title}"
-    state = node.standing.value.replace("_", " ")
+        driver = "  " + _("gap driven by: {kpi}", kpi=title)
+    state = status_word(node.standing.value, _)
     lines.append((f"{indent}{node.title}  [{state}, {progress}]{driver}", _STYLE[node.standing]))
     for name in node.kpis:
         kpi_state = standings[name]
         reached = kpi_state.attainment
-        share = format_share(reached, project.locale.value) if reached is not None else "no target"
+        share = format_share(reached, lang) if reached is not None else _("no target")
         title = project.kpis[name].title or name
-        status = kpi_state.standing.value.replace("_", " ")
+        status = status_word(kpi_state.standing.value, _)
         lines.append((f"{indent}  - {title}: {share} ({status})", ""))
     for child in node.children:
         _goal_lines(child, project, standings, depth + 1, lines)

@@ -197,6 +197,26 @@ def series_json(view: SeriesView, as_reported: bool = False) -> dict[str, object
     return data
 
 
+def reported_json(loaded: LoadedProject, query: SeriesQuery) -> dict[str, object]:
+    """The values first reported for `query` (the store's earliest of each period), as
+    `series_json(..., as_reported=True)` writes each point's `start`, `slice` and `value`,
+    without judging them: a page showing today's values reads them only to mark the periods
+    restated since. Raises ViewError when the store cannot answer."""
+    project = _project(loaded)
+    stored = from_store(loaded, request_of(project, query), True)
+    assert stored is not None  # from_store raises instead
+    result, money = stored.series, _money(project, project.kpis[query.kpi])
+    points = [
+        {
+            "start": p.period.isoformat(),
+            **({"slice": dict(p.slice)} if result.by else {}),
+            "value": money(p.value),
+        }
+        for p in result.points
+    ]
+    return {"kpi": result.kpi, "points": points}
+
+
 @dataclass(frozen=True)
 class Known:
     """What the store knows beyond the points shown: earlier values by slice (for growth

@@ -21,6 +21,11 @@ def api(page: Page, live: Live, path: str) -> Any:
     return answer.json()
 
 
+def millions(amount: int, point: str = ".") -> str:
+    """An amount of millions as the card writes it in compact form: 7,400,000 is `7.4`."""
+    return f"{amount / 1e6:.1f}".removesuffix(".0").replace(".", point)
+
+
 def test_the_board_shows_the_kpis_with_the_apis_values(page: Page, live: Live) -> None:
     sign_in(page, live, "viewer@example.com")
     cards = {c["name"]: c for c in api(page, live, "/api/v1/kpis")["items"]}
@@ -35,7 +40,9 @@ def test_the_board_shows_the_kpis_with_the_apis_values(page: Page, live: Live) -
         else:
             assert float(value.get_attribute("data-value") or "nan") == card["value"]
     revenue, _ = monthly(live.rows, month_start(live.today, 1))
-    expect(page.locator('article[data-kpi="revenue"] .value')).to_have_text(f"IDR\u00a0{revenue:,}")
+    value = page.locator('article[data-kpi="revenue"] .value')  # compact, the full figure on hover
+    expect(value).to_have_text(f"IDR\u00a0{millions(revenue)}M")
+    expect(value.locator("abbr")).to_have_attribute("title", f"IDR\u00a0{revenue:,}")
     expect(page.locator('article[data-kpi="revenue"] .badge')).to_be_visible()
 
 
@@ -45,7 +52,7 @@ def test_switching_to_indonesian_changes_labels_and_money(page: Page, live: Live
     page.wait_for_url("**lang=id*")
     expect(page.locator("h1")).to_have_text("Papan")
     revenue, _ = monthly(live.rows, month_start(live.today, 1))
-    money = f"Rp\u00a0{revenue:,}".replace(",", ".")
+    money = f"Rp\u00a0{millions(revenue, ',')}\u00a0jt"  # juta
     expect(page.locator('article[data-kpi="revenue"] .value')).to_have_text(money)
     page.click("nav >> text=Sasaran")
     expect(page.locator("h1")).to_have_text("Sasaran")  # the choice is kept
@@ -96,7 +103,8 @@ def test_a_value_entered_by_hand_updates_the_kpi(page: Page, live: Live) -> None
     expect(page.locator(".notice")).to_be_visible()
     page.goto(f"{live.url}/board")
     card = page.locator('article[data-kpi="ad_spend"] .value')
-    expect(card).to_have_text("IDR\u00a0750,000", timeout=15_000)  # the board follows the refresh
+    expect(card).to_have_text("IDR\u00a0750K", timeout=15_000)  # the board follows the refresh
+    expect(card.locator("abbr")).to_have_attribute("title", "IDR\u00a0750,000")
 
 
 def test_the_board_updates_live_when_a_refresh_finishes(page: Page, live: Live) -> None:
@@ -111,7 +119,7 @@ def test_the_board_updates_live_when_a_refresh_finishes(page: Page, live: Live) 
         headers={"content-type": "application/json", "x-csrf-token": csrf},
     )
     assert sent.ok, sent.text()
-    expect(card).to_have_text("IDR\u00a0125,000", timeout=15_000)  # no reload
+    expect(card).to_have_text("IDR\u00a0125K", timeout=15_000)  # no reload
 
 
 def test_a_share_link_shows_only_what_it_names_signed_out(

@@ -75,7 +75,8 @@ def test_no_page_breaks_its_content_security_policy(page: Page, live: Live) -> N
         headers={"content-type": "application/json", "x-csrf-token": csrf},
     )
     assert sent.ok, sent.text()
-    expect(card).to_have_text("IDR\u00a0125,000", timeout=15_000)  # no reload
+    expect(card).to_have_text("IDR\u00a0125K", timeout=15_000)  # no reload; compact money
+    expect(card.locator("abbr")).to_have_attribute("title", "IDR\u00a0125,000")
     seen["/board, updated live"] = violations(page)
     page.context.clear_cookies()
     page.goto(f"{live.url}/signin?lang=id")

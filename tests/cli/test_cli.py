@@ -24,7 +24,7 @@ def test_version() -> None:
 
 
 def test_validate_ok() -> None:
-    result = runner.invoke(app, ["validate", str(EXAMPLE)])
+    result = runner.invoke(app, ["--lang", "en", "validate", str(EXAMPLE)])
     assert result.exit_code == 0, result.output
     assert "ok: Toko Maju: 14 KPIs, 5 datasets, 5 goals" in result.output
 
@@ -33,7 +33,7 @@ def test_validate_errors_exit_1_with_places() -> None:
     result = runner.invoke(app, ["validate", str(FIXTURES / "many_problems")])
     assert result.exit_code == 1
     assert "kpis/more.yaml:5:22: error[TLK011] unknown name 'orders'" in result.output
-    assert "6 error(s), 0 warning(s)" in result.output
+    assert "6 errors, 0 warnings" in result.output
 
 
 def test_validate_json() -> None:

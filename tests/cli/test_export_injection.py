@@ -93,9 +93,9 @@ def test_report_xlsx_writes_titles_and_owners_as_text(project: Path) -> None:
     summary, history = book.worksheets
     assert (summary["A1"].value, summary["A1"].data_type) == (CALC, "s")  # the project's name
     line = next(r for r in summary.iter_rows(min_row=4) if r[0].value == HYPERLINK)
-    assert [c.data_type for c in line] == ["s", "s", "n", "n", "s", "s"]
-    assert (line[2].value, line[5].value) == (TOTAL, "@SUM(1,1)")
+    assert [c.data_type for c in line] == ["s", "s", "n", "n", "n", "n", "s", "s"]
+    assert (line[2].value, line[7].value) == (TOTAL, "@SUM(1,1)")
     assert (history["A1"].value, history["A1"].data_type) == (HYPERLINK, "s")
     assert [(c.value, c.data_type) for c in history["B"][1:]] == [(1, "n"), (TOTAL, "n")]
     assert history["A1"].quotePrefix  # editing it in Excel keeps it text
-    assert summary["F4"].quotePrefix
+    assert summary["H4"].quotePrefix

@@ -15,7 +15,7 @@ from tests.conftest import EXAMPLE
 from tolok.cli import app
 from tolok.store.database import HEAD
 
-runner = CliRunner()
+runner = CliRunner(env={"TOLOK_LANG": "en"})  # the example is Indonesian; these read English
 
 
 def plain(output: str) -> str:
@@ -65,7 +65,7 @@ def test_refresh_prints_a_board_of_every_kpi(example: Path) -> None:
     revenue = rows["Revenue"]
     assert revenue[1] == "2026-11"
     expected = paid_revenue_by_month("2026-11")
-    assert revenue[2] == "Rp\u00a0" + f"{expected:,.0f}".replace(",", ".")
+    assert revenue[2] == "IDR\u00a0" + f"{expected:,.0f}"  # rupiah as English pages write it
     # Ad spend is typed in by people; until then CAC has no value rather than a wrong one.
     assert rows["Customer acquisition cost"][2] == "\u2013"
 
@@ -284,7 +284,7 @@ def test_enter_values_then_the_board_has_them(example: Path) -> None:
         runner.invoke(app, ["show", "new_customers", "-p", str(example), "--format", "json"]).stdout
     )["points"][-1]["value"]
     expected = round(20_000_000 / new)
-    assert rows["Customer acquisition cost"][2] == "Rp\u00a0" + f"{expected:,}".replace(",", ".")
+    assert rows["Customer acquisition cost"][2] == "IDR\u00a0" + f"{expected:,}"
     trail = runner.invoke(app, ["audit", "ad_spend", "-p", str(example)])
     actors = [line.split("\t")[1] for line in trail.stdout.splitlines()]
     assert actors == ["budi", "sari"]
@@ -372,7 +372,7 @@ def test_status_shows_the_last_closed_period_against_its_target(example: Path) -
     # closed month is when this runs, that is its target.
     apv = rows["Average purchase value"]
     assert apv[0] == "Grow revenue 20% year over year"
-    assert apv[4] == "Rp\u00a0300.000"
+    assert apv[4] == "IDR\u00a0300,000"
     assert apv[6] in ("on track", "at risk", "off track")
     assert rows["Tickets resolved"][6] == "no target"
 
@@ -396,7 +396,7 @@ def test_explain_contributions_add_up_to_the_change(example: Path) -> None:
     assert lines[0] == "Revenue: change 2026-09 -> 2026-10, by Region"
     change = paid_revenue_by_month("2026-10") - paid_revenue_by_month("2026-09")
     sign = "+" if change >= 0 else "-"  # a change carries its sign
-    assert lines[-1].split("\t")[-1] == sign + "Rp\u00a0" + f"{abs(change):,.0f}".replace(",", ".")
+    assert lines[-1].split("\t")[-1] == sign + "IDR\u00a0" + f"{abs(change):,.0f}"
     ratio = runner.invoke(
         app, ["explain", "csat", "-p", str(example), "--by", "region", "--period", "2026-10"]
     )

@@ -111,7 +111,7 @@ def test_a_data_error_in_one_dataset_fails_only_its_kpis_and_refresh_exits_1(
 
     assert result.exit_code == 1
     assert "tolok.yaml:6:3: error[TLK020] the query for dataset 'orders' failed" in result.output
-    assert "1 KPIs not computed (revenue); the others were stored" in result.output
+    assert "1 KPI not computed (revenue); the others were stored" in result.output
     store = open_store(f"sqlite:///{root / 'tolok.db'}")
     assert _stored(store) == {"visits": [1.0, 1.0]}
 

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from tests import shop
 from tolok.cli import app
+from tolok.display import sparkline
 
 runner = CliRunner()
 Made = tuple[Path, list[shop.Order], dt.date]
@@ -73,6 +74,54 @@ def test_excel_report_opens_with_the_values(made: Made, tmp_path: Path) -> None:
     assert found["Revenue"][3] == shop.REVENUE_TARGET
     assert found["Orders"][2] == count
     assert len(book["History"]._charts) >= 3
+
+
+def test_markdown_report_draws_each_kpis_last_periods(made: Made) -> None:
+    root, rows, today = made
+    result = runner.invoke(app, ["report", str(root)])
+    assert result.exit_code == 0, result.output
+    header = next(t for t in result.output.splitlines() if t.startswith("| KPI |"))
+    assert [c.strip() for c in header.strip("|").split("|")][7] == "Last 12 periods"
+    line = next(t for t in result.output.splitlines() if t.startswith("| Revenue |"))
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    revenues = [shop.monthly(rows, shop.month_start(today, back))[0] for back in range(12, 0, -1)]
+    assert cells[7] == f"`{sparkline(revenues)}`"  # as the terminal draws it
+    assert len(cells[7]) == 12 + 2
+
+
+def test_excel_summary_has_attainment_change_and_number_formats(made: Made, tmp_path: Path) -> None:
+    root, rows, today = made
+    target = tmp_path / "report.xlsx"
+    result = runner.invoke(app, ["report", str(root), "--format", "xlsx", "-o", str(target),
+                                 "--lang", "id"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = load_workbook(io.BytesIO(target.read_bytes())).worksheets[0]
+    head = [c.value for c in summary[3]]
+    assert head[:6] == ["KPI", "Periode", "Nilai", "Target", "Capaian",
+                        "Perubahan dari periode sebelumnya"]  # fmt: skip
+    found = {r[0].value: r for r in summary.iter_rows(min_row=4)}
+    revenue, count = shop.monthly(rows, shop.month_start(today, 1))
+    before, _ = shop.monthly(rows, shop.month_start(today, 2))
+    value, goal, reached, change = (c for c in found["Revenue"][2:6])
+    assert (value.value, value.number_format) == (revenue, '"Rp" #,##0')  # money, IDR
+    assert (goal.value, goal.number_format) == (shop.REVENUE_TARGET, '"Rp" #,##0')
+    assert reached.value == pytest.approx(revenue / shop.REVENUE_TARGET)
+    assert reached.number_format == "0%"
+    assert change.value == pytest.approx((revenue - before) / before)
+    assert change.number_format == "+0.0%;-0.0%;0.0%"
+    assert (found["Orders"][2].value, found["Orders"][2].number_format) == (count, "#,##0")
+
+
+def test_a_percentage_changes_in_points_in_the_excel_summary() -> None:
+    from tolok.notify.report import Line, Report, _summary_row
+
+    line = Line(name="conversion", title="Conversion", period="Feb 2026", value=0.031,
+                value_text="3.1%", target=0.03, target_text="3.0%", attainment_text="103%",
+                status="on_track", status_text="on track", change_text="+0.6 pp", owner="",
+                history=[], unit="percent", attainment=0.031 / 0.03, change=0.006)  # fmt: skip
+    cells, shapes = _summary_row(line, Report("Shop", "Shop", "en", "", "", currency="USD"))
+    assert cells[2:6] == [0.031, 0.03, pytest.approx(1.0333, abs=1e-4), 0.6]
+    assert shapes[2:6] == ["0.0%", "0.0%", "0%", '+0.0#" pp";-0.0#" pp";0.0" pp"']
 
 
 def test_html_report_has_no_script_and_a_chart_per_kpi(made: Made) -> None:

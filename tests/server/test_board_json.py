@@ -57,7 +57,7 @@ def test_filters_group_and_search(shop: Shop) -> None:
     assert mine["total"] == 4
     found = browser.get("/board.json", params={"q": "average"}).json()
     assert [c["name"] for g in found["groups"] for c in g["cards"]] == ["aov"]
-    by_goal = browser.get("/board.json").json()
+    by_goal = browser.get("/board.json", params={"group": "goal"}).json()  # default: attention
     assert [g["title"] for g in by_goal["groups"]] == ["Grow revenue", "Win customers cheaply"]
     by_owner = browser.get("/board.json", params={"group": "owner"}).json()
     assert {g["key"] for g in by_owner["groups"]} == {"sales@example.com", "marketing@example.com"}

@@ -1,4 +1,4 @@
-"""Every string the pages show has its Indonesian translation, with the same placeholders."""
+"""Every string the pages and the terminal show is translated to Indonesian, same placeholders."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ METHODS = [
     ("notify/**.py", "python"),
     ("i18n.py", "python"),
     ("explanation.py", "python"),
+    ("cli.py", "python"),
+    ("terminal.py", "python"),
+    ("terminal_*.py", "python"),
     ("server/templates/**.html", "jinja2"),
     ("notify/templates/**.html", "jinja2"),
 ]

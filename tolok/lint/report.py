@@ -11,9 +11,11 @@ from tolok.lint.finding import Finding, Level
 from tolok.lint.rules import RULES
 
 _SUMMARY = {
-    "en": ("{n} finding(s): {e} error(s), {w} warning(s), {o} note(s)", "no findings"),
+    "en": ("{n} {findings}: {e} {errors}, {w} {warnings}, {o} {notes}", "no findings"),
     "id": ("{n} temuan: {e} galat, {w} peringatan, {o} catatan", "tidak ada temuan"),
 }
+_NOUNS = {"findings": ("n", "finding"), "errors": ("e", "error"), "warnings": ("w", "warning"),
+          "notes": ("o", "note")}  # fmt: skip
 _FIX = {"en": "fix", "id": "perbaikan"}
 
 
@@ -48,9 +50,11 @@ def summary(findings: list[Finding], locale: str) -> str:
     if not findings:
         return none
     count = {level: sum(f.level is level for f in findings) for level in Level}
-    return many.format(
-        n=len(findings), e=count[Level.error], w=count[Level.warning], o=count[Level.note]
-    )
+    numbers = {"n": len(findings), "e": count[Level.error], "w": count[Level.warning],
+               "o": count[Level.note]}  # fmt: skip
+    # English nouns agree with their number: 1 error, 2 warnings.
+    nouns = {plural: one if numbers[key] == 1 else plural for plural, (key, one) in _NOUNS.items()}
+    return many.format(**numbers, **nouns)
 
 
 def as_json(findings: list[Finding], root: Path, locale: str) -> str:

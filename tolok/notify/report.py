@@ -5,7 +5,6 @@ headless Chromium). Read from the store, in the project's language or the one as
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,6 +39,9 @@ class Line:
     change_text: str
     owner: str
     history: list[tuple[str, float | None]]  # (period, value), oldest first, up to SPARK
+    unit: str = "number"
+    attainment: float | None = None  # share of target reached
+    change: float | None = None  # relative, or a difference of shares for a percentage
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Report:
     period_note: str
     lines: list[Line] = field(default_factory=list)
     words: dict[str, str] = field(default_factory=dict)
+    currency: str = "USD"
 
 
 def build(
@@ -86,11 +89,12 @@ def build(
     return Report(
         project=project.name, title=title, lang=lang,
         made_at=fmt.moment(clock.now(project)),
-        period_note=note, lines=lines,
+        period_note=note, lines=lines, currency=project.currency,
         words={"kpi": _("KPI"), "period": _("Period"), "value": _("Value"),
                "target": _("Target"), "attainment": _("Attainment"), "status": _("Status"),
                "change": _("Change from the period before"), "owner": _("Owner"),
-               "made": _("Made"), "report": _("Report")},
+               "made": _("Made"), "report": _("Report"),
+               "trend": _("Last {n} periods", n=SPARK)},
     )  # fmt: skip
 
 
@@ -117,12 +121,14 @@ def kpi_lines(
         ]
         previous = before[-2].value if len(before) >= 2 else None
         value = latest.value if latest else None
-        change_text = fmt.change(None)
+        change_text, change = fmt.change(None), None
         if value is not None and previous is not None and kpi.unit is Unit.percent:
             decimals = fmt.value_decimals([value, previous], kpi.unit)
-            change_text = fmt.points(value - previous, decimals)  # a rate moves in points
+            change = value - previous
+            change_text = fmt.points(change, decimals)  # a rate moves in points
         elif value is not None and previous:
-            change_text = fmt.change((value - previous) / abs(previous))
+            change = (value - previous) / abs(previous)
+            change_text = fmt.change(change)
         lines.append(Line(
             name=name, title=kpi.title or name,
             period=fmt.period(latest.period, kpi.grain) if latest else "",
@@ -132,6 +138,7 @@ def kpi_lines(
             status=state.standing.value, status_text=words[state.standing.value],
             change_text=change_text, owner=kpi.owner or "",
             history=[(fmt.period(p.period, kpi.grain), p.value) for p in before[-SPARK:]],
+            unit=kpi.unit.value, attainment=state.attainment, change=change,
         ))  # fmt: skip
     return lines
 
@@ -154,14 +161,20 @@ def _kpis_of(loaded: LoadedProject, goal: str | None) -> list[str]:
 
 
 def to_markdown(report: Report) -> str:
+    """A table of the KPIs, each with a text sparkline of its last periods (as the terminal
+    draws it: `▁▃▅█`), which reads in any Markdown viewer and in plain text."""
+    from tolok.display import sparkline
+
     w = report.words
     head = [w["kpi"], w["period"], w["value"], w["target"], w["attainment"], w["status"],
-            w["change"], w["owner"]]  # fmt: skip
+            w["change"], w.get("trend", ""), w["owner"]]  # fmt: skip
     out = [f"# {report.title}", "", f"{report.period_note} · {w['made']} {report.made_at}", ""]
     out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for line in report.lines:
+        spark = sparkline([value for _, value in line.history])
         cells = [line.title, line.period, line.value_text, line.target_text,
-                 line.attainment_text, line.status_text, line.change_text, line.owner]  # fmt: skip
+                 line.attainment_text, line.status_text, line.change_text,
+                 f"`{spark}`" if spark.strip() else "", line.owner]  # fmt: skip
         out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(out) + "\n"
 
@@ -181,30 +194,35 @@ def to_html(report: Report) -> str:
 
 def to_xlsx(report: Report) -> bytes:
     """A summary sheet and a sheet of each KPI's last periods with a line chart. Titles,
-    owners and labels are written as text, never as formulas (`tolok.export.put`)."""
+    owners and labels are written as text, never as formulas (`tolok.export.put`); values
+    as numbers in the KPI's format (money in its currency, percentages as such), with the
+    attainment and the change from the period before."""
     from openpyxl import Workbook
     from openpyxl.chart import LineChart, Reference
 
-    from tolok.export import put, put_row, sheet_title
+    from tolok.export import number_format, put, put_row, sheet_title
 
     w = report.words
     book = Workbook()
     summary = book.active
     assert summary is not None
     summary.title = sheet_title(w["report"], "Report")
-    head = [w["kpi"], w["period"], w["value"], w["target"], w["status"], w["owner"]]
-    table: list[Sequence[str | float | None]] = [[report.title], [report.period_note], head]
-    table += [[line.title, line.period, line.value, line.target, line.status_text, line.owner]
-              for line in report.lines]  # fmt: skip
-    for number, cells in enumerate(table, start=1):
+    head = [w["kpi"], w["period"], w["value"], w["target"], w["attainment"], w["change"],
+            w["status"], w["owner"]]  # fmt: skip
+    for number, cells in enumerate([[report.title], [report.period_note], head], start=1):
         put_row(summary, number, cells)
+    for number, line in enumerate(report.lines, start=4):
+        put_row(summary, number, *_summary_row(line, report))
     summary.column_dimensions["A"].width = 36
+    for column in "CDEF":
+        summary.column_dimensions[column].width = 16
     history = book.create_sheet("History")
     row = 1
     for line in report.lines:
         put(history, row, 1, line.title)
+        shape = number_format(Unit(line.unit), report.currency, report.lang)
         for offset, (label, value) in enumerate(line.history, start=1):
-            put_row(history, row + offset, [label, value])
+            put_row(history, row + offset, [label, value], [None, shape])
         if len(line.history) >= 2:
             chart = LineChart()
             chart.title = line.title
@@ -217,6 +235,25 @@ def to_xlsx(report: Report) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _summary_row(line: Line, report: Report) -> tuple[list[str | float | None], list[str | None]]:
+    """A KPI's cells on the summary sheet and their number formats. A percentage's change is
+    in points (`+1.5 pp`, written 1.5), any other's relative (`+12.0%`)."""
+    from tolok.display import round_money
+    from tolok.export import number_format
+
+    unit = Unit(line.unit)
+    shape = number_format(unit, report.currency, report.lang)
+    value, target = line.value, line.target
+    if unit is Unit.currency:
+        value, target = round_money(value, report.currency), round_money(target, report.currency)
+    change, change_shape = line.change, "+0.0%;-0.0%;0.0%"
+    if change is not None and unit is Unit.percent:
+        change, change_shape = round(change * 100, 4), '+0.0#" pp";-0.0#" pp";0.0" pp"'
+    cells = [line.title, line.period, value, target, line.attainment, change, line.status_text,
+             line.owner]  # fmt: skip
+    return cells, [None, None, shape, shape, "0%", change_shape, None, None]
 
 
 def to_pdf(report: Report, chromium: str = "/usr/bin/chromium") -> bytes:

@@ -1,16 +1,27 @@
 """Plotly figures, built in Python and drawn in the page by `plotly.min.js`: a KPI's series
 with its target line (or band), the comparison, the forecast cone, anomalies and the days
-people annotated."""
+people annotated.
+
+Everything a reader reads on a chart is written here in the page's language — ticks
+(`chart_axes`), hover values, the labels of recorded changes, and the toolbar, whose
+labels and month names go to Plotly as a locale in the figure's `config` (no script of
+ours formats a number or a date).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from babel.dates import get_day_names, get_month_names
+
 from tolok.i18n import Formats
+from tolok.server.chart_axes import x_axis, y_axis
+from tolok.spec.models import Grain
 
 COLOURS = ("#1f5fbf", "#d9480f", "#2b8a3e", "#862e9c", "#0b7285", "#e67700", "#c2255c")
 
@@ -50,10 +61,13 @@ def series_figure(
     cone: Cone | None = None,
     anomalies: Sequence[tuple[dt.date, float]] = (),
     notes: Sequence[Marker] = (),
+    grain: Grain | str = Grain.month,
+    filename: str = "tolok",
 ) -> dict[str, Any]:
-    """The figure as Plotly's JSON (`data`, `layout`). `so_far[i]` is the open period of
-    `lines[i]`, drawn as a hollow marker (a part of a period is not a drop). Hover texts are
-    formatted by tolok in the page's language, so numbers read the same as everywhere."""
+    """The figure as Plotly's JSON (`data`, `layout`, `config`). `so_far[i]` is the open
+    period of `lines[i]`, drawn as a hollow marker (a part of a period is not a drop). Hover
+    texts and ticks are formatted by tolok in the page's language, so numbers read the same
+    as everywhere; `grain` names the periods on the axis, `filename` the downloaded PNG."""
     data: list[dict[str, Any]] = []
     if band is not None:
         low, high = band
@@ -121,20 +135,16 @@ def series_figure(
                 },
             )
         )
-    shapes, labels = _notes(notes)
+    shapes, labels, rows = _notes(notes)
     layout = {
-        "margin": {"l": 60, "r": 16, "t": 16, "b": 40},
+        "margin": {"l": 60, "r": 16, "t": 16 + _NOTE_ROW * rows, "b": 40},
         "hovermode": "x unified",
         "legend": {"orientation": "h", "y": -0.15},
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
         "separators": ",." if fmt.lang == "id" else ".,",
-        "yaxis": {
-            "tickformat": ".1%" if unit == "percent" else "~s",
-            "zeroline": False,
-            **_flat_range(data, unit),
-        },
-        "xaxis": {"type": "date"},
+        "yaxis": {"zeroline": False, "automargin": True, **y_axis(data, unit, fmt)},
+        "xaxis": x_axis(data, grain, fmt),
         "shapes": shapes,
         "annotations": labels,
     }
@@ -142,21 +152,61 @@ def series_figure(
 
     figure = go.Figure(data=data, layout=layout)  # checks every property against Plotly's schema
     drawn: dict[str, Any] = json.loads(figure.to_json())
+    drawn["config"] = chart_config(fmt.lang, _, filename)
     return drawn
 
 
-def _flat_range(data: list[dict[str, Any]], unit: str) -> dict[str, Any]:
-    """A range around a series that never moves (4 orders every month against a target of
-    4): left to itself, Plotly zooms into the rounding noise of the forecast band and shows
-    no tick at all."""
-    values = [v for trace in data for v in trace.get("y") or [] if isinstance(v, int | float)]
-    if not values:
-        return {}
-    low, high = min(values), max(values)
-    if high - low > 1e-9 * max(1.0, abs(high)):
-        return {}
-    pad = abs(high) * 0.1 or (0.01 if unit == "percent" else 1.0)
-    return {"range": [low - pad, high + pad]}
+TOOLBAR = [["toImage"], ["zoomIn2d", "zoomOut2d", "resetScale2d"]]
+"""The toolbar a KPI chart needs: a picture to paste in a report, zoom and back. No lasso
+or box select (there is nothing to select), no hover toggles, no sharing to a service
+outside, no Plotly logo: each button is a Tab stop."""
+
+
+def chart_config(lang: str, _: Callable[..., str], filename: str = "tolok") -> dict[str, Any]:
+    """Plotly's `config`: the toolbar and the locale, its words and month names in `lang`.
+
+    >>> from tolok.i18n import gettext
+    >>> chart_config("id", gettext("id"))["locales"]["id"]["format"]["shortMonths"][7:10]
+    ['Agu', 'Sep', 'Okt']
+    """
+    config: dict[str, Any] = {
+        "displaylogo": False,
+        "responsive": True,
+        "modeBarButtons": TOOLBAR,
+        "toImageButtonOptions": {"format": "png", "filename": filename},
+        "locale": lang,
+    }
+    if lang == "en":  # Plotly's own
+        return config
+    words = [
+        _("Download plot as a PNG"),
+        _("Zoom in"),
+        _("Zoom out"),
+        _("Reset axes"),
+        _("Double-click to zoom back out"),
+    ]
+    english = ["Download plot as a PNG", "Zoom in", "Zoom out", "Reset axes",
+               "Double-click to zoom back out"]  # fmt: skip
+    sunday_first = [6, 0, 1, 2, 3, 4, 5]  # d3 weeks start on Sunday, Babel's on Monday
+    days, short_days = get_day_names("wide", locale=lang), get_day_names("abbreviated", locale=lang)
+    config["locales"] = {
+        lang: {
+            "dictionary": dict(zip(english, words, strict=True)),
+            "format": {
+                "days": [days[d] for d in sunday_first],
+                "shortDays": [short_days[d] for d in sunday_first],
+                "months": list(get_month_names("wide", locale=lang).values()),
+                "shortMonths": list(get_month_names("abbreviated", locale=lang).values()),
+                "decimal": ",",
+                "thousands": ".",
+                "date": "%d/%m/%Y",
+                "dayMonth": "%-d %b",
+                "dayMonthYear": "%-d %b %Y",
+                "month": "%b %Y",
+            },
+        }
+    }
+    return config
 
 
 def _trace(series: Line, unit: str, fmt: Formats, **style: Any) -> dict[str, Any]:
@@ -192,9 +242,18 @@ def _cone(cone: Cone, unit: str, fmt: Formats, _: Callable[..., str]) -> list[di
     ]
 
 
-def _notes(notes: Sequence[Marker]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+_NOTE_ROW = 18  # pixels: a row of labels of recorded changes above the plot
+_NOTE_CHARS = 28  # a label's length: what changed, shortened; hovering shows it whole
+
+
+def _notes(
+    notes: Sequence[Marker],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+    """A dotted line on each day a change was recorded, labelled above the plot with what
+    changed (shortened, on two alternating rows so neighbours do not overlap), and how many
+    rows of labels there are. People's words are escaped: Plotly reads tags in labels."""
     shapes, labels = [], []
-    for note in notes:
+    for i, note in enumerate(notes):
         day = note.day.isoformat()
         shapes.append(
             {
@@ -215,10 +274,24 @@ def _notes(notes: Sequence[Marker]) -> tuple[list[dict[str, Any]], list[dict[str
                 "yref": "paper",
                 "y": 1,
                 "showarrow": False,
-                "text": "✎",
-                "hovertext": note.text,
-                "font": {"color": "#e67700"},
+                # No colour of its own: the theme's text colour reads in light and dark.
+                "text": "✎ " + html.escape(_shortened(note.text)),
+                "hovertext": html.escape(note.text),
                 "yanchor": "bottom",
+                "yshift": _NOTE_ROW * (i % 2),
             }
         )
-    return shapes, labels
+    return shapes, labels, min(2, len(notes))
+
+
+def _shortened(text: str) -> str:
+    """`text` on one line, cut at a word to `_NOTE_CHARS` with an ellipsis when longer."""
+    line = " ".join(text.split())
+    if len(line) <= _NOTE_CHARS:
+        return line
+    cut = (
+        line[: _NOTE_CHARS - 1].rsplit(" ", 1)[0]
+        if " " in line[:_NOTE_CHARS]
+        else line[: _NOTE_CHARS - 1]
+    )
+    return cut.rstrip(" ,.;:") + "…"

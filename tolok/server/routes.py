@@ -10,11 +10,10 @@ import datetime as dt
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
+from fastapi.responses import RedirectResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from tolok.auth.roles import Action
@@ -28,7 +27,6 @@ from tolok.server.security import identify, permitted, refuse, state_of
 from tolok.server.web import Context, context, reader, render, wants_json
 
 router = APIRouter(include_in_schema=False)
-STATIC = Path(__file__).parent / "static"
 Text = Annotated[str | None, Query(max_length=200)]
 
 
@@ -42,14 +40,17 @@ def home(request: Request) -> Response:
 @router.get("/board.json")
 def board(
     request: Request,
-    group: Annotated[str, Query(max_length=20)] = "goal",
+    group: Annotated[str | None, Query(max_length=20)] = None,
     owner: Text = None,
     status: Text = None,
     tag: Text = None,
     q: Text = None,
 ) -> Response:
-    """Every KPI at a glance; `group` by goal, level, function, indicator, owner or status."""
+    """Every KPI at a glance, what needs attention first; `group` by attention, goal, level,
+    function, indicator, owner or status (the choice is remembered)."""
     ctx = reader(request)
+    asked = group
+    group = board_page.chosen_group(group, request.cookies.get(board_page.GROUP_COOKIE))
     if group not in board_page.GROUPS:
         raise ApiError(400, f"group by one of: {', '.join(board_page.GROUPS)}", "group")
     if status and status not in board_page.STATUSES:
@@ -64,7 +65,10 @@ def board(
     state = state_of(request)
     stamp = stamp_of(state.engine)  # before the data: a later change is an event
     page = board_page.data(ctx.loaded, state.board, ctx.fmt, ctx._, filters, _refreshed(request))
-    return render(ctx, "board.html", page, stamp=stamp)
+    response = render(ctx, "board.html", page, stamp=stamp)
+    if asked:
+        response.set_cookie(board_page.GROUP_COOKIE, group, max_age=365 * 86400, samesite="lax")
+    return response
 
 
 def _refreshed(request: Request) -> dt.datetime | None:
@@ -105,7 +109,7 @@ async def events(request: Request) -> Response:
         raise ApiError(401, "sign in (/signin) to follow the board's updates")
     if not principal.can(Action.read):
         raise refuse(Action.read)
-    engine = state_of(request).engine
+    engine, stopping = state_of(request).engine, state_of(request).stopping
     since = request.query_params.get("since", "")[:64]
 
     async def stream() -> AsyncIterator[str]:
@@ -115,7 +119,10 @@ async def events(request: Request) -> Response:
             yield f"event: refresh\ndata: {json.dumps({'stamp': last})}\n\n"
         quiet = 0.0
         while not await request.is_disconnected():
-            await asyncio.sleep(1.0)
+            for _ in range(4):  # a second, but a server asked to stop is not kept waiting
+                if stopping.is_set():
+                    return
+                await asyncio.sleep(0.25)
             stamp = await run_in_threadpool(stamp_of, engine)
             if stamp != last:
                 last = stamp
@@ -139,24 +146,21 @@ def stamp_of(engine: Any) -> str:
     return hashlib.sha256(repr(store_stamp(engine)).encode()).hexdigest()[:16]
 
 
-ASSETS = {"tolok.css": "text/css", "tolok.js": "text/javascript"}
-
-
 @router.get("/static/{name}")
-def static(name: str) -> Response:
+def static(request: Request, name: str) -> Response:
     """The pages' style sheet and scripts, and Plotly from the installed package. Public:
-    they hold no data, and a shared page needs them before anyone signs in."""
-    if name == "plotly.min.js":
-        import plotly  # type: ignore[import-untyped]
+    they hold no data, and a shared page needs them before anyone signs in. Compressed
+    once per process; kept by browsers for a year at the address a page links
+    (`?v=` its fingerprint, `assets.url`), asked again (304) at any other."""
+    from tolok.server import assets
 
-        path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-        kind = "text/javascript"
-    elif name in ASSETS:
-        path, kind = STATIC / name, ASSETS[name]
-    else:
-        raise ApiError(404, "no such file")
-    headers = {"cache-control": "public, max-age=86400"}
-    return FileResponse(path, media_type=kind, headers=headers)
+    headers = request.headers
+    try:
+        return assets.answer(name, request.query_params.get("v"),
+                             headers.get("accept-encoding", ""),
+                             headers.get("if-none-match", ""))  # fmt: skip
+    except KeyError:
+        raise ApiError(404, "no such file") from None
 
 
 def signed_out_context(request: Request) -> object:
@@ -212,7 +216,15 @@ def kpi_file(request: Request, name: str, asked: Asked) -> Response:
 def kpi(request: Request, name: str, asked: Asked) -> Response:
     """A KPI's series, why it moved, its definition, comments and annotations."""
     ctx = reader(request)
-    return _kpi_page(ctx, name, _kpi_query(ctx, name, asked))
+    shared = None if wants_json(request) else request.cookies.get(SHARED_COOKIE)
+    response = _kpi_page(ctx, name, _kpi_query(ctx, name, asked), shared=shared)
+    if shared is not None:  # shown once
+        response.delete_cookie(SHARED_COOKIE, path=f"/kpis/{name}")
+    return response
+
+
+SHARED_COOKIE = "tolok_shared"
+"""A share link just made on a KPI's page, carried to the page it returns to (a minute)."""
 
 
 def _kpi_query(ctx: Context, name: str, asked: Shown) -> kpi_page.Query:
@@ -239,14 +251,16 @@ def _kpi_page(
     query: kpi_page.Query,
     problems: dict[str, str] | None = None,
     status: int = 200,
+    shared: str | None = None,
 ) -> Response:
+    """The KPI's page; `shared`: the address of a share link just made, shown once."""
     state = state_of(ctx.request)
     page = kpi_page.data(ctx, state.engine, state.board, name, query)
     if page.error and status == 200:
         status = 400
         if wants_json(ctx.request):
             raise ApiError(400, page.error, page.error_field)
-    return render(ctx, "kpi.html", page, status, problems=problems or {})
+    return render(ctx, "kpi.html", page, status, problems=problems or {}, shared=shared)
 
 
 def _form_error(

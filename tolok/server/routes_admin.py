@@ -158,6 +158,13 @@ async def share(request: Request) -> Response:
         assert user is not None
         _, secret = accounts.create_share(session, user, kind, target, expires)
     url = str(request.url_for("shared", secret=secret))
+    if kind == "kpi" and _text(form, "back") == "kpi":  # back to the KPI's page, the link on it
+        from tolok.server.routes import SHARED_COOKIE
+
+        back = RedirectResponse(f"/kpis/{target}#shared", 303)
+        back.set_cookie(SHARED_COOKIE, url, max_age=120, path=f"/kpis/{target}", httponly=True,
+                        samesite="strict", secure=state_of(request).secure_cookies)  # fmt: skip
+        return back
     what = ctx._("Share link (shown once: copy it now; anyone with it can read what it names)")
     if ctx.can(Action.manage_users):
         return _page(ctx, admin_page.Created(what=what, secret=url))

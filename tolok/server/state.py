@@ -76,6 +76,8 @@ class State:
     _releaser: threading.Timer | None = None
     principals: dict[str, Any] = field(default_factory=dict)
     """API tokens checked lately, by digest (see `security._bearer`)."""
+    stopping: threading.Event = field(default_factory=threading.Event)
+    """Set when the server is asked to stop: open streams of events end (see `stopping`)."""
 
     board: BoardCache = field(init=False)
 

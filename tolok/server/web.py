@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from tolok import __version__, jsontext
 from tolok.auth.roles import Action
 from tolok.i18n import LANG_COOKIE, LANGS, Formats, gettext
+from tolok.server import assets
 from tolok.server.errors import ApiError
 from tolok.server.security import Principal, identify, refuse, state_of
 from tolok.spec.calendar import Calendar
@@ -27,6 +28,7 @@ from tolok.spec.loaded import LoadedProject
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.globals["version"] = __version__
+TEMPLATES.env.globals["static_url"] = assets.url  # a file's address with its fingerprint
 
 
 class SignInNeededError(Exception):
@@ -164,23 +166,38 @@ def is_page(request: Request) -> bool:
 
 
 def error_page(request: Request, status: int, message: str) -> Response:
-    state = state_of(request)
-    loaded = state.project()
-    lang = lang_of(request, loaded)
-    _ = gettext(lang)
-    titles = {403: _("Not allowed"), 404: _("Not found")}
-    return TEMPLATES.TemplateResponse(
+    """A refusal or a failure as a page in the normal layout (navigation, the reader's
+    language), leading back to where the person came from when that was a page here."""
+    try:
+        principal = identify(request)
+    except ApiError:  # a bad token: the page is shown as to someone not signed in
+        principal = None
+    ctx = context(request, principal)
+    _ = ctx._
+    titles = {401: _("Sign in first"), 403: _("Not allowed"), 404: _("Not found")}
+    came = request.headers.get("referer", "")
+    host = f"{request.url.scheme}://{request.url.netloc}/"
+    back_to = "/" + came[len(host) :] if came.startswith(host) and principal else "/board"
+    response = TEMPLATES.TemplateResponse(
         request,
         "error.html",
         {
-            "lang": lang,
+            "ctx": ctx,
+            "_": _,
+            "fmt": ctx.fmt,
+            "lang": ctx.lang,
+            "user": principal,
+            "Action": Action,
             "status": status,
             "title": titles.get(status, _("Something is wrong")),
             "message": message,
-            "back": _("Back to the board"),
+            "back": _("Back") if back_to != "/board" else _("Back to the board"),
+            "back_to": back_to,
         },
         status_code=status,
     )
+    response.headers["cache-control"] = "no-store"
+    return response
 
 
 __all__ = ["Context", "SignInNeededError", "context", "reader", "render", "wants_json"]

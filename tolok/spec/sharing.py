@@ -29,7 +29,9 @@ from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from tolok.spec.base import BlameError, Locale, Spec, Weekday
 
-_EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
+_EMAIL = re.compile(r"^[^@\s<>\"',;]+@([^@\s<>\"',;]+\.[^@\s<>\"',;]+|localhost)$")
+"""An address with a domain, or one on this machine (`admin@localhost`, the account `tolok
+serve` makes first: a local mail server delivers it)."""
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _MINUTE = re.compile(r"^:([0-5]\d)$")
 _DURATION = re.compile(r"^\s*(\d+)\s*(minute|hour|day|week)s?\s*$")
@@ -37,7 +39,12 @@ _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def is_email(text: str) -> bool:
-    return bool(_EMAIL.match(text))
+    """Whether a recipient is an address (else it names a channel or `owner`).
+
+    >>> [is_email(t) for t in ("dewi@tokomaju.id", "admin@localhost", "sales", "a@b")]
+    [True, True, False, False]
+    """
+    return bool(_EMAIL.match(text.lower()))
 
 
 def _email(value: str) -> str:

@@ -1,6 +1,9 @@
 """The board: one card per active KPI — its last closed period's value, the change from the
-period before, a sparkline, progress to target, status, the open period's forecast and the
-owner — grouped and filtered as asked."""
+period before, a sparkline, progress to target, status, where the open period is heading and
+the owner — what needs attention first (`board_groups`), grouped and filtered as asked.
+
+Money shows in compact form on a card (`Rp 555,8 jt`), its full figure beside it (`*_text`,
+a title on the page)."""
 
 from __future__ import annotations
 
@@ -12,6 +15,14 @@ from pydantic import BaseModel
 from tolok import clock
 from tolok.i18n import Formats, status_words
 from tolok.server.board import BoardCache
+from tolok.server.pages.board_groups import (
+    attention_of,
+    fallback_title,
+    group_key,
+    ordered,
+    titled_groups,
+)
+from tolok.server.pages.board_parts import Bar, OpenPeriod, bar, open_period, spark_points
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Direction, Project, Unit
 
@@ -21,24 +32,10 @@ if TYPE_CHECKING:
     from tolok.outlook import Outlook
     from tolok.verdicts import KpiState
 
-GROUPS = ("goal", "level", "function", "indicator", "owner", "status")
+GROUPS = ("attention", "goal", "level", "function", "indicator", "owner", "status")
+GROUP_COOKIE = "tolok_board_group"  # the grouping last asked for, kept like the language
 STATUSES = ("off_track", "at_risk", "on_track", "no_target", "no_data")
 SPARK = 12  # closed periods in a card's sparkline
-
-
-class OpenPeriod(BaseModel):
-    period: str
-    elapsed: float  # share of the period passed
-    elapsed_text: str
-    so_far: float | None
-    so_far_text: str
-    projected_text: str
-    target_text: str = ""  # the whole period's target, in the digits of the two above
-    heading: str
-    heading_text: str
-    forecast: float | None
-    forecast_text: str
-    forecast_range: str
 
 
 class Card(BaseModel):
@@ -60,17 +57,21 @@ class Card(BaseModel):
     period_start: dt.date | None
     value: float | None
     value_text: str
+    value_short: str = ""  # money in compact form
     previous: float | None
     change: float | None  # relative, or a difference in points for a percentage
     change_text: str
     change_good: bool | None  # the change goes the KPI's good way (None: no way is better)
     target: float | None
     target_text: str
+    target_short: str = ""
     attainment: float | None
     attainment_text: str
-    progress: float  # 0 to 1, for the bar
+    progress: float  # attainment from 0 to 1
+    bar: Bar | None = None
     status: str
     status_text: str
+    attention: str | None = None  # why it needs attention: `board_groups.ATTENTION`
     spark: list[float | None]
     spark_points: str  # an SVG polyline in a 100 x 24 box
     open: OpenPeriod | None
@@ -85,7 +86,7 @@ class Group(BaseModel):
 
 
 class Filters(BaseModel):
-    group: str = "goal"
+    group: str = "attention"
     owner: str | None = None
     status: str | None = None
     tag: str | None = None
@@ -101,7 +102,17 @@ class BoardPage(BaseModel):
     owners: list[str]
     tags: list[str]
     counts: dict[str, int]  # cards per status, before filtering
-    refreshed_at: dt.datetime | None
+    attention: list[str] = []  # the shown KPIs that need attention, the most pressing first
+    refreshed_at: dt.datetime | None  # in UTC
+    refreshed_text: str = ""  # in the project's time zone, named: 7 Dec 2026 14:05 WIB
+
+
+def chosen_group(asked: str | None, remembered: str | None) -> str:
+    """The grouping: the one asked for, else the one last asked for (a cookie), else what
+    needs attention first."""
+    if asked:
+        return asked
+    return remembered if remembered in GROUPS else "attention"
 
 
 def today_of(project: Project) -> dt.date:
@@ -173,6 +184,7 @@ def card(
     change, change_text = _change(kpi, value, previous, fmt)
     # Value and target in digits that keep them apart when the status hangs on them.
     value_text, target_text = fmt.values([value, state.target], kpi.unit)
+    value_short, target_short = fmt.compact([value, state.target], kpi.unit)
     spark = [v.value for v in judged[-SPARK:]]
     unusual = state.verdict.anomaly if state.verdict else None
     share = state.attainment
@@ -196,20 +208,24 @@ def card(
         period_start=latest.period if latest else None,
         value=value,
         value_text=value_text,
+        value_short=value_short,
         previous=previous,
         change=change,
         change_text=change_text,
         change_good=_good(kpi.direction, change),
         target=state.target,
         target_text=target_text,
+        target_short=target_short,
         attainment=share,
         attainment_text=fmt.share(share),
         progress=max(0.0, min(1.0, share)) if share is not None else 0.0,
+        bar=bar(kpi, value, state.target, share, fmt, _),
         status=state.standing.value,
         status_text=status_words(_)[state.standing.value],
+        attention=attention_of(state),
         spark=spark,
         spark_points=spark_points(spark),
-        open=_open(kpi, ahead, fmt, _),
+        open=open_period(kpi, ahead, fmt, _),
         anomaly=round(unusual.score, 2) if unusual else None,
     )
 
@@ -238,58 +254,6 @@ def _good(direction: Direction, change: float | None) -> bool | None:
     return (change > 0) == (direction is Direction.up)
 
 
-def spark_points(values: list[float | None]) -> str:
-    """The values as SVG polyline points in a 100 x 24 box (gaps left out)."""
-    present = [v for v in values if v is not None]
-    if len(present) < 2:
-        return ""
-    low, high = min(present), max(present)
-    span = (high - low) or 1.0
-    step = 100 / (len(values) - 1)
-    points = [
-        f"{i * step:.1f},{22 - (v - low) / span * 20:.1f}"
-        for i, v in enumerate(values)
-        if v is not None
-    ]
-    return " ".join(points)
-
-
-def _open(
-    kpi: KPI, ahead: Outlook | None, fmt: Formats, _: Callable[..., str]
-) -> OpenPeriod | None:
-    if ahead is None or (ahead.value is None and ahead.forecast is None):
-        return None
-    end = ahead.forecast
-    heading = ahead.pace.heading.value
-    so_far, projected, target = fmt.values(
-        [ahead.value, ahead.pace.projected, ahead.target], kpi.unit
-    )
-    return OpenPeriod(
-        period=fmt.period(ahead.period, kpi.grain),
-        elapsed=ahead.pace.elapsed,
-        elapsed_text=fmt.share(ahead.pace.elapsed),
-        so_far=ahead.value,
-        so_far_text=so_far,
-        projected_text=projected,
-        target_text=target,
-        heading=heading,
-        heading_text=(
-            status_words(_)[heading] if ahead.judged else _("Judged once the period is over")
-        ),
-        forecast=end.mean if end else None,
-        forecast_text=fmt.value(end.mean if end else None, kpi.unit),
-        forecast_range=(
-            _(
-                "{low} to {high}",
-                low=fmt.value(end.low, kpi.unit),
-                high=fmt.value(end.high, kpi.unit),
-            )
-            if end
-            else ""
-        ),
-    )
-
-
 def data(
     loaded: LoadedProject,
     board: BoardCache,
@@ -302,7 +266,7 @@ def data(
     assert project is not None
     every = cards(loaded, board, fmt, _)
     counts = {s: sum(c.status == s for c in every) for s in STATUSES}
-    shown = [c for c in every if _matches(c, filters)]
+    shown = ordered([c for c in every if _matches(c, filters)])
     return BoardPage(
         project=project.name,
         filters=filters,
@@ -312,8 +276,17 @@ def data(
         owners=sorted({c.owner for c in every if c.owner}),
         tags=sorted({t for c in every for t in c.tags}),
         counts=counts,
-        refreshed_at=refreshed_at,
+        attention=[c.name for c in shown if c.attention],
+        refreshed_at=_utc(refreshed_at),
+        refreshed_text=fmt.moment_in(refreshed_at, project.timezone) if refreshed_at else "",
     )
+
+
+def _utc(moment: dt.datetime | None) -> dt.datetime | None:
+    """A moment the store keeps (naive, in UTC) as one that says so."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=dt.UTC)
 
 
 def _matches(card: Card, filters: Filters) -> bool:
@@ -340,44 +313,14 @@ def _matches(card: Card, filters: Filters) -> bool:
 
 
 def _grouped(project: Project, shown: list[Card], by: str, _: Callable[..., str]) -> list[Group]:
-    groups: dict[str, Group] = {}
-    if by == "goal":  # in the goals' own order
-        for name, goal in project.goals.items():
-            groups[name] = Group(key=name, title=goal.title, cards=[])
-    if by == "status":
-        words = status_words(_)
-        for status in STATUSES:
-            groups[status] = Group(key=status, title=words[status], cards=[])
+    """`shown` (in the board's order) in groups: those known before the cards in their own
+    order (goals, statuses, attention), others as the cards bring them."""
+    groups = {key: Group(key=key, title=title, cards=[]) for key, title in titled_groups(
+        project, by, _
+    ).items()}  # fmt: skip
     for card in shown:
-        key = getattr(card, by) if by != "goal" else card.goal
-        key = key or ""
+        key = group_key(card) if by == "attention" else getattr(card, by) or ""
         if key not in groups:
-            title = key or {
-                "goal": _("No goal"),
-                "owner": _("No owner"),
-                "level": _("No level"),
-                "function": _("No function"),
-                "indicator": _("Neither leading nor lagging"),
-            }.get(by, _("Other"))
-            groups[key] = Group(key=key, title=_label(title, _), cards=[])
+            groups[key] = Group(key=key, title=fallback_title(by, key, _), cards=[])
         groups[key].cards.append(card)
     return [g for g in groups.values() if g.cards]
-
-
-def _label(key: str, _: Callable[..., str]) -> str:
-    words = {
-        "strategic": _("Strategic"),
-        "operational": _("Operational"),
-        "functional": _("Functional"),
-        "leading": _("Leading"),
-        "lagging": _("Lagging"),
-        "marketing": _("Marketing"),
-        "sales": _("Sales"),
-        "service": _("Service"),
-        "website": _("Website"),
-        "finance": _("Finance"),
-        "hr": _("HR"),
-        "it": _("IT"),
-        "operations": _("Operations"),
-    }
-    return words.get(key, key)

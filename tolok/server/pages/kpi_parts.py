@@ -104,7 +104,9 @@ def dimensions(project: Project, name: str) -> list[str]:
 
 if TYPE_CHECKING:
     from tolok.explanation import Compare, Told, Words
+    from tolok.server.board import BoardCache
     from tolok.spec.models import Grain
+    from tolok.track.impact import Impact
 
 
 def explanation(
@@ -397,13 +399,27 @@ def versions(ctx: Context, engine: Engine, name: str) -> list[Version]:
 
 
 def impact_words(
-    ctx: Context, name: str, closed: list[tuple[dt.date, float | None]], day: dt.date
+    ctx: Context,
+    name: str,
+    closed: list[tuple[dt.date, float | None]],
+    day: dt.date,
+    board: BoardCache | None = None,
 ) -> str | None:
-    """What a change on `day` likely did to the KPI, in plain words; None when too early."""
+    """What a change on `day` likely did to the KPI, in plain words; None when too early.
+    With the `board` whose states `closed` was read from, the estimate is kept as they are."""
+    from tolok.clock import today
     from tolok.track.impact import impact
 
     kpi = ctx.project.kpis[name]
-    found = impact(closed, day, kpi.grain, Calendar.of(ctx.project))
+
+    def estimate() -> Impact | None:
+        return impact(closed, day, kpi.grain, Calendar.of(ctx.project))
+
+    found = (
+        estimate()
+        if board is None
+        else board.get(f"impact:{name}:{day}", ctx.loaded, today(ctx.project), estimate)
+    )
     if found is None:
         return None
     _ = ctx._

@@ -6,20 +6,54 @@
   // Loaded in <head> without `defer`: the theme chosen before is set before the page is drawn.
   try { var chosen = localStorage.getItem("tolok-theme"); if (chosen) root.dataset.theme = chosen; } catch (e) {}
   document.addEventListener("DOMContentLoaded", function () {
-    var theme = document.getElementById("theme");
-    if (theme) theme.addEventListener("click", function () {
-      var dark = root.dataset.theme === "dark" ||
-        (root.dataset.theme === "auto" && matchMedia("(prefers-color-scheme: dark)").matches);
-      root.dataset.theme = dark ? "light" : "dark";
-      try { localStorage.setItem("tolok-theme", root.dataset.theme); } catch (e) {}
-      document.dispatchEvent(new Event("tolok:theme"));
-    });
+    themeSwitch();
+    copyButtons();
     document.querySelectorAll("[data-autosubmit]").forEach(function (field) {
       field.addEventListener("change", function () { field.form.submit(); });
     });
     live();
     charts();
   });
+
+  // The theme switch goes light, dark, auto (as the system says), light again; the button says
+  // which one is on in its label (`data-light`, `data-dark`, `data-auto`: the page's words).
+  function themeSwitch() {
+    var button = document.getElementById("theme");
+    if (!button) return;
+    var next = { light: "dark", dark: "auto", auto: "light" };
+    var mark = { light: "\u2600", dark: "\u263E", auto: "\u25D0" };
+    var show = function () {
+      var now = next[root.dataset.theme] ? root.dataset.theme : "auto";
+      var words = button.getAttribute("data-" + now) || now;
+      button.textContent = mark[now];
+      button.setAttribute("aria-label", words);
+      button.title = words;
+    };
+    show();
+    button.addEventListener("click", function () {
+      root.dataset.theme = next[root.dataset.theme] || "light";
+      try { localStorage.setItem("tolok-theme", root.dataset.theme); } catch (e) {}
+      show();
+      document.dispatchEvent(new Event("tolok:theme"));
+    });
+  }
+
+  // A button `data-copy="ID"` copies the field ID's text (a share link) and says so.
+  function copyButtons() {
+    document.querySelectorAll("[data-copy]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var field = document.getElementById(button.dataset.copy);
+        if (!field) return;
+        var said = function () { button.textContent = button.dataset.copied || button.textContent; };
+        var fallback = function () { field.select(); document.execCommand("copy"); said(); };
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(field.value).then(said, fallback);
+        } else {
+          fallback();
+        }
+      });
+    });
+  }
 
   // The board follows refreshes: the server says when one finished, the cards are fetched again.
   function live() {
@@ -54,10 +88,19 @@
         figure.layout.font = Object.assign({}, figure.layout.font, { color: text });
         figure.layout.xaxis = Object.assign({}, figure.layout.xaxis, { gridcolor: line });
         figure.layout.yaxis = Object.assign({}, figure.layout.yaxis, { gridcolor: line });
-        Plotly.react(target, figure.data, figure.layout, { responsive: true, displaylogo: false });
+        // The toolbar and the locale (its words, month names) come with the figure, from tolok.
+        Plotly.react(target, figure.data, figure.layout,
+          Object.assign({ responsive: true, displaylogo: false }, figure.config));
       };
       draw();
       document.addEventListener("tolok:theme", draw);
+    });
+    // The chart's values as a table: the link opens the folded table it points to.
+    document.querySelectorAll("a[data-opens]").forEach(function (link) {
+      link.addEventListener("click", function () {
+        var box = document.getElementById(link.dataset.opens);
+        if (box) box.open = true;
+      });
     });
   }
 })();
