@@ -65,7 +65,9 @@ def main_options(
     ctx: typer.Context,
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+        typer.Option(  # a flag: metavar="" keeps Typer from showing "<bool>" beside it
+            "--version", callback=_version, is_eager=True, metavar="", help="Print the version."
+        ),
     ] = False,
     lang: Annotated[
         str | None,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import decimal
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from babel.numbers import (
@@ -39,6 +39,16 @@ and 1e30 already fails). A thousand trillion rupiah is beyond any KPI's reach.""
 _SHORT, _FULL = f"{LARGEST:.0e}".replace("e+", "e"), f"{LARGEST:,.0f}"
 ALLOWED = f"a number from -{_SHORT} to {_SHORT} (-{_FULL} to {_FULL}), not NaN or infinity"
 """What may be typed in, said in English (the API's refusals)."""
+
+
+def slice_text(where: Mapping[str, object]) -> str:
+    """A slice as a person reads it, "Platform: google, Region: Bali", not `platform=google`."""
+    return ", ".join(f"{str(k).replace('_', ' ').capitalize()}: {v}" for k, v in where.items())
+
+
+def english_count(count: int, one: str, many: str | None = None) -> str:
+    """`count` things in English, "1 KPI" but "2 KPIs", never "1 KPI(s)"."""
+    return f"{count} {one if count == 1 else many or one + 's'}"
 
 
 def within_range(value: float) -> bool:

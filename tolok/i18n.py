@@ -143,10 +143,26 @@ def parse_number(text: str, lang: str) -> float:
         return float(cleaned)  # ValueError when it is not a number either
 
 
+DAY_PATTERNS = {"id": "%d/%m/%Y"}  # besides ISO, how a day is typed in the page's language
+
+
+def parse_day(text: str, lang: str) -> dt.date:
+    """A day as typed in a form: ISO (`2026-03-15`, what a date field sends) or the page's
+    language's way (`15/03/2026` in Indonesian). ValueError when it is neither."""
+    text = text.strip()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        if lang not in DAY_PATTERNS:
+            raise
+    return dt.datetime.strptime(text, DAY_PATTERNS[lang]).date()
+
+
 def status_words(_: Callable[..., str]) -> dict[str, str]:
     """A status in words, in the language of `_`."""
     return {"on_track": _("On track"), "at_risk": _("At risk"), "off_track": _("Off track"),
             "no_target": _("No target"), "no_data": _("No data")}  # fmt: skip
 
 
-__all__ = ["LANGS", "LANG_COOKIE", "Formats", "gettext", "messages", "parse_number", "status_words"]
+__all__ = ["LANGS", "LANG_COOKIE", "Formats", "gettext", "messages", "parse_day", "parse_number",
+           "status_words"]  # fmt: skip

@@ -7,6 +7,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from tolok.display import english_count
 from tolok.spec.loaded import LoadedProject
 
 
@@ -67,8 +68,9 @@ def run_alert_check(loaded: LoadedProject, out: Console) -> bool:
         for rule, kpi in run.resolved:
             out.print(f"resolved: {rule} · {kpi}", markup=False)
         still = len(open_alerts(engine))
-        summary = f"{run.sent} message(s) sent, {run.failed} failed, {run.held} held for quiet "
-        out.print(f"{summary}hours; {still} alert(s) open", markup=False)
+        summary = f"{english_count(run.sent, 'message')} sent, {run.failed} failed, "
+        summary += f"{run.held} held for quiet hours; {english_count(still, 'alert')} open"
+        out.print(summary, markup=False)
         return run.failed == 0
     finally:
         engine.dispose()

@@ -105,7 +105,7 @@ def test_a_digest_whose_mail_failed_raises_so_its_run_is_tried_again(
     with pytest.raises(UndeliveredError, match="1 failed"):
         jobs.digest(loaded, schedule, "schedule:morning:x")
     assert len(smtp.messages) == 1
-    assert jobs.digest(loaded, schedule, "schedule:morning:x") == "digest to 2 recipient(s)"
+    assert jobs.digest(loaded, schedule, "schedule:morning:x") == "digest to 2 recipients"
     assert len(smtp.messages) == 2  # only the one that waited
     engine.dispose()
 

@@ -139,7 +139,7 @@ def test_a_long_stop_runs_the_newest_occurrence_once_and_names_the_missed(
     [outcome] = Scheduler(store, digest, clock).run_due(project)
     assert outcome.due_at == dt.datetime(2026, 11, 30, 1, 0)
     assert outcome.note is not None
-    assert outcome.note.startswith("3 earlier occurrence(s) missed")
+    assert outcome.note.startswith("3 earlier occurrences missed")
     assert digest.calls == [dt.datetime(2026, 11, 30, 1, 0)]
     assert len(smtp.messages) == 3
 

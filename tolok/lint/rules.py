@@ -308,8 +308,8 @@ def no_grain(ctx: Context) -> Iterator[Finding]:
                     f"KPI {name} tidak menyebut periodenya (bawaannya per bulan)",
                 ),
                 Say(
-                    "add `grain:` (day, week, month, quarter, year)",
-                    "tambahkan `grain:` (day, week, month, quarter, year)",
+                    "add `grain:` with `day`, `week`, `month`, `quarter` or `year`",
+                    "tambahkan `grain:` dengan `day`, `week`, `month`, `quarter` atau `year`",
                 ),
                 ctx.at("kpis", name),
                 f"kpi:{name}",

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from tolok.display import english_count
 from tolok.engine.warehouse import KeptWarehouse, Warehouse
 from tolok.notify.alerts import check_alerts
 from tolok.notify.channels import Sender
@@ -81,14 +82,14 @@ class Jobs:
                     refreshed, _ = refresh_into_store(loaded, warehouse, self.engine, "schedule")
                 finally:
                     warehouse.close()
-        return f"refreshed {len(refreshed.totals)} KPI(s); " + self.alerts(loaded)
+        return f"refreshed {english_count(len(refreshed.totals), 'KPI')}; " + self.alerts(loaded)
 
     def alerts(self, loaded: LoadedProject) -> str:
         volume = volume_counter(loaded, self.open_warehouse)
         run = check_alerts(loaded, self.engine, self.sender, volume=volume)
         return (
-            f"{len(run.opened)} alert(s) opened, {len(run.resolved)} resolved, "
-            f"{run.sent} message(s) sent, {run.failed} failed, {run.held} held"
+            f"{english_count(len(run.opened), 'alert')} opened, {len(run.resolved)} resolved, "
+            f"{english_count(run.sent, 'message')} sent, {run.failed} failed, {run.held} held"
         )
 
     def digest(self, loaded: LoadedProject, schedule: Schedule, key: str) -> str:
@@ -118,7 +119,8 @@ class Jobs:
             sent += outcome in ("sent", "already sent")
             failed += outcome == "failed"
             refused += outcome == "refused"
-        said = f"digest to {sent} recipient(s)" + (f", {refused} refused" if refused else "")
+        said = f"digest to {english_count(sent, 'recipient')}"
+        said += f", {refused} refused" if refused else ""
         if failed:  # tried again later: what went out is not sent twice
             raise UndeliveredError(f"{said}, {failed} failed")
         return said

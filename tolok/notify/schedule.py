@@ -27,6 +27,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tolok.display import english_count
 from tolok.notify.alerts import utc_now
 from tolok.notify.clock import latest_due, next_due
 from tolok.spec.models import Project
@@ -256,7 +257,7 @@ def _missed(schedule: Schedule, last: dt.datetime, due: dt.datetime, zone: str) 
     while moment < due and count < 10_000:
         count += 1
         moment = next_due(schedule, moment, zone)
-    return f"{count} earlier occurrence(s) missed while stopped" if count else None
+    return f"{english_count(count, 'earlier occurrence')} missed while stopped" if count else None
 
 
 def history(engine: Engine, limit: int = 50) -> list[ScheduleRun]:

@@ -139,7 +139,9 @@ def series_figure(
     layout = {
         "margin": {"l": 60, "r": 16, "t": 16 + _NOTE_ROW * rows, "b": 40},
         "hovermode": "x unified",
-        "legend": {"orientation": "h", "y": -0.15},
+        # Below everything, from the figure's own bottom edge: on a phone its rows wrap and
+        # push the plot up instead of covering the dates.
+        "legend": {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
         "separators": ",." if fmt.lang == "id" else ".,",

@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from tolok.auth.roles import Action
+from tolok.i18n import DAY_PATTERNS, parse_day
 from tolok.server.board import store_stamp
 from tolok.server.errors import ApiError
 from tolok.server.pages import board as board_page
@@ -232,9 +233,10 @@ def _kpi_query(ctx: Context, name: str, asked: Shown) -> kpi_page.Query:
 
     spec = ctx.project.kpis.get(name)
     if spec is None:
-        raise ApiError(404, f"no KPI named '{name}'", "name")
+        raise ApiError(404, ctx._("There is no KPI called '{name}'.", name=name), "name")
     if asked.grain and asked.grain not in {g.value for g in Grain}:
-        raise ApiError(400, f"grain is one of: {', '.join(g.value for g in Grain)}", "grain")
+        grains = ", ".join(g.value for g in Grain)
+        raise ApiError(400, ctx._("The period is one of: {grains}.", grains=grains), "grain")
     return kpi_page.Query(
         grain=asked.grain or spec.grain.value,
         start=asked.start or None,
@@ -309,9 +311,11 @@ async def annotation_form(request: Request, name: str) -> Response:
     ctx = context(request, principal)
     try:
         try:
-            when = dt.date.fromisoformat(day)
+            when = parse_day(day, ctx.lang)
         except ValueError:
-            raise ApiError(400, ctx._("Write the day as 2026-03-15."), "day") from None
+            example = dt.date(2026, 3, 15).strftime(DAY_PATTERNS.get(ctx.lang, "%Y-%m-%d"))
+            raise ApiError(400, ctx._("Write the day like {example}.", example=example),
+                           "day") from None  # fmt: skip
         if not text:
             raise ApiError(400, ctx._("Say what changed."), "note")
         if len(text) > 2000:

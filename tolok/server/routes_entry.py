@@ -90,7 +90,9 @@ async def enter_value(request: Request) -> Response:
     try:
         value: str | float = parse_number(raw, ctx.lang)
     except ValueError:
-        value = raw  # make_entry says it is not a number
+        if raw.strip():
+            return _problem(ctx, form, "values", _not_a_number(ctx, raw))
+        value = raw  # make_entry says a value is needed
     if isinstance(value, float) and not within_range(value):
         return _problem(ctx, form, "values", _out_of_range(ctx))
     try:
@@ -99,10 +101,29 @@ async def enter_value(request: Request) -> Response:
         )
     except EntryError as exc:
         field = _field_of(exc.message)
-        return _problem(ctx, form, "values", ApiError(400, exc.message, field))
+        period = _text(form, "period")
+        said = {  # in the page's language
+            "period": ctx._(
+                "'{value}' is not a period label: write one like 2026-03, 2026-Q1, 2026-W09 "
+                "or 2026-03-15.",
+                value=period,
+            ),
+            "value": _not_a_number(ctx, raw).message,
+        }
+        return _problem(ctx, form, "values", ApiError(400, said.get(field, exc.message), field))
     assert ctx.principal is not None
     await run_in_threadpool(store_values, request, ctx.principal, [entry])
     return RedirectResponse("/entry?done=values", 303)
+
+
+def _not_a_number(ctx: Context, raw: str) -> ApiError:
+    """A value that is no number, with one written in the page's language to copy."""
+    from babel.numbers import format_decimal
+
+    example = format_decimal(1234.5, locale=ctx.lang)  # 1.234,5 in Indonesian
+    message = ctx._("'{value}' is not a number: write one like {example}.", value=raw,
+                    example=example)  # fmt: skip
+    return ApiError(400, message, "value")
 
 
 def _out_of_range(ctx: Context) -> ApiError:
@@ -164,8 +185,7 @@ async def set_target(request: Request) -> Response:
     try:
         value = parse_number(raw, ctx.lang)
     except ValueError:
-        message = ctx._("'{value}' is not a number.", value=raw)
-        return _problem(ctx, form, "targets", ApiError(400, message, "value"))
+        return _problem(ctx, form, "targets", _not_a_number(ctx, raw))
     if not within_range(value):
         return _problem(ctx, form, "targets", _out_of_range(ctx))
     if name not in ctx.project.kpis:

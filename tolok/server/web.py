@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 from pydantic import BaseModel
 
 from tolok import __version__, jsontext
@@ -29,6 +30,18 @@ from tolok.spec.loaded import LoadedProject
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.globals["version"] = __version__
 TEMPLATES.env.globals["static_url"] = assets.url  # a file's address with its fingerprint
+
+
+def code_spans(text: str) -> Markup:
+    """`text` escaped, its `backticked` YAML words set as code rather than shown with the
+    backticks a terminal needs: "add `grain:`" reads "add <code>grain:</code>"."""
+    parts = str(escape(text)).split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: plain text
+        return Markup(escape(text))
+    return Markup("".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts)))
+
+
+TEMPLATES.env.filters["code_spans"] = code_spans
 
 
 class SignInNeededError(Exception):

@@ -3,12 +3,15 @@ sends: open alerts, schedules with their runs, and the delivery log."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pydantic import BaseModel
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from tolok.auth.accounts import list_users
 from tolok.server.web import Context
+from tolok.spec.sharing import Alert
 from tolok.store.people import ApiToken, ShareLink, User
 from tolok.store.schema import AuditEntry
 
@@ -38,6 +41,7 @@ class ShareRow(BaseModel):
     id: int
     kind: str
     target: str
+    what: str  # `kind` and `target` in words: "KPI Revenue"
     prefix: str
     by: str
     expires: str
@@ -48,7 +52,9 @@ class AuditRow(BaseModel):
     when: str
     actor: str
     action: str
+    said: str  # `action` in words: "created a share link"
     subject: str
+    subject_text: str  # `subject` in words: "share link 3"
 
 
 class DeliveryRow(BaseModel):
@@ -64,8 +70,11 @@ class DeliveryRow(BaseModel):
 
 class ScheduleRow(BaseModel):
     name: str
+    name_text: str  # the schedule tolok adds by itself, in words
     does: str
+    does_text: str  # `does` in words
     every: str
+    every_text: str  # `every` in words
     next: str
     last: str
     status: str
@@ -77,13 +86,16 @@ class RuleRow(BaseModel):
     source: str  # yaml | app
     made_by: str | None
     when: str
+    when_text: str  # `when` in words
     kpis: str
+    kpis_text: str  # `kpis` in words, by their titles
     notify: str
 
 
 class AlertRow(BaseModel):
     rule: str
     kpi: str
+    kpi_title: str
     since: str
     told: bool
 
@@ -136,6 +148,7 @@ def data(ctx: Context, engine: Engine, created: Created | None) -> AdminPage:
                     id=s.id,
                     kind=s.kind,
                     target=s.target,
+                    what=_shared(ctx, s.kind, s.target),
                     prefix=s.prefix,
                     by=emails.get(s.created_by, "?"),
                     expires=fmt.moment(s.expires_at),
@@ -144,7 +157,14 @@ def data(ctx: Context, engine: Engine, created: Created | None) -> AdminPage:
                 for s in shares
             ],
             audit=[
-                AuditRow(when=fmt.moment(e.at), actor=e.actor, action=e.action, subject=e.subject)
+                AuditRow(
+                    when=fmt.moment(e.at),
+                    actor=e.actor,
+                    action=e.action,
+                    said=audit_words(ctx._).get(e.action, e.action),
+                    subject=e.subject,
+                    subject_text=_subject(ctx, e.subject),
+                )
                 for e in entries
             ],
             deliveries=_deliveries(ctx, engine),
@@ -184,7 +204,7 @@ def _schedules(ctx: Context, engine: Engine) -> list[ScheduleRow]:
     from zoneinfo import ZoneInfo
 
     from tolok.notify.clock import next_due
-    from tolok.notify.schedule import has_app_rules, history, schedules_of
+    from tolok.notify.schedule import IMPLICIT_ALERTS, has_app_rules, history, schedules_of
 
     zone = ZoneInfo(ctx.project.timezone)
 
@@ -194,12 +214,20 @@ def _schedules(ctx: Context, engine: Engine) -> list[ScheduleRow]:
         return ctx.fmt.moment(moment.replace(tzinfo=dt.UTC).astimezone(zone).replace(tzinfo=None))
 
     runs = history(engine, 500)
+    _ = ctx._
+    jobs = {"refresh": _("refresh the data"), "alerts": _("check the alerts"),
+            "digest": _("send a digest"), "report": _("send a report")}  # fmt: skip
+    names = {IMPLICIT_ALERTS: _("alert checks")}  # the schedule tolok adds by itself
+    every = {"hour": _("every hour"), "day": _("every day"), "week": _("every week"),
+             "month": _("every month")}  # fmt: skip
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     out = []
     for name, schedule in schedules_of(ctx.project, has_app_rules(engine)).items():
         last = next((r for r in runs if r.schedule == name), None)
         out.append(ScheduleRow(
-            name=name, does=schedule.do.value, every=schedule.every.value,
+            name=name, name_text=names.get(name, name),
+            does=schedule.do.value, does_text=jobs[schedule.do.value],
+            every=schedule.every.value, every_text=every[schedule.every.value],
             next=local(next_due(schedule, now, ctx.project.timezone)),
             last=local(last.due_at if last else None), status=last.status if last else "",
             note=(last.error or last.note) if last else None,
@@ -211,7 +239,8 @@ def _alerts(ctx: Context, engine: Engine) -> list[AlertRow]:
     from tolok.notify.alerts import open_alerts
 
     return [
-        AlertRow(rule=a.rule, kpi=a.kpi, since=ctx.fmt.moment(a.opened_at),
+        AlertRow(rule=a.rule, kpi=a.kpi, kpi_title=_kpi_title(ctx, a.kpi),
+                 since=ctx.fmt.moment(a.opened_at),
                  told=a.told_at is not None)
         for a in open_alerts(engine)
     ]  # fmt: skip
@@ -220,12 +249,72 @@ def _alerts(ctx: Context, engine: Engine) -> list[AlertRow]:
 def _rules(ctx: Context, engine: Engine) -> list[RuleRow]:
     from tolok.notify.alerts import every_rule
 
-    everything = ctx._("every active KPI")
+    _ = ctx._
+    goals = ctx.project.goals
+    everything = _("every active KPI")
+    when = {"status": _("the status changes"), "threshold": _("the value crosses a line"),
+            "change": _("the value moves sharply"), "anomaly": _("the value is unusual"),
+            "target_reached": _("the target is reached"),
+            "stale": _("no new data comes")}  # fmt: skip
+
+    def kpis(rule: Alert) -> str:
+        if rule.kpis:
+            return ", ".join(_kpi_title(ctx, n) for n in rule.kpis)
+        if rule.goal:
+            goal = goals[rule.goal].title if rule.goal in goals else rule.goal
+            return _("KPIs of the goal {goal}", goal=goal)
+        if rule.tag:
+            return _("KPIs tagged {tag}", tag=rule.tag)
+        if rule.owner:
+            return _("KPIs owned by {owner}", owner=rule.owner)
+        return everything
+
     return [
         RuleRow(name=r.name, source=r.source, made_by=r.made_by, when=r.rule.when.value,
+                when_text=when.get(r.rule.when.value, r.rule.when.value),
                 kpis=", ".join(r.rule.kpis) or (f"goal {r.rule.goal}" if r.rule.goal else "")
                 or (f"tag {r.rule.tag}" if r.rule.tag else "")
                 or (f"owner {r.rule.owner}" if r.rule.owner else everything),
+                kpis_text=kpis(r.rule),
                 notify=", ".join(r.rule.notify))
         for r in every_rule(ctx.project, engine)
     ]  # fmt: skip
+
+
+def _kpi_title(ctx: Context, name: str) -> str:
+    kpi = ctx.project.kpis.get(name)
+    return (kpi.title or name) if kpi else name
+
+
+def _shared(ctx: Context, kind: str, target: str) -> str:
+    """What a share link shows, in words: the board, or a KPI or goal by its title."""
+    _ = ctx._
+    if kind == "kpi":
+        return _("KPI {title}", title=_kpi_title(ctx, target))
+    if kind == "goal":
+        goal = ctx.project.goals.get(target)
+        return _("Goal {title}", title=goal.title if goal else target)
+    return _("the board")
+
+
+def _subject(ctx: Context, subject: str) -> str:
+    """An audit entry's subject (`share:3`, `user:a@b.c`, `team:sales`) in words."""
+    kind, _sep, which = subject.partition(":")
+    words = {"share": ctx._("share link {which}", which=which),
+             "token": ctx._("API token {which}", which=which),
+             "team": ctx._("team {which}", which=which), "user": which}  # fmt: skip
+    return words.get(kind, subject) if which else subject
+
+
+def audit_words(_: Callable[..., str]) -> dict[str, str]:
+    """What an audit entry's action did, in words a manager reads."""
+    return {
+        "user.add": _("added a user"), "user.disable": _("disabled a user"),
+        "user.enable": _("enabled a user"), "user.role": _("changed a user's role"),
+        "user.reset_password": _("reset a password"), "team.join": _("added a team member"),
+        "token.create": _("created an API token"), "token.revoke": _("revoked an API token"),
+        "share.create": _("created a share link"), "share.revoke": _("revoked a share link"),
+        "comment.add": _("added a comment"), "annotation.add": _("recorded a change"),
+        "target.set": _("set a target"), "manual_value.enter": _("entered a value"),
+        "manual_value.edit": _("corrected a value"),
+    }  # fmt: skip

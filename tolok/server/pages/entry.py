@@ -10,8 +10,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from tolok.auth.roles import Action
+from tolok.display import slice_text
 from tolok.server.web import Context
 from tolok.spec.calendar import Calendar
+from tolok.spec.models import Project
 from tolok.store.manual import manual_values
 from tolok.store.schema import PersonTarget
 
@@ -27,6 +29,7 @@ class Entered(BaseModel):
 
 class ManualDataset(BaseModel):
     name: str
+    title: str  # the titles of the KPIs it feeds, else its name: what a manager knows it by
     measures: list[str]
     dimensions: list[str]
     recent: list[Entered]
@@ -59,6 +62,7 @@ def data(ctx: Context, engine: Engine, notice: str | None) -> EntryPage:
     project = ctx.project
     calendar = Calendar.of(project)
     datasets = []
+    fed = _kpis_fed(project, calendar)
     with Session(engine) as session:
         for name, dataset in project.datasets.items():
             if not dataset.is_manual:
@@ -68,7 +72,7 @@ def data(ctx: Context, engine: Engine, notice: str | None) -> EntryPage:
                 Entered(
                     measure=v.measure,
                     period=calendar.label(v.period, v.grain),
-                    slice=", ".join(f"{k}={x}" for k, x in v.slice.items()),
+                    slice=slice_text(v.slice),
                     value=ctx.fmt.value(v.value, "number"),
                 )
                 for v in stored[:RECENT]
@@ -76,6 +80,7 @@ def data(ctx: Context, engine: Engine, notice: str | None) -> EntryPage:
             datasets.append(
                 ManualDataset(
                     name=name,
+                    title=", ".join(fed.get(name, [])) or name,
                     measures=list(dataset.measures),
                     dimensions=list(dataset.dimensions),
                     recent=recent,
@@ -97,13 +102,25 @@ def data(ctx: Context, engine: Engine, notice: str | None) -> EntryPage:
     )
 
 
+def _kpis_fed(project: Project, calendar: Calendar) -> dict[str, list[str]]:
+    """The titles of the KPIs each dataset feeds."""
+    from tolok.compile.plan import plan_kpi
+
+    out: dict[str, list[str]] = {}
+    for name, kpi in project.kpis.items():
+        plan = plan_kpi(project, name, kpi.grain, calendar)
+        for dataset in sorted({n.measure.dataset for n in plan.needs}):
+            out.setdefault(dataset, []).append(kpi.title or name)
+    return out
+
+
 def _target_row(ctx: Context, target: PersonTarget) -> TargetRow:
     kpi = ctx.project.kpis[target.kpi]
     where = json.loads(target.slice)
     return TargetRow(
         kpi=kpi.title or target.kpi,
         period=ctx.fmt.period(target.period, kpi.grain),
-        slice=", ".join(f"{k}={v}" for k, v in where.items()),
+        slice=slice_text(where),
         value=ctx.fmt.value(target.value, kpi.unit),
         set_by=target.set_by,
         when=ctx.fmt.moment(target.set_at),

@@ -4,13 +4,14 @@ its lint findings, its versions and the impact of the changes people annotated."
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from tolok.display import MISSING
+from tolok.display import MISSING, slice_text
 from tolok.server.web import Context
 from tolok.spec.calendar import Calendar
 from tolok.spec.joins import reachable
@@ -328,7 +329,7 @@ def target_words(ctx: Context, form: object, unit: Unit) -> str:
         text = _("rising to {value} by {period}", value=fmt.value(form.ramp.to, unit),
                  period=form.ramp.by)  # fmt: skip
     if where:
-        text += " (" + ", ".join(f"{k}={v}" for k, v in dict(where).items()) + ")"
+        text += " (" + slice_text(dict(where)) + ")"
     return text
 
 
@@ -374,12 +375,22 @@ def findings(ctx: Context, name: str, state: KpiState, ahead: Outlook | None) ->
             code=f.rule.code,
             name=f.rule.name,
             level=f.level.value,
-            message=f.message(ctx.lang),
+            message=_about_this_kpi(ctx, name, f.message(ctx.lang)),
             fix=f.fix(ctx.lang),
             line=f.where.line,
         )
         for f in found
     ]
+
+
+def _about_this_kpi(ctx: Context, name: str, message: str) -> str:
+    """A finding's "KPI conversion_rate does not…" as "This KPI does not…" on the KPI's own
+    page: the name is for whoever edits the YAML, the page already says which KPI."""
+    named = re.compile(rf"\bKPI {re.escape(name)}(?![\w-])")
+    start = named.match(message)
+    if start:
+        message = ctx._("This KPI") + message[start.end() :]
+    return named.sub(ctx._("this KPI"), message)
 
 
 def versions(ctx: Context, engine: Engine, name: str) -> list[Version]:
