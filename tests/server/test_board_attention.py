@@ -287,3 +287,28 @@ def test_a_remembered_grouping_that_is_not_one_falls_back_to_attention(shop: Sho
     page = browser.get("/board.json")
     assert page.status_code == 200
     assert page.json()["filters"]["group"] == "attention"
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [("en", "4% over the limit, within its tolerance"),
+     ("id", "4% melewati batas, masih dalam toleransinya")],
+)  # fmt: skip
+def test_a_bar_past_its_limit_within_tolerance_says_so(lang: str, said: str) -> None:
+    """A bounce rate of 38.2% against a 36.8% limit is on track by its tolerance (attainment
+    36.8 / 38.2 = 96%): the bar's words must not contradict the badge."""
+    from tolok.i18n import Formats, gettext
+    from tolok.server.pages.board_parts import bar
+    from tolok.spec.calendar import Calendar
+    from tolok.spec.models import KPI
+
+    kpi = KPI.model_validate({"formula": "bounces / visits", "direction": "down", "unit": "percent"})
+    fmt, _ = Formats(lang, "USD", Calendar()), gettext(lang)
+    share = 0.368 / 0.382
+    tolerated = bar(kpi, 0.382, 0.368, share, fmt, _, tolerated=True)
+    assert tolerated is not None
+    assert tolerated.over_text == said
+    judged = bar(kpi, 0.382, 0.368, share, fmt, _)
+    assert judged is not None
+    assert judged.over_text == said.split(",")[0]
+    assert judged.over == tolerated.over > 0

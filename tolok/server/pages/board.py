@@ -219,7 +219,7 @@ def card(
         attainment=share,
         attainment_text=fmt.share(share),
         progress=max(0.0, min(1.0, share)) if share is not None else 0.0,
-        bar=bar(kpi, value, state.target, share, fmt, _),
+        bar=bar(kpi, value, state.target, share, fmt, _, state.standing.value == "on_track"),
         status=state.standing.value,
         status_text=status_words(_)[state.standing.value],
         attention=attention_of(state),

@@ -48,6 +48,12 @@ class Bar(BaseModel):
     over_text: str = ""  # "10% over the limit"
 
 
+def _over_text(share: str, tolerated: bool, _: Callable[..., str]) -> str:
+    if tolerated:
+        return _("{share} over the limit, within its tolerance", share=share)
+    return _("{share} over the limit", share=share)
+
+
 def bar(
     kpi: KPI,
     value: float | None,
@@ -55,8 +61,11 @@ def bar(
     share: float | None,
     fmt: Formats,
     _: Callable[..., str],
+    tolerated: bool = False,
 ) -> Bar | None:
-    """The bar of a card whose last judged period has a target (`share`: its attainment)."""
+    """The bar of a card whose last judged period has a target (`share`: its attainment).
+    `tolerated`: the verdict is on track all the same (past the limit, within the KPI's
+    `at_risk` tolerance), which the text says so that the bar never contradicts the badge."""
     if share is None or value is None or target is None:
         return None
     if kpi.direction is not Direction.down or target <= 0:
@@ -74,7 +83,7 @@ def bar(
         now=round(used * 100),
         top=max(100, round(used * 100)),
         text=_("{share} of the limit", share=fmt.share(used)),
-        over_text=_("{share} over the limit", share=fmt.share(used - 1)) if over else "",
+        over_text=_over_text(fmt.share(used - 1), tolerated, _) if over else "",
     )
 
 
