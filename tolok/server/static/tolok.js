@@ -76,6 +76,18 @@
     });
   }
 
+  // A narrow chart (a phone) names fewer of tolok's period ticks, the newest always, about
+  // one per 80 px, so that they stand level and never run into each other.
+  function thinned(axis, target) {
+    var values = axis.tickvals, texts = axis.ticktext;
+    if (!values || !texts) return axis;
+    var room = Math.max(2, Math.floor((target.clientWidth || 640) / 80));
+    var step = Math.ceil(values.length / room);
+    if (step <= 1) return axis;
+    var keep = function (_, i) { return (values.length - 1 - i) % step === 0; };
+    return Object.assign(axis, { tickvals: values.filter(keep), ticktext: texts.filter(keep), tickangle: 0 });
+  }
+
   function charts() {
     var figures = document.querySelectorAll("script[data-figure]");
     if (!figures.length || !window.Plotly) return;
@@ -86,7 +98,7 @@
         var style = getComputedStyle(root);
         var text = style.getPropertyValue("--text").trim(), line = style.getPropertyValue("--line").trim();
         figure.layout.font = Object.assign({}, figure.layout.font, { color: text });
-        figure.layout.xaxis = Object.assign({}, figure.layout.xaxis, { gridcolor: line });
+        figure.layout.xaxis = thinned(Object.assign({}, figure.layout.xaxis, { gridcolor: line }), target);
         figure.layout.yaxis = Object.assign({}, figure.layout.yaxis, { gridcolor: line });
         // The toolbar and the locale (its words, month names) come with the figure, from tolok.
         Plotly.react(target, figure.data, figure.layout,
