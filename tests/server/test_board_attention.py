@@ -302,7 +302,9 @@ def test_a_bar_past_its_limit_within_tolerance_says_so(lang: str, said: str) -> 
     from tolok.spec.calendar import Calendar
     from tolok.spec.models import KPI
 
-    kpi = KPI.model_validate({"formula": "bounces / visits", "direction": "down", "unit": "percent"})
+    kpi = KPI.model_validate(
+        {"formula": "bounces / visits", "direction": "down", "unit": "percent"}
+    )
     fmt, _ = Formats(lang, "USD", Calendar()), gettext(lang)
     share = 0.368 / 0.382
     tolerated = bar(kpi, 0.382, 0.368, share, fmt, _, tolerated=True)
