@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tolok.explanation import InputsExplanation, Words, tell_inputs
+from tolok.answers.explanation import InputsExplanation, Words, tell_inputs
 from tolok.i18n import gettext
 from tolok.spec.models import KPI, Direction, Unit
 from tolok.track.explain import InputPart

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tolok.answers.verdicts import KpiState
 from tolok.notify.conditions import Facts, look
 from tolok.spec.calendar import Calendar
 from tolok.spec.models import KPI, Grain, Settings
@@ -15,7 +16,6 @@ from tolok.spec.sharing import Alert
 from tolok.store.points import StoredPoint
 from tolok.track.status import attainment, standing
 from tolok.track.verdict import PeriodState, Series, Settling, judge
-from tolok.verdicts import KpiState
 
 TODAY = dt.date(2026, 11, 15)
 CALENDAR = Calendar.of(Settings(name="x"))

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from tests.server.conftest import Shop
 from tests.shop import month_start, monthly
+from tolok.answers.views import SeriesQuery, reported_json, series_json, series_view
 from tolok.display import format_value
 from tolok.spec.models import Grain, Unit
-from tolok.views import SeriesQuery, reported_json, series_json, series_view
 
 FORMULA = "formula: revenue - 100000 * order_count"
 

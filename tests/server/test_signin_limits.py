@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from tests.server.conftest import PASSWORD, Served
 from tests.server.test_cli_serve import free_port, project
 from tolok.auth.ratelimit import Limiter
-from tolok.terminal_serve import TRUSTED_PROXIES
+from tolok.cli.terminal.serve import TRUSTED_PROXIES
 
 
 def sign_in(client: TestClient, email: str, password: str) -> int:

@@ -14,10 +14,8 @@ METHODS = [
     ("server/**.py", "python"),
     ("notify/**.py", "python"),
     ("i18n.py", "python"),
-    ("explanation.py", "python"),
-    ("cli.py", "python"),
-    ("terminal.py", "python"),
-    ("terminal_*.py", "python"),
+    ("answers/**.py", "python"),
+    ("cli/**.py", "python"),
     ("server/templates/**.html", "jinja2"),
     ("notify/templates/**.html", "jinja2"),
 ]

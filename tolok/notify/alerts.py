@@ -70,7 +70,7 @@ def check_alerts(
     volume: VolumeOf | None = None,
 ) -> AlertRun:
     """Look at every rule and KPI now (UTC, naive), open and resolve alerts, send what is due."""
-    from tolok.verdicts import kpi_states
+    from tolok.answers.verdicts import kpi_states
 
     project = loaded.project
     assert project is not None

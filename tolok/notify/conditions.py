@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tolok.answers.verdicts import KpiState
 from tolok.spec.calendar import Calendar
 from tolok.spec.models import KPI, Direction, Grain
 from tolok.spec.sharing import Alert, AlertWhen, ChangeDirection, Watch
 from tolok.track.status import Standing
-from tolok.verdicts import KpiState
 
 VolumeOf = Callable[[str, str, dt.date], float | None]
 """(KPI, volume name or formula, period) → the sample size in that period, None if unknown."""

@@ -27,7 +27,7 @@ from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
 
 if TYPE_CHECKING:
-    from tolok.verdicts import KpiState
+    from tolok.answers.verdicts import KpiState
 
 CHARTS = 12  # at most this many images in one e-mail: more makes it slow and clipped
 MOVES = 3  # the biggest moves listed under "what changed"
@@ -99,7 +99,7 @@ def build_digest(
 
     The message carries a plain-text part, an HTML part with its charts as inline images,
     and `payload` (the same figures as JSON) for webhooks."""
-    from tolok.verdicts import kpi_states
+    from tolok.answers.verdicts import kpi_states
 
     project = loaded.project
     assert project is not None

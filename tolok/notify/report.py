@@ -15,7 +15,7 @@ from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Unit
 
 if TYPE_CHECKING:
-    from tolok.verdicts import KpiState
+    from tolok.answers.verdicts import KpiState
 
 SPARK = 12
 
@@ -61,8 +61,8 @@ def build(
 ) -> Report:
     """The report of every active KPI (or those of `goal` and its sub-goals) in `period` (a
     day or a period label; each KPI's last closed period when None)."""
+    from tolok.answers.verdicts import kpi_states
     from tolok.i18n import Formats, gettext
-    from tolok.verdicts import kpi_states
 
     project = loaded.project
     assert project is not None
@@ -194,13 +194,13 @@ def to_html(report: Report) -> str:
 
 def to_xlsx(report: Report) -> bytes:
     """A summary sheet and a sheet of each KPI's last periods with a line chart. Titles,
-    owners and labels are written as text, never as formulas (`tolok.export.put`); values
+    owners and labels are written as text, never as formulas (`tolok.answers.export.put`); values
     as numbers in the KPI's format (money in its currency, percentages as such), with the
     attainment and the change from the period before."""
     from openpyxl import Workbook
     from openpyxl.chart import LineChart, Reference
 
-    from tolok.export import number_format, put, put_row, sheet_title
+    from tolok.answers.export import number_format, put, put_row, sheet_title
 
     w = report.words
     book = Workbook()
@@ -240,8 +240,8 @@ def to_xlsx(report: Report) -> bytes:
 def _summary_row(line: Line, report: Report) -> tuple[list[str | float | None], list[str | None]]:
     """A KPI's cells on the summary sheet and their number formats. A percentage's change is
     in points (`+1.5 pp`, written 1.5), any other's relative (`+12.0%`)."""
+    from tolok.answers.export import number_format
     from tolok.display import round_money
-    from tolok.export import number_format
 
     unit = Unit(line.unit)
     shape = number_format(unit, report.currency, report.lang)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tolok import clock, jsontext
+from tolok.answers.views import anomaly_json
 from tolok.auth import accounts
 from tolok.auth.roles import Action
 from tolok.server import models as m
@@ -24,13 +25,12 @@ from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Grain, Project, Status, Unit
 from tolok.store.people import Comment
 from tolok.store.schema import Annotation, AuditEntry
-from tolok.views import anomaly_json
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from tolok.answers.verdicts import KpiState
     from tolok.track.verdict import Verdict
-    from tolok.verdicts import KpiState
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": m.ErrorBody} for status in (400, 401, 403, 404, 409, 422)
@@ -99,7 +99,7 @@ def _today(project: Project) -> dt.date:
 
 def _states(loaded: LoadedProject, board: BoardCache | None) -> dict[str, KpiState]:
     """Every active KPI's state, kept in `board` until the store or the project changes."""
-    from tolok.verdicts import kpi_states
+    from tolok.answers.verdicts import kpi_states
 
     assert loaded.project is not None
     today = _today(loaded.project)
@@ -270,7 +270,7 @@ def get_series(
 ) -> Response:
     """A KPI per period: grain, range, breakdown, comparison, as first reported; as JSON, or
     as a CSV or Excel file to download."""
-    from tolok.views import SeriesQuery
+    from tolok.answers.views import SeriesQuery
 
     loaded = _loaded(request)
     assert loaded.project is not None
@@ -289,7 +289,7 @@ FILES = {
 
 def series_file(loaded: LoadedProject, query: Any, kind: str) -> Response:
     """The series as a file to download (the API's `format=` and the KPI page's links)."""
-    from tolok.export import as_csv, as_xlsx
+    from tolok.answers.export import as_csv, as_xlsx
 
     view = _series_view(loaded, query)
     body = as_csv(view).encode("utf-8") if kind == "csv" else as_xlsx(view)
@@ -300,15 +300,15 @@ def series_file(loaded: LoadedProject, query: Any, kind: str) -> Response:
 
 def series_data(loaded: LoadedProject, query: Any) -> dict[str, Any]:
     """The series as the API and share links give it; bad input is a 4xx."""
-    from tolok.views import series_json
+    from tolok.answers.views import series_json
 
     return series_json(_series_view(loaded, query), query.as_reported)
 
 
 def _series_view(loaded: LoadedProject, query: Any) -> Any:
+    from tolok.answers.views import ViewError, series_view
     from tolok.compile.errors import CompileError
     from tolok.engine.errors import WarehouseError
-    from tolok.views import ViewError, series_view
 
     try:
         return series_view(loaded, query)

@@ -207,7 +207,7 @@ def _routes(app: FastAPI) -> None:
         if not expected or not same(csrf, expected):
             raise ApiError(403, "the sign-in form expired: load /signin again")
         lang = _lang(request)
-        # The peer, or the client a trusted proxy names (see `terminal_serve.proxy_options`).
+        # The peer, or the client a trusted proxy names (`tolok.cli.terminal.serve.proxy_options`).
         address = f"address:{request.client.host if request.client else 'unknown'}"
         account = f"account:{email.strip().lower()}"
         # Counted before the password is checked, so concurrent guesses meet the limit too;
@@ -296,7 +296,7 @@ def _routes(app: FastAPI) -> None:
         request: Request, secret: str, start: str | None = None, end: str | None = None
     ) -> Response:
         """The series of a shared KPI at its grain (only for a link to one KPI)."""
-        from tolok.views import SeriesQuery
+        from tolok.answers.views import SeriesQuery
 
         link, loaded = _share(request, secret)
         if link.kind != "kpi":

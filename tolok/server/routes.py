@@ -201,9 +201,9 @@ Asked = Annotated[Shown, Depends(shown)]
 @router.get("/kpis/{name}.xlsx")
 def kpi_file(request: Request, name: str, asked: Asked) -> Response:
     """The series the KPI page shows, as a CSV or Excel file."""
+    from tolok.answers.views import SeriesQuery
     from tolok.server.api import series_file
     from tolok.spec.models import Grain
-    from tolok.views import SeriesQuery
 
     ctx = reader(request)
     query = _kpi_query(ctx, name, asked)

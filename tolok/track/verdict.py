@@ -96,7 +96,7 @@ def timing(
 
 def _uncovered(start: dt.date, end: dt.date, settling: Settling) -> float:
     """The share of the days from `start` up to `end` before the data begins or after it
-    stopped (`last_day` is set only for data that stopped: see `tolok.verdicts`)."""
+    stopped (`last_day` is set only for data that stopped: see `tolok.answers.verdicts`)."""
     days = (end - start).days
     if days <= 0:
         return 0.0

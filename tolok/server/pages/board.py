@@ -29,8 +29,8 @@ from tolok.spec.models import KPI, Direction, Project, Unit
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from tolok.outlook import Outlook
-    from tolok.verdicts import KpiState
+    from tolok.answers.outlook import Outlook
+    from tolok.answers.verdicts import KpiState
 
 GROUPS = ("attention", "goal", "level", "function", "indicator", "owner", "status")
 GROUP_COOKIE = "tolok_board_group"  # the grouping last asked for, kept like the language
@@ -121,7 +121,7 @@ def today_of(project: Project) -> dt.date:
 
 
 def states(loaded: LoadedProject, board: BoardCache) -> dict[str, KpiState]:
-    from tolok.verdicts import kpi_states
+    from tolok.answers.verdicts import kpi_states
 
     assert loaded.project is not None
     today = today_of(loaded.project)
@@ -130,7 +130,7 @@ def states(loaded: LoadedProject, board: BoardCache) -> dict[str, KpiState]:
 
 def outlooks(loaded: LoadedProject, board: BoardCache) -> dict[str, Outlook | None]:
     """Each KPI's open period (a forecast each: kept until the store or the day changes)."""
-    from tolok.outlook import outlook
+    from tolok.answers.outlook import outlook
 
     assert loaded.project is not None
     today = today_of(loaded.project)

@@ -2,7 +2,7 @@
 
 A card needs attention when its last judged period is off track or at risk, or, fine
 there, when the period under way is heading off track or at risk — the verdicts of
-`tolok.verdicts`, read, never worked out again. By default the board groups its cards by
+`tolok.answers.verdicts`, read, never worked out again. By default the board groups its cards by
 that (off track, at risk, heading off track, heading at risk, then the rest by status); any
 other grouping (goal, owner, …) keeps the same order inside each group.
 
@@ -18,8 +18,8 @@ from tolok.i18n import status_words
 from tolok.track.status import Standing
 
 if TYPE_CHECKING:
+    from tolok.answers.verdicts import KpiState
     from tolok.spec.models import Project
-    from tolok.verdicts import KpiState
 
 ATTENTION = ("off_track", "at_risk", "heading_off_track", "heading_at_risk")
 """What needs attention, the most pressing first."""

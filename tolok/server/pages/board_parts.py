@@ -13,7 +13,7 @@ from tolok.spec.models import KPI, Direction
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from tolok.outlook import Outlook
+    from tolok.answers.outlook import Outlook
 
 
 class OpenPeriod(BaseModel):

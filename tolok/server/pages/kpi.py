@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from tolok.answers.views import SeriesQuery, reads_snapshot
 from tolok.display import MISSING
 from tolok.i18n import status_words
 from tolok.server.charts import Cone, Line, Marker, series_figure
@@ -22,7 +23,6 @@ from tolok.spec.calendar import Calendar
 from tolok.spec.models import Grain, Project
 from tolok.store.people import Comment
 from tolok.store.schema import Annotation
-from tolok.views import SeriesQuery, reads_snapshot
 
 COMPARES = ("", "previous", "last_year")
 
@@ -175,9 +175,9 @@ def _my_alerts(ctx: Context, engine: Engine, name: str) -> list[tuple[str, str]]
 def _series(
     ctx: Context, board: Any, name: str, query: Query, notes: list[Annotation]
 ) -> tuple[list[Row], dict[str, Any] | None, bool, str | None, str | None]:
+    from tolok.answers.views import ViewError, reported_json, series_json, series_view
     from tolok.compile.errors import CompileError
     from tolok.engine.errors import WarehouseError
-    from tolok.views import ViewError, reported_json, series_json, series_view
 
     asked = SeriesQuery(
         name,

@@ -18,8 +18,8 @@ from tolok.spec.joins import reachable
 from tolok.spec.models import Project, Unit
 
 if TYPE_CHECKING:
-    from tolok.outlook import Outlook
-    from tolok.verdicts import KpiState
+    from tolok.answers.outlook import Outlook
+    from tolok.answers.verdicts import KpiState
 
 
 class Contribution(BaseModel):
@@ -104,7 +104,7 @@ def dimensions(project: Project, name: str) -> list[str]:
 
 
 if TYPE_CHECKING:
-    from tolok.explanation import Compare, Told, Words
+    from tolok.answers.explanation import Compare, Told, Words
     from tolok.server.board import BoardCache
     from tolok.spec.models import Grain
     from tolok.track.impact import Impact
@@ -123,9 +123,9 @@ def explanation(
     board's latest; never one still open), against the page's comparison (the period
     before or a year before): by `by` (else its first breakdown, else its first dimension)
     and by the inputs of its formula; or a note saying why it cannot be told."""
+    from tolok.answers.explanation import Compare
     from tolok.compile.errors import CompileError
     from tolok.engine.errors import WarehouseError
-    from tolok.explanation import Compare
     from tolok.spec.models import Grain
 
     kpi = ctx.project.kpis[name]
@@ -147,7 +147,7 @@ def explanation(
 def _explained_period(
     ctx: Context, own: Grain, grain: Grain, latest: dt.date | None, end: str | None
 ) -> dt.date | None:
-    from tolok.explanation import last_closed
+    from tolok.answers.explanation import last_closed
     from tolok.spec.calendar import PeriodError
 
     calendar = Calendar.of(ctx.project)
@@ -167,7 +167,7 @@ def _explained_period(
 
 
 def _words(ctx: Context) -> Words:
-    from tolok.explanation import Words
+    from tolok.answers.explanation import Words
 
     return Words(ctx.fmt.lang, ctx.fmt.currency, ctx._)
 
@@ -176,7 +176,7 @@ def _by_dimension(
     ctx: Context, name: str, period: dt.date, grain: Grain, versus: Compare, by: str | None
 ) -> Explanation:
     """The table by a dimension's values; without one, an empty table and a note."""
-    from tolok.explanation import ExplainError, compared, explain, tell
+    from tolok.answers.explanation import ExplainError, compared, explain, tell
 
     kpi = ctx.project.kpis[name]
     note = ctx._("The KPI's data has no dimension to break it down by.")
@@ -244,7 +244,7 @@ def _with_inputs(
     ctx: Context, name: str, period: dt.date, grain: Grain, versus: Compare, found: Explanation
 ) -> tuple[Explanation | None, str | None]:
     """The explanation with each input's part added, when the formula has several."""
-    from tolok.explanation import ExplainError, explain_by_inputs, tell_inputs
+    from tolok.answers.explanation import ExplainError, explain_by_inputs, tell_inputs
     from tolok.track.explain import formula_inputs
 
     kpi = ctx.project.kpis[name]

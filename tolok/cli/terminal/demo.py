@@ -32,13 +32,13 @@ def free_port(host: str, wanted: int) -> int:
 def run_demo(
     template: str, lang: str, host: str, port: int, folder: Path | None, out: Console, err: Console
 ) -> bool:
+    from tolok.cli.terminal.board import run_refresh
+    from tolok.cli.terminal.init import run_init
     from tolok.i18n import gettext
     from tolok.server.app import create_app
     from tolok.server.logs import configure
     from tolok.spec.loader import load_project
     from tolok.store.database import open_store, store_url
-    from tolok.terminal import run_refresh
-    from tolok.terminal_init import run_init
 
     _ = gettext(lang)
     root = folder or Path(tempfile.mkdtemp(prefix="tolok-demo-")) / template
@@ -71,8 +71,8 @@ def run_demo(
                 password=secret), markup=False)  # fmt: skip
     out.print(_("(the project stays in {folder}; Ctrl+C stops the server)", folder=root),
               markup=False)  # fmt: skip
+    from tolok.cli.terminal.serve import proxy_options
     from tolok.server.stopping import serve
-    from tolok.terminal_serve import proxy_options
 
     serve(app, host, port, **proxy_options())  # Ctrl-C stops it within a second
     return True

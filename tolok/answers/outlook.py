@@ -1,5 +1,5 @@
 """The open period — the one today falls in: its value so far, where it heads at this pace
-(its verdict, `tolok.verdicts`, the same every surface shows), and the model's forecast of
+(its verdict, `tolok.answers.verdicts`, the same every surface shows), and the model's forecast of
 its end from the periods before. Shared by `tolok status` and the board."""
 
 from __future__ import annotations
@@ -7,12 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from tolok.answers.verdicts import KpiState
 from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
 from tolok.track.forecast import Forecast, forecast
 from tolok.track.pace import Pace
 from tolok.track.status import Standing
-from tolok.verdicts import KpiState
 
 
 @dataclass(frozen=True)

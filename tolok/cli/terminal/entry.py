@@ -10,9 +10,9 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from sqlalchemy import Engine
 
+from tolok.cli.terminal.board import project_of, reported
 from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
-from tolok.terminal import project_of, reported
 
 
 def run_enter(

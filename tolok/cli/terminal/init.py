@@ -11,14 +11,14 @@ from rich.console import Console
 
 from tolok.catalog.add import CatalogError
 from tolok.catalog.init import create
+from tolok.cli.lang import counted
 from tolok.i18n import gettext
 from tolok.spec.loader import load_project
 from tolok.spec.models import Project
-from tolok.terminal_lang import counted
 
 
 def run_init(folder: Path, template: str, lang: str, out: Console, err: Console) -> bool:
-    from tolok.terminal_explain import run_annotate
+    from tolok.cli.terminal.explain import run_annotate
 
     try:
         created = create(folder, template, lang)

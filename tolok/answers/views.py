@@ -57,7 +57,7 @@ class SeriesView:
     known: Known
     stored: StoredAnswer | None
     verdicts: tuple[Verdict, ...] = ()
-    """Each point's verdict (`tolok.verdicts`), in the order of `result.points`."""
+    """Each point's verdict (`tolok.answers.verdicts`), in the order of `result.points`."""
 
     @property
     def stale(self) -> bool:
@@ -173,8 +173,8 @@ def series_view(loaded: LoadedProject, query: SeriesQuery) -> SeriesView:
 
 def judged(loaded: LoadedProject, view: SeriesView) -> SeriesView:
     """The view with each point's verdict, judged on the one clock's today."""
+    from tolok.answers.verdicts import needs_rhythm, series_verdicts, settling_of, spans_of
     from tolok.clock import today as today_of
-    from tolok.verdicts import needs_rhythm, series_verdicts, settling_of, spans_of
 
     project, kpi, result = view.project, view.kpi, view.result
     today = today_of(project)

@@ -19,6 +19,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
+from tolok.answers.views import SeriesView, change_of, existing_store, slices_of
+from tolok.cli.lang import counted, formats, lang_of, period_label, status_word, words
 from tolok.display import (
     format_change,
     format_points,
@@ -31,9 +33,7 @@ from tolok.engine.errors import WarehouseError
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Direction, Grain, Project, Unit
 from tolok.spec.problems import Location, Problem
-from tolok.terminal_lang import counted, formats, lang_of, period_label, status_word, words
 from tolok.track.verdict import PeriodState, Verdict
-from tolok.views import SeriesView, change_of, existing_store, slices_of
 
 if TYPE_CHECKING:
     from tolok.engine.refresh import Refreshed, Stored
@@ -167,7 +167,7 @@ def print_board(loaded: LoadedProject, refreshed: Refreshed, out: Console) -> No
     period before, trend, status; beside it the period under way, so far and where it is
     heading; the owner. The verdicts are those of `tolok status` and the web board."""
     from tolok import clock
-    from tolok.verdicts import kpi_states
+    from tolok.answers.verdicts import kpi_states
 
     project = project_of(loaded)
     states = kpi_states(loaded, clock.today(project))
@@ -249,7 +249,7 @@ def kpi_of(project: Project, name: str, errors: Console) -> KPI:
 
 
 def run_show(loaded: LoadedProject, options: ShowOptions, out: Console, errors: Console) -> None:
-    from tolok.views import SeriesQuery, ViewError, series_json, series_view
+    from tolok.answers.views import SeriesQuery, ViewError, series_json, series_view
 
     project = project_of(loaded)
     kpi_of(project, options.kpi, errors)
@@ -286,7 +286,7 @@ def run_show(loaded: LoadedProject, options: ShowOptions, out: Console, errors: 
         data = series_json(view, options.as_reported)
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
     elif options.output.value == "csv":
-        from tolok.export import as_csv
+        from tolok.answers.export import as_csv
 
         typer.echo(as_csv(view), nl=False)
     else:

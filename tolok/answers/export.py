@@ -14,9 +14,9 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from tolok.answers.views import SeriesView, change_of
 from tolok.display import round_money
 from tolok.spec.models import Unit
-from tolok.views import SeriesView, change_of
 
 Cell = str | float | int | None
 
@@ -119,7 +119,7 @@ def sheet_title(text: str, fallback: str) -> str:
 
 def series_rows(view: SeriesView) -> tuple[list[str], list[list[Cell]]]:
     """The header and one row per point: period, start, slice, value, then the comparison
-    and the target when there are any, and each point's verdict (`tolok.verdicts`): status,
+    and the target when there are any, and each point's verdict (`tolok.answers.verdicts`): status,
     state (closed, open, not_final, partial) and anomaly score. Money is rounded to
     its currency's minor unit (cents, whole rupiah)."""
     result = view.result

@@ -9,13 +9,13 @@ from rich.console import Console
 from rich.table import Table
 
 from tolok import clock
+from tolok.cli.lang import lang_of, spoken
 from tolok.i18n import gettext
 from tolok.lint import RULES, Facts, KpiFacts, Level, lint
 from tolok.lint.report import as_json, as_sarif, as_text, summary
 from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Status
-from tolok.terminal_lang import lang_of, spoken
 
 
 def gather_facts(loaded: LoadedProject) -> Facts:
@@ -27,10 +27,10 @@ def gather_facts(loaded: LoadedProject) -> Facts:
 
 
 def _kpi_facts(loaded: LoadedProject, today: dt.date) -> dict[str, KpiFacts]:
+    from tolok.answers.verdicts import kpi_states
     from tolok.engine.series import Request
     from tolok.engine.stored import read
     from tolok.track.targets import target_series
-    from tolok.verdicts import kpi_states
 
     project = loaded.project
     assert project is not None

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 
-from tolok.display import format_value
-from tolok.explanation import (
+from tolok.answers.explanation import (
     Compare,
     ExplainError,
     Explanation,
@@ -25,6 +24,7 @@ from tolok.explanation import (
     tell,
     tell_inputs,
 )
+from tolok.display import format_value
 from tolok.i18n import gettext
 from tolok.spec.calendar import Calendar, PeriodError
 from tolok.spec.loaded import LoadedProject
@@ -32,8 +32,8 @@ from tolok.spec.models import KPI, Project, Unit
 
 if TYPE_CHECKING:
     from tolok.track.impact import Impact
-from tolok.terminal import kpi_of, project_of, reported
-from tolok.terminal_lang import formats, lang_of, period_label, words
+from tolok.cli.lang import formats, lang_of, period_label, words
+from tolok.cli.terminal.board import kpi_of, project_of, reported
 
 _COLOURS = {"good": "green", "bad": "red"}
 
@@ -112,8 +112,8 @@ def _explain_inputs(
 def _last_judged(loaded: LoadedProject, name: str) -> dt.date | None:
     """The KPI's last judged period (closed, final, covered by the data), as the board and
     `tolok status` show it; None before the first refresh."""
+    from tolok.answers.verdicts import kpi_states
     from tolok.clock import today
-    from tolok.verdicts import kpi_states
 
     project = project_of(loaded)
     state = kpi_states(loaded, today(project)).get(name)
@@ -241,8 +241,8 @@ def run_impact(loaded: LoadedProject, number: int, out: Console, errors: Console
     shown = day.isoformat() if lang_of(project) == "en" else formats(project).day(day)
     out.print(_("annotation {number}: {day} {note}", number=number, day=shown, note=text),
               markup=False)  # fmt: skip
+    from tolok.answers.verdicts import kpi_states
     from tolok.clock import today
-    from tolok.verdicts import kpi_states
 
     calendar = Calendar.of(project)
     states = kpi_states(loaded, today(project))

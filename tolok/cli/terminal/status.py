@@ -13,15 +13,15 @@ from rich.console import Console
 from rich.table import Table
 
 from tolok import clock
+from tolok.answers.outlook import Outlook, outlook
+from tolok.answers.verdicts import KpiState, kpi_states
+from tolok.cli.lang import formats, lang_of, period_label, status_word, words
 from tolok.display import format_change, format_share, format_value, format_values
-from tolok.outlook import Outlook, outlook
 from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Direction, Project, Vs
-from tolok.terminal_lang import formats, lang_of, period_label, status_word, words
 from tolok.track.goals import GoalNode, KpiStanding, goal_tree
 from tolok.track.status import Standing
-from tolok.verdicts import KpiState, kpi_states
 
 if TYPE_CHECKING:
     from tolok.track.suggest import Suggestion
@@ -192,7 +192,7 @@ def _goal_lines(
 
 def print_suggestion(loaded: LoadedProject, name: str, out: Console, errors: Console) -> None:
     """A target for the next period from the KPI's own history, as YAML to paste."""
-    from tolok.terminal import kpi_of
+    from tolok.cli.terminal.board import kpi_of
     from tolok.track.suggest import suggest
 
     project = loaded.project

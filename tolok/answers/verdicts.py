@@ -23,10 +23,10 @@ from tolok.track.status import Standing
 from tolok.track.verdict import PeriodState, Series, Settling, Verdict, judge
 
 if TYPE_CHECKING:
+    from tolok.answers.views import Known
     from tolok.engine.series import KpiSeries
     from tolok.store.coverage import Span
     from tolok.track.seasonal import DayProfile
-    from tolok.views import Known
 
 
 def settling_of(
@@ -83,8 +83,8 @@ def series_verdicts(
     settling: Settling,
 ) -> list[Verdict]:
     """Each point's verdict, in the order of `result.points`."""
+    from tolok.answers.views import slices_of, targets_of
     from tolok.track.pace import accrues, grows_unevenly, is_level, sums_over_window
-    from tolok.views import slices_of, targets_of
 
     calendar = Calendar.of(project)
     additive = accrues(project, result.kpi)
@@ -187,9 +187,9 @@ def _state(
     settling: Settling,
     at: dt.date | None,
 ) -> KpiState:
+    from tolok.answers.views import Known, day_profile_of
     from tolok.engine.series import KpiSeries, Point, Request
     from tolok.engine.stored import read
-    from tolok.views import Known, day_profile_of
 
     project = loaded.project
     assert project is not None

@@ -1,0 +1,154 @@
+"""The `tolok` command's frame: the Typer app, the options every command shares, and the
+helpers the command modules use (a console, a project loaded or a clear exit).
+
+The commands themselves are in the modules beside this one, one per group; the work they
+call, and what they print, is in `tolok.cli.terminal`, imported only when a command runs so
+that `tolok validate` never pays for a chart or a store.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import typer.core
+from rich.console import Console
+
+import tolok
+from tolok.spec import LoadedProject, load_project
+
+_typed = typer.core.TyperOption.display_type_rich
+
+
+def _flag_untyped(option: typer.core.TyperOption, ctx: Any) -> str | None:
+    """A flag takes no value: the help shows `--full`, not `--full <bool>`."""
+    if option.is_flag and not option.count:
+        return None
+    return _typed(option, ctx)
+
+
+typer.core.TyperOption.display_type_rich = _flag_untyped  # type: ignore[method-assign,assignment]
+
+app = typer.Typer(
+    name="tolok",
+    help="Key performance indicators as code: define, validate and compute your KPIs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",  # a docstring's lines flow into one paragraph, `code` as code
+)
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class InitTemplate(StrEnum):
+    ecommerce = "ecommerce"
+    saas = "saas"
+    support = "support"
+    marketing = "marketing"
+
+
+ProjectPath = Annotated[
+    Path, typer.Argument(help="Project folder (holding tolok.yaml) or the tolok.yaml file.")
+]
+ProjectOption = Annotated[Path, typer.Option("--project", "-p", help="Project folder.")]
+
+
+def console(stderr: bool = False) -> Console:
+    """Colour and boxes on a terminal; plain text when piped or captured."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(file=stream, highlight=False, soft_wrap=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tolok {tolok.__version__}")
+        raise typer.Exit()
+
+
+def _lang(value: str | None) -> str | None:
+    if value is not None and value not in ("en", "id"):
+        raise typer.BadParameter("en or id")
+    return value
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(  # a flag: metavar="" keeps Typer from showing "<bool>" beside it
+            "--version", callback=_version, is_eager=True, metavar="", help="Print the version."
+        ),
+    ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            envvar="TOLOK_LANG",
+            callback=_lang,
+            help="en or id: the language of what tolok prints (default: the project's).",
+        ),
+    ] = None,
+) -> None:
+    """tolok: key performance indicators as code."""
+    from tolok.cli.lang import choose
+
+    choose(lang)
+    ctx.call_on_close(lambda: choose(None))  # for this run only
+
+
+def load_or_exit(path: Path) -> LoadedProject:
+    loaded = load_project(path)
+    if loaded.project is None or loaded.problems.errors:
+        print_problems(loaded)
+        raise typer.Exit(1)
+    return loaded
+
+
+def print_problems(loaded: LoadedProject) -> None:
+    from tolok.cli.lang import counted, lang_of, words
+
+    out = console()
+    for problem in loaded.problems.sorted():
+        text = problem.render(loaded.root, loaded.lines(problem.where.file))
+        style = "red" if problem.severity.value == "error" else "yellow"
+        head, _sep, rest = text.partition("\n")
+        out.print(head, style=f"bold {style}", markup=False)
+        if rest:
+            out.print(rest, markup=False)
+        out.print()
+    project = loaded.project
+    lang, _ = lang_of(project), words(project)
+    errors, warnings = len(loaded.problems.errors), len(loaded.problems.warnings)
+    warned = counted(warnings, _("{n} warning"), _("{n} warnings"), lang)
+    if errors:
+        erred = counted(errors, _("{n} error"), _("{n} errors"), lang)
+        out.print(f"{erred}, {warned}", style="bold red", markup=False)
+        return
+    assert project is not None
+    parts = [
+        counted(len(project.kpis), _("{n} KPI"), _("{n} KPIs"), lang),
+        counted(len(project.datasets), _("{n} dataset"), _("{n} datasets"), lang),
+        counted(len(project.goals), _("{n} goal"), _("{n} goals"), lang),
+    ] + ([warned] if warnings else [])
+    out.print(f"ok: {project.name}: {', '.join(parts)}", style="bold green", markup=False)
+
+
+def who(user: str | None) -> str:
+    if user:
+        return user
+    import getpass
+    import os
+
+    return os.environ.get("TOLOK_USER") or getpass.getuser()
+
+
+def main() -> None:
+    app()
