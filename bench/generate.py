@@ -1,4 +1,5 @@
-"""Deterministic benchmark data: orders, sessions and customers as Parquet files.
+"""Deterministic benchmark data: orders, sessions and customers as Parquet files, and the
+same as native tables of a DuckDB database (`warehouse.duckdb`).
 
     python bench/generate.py --rows 10000000 --out bench/data
 
@@ -68,6 +69,20 @@ def generate(rows: int, out: Path, seed: int = 42) -> None:
         out / "sessions.parquet",
         row_group_size=1_000_000,
     )
+    native(out)
+
+
+def native(out: Path) -> None:
+    """The Parquet files loaded into DuckDB's own storage, one table each, as a team that
+    keeps its data in DuckDB has it."""
+    import duckdb
+
+    database = out / "warehouse.duckdb"
+    database.unlink(missing_ok=True)
+    with duckdb.connect(str(database)) as con:
+        for name in ("orders", "sessions", "customers"):
+            source = (out / f"{name}.parquet").as_posix()
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet(?)", [source])
 
 
 def main() -> None:

@@ -1,28 +1,46 @@
-"""Benchmark: seven KPIs by month, by month x region and by quarter, three ways.
+"""Benchmark: seven KPIs by month, by month x region and by quarter, against the best
+hand-written SQL, in-process and as the command a user types.
 
-    python bench/generate.py --rows 10000000      # once: bench/data/*.parquet
-    python bench/run.py --repeat 5                # tolok vs hand-written DuckDB SQL vs pandas
+    python bench/generate.py --rows 10000000      # once: bench/data/*.parquet, warehouse.duckdb
+    python bench/run.py --rounds 5                # every way, interleaved, both sources
 
 KPIs: revenue, order count, average order value, gross margin %, conversion rate (orders /
-sessions), new customers, month-over-month revenue growth.
+sessions), new customers (distinct first-time buyers), month-over-month revenue growth.
 
-- tolok: a project over the Parquet files; one `compute` per grain and breakdown, exactly
-  what `tolok refresh` runs (measures of one dataset share one scan).
-- SQL: one hand-written DuckDB query per KPI and breakdown (21 queries), the way an analyst
-  writes them, filters in WHERE.
-- pandas: idiomatic groupby over the Parquet files read with pyarrow (read included), and
-  the same with the frames already in memory.
+Ways, each run in a process of its own (so its start-up, CPU and peak memory are its own):
 
-Each way runs in its own process (so peak memory is its own); every run of a way computes
-all 21 results; the numbers of the three ways are checked to agree. Printed: median and
-min-max seconds, ratios against the SQL baseline measured in the same run, peak RSS.
+- `sql` (the baseline): the strongest SQL a DuckDB user would write by hand. One statement
+  per shape: every measure of orders in one scan, sessions in another, the two aggregates
+  joined for the conversion rate, growth by `lag` over the aggregate; the distinct count of
+  first-time buyers as `count(DISTINCT CASE WHEN is_first THEN customer_id END)` in the
+  same scan (DuckDB's `FILTER` form is 2.5x slower here: BENCHMARKS.md).
+- `sql per KPI`: one hand-written query per KPI and shape (21), filters in WHERE: what an
+  analyst writes first. A second line, not the baseline.
+- `tolok`: in the child, `compute` once per shape, exactly what `tolok refresh` runs.
+- `tolok refresh --full`: the command, on a project over the same data with an SQLite store
+  (the board it prints goes to /dev/null).
+- `pandas`: idiomatic groupby, the Parquet files read with pyarrow (read included); and
+  `pandas in memory`, its frames read before the clock starts (in-process time only).
+
+Sources: the Parquet files (`read_parquet`) and the same data as native DuckDB tables
+(`warehouse.duckdb`); pandas reads Parquet only.
+
+Rounds are interleaved: each round runs every way once, in a rotated order, so that a change
+in the machine's load falls on all of them. Per way: the in-process time (the work alone,
+timed inside the child) and the command (the child process from start to exit, start-up
+included: wall time and CPU time, user + system, from `wait4`), both as medians, with ratios
+against `sql` measured in the same rounds, and peak RSS. `python -c pass` is measured in
+the same rounds as the floor of any command. The load average is printed per round. The
+results of every way are checked against `sql` (values within 1e-9, relative).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -34,70 +52,74 @@ from typing import Any
 KPIS = ["revenue", "orders", "aov", "margin", "conversion", "new_customers", "growth"]
 SHAPES = {"month": ("month", False), "month_region": ("month", True), "quarter": ("quarter", False)}
 Results = dict[str, list[list[Any]]]  # "kpi/shape" -> sorted rows [period, (region), value]
+SOURCES = ("parquet", "native")
 
 
-def run_tolok(data: Path) -> Results:
-    import datetime as dt
+def tables(data: Path, source: str) -> tuple[str, str]:
+    """How SQL names the orders and sessions of `source`."""
+    if source == "native":
+        return "orders", "sessions"
+    return (
+        f"read_parquet('{data.as_posix()}/orders.parquet')",
+        f"read_parquet('{data.as_posix()}/sessions.parquet')",
+    )
 
-    from tolok.engine.compute import Request, compute
-    from tolok.engine.warehouse import Warehouse
-    from tolok.spec import load_project
-    from tolok.spec.models import Grain
 
-    folder = Path(tempfile.mkdtemp(prefix="tolok-bench-"))
-    (folder / "tolok.yaml").write_text(PROJECT.format(data=data), encoding="utf-8")
-    loaded = load_project(folder)
-    assert loaded.ok, [p.message for p in loaded.problems.items]
-    warehouse = Warehouse(loaded)
-    out: Results = {}
+def connect(data: Path, source: str) -> Any:
+    import duckdb
+
+    if source == "native":
+        return duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
+    return duckdb.connect()
+
+
+# --- the baseline: one statement per shape, every measure in one scan of each table ---
+
+
+def strong_queries(data: Path, source: str) -> dict[str, str]:
+    orders, sessions = tables(data, source)
+    out = {}
     for shape, (grain, by_region) in SHAPES.items():
-        request = Request(tuple(KPIS), Grain(grain), ("region",) if by_region else ())
-        for name, series in compute(loaded, warehouse, request).items():
-            rows = []
-            for point in series.points:
-                period = point.period.isoformat() if isinstance(point.period, dt.date) else ""
-                rows.append([period, *[v for _, v in point.slice], point.value])
-            out[f"{name}/{shape}"] = rows
+        keys = "period, region" if by_region else "period"
+        region = ", region" if by_region else ""
+        partition = "PARTITION BY region " if by_region else ""
+        out[shape] = f"""
+            WITH o AS (
+                SELECT CAST(date_trunc('{grain}', ordered_at) AS DATE) AS period{region},
+                       sum(amount) AS revenue, sum(cost) AS cost, count(*) AS orders,
+                       count(DISTINCT CASE WHEN is_first THEN customer_id END) AS new_customers
+                FROM {orders} GROUP BY ALL
+            ), s AS (
+                SELECT CAST(date_trunc('{grain}', started_at) AS DATE) AS period{region},
+                       count(*) AS sessions
+                FROM {sessions} GROUP BY ALL
+            )
+            SELECT {keys}, revenue, orders, revenue / orders AS aov,
+                   (revenue - cost) / revenue AS margin, orders / sessions AS conversion,
+                   new_customers,
+                   revenue / lag(revenue) OVER ({partition}ORDER BY period) - 1 AS growth
+            FROM o LEFT JOIN s USING ({keys})
+            ORDER BY {keys}
+        """
     return out
 
 
-PROJECT = """\
-name: Benchmark
-timezone: UTC
-warehouse: duckdb://
-data_dirs: ['{data}']
-datasets:
-  orders:
-    source: file:{data}/orders.parquet
-    time: ordered_at
-    dimensions: [region]
-    measures:
-      revenue: {{agg: sum, expr: amount}}
-      cost: {{agg: sum}}
-      orders: {{agg: count}}
-      new_customers: {{agg: count_distinct, expr: customer_id, where: is_first}}
-  sessions:
-    source: file:{data}/sessions.parquet
-    time: started_at
-    dimensions: [region]
-    measures:
-      sessions: {{agg: count}}
-kpis:
-  revenue: {{formula: revenue}}
-  orders: {{formula: orders}}
-  aov: {{formula: revenue / orders}}
-  margin: {{formula: (revenue - cost) / revenue}}
-  conversion: {{formula: orders / sessions}}
-  new_customers: {{formula: new_customers}}
-  growth: {{formula: growth(revenue)}}
-"""
+def run_sql(data: Path, source: str) -> Results:
+    con = connect(data, source)
+    out: Results = {}
+    for shape, query in strong_queries(data, source).items():
+        width = 2 if SHAPES[shape][1] else 1
+        rows = con.execute(query).fetchall()
+        for k, kpi in enumerate(KPIS):
+            out[f"{kpi}/{shape}"] = [[_iso(r[0]), *r[1:width], _plain(r[width + k])] for r in rows]
+    return out
 
 
-def sql_queries(data: Path) -> dict[str, str]:
-    orders, sessions = (
-        f"read_parquet('{data}/orders.parquet')",
-        f"read_parquet('{data}/sessions.parquet')",
-    )
+# --- the second line: one query per KPI and shape ---
+
+
+def per_kpi_queries(data: Path, source: str) -> dict[str, str]:
+    orders, sessions = tables(data, source)
     out = {}
     for shape, (grain, by_region) in SHAPES.items():
         key = f"CAST(date_trunc('{grain}', ordered_at) AS DATE) AS period"
@@ -130,14 +152,107 @@ def sql_queries(data: Path) -> dict[str, str]:
     return out
 
 
-def run_sql(data: Path) -> Results:
-    import duckdb
-
-    con = duckdb.connect()
+def run_sql_per_kpi(data: Path, source: str) -> Results:
+    con = connect(data, source)
     out: Results = {}
-    for name, query in sql_queries(data).items():
-        out[name] = [[_iso(r[0]), *r[1:]] for r in con.execute(query).fetchall()]
+    for name, query in per_kpi_queries(data, source).items():
+        out[name] = [[_iso(r[0]), *r[1:-1], _plain(r[-1])] for r in con.execute(query).fetchall()]
     return out
+
+
+# --- tolok ---
+
+PROJECT = """\
+name: Benchmark
+timezone: UTC
+warehouse: {warehouse}
+store: sqlite:///tolok.db
+data_dirs: ['{data}']
+datasets:
+  orders:
+    source: {orders}
+    time: ordered_at
+    dimensions: [region]
+    measures:
+      revenue: {{agg: sum, expr: amount}}
+      cost: {{agg: sum}}
+      orders: {{agg: count}}
+      new_customers: {{agg: count_distinct, expr: customer_id, where: is_first}}
+  sessions:
+    source: {sessions}
+    time: started_at
+    dimensions: [region]
+    measures:
+      sessions: {{agg: count}}
+kpis:
+{kpis}"""
+
+
+FORMULAS = {
+    "revenue": "revenue",
+    "orders": "orders",
+    "aov": "revenue / orders",
+    "margin": "(revenue - cost) / revenue",
+    "conversion": "orders / sessions",
+    "new_customers": "new_customers",
+    "growth": "growth(revenue)",
+}
+
+
+def kpi_lines() -> str:
+    """Each KPI by month with its breakdown by region, and again by quarter (`NAME_quarter`):
+    the 21 results `tolok refresh` keeps are the 21 the other ways compute."""
+    lines = []
+    for name, formula in FORMULAS.items():
+        lines.append(f"  {name}: {{formula: '{formula}', breakdowns: [region]}}")
+        lines.append(f"  {name}_quarter: {{formula: '{formula}', grain: quarter}}")
+    return "\n".join(lines) + "\n"
+
+
+def project(data: Path, source: str) -> Path:
+    """A tolok project over `source`, in a new temporary folder."""
+    folder = Path(tempfile.mkdtemp(prefix=f"tolok-bench-{source}-"))
+    if source == "native":
+        settings = {
+            "warehouse": f"duckdb:///{(data / 'warehouse.duckdb').as_posix()}",
+            "orders": "orders",
+            "sessions": "sessions",
+        }
+    else:
+        settings = {
+            "warehouse": "duckdb://",
+            "orders": f"file:{data.as_posix()}/orders.parquet",
+            "sessions": f"file:{data.as_posix()}/sessions.parquet",
+        }
+    text = PROJECT.format(data=data.as_posix(), kpis=kpi_lines(), **settings)
+    (folder / "tolok.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
+def run_tolok(folder: Path) -> Results:
+    import datetime as dt
+
+    from tolok.engine.compute import Request, compute
+    from tolok.engine.warehouse import Warehouse
+    from tolok.spec import load_project
+    from tolok.spec.models import Grain
+
+    loaded = load_project(folder)
+    assert loaded.ok, [p.message for p in loaded.problems.items]
+    warehouse = Warehouse(loaded)
+    out: Results = {}
+    for shape, (grain, by_region) in SHAPES.items():
+        request = Request(tuple(KPIS), Grain(grain), ("region",) if by_region else ())
+        for name, series in compute(loaded, warehouse, request).items():
+            rows = []
+            for point in series.points:
+                period = point.period.isoformat() if isinstance(point.period, dt.date) else ""
+                rows.append([period, *[v for _, v in point.slice], _plain(point.value)])
+            out[f"{name}/{shape}"] = rows
+    return out
+
+
+# --- pandas ---
 
 
 def load_pandas(data: Path) -> tuple[Any, Any]:
@@ -192,29 +307,131 @@ def _iso(value: Any) -> str:
 
 
 def _plain(value: Any) -> Any:
+    if value is None:
+        return None
     number = float(value)
     return None if number != number else number
 
 
-def child(way: str, data: Path, repeat: int) -> None:
-    """One way, `repeat` times, in this process; prints timings and results as JSON."""
-    times: list[float] = []
-    results: Results = {}
-    frames = load_pandas(data) if way == "pandas-in-memory" else None
-    for _ in range(repeat):
-        began = time.perf_counter()
-        if way == "tolok":
-            results = run_tolok(data)
-        elif way == "sql":
-            results = run_sql(data)
-        elif way == "pandas":
-            results = compute_pandas(*load_pandas(data))
-        else:
-            assert frames is not None
-            results = compute_pandas(*frames)
-        times.append(time.perf_counter() - began)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"times": times, "peak_mb": peak, "results": results}))
+# --- one way in a child process ---
+
+
+def child(way: str, data: Path, source: str, folder: Path) -> None:
+    """One run of `way`, in this process: prints its in-process time and results as JSON."""
+    frames = load_pandas(data) if way == "pandas in memory" else None
+    began = time.perf_counter()
+    if way == "sql":
+        results = run_sql(data, source)
+    elif way == "sql per KPI":
+        results = run_sql_per_kpi(data, source)
+    elif way == "tolok":
+        results = run_tolok(folder)
+    elif way == "pandas":
+        results = compute_pandas(*load_pandas(data))
+    else:
+        assert frames is not None
+        results = compute_pandas(*frames)
+    seconds = time.perf_counter() - began
+    print(json.dumps({"seconds": seconds, "results": results}))
+
+
+def command(way: str, data: Path, source: str, folder: Path) -> list[str]:
+    if way == "python -c pass":
+        return [sys.executable, "-c", "pass"]
+    if way == "tolok refresh --full":
+        tolok = Path(sys.executable).with_name("tolok")
+        return [str(tolok), "refresh", "--full", str(folder)]
+    return [
+        sys.executable,
+        __file__,
+        "--data",
+        str(data),
+        "--child",
+        way,
+        "--source",
+        source,
+        "--folder",
+        str(folder),
+    ]
+
+
+def timed(argv: list[str], cwd: Path) -> tuple[float, float, float, str]:
+    """Run `argv`: its wall time, CPU time (user + system), peak RSS in MB and output."""
+    began = time.perf_counter()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - began
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        text, problems = out.read().decode(), err.read().decode()
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({process.returncode}):\n{problems[-3000:]}")
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, cpu, usage.ru_maxrss / 1024, text
+
+
+def ways_of(source: str, pandas: bool) -> list[str]:
+    ways = ["python -c pass", "sql", "sql per KPI", "tolok", "tolok refresh --full"]
+    if pandas and source == "parquet":
+        ways += ["pandas", "pandas in memory"]
+    return ways
+
+
+def measure(data: Path, source: str, rounds: int, pandas: bool) -> dict[str, dict[str, Any]]:
+    folder = project(data, source)
+    ways = ways_of(source, pandas)
+    report: dict[str, dict[str, Any]] = {
+        w: {"seconds": [], "wall": [], "cpu": [], "rss": [], "results": None} for w in ways
+    }
+    loads = []
+    # A first, untimed `tolok refresh --full` creates the store, so each timed one is a
+    # refresh of a project that has been refreshed before, as a user runs it.
+    timed(command("tolok refresh --full", data, source, folder), folder)
+    for round_ in range(rounds):
+        loads.append(os.getloadavg()[0])
+        order = ways[round_ % len(ways) :] + ways[: round_ % len(ways)]
+        for way in order:
+            wall, cpu, rss, text = timed(command(way, data, source, folder), folder)
+            entry = report[way]
+            entry["wall"].append(wall)
+            entry["cpu"].append(cpu)
+            entry["rss"].append(rss)
+            if way not in ("python -c pass", "tolok refresh --full"):
+                answer = json.loads(text)
+                entry["seconds"].append(answer["seconds"])
+                entry["results"] = answer["results"]
+    loads.append(os.getloadavg()[0])
+    shutil.rmtree(folder, ignore_errors=True)
+    report["_loads"] = {"loads": loads}
+    return report
+
+
+def print_report(report: dict[str, dict[str, Any]], source: str) -> None:
+    loads = report.pop("_loads")["loads"]
+    base = report["sql"]
+    median = statistics.median
+    sql_in, sql_wall, sql_cpu = median(base["seconds"]), median(base["wall"]), median(base["cpu"])
+    floor = median(report["python -c pass"]["wall"])
+    print(f"\nsource: {source}; load average (1 min) per round: "
+          + ", ".join(f"{x:.2f}" for x in loads))  # fmt: skip
+    print(
+        f"{'way':<22}{'in-process s':>13}{'x sql':>7}{'command s':>11}{'x sql':>7}"
+        f"{'CPU s':>8}{'x sql':>7}{'over pass s':>12}{'peak MB':>9}"
+    )
+    for way, entry in report.items():
+        inside = f"{median(entry['seconds']):>13.3f}" if entry["seconds"] else f"{'':>13}"
+        ratio = f"{median(entry['seconds']) / sql_in:>7.2f}" if entry["seconds"] else f"{'':>7}"
+        wall, cpu = median(entry["wall"]), median(entry["cpu"])
+        print(
+            f"{way:<22}{inside}{ratio}{wall:>11.3f}{wall / sql_wall:>7.2f}{cpu:>8.2f}"
+            f"{cpu / sql_cpu:>7.2f}{wall - floor:>12.3f}{max(entry['rss']):>9.0f}"
+        )
+    for way, entry in report.items():
+        if entry["results"] is not None and way != "sql":
+            bad = agree(base["results"], entry["results"])
+            print(f"{way} agrees with sql: {'yes' if not bad else 'NO: ' + '; '.join(bad[:3])}")
 
 
 def agree(base: Results, other: Results) -> list[str]:
@@ -225,6 +442,9 @@ def agree(base: Results, other: Results) -> list[str]:
     for name, rows in base.items():
         mine = {tuple(r[:-1]): r[-1] for r in rows}
         theirs = {tuple(r[:-1]): r[-1] for r in other.get(name, [])}
+        if not theirs:
+            bad.append(f"{name}: missing")
+            continue
         for key in mine.keys() | theirs.keys():
             a, b = mine.get(key, 0), theirs.get(key, 0)
             if not _close(a, b):
@@ -239,61 +459,6 @@ def _close(a: Any, b: Any) -> bool:
     return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(a)), abs(float(b)))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path(__file__).parent / "data")
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    data = args.data.resolve()
-    if args.child:
-        child(args.child, data, args.repeat)
-        return
-    ways = ["sql", "tolok", "pandas", "pandas-in-memory"]
-    report: dict[str, dict[str, Any]] = {}
-    for way in ways:
-        done = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--data",
-                str(data),
-                "--repeat",
-                str(args.repeat),
-                "--child",
-                way,
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        report[way] = json.loads(done.stdout)
-    print_report(report, data)
-
-
-def print_report(report: dict[str, dict[str, Any]], data: Path) -> None:
-    base = report["sql"]
-    rows = _count_rows(data)
-    print(f"data: {rows['orders']:,} orders, {rows['sessions']:,} sessions ({data})")
-    print(
-        f"7 KPIs x (month, month x region, quarter) = 21 results per run; "
-        f"{len(base['times'])} runs each"
-    )
-    print(f"{'way':<18}{'median s':>10}{'min-max s':>16}{'x SQL':>8}{'x pandas':>10}{'peak MB':>9}")
-    pandas_median = statistics.median(report["pandas"]["times"])
-    sql_median = statistics.median(base["times"])
-    for way, result in report.items():
-        times = result["times"]
-        median = statistics.median(times)
-        print(
-            f"{way:<18}{median:>10.3f}{f'{min(times):.3f}-{max(times):.3f}':>16}"
-            f"{median / sql_median:>8.2f}{median / pandas_median:>10.2f}{result['peak_mb']:>9.0f}"
-        )
-    for way in ("tolok", "pandas", "pandas-in-memory"):
-        bad = agree(base["results"], report[way]["results"])
-        print(f"{way} agrees with SQL: {'yes' if not bad else 'NO: ' + '; '.join(bad[:3])}")
-
-
 def _count_rows(data: Path) -> dict[str, int]:
     import pyarrow.parquet as pq
 
@@ -301,6 +466,28 @@ def _count_rows(data: Path) -> dict[str, int]:
         name: pq.ParquetFile(data / f"{name}.parquet").metadata.num_rows
         for name in ("orders", "sessions")
     }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path(__file__).parent / "data")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--source", choices=[*SOURCES, "both"], default="both")
+    parser.add_argument("--no-pandas", action="store_true", help="leave pandas out (slow)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    data = args.data.resolve()
+    if args.child:
+        child(args.child, data, args.source, args.folder)
+        return
+    rows = _count_rows(data)
+    print(f"data: {rows['orders']:,} orders, {rows['sessions']:,} sessions ({data})")
+    print(f"7 KPIs x (month, month x region, quarter) = 21 results per run; {args.rounds} rounds")
+    print(f"peak RSS of this process before the runs: "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")  # fmt: skip
+    for source in SOURCES if args.source == "both" else (args.source,):
+        print_report(measure(data, source, args.rounds, not args.no_pandas), source)
 
 
 if __name__ == "__main__":
