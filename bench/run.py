@@ -16,7 +16,8 @@ Ways, each run in a process of its own (so its start-up, CPU and peak memory are
   same scan (DuckDB's `FILTER` form is 2.5x slower here: BENCHMARKS.md).
 - `sql per KPI`: one hand-written query per KPI and shape (21), filters in WHERE: what an
   analyst writes first. A second line, not the baseline.
-- `tolok`: in the child, `compute` once per shape, exactly what `tolok refresh` runs (the
+- `tolok`: in the child, `refresh` of the project (its 7 KPIs by month with a breakdown by
+  region, and again by quarter): what `tolok refresh` computes, without the store (the
   project loaded and the warehouse connected inside the clock).
 - `tolok refresh --full`: the command, on a project over the same data with an SQLite store
   (the board it prints goes to /dev/null).
@@ -232,25 +233,30 @@ def project(data: Path, source: str) -> Path:
 
 
 def run_tolok(folder: Path) -> Results:
+    """What `tolok refresh` computes (`refresh`), without writing it to the store."""
     import datetime as dt
 
-    from tolok.engine.compute import Request, compute
+    from tolok.engine.refresh import refresh
     from tolok.engine.warehouse import Warehouse
     from tolok.spec import load_project
-    from tolok.spec.models import Grain
 
     loaded = load_project(folder)
     assert loaded.ok, [p.message for p in loaded.problems.items]
-    warehouse = Warehouse(loaded)
+    refreshed = refresh(loaded, Warehouse(loaded))
+    assert not refreshed.failed, refreshed.failed
+    shaped = [
+        *((f"{n}/month", s) for n, s in refreshed.totals.items() if n in FORMULAS),
+        *((f"{n[: -len('_quarter')]}/quarter", s) for n, s in refreshed.totals.items()
+          if n.endswith("_quarter")),
+        *((f"{n}/month_region", s) for (n, _), s in refreshed.breakdowns.items()),
+    ]  # fmt: skip
     out: Results = {}
-    for shape, (grain, by_region) in SHAPES.items():
-        request = Request(tuple(KPIS), Grain(grain), ("region",) if by_region else ())
-        for name, series in compute(loaded, warehouse, request).items():
-            rows = []
-            for point in series.points:
-                period = point.period.isoformat() if isinstance(point.period, dt.date) else ""
-                rows.append([period, *[v for _, v in point.slice], _plain(point.value)])
-            out[f"{name}/{shape}"] = rows
+    for key, series in shaped:
+        rows = []
+        for point in series.points:
+            period = point.period.isoformat() if isinstance(point.period, dt.date) else ""
+            rows.append([period, *[v for _, v in point.slice], _plain(point.value)])
+        out[key] = rows
     return out
 
 
@@ -326,7 +332,7 @@ def child(way: str, data: Path, source: str, folder: Path) -> None:
     if way.startswith("sql"):
         import duckdb  # noqa: F401
     elif way == "tolok":
-        import tolok.engine.compute
+        import tolok.engine.refresh
         import tolok.engine.warehouse
         import tolok.spec  # noqa: F401
     else:

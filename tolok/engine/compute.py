@@ -54,6 +54,7 @@ from tolok.engine.series import (
     number,
     with_comparison,
 )
+from tolok.engine.shapes import ADDS_UP, Shapes
 from tolok.engine.snapshots import AS_OF, as_of_periods
 from tolok.engine.warehouse import Warehouse, local_day
 from tolok.spec.calendar import Calendar
@@ -66,7 +67,7 @@ from tolok.spec.source import locate_in_scalar
 from tolok.store.aggregates import Values
 from tolok.store.snapshots import SnapshotRows
 
-DECOMPOSABLE = {Agg.sum, Agg.count, Agg.sum_boolean, Agg.avg, Agg.min, Agg.max}
+DECOMPOSABLE = ADDS_UP
 """Measures whose result over more rows is their results over each part, combined: across
 periods (windows) and across files (new files)."""
 FAR_AHEAD = dt.date(9999, 1, 1)
@@ -88,6 +89,7 @@ class Batch:
     plans: dict[str, KpiPlan] = field(default_factory=dict)
     signatures: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict)
     checked: set[str] = field(default_factory=set)  # lookups whose key was found unique
+    shapes: Shapes | None = None  # results read before in this refresh, to add up from
 
     @property
     def project(self) -> Project:
@@ -110,11 +112,14 @@ def compute(
     request: Request,
     progress: Callable[[str], None] | None = None,
     kept: KeptAggregates | None = None,
+    shapes: Shapes | None = None,
 ) -> dict[str, KpiSeries]:
     """The series of every KPI in the request.
 
     With `kept`, measure results of periods before the first one asked for come from the
     store where it holds them, and what the queries computed is handed back in it to keep.
+    With `shapes`, measures that add up are added up from a finer result read before for
+    another request of the same refresh where one serves, and what is read is kept there.
     """
     project = loaded.project
     assert project is not None
@@ -126,7 +131,7 @@ def compute(
             loaded, warehouse, replace(request, start=other[0], end=other[1], compare=None)
         )
         return {name: aligned(main[name], earlier[name], request) for name in main}
-    batch = Batch(loaded, warehouse, request, calendar, kept)
+    batch = Batch(loaded, warehouse, request, calendar, kept, shapes=shapes)
     for name in request.kpis:
         try:
             batch.plans[name] = plan_kpi(project, name, request.grain, batch.calendar)
@@ -325,10 +330,10 @@ def _measures(batch: Batch, query: MeasureQuery, shown: dt.date | None) -> pd.Da
     periods before the first one shown come from there and the rest from the warehouse."""
     kept, project = batch.kept, batch.project
     if kept is None or not keepable(project, query):
-        return _execute(batch, query.dataset, query, None)
+        return _whole(batch, query)
     key = batch.signature(query)
     if shown is None or query.start is None:
-        frame = _execute(batch, query.dataset, query, None)
+        frame = _whole(batch, query)
         kept.keep(key, query.dataset, None, rows_of(frame))
         return frame
     added = _added(batch, query, shown)
@@ -349,6 +354,26 @@ def _measures(batch: Batch, query: MeasureQuery, shown: dt.date | None) -> pd.Da
     return pd.concat(
         [frame_of(earlier, columns), frame[[PERIOD, SLICE, *columns]]], ignore_index=True
     )
+
+
+def _whole(batch: Batch, query: MeasureQuery) -> pd.DataFrame:
+    """A dataset's measures over the query's whole range: those that add up from a finer
+    result this refresh read before (`shapes`), the others from the warehouse."""
+    shapes = batch.shapes
+    if shapes is None:
+        return _execute(batch, query.dataset, query, None)
+    spec = batch.project.datasets[query.dataset]
+    added, rest = shapes.split(spec, batch.calendar, query)
+    read = None if rest is None else _execute(batch, query.dataset, rest, None)
+    if read is not None and rest is not None:
+        shapes.keep(rest, read)
+    if added is None:
+        assert read is not None
+        return read
+    if read is None:
+        return added
+    measures = [c for c in read.columns if c.startswith("m__")]
+    return added.merge(read[[PERIOD, SLICE, *measures]], on=[PERIOD, SLICE], how="outer")
 
 
 def _added(batch: Batch, query: MeasureQuery, shown: dt.date) -> tuple[Path, ...] | None:

@@ -18,6 +18,7 @@ from tolok.compile.errors import CompileError
 from tolok.engine.aggregates import KeptAggregates
 from tolok.engine.compute import KpiSeries, Request, compute
 from tolok.engine.errors import WarehouseError
+from tolok.engine.shapes import Shapes
 from tolok.engine.warehouse import Warehouse
 from tolok.spec.formula import FormulaError
 from tolok.spec.loaded import LoadedProject
@@ -44,6 +45,7 @@ def compute_each(
     progress: Callable[[str], None] | None,
     kept: KeptAggregates | None,
     failed: dict[str, Failure],
+    shapes: Shapes | None = None,
 ) -> dict[str, KpiSeries]:
     """`compute` for the batch; if it fails, for each of its KPIs on its own, adding those
     that fail to `failed`. KPIs already in `failed` (at another breakdown) are left out."""
@@ -51,7 +53,7 @@ def compute_each(
     if not names:
         return {}
     try:
-        return compute(loaded, warehouse, replace(request, kpis=names), progress, kept)
+        return compute(loaded, warehouse, replace(request, kpis=names), progress, kept, shapes)
     except Exception as exc:
         if is_global(warehouse, exc) or len(names) == 1:
             _fail(loaded, warehouse, names[0], exc, failed)
@@ -59,7 +61,8 @@ def compute_each(
     out: dict[str, KpiSeries] = {}
     for name in names:
         try:
-            out.update(compute(loaded, warehouse, replace(request, kpis=(name,)), progress, kept))
+            alone = replace(request, kpis=(name,))
+            out.update(compute(loaded, warehouse, alone, progress, kept, shapes))
         except Exception as exc:
             _fail(loaded, warehouse, name, exc, failed)
     return out

@@ -25,6 +25,7 @@ from tolok.engine.aggregates import KeptAggregates
 from tolok.engine.compute import KpiSeries, Point, Request
 from tolok.engine.failures import Failure, compute_each, failure_of, is_global, observe_failure
 from tolok.engine.joins import read_names
+from tolok.engine.shapes import FINEST_FIRST, Shapes
 from tolok.engine.warehouse import Warehouse
 from tolok.engine.watermarks import Touch, last_days, observe
 from tolok.spec.calendar import Calendar
@@ -93,7 +94,12 @@ def refresh(
     totals: dict[str, KpiSeries] = {}
     breakdowns: dict[tuple[str, tuple[str, ...]], KpiSeries] = {}
     failed: dict[str, Failure] = {}
-    for done, ((grain, by, start), names) in enumerate(batches.items()):
+    # The finest shapes first: the coarser ones add up from them what adds up (`shapes`).
+    ordered_batches = sorted(
+        batches.items(), key=lambda b: (FINEST_FIRST.index(b[0][0]), -len(b[0][1]))
+    )
+    shapes = Shapes()
+    for done, ((grain, by, start), names) in enumerate(ordered_batches):
         label = grain.value + (f" by {' x '.join(by)}" if by else "")
 
         def step(dataset: str, label: str = label, done: int = done) -> None:
@@ -101,7 +107,8 @@ def refresh(
                 progress(f"{label}: reading {dataset}", done, len(batches))
 
         request = Request(tuple(names), grain, by, start=start)
-        for name, series in compute_each(loaded, warehouse, request, step, kept, failed).items():
+        computed = compute_each(loaded, warehouse, request, step, kept, failed, shapes)
+        for name, series in computed.items():
             if by:
                 breakdowns[(name, by)] = series
             else:
