@@ -41,5 +41,5 @@ clean:
 
 # The pages' strings: extract them and update the Indonesian catalog (then translate the new ones).
 messages: $(DEV_STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _ --no-location -o tolok/locale/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k say --no-location -o tolok/locale/messages.pot .
 	$(BIN)/pybabel update -i tolok/locale/messages.pot -d tolok/locale -l id --no-location

@@ -7,12 +7,16 @@ refreshed, then served by a real `tolok serve` on 127.0.0.1. Debian's Chromium (
 signs in, then loads the board, a KPI's page and the same page by week and region, one after
 the other, `--loads` times (after one warm-up round: the browser's cache is warm). The
 Navigation Timing API gives time to first byte (`responseStart - requestStart`) and full
-load (`loadEventEnd - startTime`: the HTML, style sheet, scripts, Plotly and its chart).
-The board, measured in the same run, is the baseline the KPI pages are held against.
+load (`loadEventEnd - startTime`: the HTML, style sheet and scripts). A KPI page fetches
+Plotly once it has loaded and then draws its chart: the mark `tolok:charts` its script sets
+when Plotly has drawn every chart gives the time until a reader sees the chart (`chart`,
+from the same start), waited for on every load. The board, measured in the same run, is the
+baseline the KPI pages are held against.
 
 A first visit is measured apart: each KPI page once in a new browser context (signed in,
 its cache empty), adding up the bytes on the wire of the page and everything it loads
-(Resource Timing's `transferSize`: headers and the body as sent, compressed or not).
+(Resource Timing's `transferSize`: headers and the body as sent, compressed or not),
+once its chart is drawn (Plotly, fetched after `load`, counts).
 The machine's load average is printed before and after: the load generator shares the
 cores with the server, and with whatever else runs.
 """
@@ -41,7 +45,11 @@ PAGES = {
 }
 EMAIL, PASSWORD = "bench@example.com", "bench password 123"
 TIMING = """() => { const n = performance.getEntriesByType('navigation')[0];
-  return [n.responseStart - n.requestStart, n.loadEventEnd - n.startTime]; }"""
+  const c = performance.getEntriesByName('tolok:charts')[0];
+  return [n.responseStart - n.requestStart, n.loadEventEnd - n.startTime,
+          c ? c.startTime - n.startTime : null]; }"""
+CHARTED = """() => !document.querySelector('script[data-figure]')
+  || performance.getEntriesByName('tolok:charts').length > 0"""
 BYTES = """() => performance.getEntriesByType('navigation').concat(
   performance.getEntriesByType('resource')).map(e => [e.name, e.transferSize, e.encodedBodySize,
   e.decodedBodySize])"""
@@ -107,22 +115,31 @@ def first_visits(browser: Any, signed_in: Any, base: str) -> dict[str, list[list
         context = browser.new_context(storage_state=signed_in.storage_state())
         page = context.new_page()
         page.goto(base + path, wait_until="load")
+        page.wait_for_function(CHARTED)
         out[label] = page.evaluate(BYTES)
         context.close()
     return out
 
 
-def warm_loads(page: Any, base: str, loads: int) -> dict[str, tuple[list[float], list[float]]]:
-    """The pages one after the other, `loads` rounds, after a warm-up round."""
-    times: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in PAGES}
+Times = dict[str, tuple[list[float], list[float], list[float]]]
+
+
+def warm_loads(page: Any, base: str, loads: int) -> Times:
+    """The pages one after the other, `loads` rounds, after a warm-up round: first byte,
+    load and (on a page with a chart) the chart drawn, each page left only once drawn."""
+    times: Times = {k: ([], [], []) for k in PAGES}
     for path in PAGES.values():
         page.goto(base + path, wait_until="load")
+        page.wait_for_function(CHARTED)
     for _ in range(loads):
         for label, path in PAGES.items():
             page.goto(base + path, wait_until="load")
-            first, full = page.evaluate(TIMING)
+            page.wait_for_function(CHARTED)
+            first, full, chart = page.evaluate(TIMING)
             times[label][0].append(first)
             times[label][1].append(full)
+            if chart is not None:
+                times[label][2].append(chart)
     return times
 
 
@@ -130,16 +147,16 @@ def pct(values: list[float], p: float) -> float:
     return float(np.percentile(values, p))
 
 
-def report(times: dict[str, tuple[list[float], list[float]]],
-           visits: dict[str, list[list[Any]]], loads: int) -> None:  # fmt: skip
-    print(f"\n{loads} warm loads of each page, interleaved")
-    print(
-        f"{'':18}{'first byte p50':>16}{'p95':>8}{'full load p50':>16}{'p95':>8}{'/ board p95':>13}"
-    )
+def report(times: Times, visits: dict[str, list[list[Any]]], loads: int) -> None:
+    print(f"\n{loads} warm loads of each page, interleaved (ms; ratios of p95 to the board's)")
+    print(f"{'':18}{'first byte p50':>16}{'p95':>8}{'full load p50':>16}{'p95':>8}"
+          f"{'/ board':>9}{'chart p50':>11}{'p95':>8}{'/ board':>9}")  # fmt: skip
     board95 = pct(times["board"][1], 95)
-    for label, (first, full) in times.items():
+    for label, (first, full, chart) in times.items():
+        drawn = (f"{pct(chart, 50):11.1f}{pct(chart, 95):8.1f}{pct(chart, 95) / board95:9.2f}"
+                 if chart else f"{'-':>11}{'-':>8}{'-':>9}")  # fmt: skip
         print(f"{label:18}{pct(first, 50):16.1f}{pct(first, 95):8.1f}{pct(full, 50):16.1f}"
-              f"{pct(full, 95):8.1f}{pct(full, 95) / board95:13.2f}")  # fmt: skip
+              f"{pct(full, 95):8.1f}{pct(full, 95) / board95:9.2f}{drawn}")  # fmt: skip
     print("\nfirst visit (empty cache), bytes on the wire / decoded")
     for label, entries in visits.items():
         wire = sum(e[1] for e in entries)

@@ -209,3 +209,33 @@ def test_json_never_carries_nan_or_infinity() -> None:
         '{"value": null, "points": [1.5, null, {"low": null}], "pair": [1, null], "ok": 1e+308}'
     )
     assert dumps({"a": 1}, separators=(",", ":")) == '{"a":1}'
+
+
+def test_the_patterns_read_once_write_what_babel_writes() -> None:
+    """`display` reads each number pattern and locale once; what it writes is Babel's own
+    `format_decimal`, `format_percent` and `format_currency`, digit for digit."""
+    import random
+
+    from babel import numbers
+
+    from tolok import display
+
+    rng = random.Random(7)
+    values = [0.0, -0.0, 0.5, 1.005, -2.675, 999.95, 1e15, -123456789.125]
+    values += [rng.uniform(-1e9, 1e9) for _ in range(200)] + [rng.random() for _ in range(50)]
+    for locale in ("en", "id"):
+        for value in values:
+            for pattern in ("#,##0", "#,##0.#", "#,##0.00", "00"):
+                mine = display.format_decimal(value, format=pattern, locale=locale)
+                assert mine == numbers.format_decimal(value, format=pattern, locale=locale)
+            for pattern in ("#,##0.0%", "#,##0%"):
+                mine = display.format_percent(value, format=pattern, locale=locale)
+                assert mine == numbers.format_percent(value, format=pattern, locale=locale)
+            for currency in ("IDR", "USD"):
+                mine = display.format_currency(
+                    value, currency, format="¤#,##0.00", locale=locale, currency_digits=False
+                )
+                theirs = numbers.format_currency(
+                    value, currency, format="¤#,##0.00", locale=locale, currency_digits=False
+                )
+                assert mine == theirs

@@ -434,3 +434,24 @@ def false_alarms(readings: Readings) -> list[str]:
 def _starts(readings: Readings, name: str) -> dict[str, dt.date]:
     """A KPI's period labels (2026-10, 2026-W40) and the days they start."""
     return {p["period"]: dt.date.fromisoformat(p["start"]) for p in readings.shown[name]}
+
+
+def test_the_api_says_what_needs_attention_as_the_board_does(readings: Readings) -> None:
+    """`attention` from the series' verdicts (the judged period's status, else the heading
+    of the period under way), the same on `/api/v1/kpis` and `/board.json`; ordered by the
+    API's `attention_rank`, the KPIs come in the board's order."""
+    for name, points in readings.shown.items():
+        last, now = latest(points), under_way(readings, name)
+        where = readings.where(name)
+        judged = status_of(last)
+        heading_now = now["heading"] if now else None
+        expected = (
+            judged if judged in FLAGS
+            else f"heading_{heading_now}" if heading_now in FLAGS else None
+        )  # fmt: skip
+        assert readings.cards[name]["attention"] == expected, where
+        assert readings.board[name]["attention"] == expected, where
+    order = list(readings.board)  # the board's order: attention first
+    names = list(readings.cards)  # the project's order
+    ranked = sorted(names, key=lambda n: (readings.cards[n]["attention_rank"], names.index(n)))
+    assert ranked == order, readings.where(order[0])

@@ -11,18 +11,19 @@ never fails on a number.
 from __future__ import annotations
 
 import decimal
+import functools
 import itertools
 import math
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from babel import Locale
 from babel.numbers import (
-    format_currency,
-    format_decimal,
-    format_percent,
+    NumberPattern,
     format_scientific,
     get_currency_precision,
     get_currency_symbol,
+    parse_pattern,
 )
 
 from tolok.spec.models import Unit
@@ -39,6 +40,38 @@ and 1e30 already fails). A thousand trillion rupiah is beyond any KPI's reach.""
 _SHORT, _FULL = f"{LARGEST:.0e}".replace("e+", "e"), f"{LARGEST:,.0f}"
 ALLOWED = f"a number from -{_SHORT} to {_SHORT} (-{_FULL} to {_FULL}), not NaN or infinity"
 """What may be typed in, said in English (the API's refusals)."""
+
+
+@functools.cache
+def _pattern(pattern: str) -> NumberPattern:
+    return parse_pattern(pattern)
+
+
+@functools.cache
+def _locale(locale: str) -> Locale:
+    return Locale.parse(locale)
+
+
+def format_decimal(number: float | Decimal, format: str, locale: str) -> str:
+    """Babel's `format_decimal` with the pattern and the locale read once, not for every
+    number: a page of 500 values spent a third of its formatting parsing the same pattern."""
+    return str(_pattern(format).apply(number, _locale(locale)))
+
+
+def format_percent(number: float | Decimal, format: str, locale: str) -> str:
+    """Babel's `format_percent`, as `format_decimal` (the pattern's `%` scales by 100)."""
+    return str(_pattern(format).apply(number, _locale(locale)))
+
+
+def format_currency(
+    number: float | Decimal, currency: str, format: str, locale: str, currency_digits: bool
+) -> str:
+    """Babel's `format_currency` with an explicit pattern, as `format_decimal`."""
+    return str(
+        _pattern(format).apply(
+            number, _locale(locale), currency=currency, currency_digits=currency_digits
+        )
+    )
 
 
 def slice_text(where: Mapping[str, object]) -> str:

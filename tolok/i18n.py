@@ -10,13 +10,11 @@ extracts them (see `babel.cfg`) and a test holds every one to a translation.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-
-from babel.dates import format_date, format_datetime
-from babel.messages.pofile import read_po
 
 from tolok.display import (
     MISSING,
@@ -30,10 +28,19 @@ from tolok.display import (
 )
 from tolok.spec.calendar import Calendar
 from tolok.spec.models import Grain, Unit
+from tolok.spec.problems import Voice
 
 LANGS = ("en", "id")
 LANG_COOKIE = "tolok_lang"
 LOCALES = Path(__file__).parent / "locale"
+
+
+def format_date(day: dt.date, pattern: str, locale: str) -> str:
+    """Babel's `format_date`, imported when a date is first written (not by a command that
+    writes none)."""
+    from babel.dates import format_date as formatted
+
+    return formatted(day, pattern, locale=locale)
 
 
 @cache
@@ -43,6 +50,8 @@ def messages(lang: str) -> dict[str, str]:
     if lang == "en" or not path.exists():
         return {}
     with path.open("rb") as handle:
+        from babel.messages.pofile import read_po  # 30 ms: only for a language asked for
+
         catalog = read_po(handle, locale=lang)
     return {str(m.id): str(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
 
@@ -95,40 +104,77 @@ class Formats:
         return format_share(share, self.lang)
 
     def period(self, start: dt.date, grain: Grain | str) -> str:
-        """A period's name: `Oct 2026` / `Okt 2026`, `5 Oct 2026`, else its label
-        (`2026-W41`, `2026-Q3`, `FY2027`)."""
+        """A period's name as a reader says it: `Oct 2026` / `Okt 2026`, `5 Oct 2026`,
+        `Q3 2025` / `Kuartal 3 2025`, `Week 41, 2026` / `Minggu ke-41 2026`, `FY2027` /
+        `TA 2027`, `Q1 FY2027` / `Kuartal 1 TA 2027`. Words for people: URLs, query
+        parameters, JSON and files keep the calendar's label (`2025-Q3`, `2026-W41`)."""
         grain = Grain(grain)
         if grain is Grain.month:
             return format_date(start, "MMM y", locale=self.lang)
         if grain is Grain.day:
             return format_date(start, "d MMM y", locale=self.lang)
-        return self.calendar.label(start, grain)
+        label = self.calendar.label(start, grain)
+        parts = _LABEL_PARTS.fullmatch(label)
+        if grain is Grain.year or parts is None:
+            return label
+        words = _PERIOD_WORDS.get(self.lang, _PERIOD_WORDS["en"])
+        if grain is Grain.week:
+            return words["week"].format(number=int(parts["week"]), year=parts["year"])
+        year = words["fiscal"].format(year=parts["fy"]) if parts["fy"] else parts["year"]
+        if parts["q"] is None:
+            return year
+        return words["quarter"].format(number=parts["q"], year=year)
 
     def day(self, day: dt.date | None) -> str:
         return MISSING if day is None else format_date(day, "d MMM y", locale=self.lang)
 
+    def time_of_day(self, moment: dt.datetime | dt.time) -> str:
+        """A time of day as the language writes it, on the 24-hour clock: `14:05` in
+        English, `14.05` in Indonesian (Babel's short time pattern, hours kept 24)."""
+        from babel.dates import format_time
+
+        return format_time(moment, _clock_pattern(self.lang), locale=self.lang)
+
     def moment(self, moment: dt.datetime | None) -> str:
+        """A moment with its day and time of day: `7 Dec 2026 14:05`, `7 Des 2026 14.05`."""
         if moment is None:
             return MISSING
-        return format_datetime(moment, "d MMM y HH:mm", locale=self.lang)
+        return f"{format_date(moment, 'd MMM y', locale=self.lang)} {self.time_of_day(moment)}"
 
     def moment_in(self, moment: dt.datetime | None, zone: str) -> str:
         """A moment the store keeps (naive, in UTC) in the time zone `zone`, which it names:
         `7 Dec 2026 14:05 WIB`, `7 Des 2026 14.05 WIB` (a zone without a name as `UTC+07`)."""
         from zoneinfo import ZoneInfo
 
-        from babel.dates import format_time, get_time_format
-
         if moment is None:
             return MISSING
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=dt.UTC)
         local = moment.astimezone(ZoneInfo(zone))
-        pattern = get_time_format("short", locale=self.lang).pattern
-        clock = format_time(local, pattern if "H" in pattern else "HH:mm", locale=self.lang)
         name = local.tzname() or "UTC"
         name = name if name[:1].isalpha() else f"UTC{name}"
-        return f"{format_date(local, 'd MMM y', locale=self.lang)} {clock} {name}"
+        return f"{self.moment(local.replace(tzinfo=None))} {name}"
+
+
+_LABEL_PARTS = re.compile(
+    r"(?:FY(?P<fy>\d{4})|(?P<year>\d{4}))(?:-Q(?P<q>[1-4])|-W(?P<week>\d{2}))?"
+)
+"""The calendar's label of a week, quarter or (fiscal) year, taken apart to be put in words."""
+_PERIOD_WORDS = {
+    "en": {"week": "Week {number}, {year}", "quarter": "Q{number} {year}", "fiscal": "FY{year}"},
+    "id": {"week": "Minggu ke-{number} {year}", "quarter": "Kuartal {number} {year}",
+           "fiscal": "TA {year}"},
+}  # fmt: skip
+"""Periods in words: a quarter of a fiscal year is `Q1 FY2027` / `Kuartal 1 TA 2027`."""
+
+
+@cache
+def _clock_pattern(lang: str) -> str:
+    """The language's short time pattern on the 24-hour clock: `HH:mm`, `HH.mm`."""
+    from babel.dates import get_time_format
+
+    pattern = str(get_time_format("short", locale=lang).pattern)
+    return pattern if "H" in pattern else "HH:mm"
 
 
 def parse_number(text: str, lang: str) -> float:
@@ -166,3 +212,8 @@ def status_words(_: Callable[..., str]) -> dict[str, str]:
 
 __all__ = ["LANGS", "LANG_COOKIE", "Formats", "gettext", "messages", "parse_day", "parse_number",
            "status_words"]  # fmt: skip
+
+
+def voice(lang: str) -> Voice:
+    """The words of a project's problems (`tolok validate`) in `lang`, from the catalog."""
+    return Voice(lang, messages(lang).get)

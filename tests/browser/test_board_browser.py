@@ -122,6 +122,41 @@ def test_the_board_updates_live_when_a_refresh_finishes(page: Page, live: Live) 
     expect(card).to_have_text("IDR\u00a0125K", timeout=15_000)  # no reload
 
 
+def test_the_refreshed_line_follows_a_refresh_in_the_pages_language(page: Page, live: Live) -> None:
+    """The "Refreshed …" line changes with the cards, in Indonesian, time of day with a dot
+    and the zone named, without a reload. The shop's refresh is set back to a day in 2020
+    first, so the new one cannot read alike."""
+    import datetime as dt
+
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    from tolok.store.schema import Refresh
+
+    with Session(live.app.state.tolok.engine) as session, session.begin():
+        session.execute(update(Refresh).values(finished_at=dt.datetime(2020, 1, 2, 3, 4)))
+    sign_in(page, live, "editor@example.com", "/board?lang=id")
+    line = page.locator("#live .sub")
+    expect(line).to_have_text("Diperbarui 2 Jan 2020 03.04 UTC")
+    counts = page.locator("#counts")
+    expect(counts).to_contain_text("Tanpa data")  # the ad spend, before its first value
+    csrf = api(page, live, "/api/v1/me")["csrf"]
+    last = month_start(live.today, 1)
+    sent = page.request.post(
+        f"{live.url}/api/v1/datasets/ad_spend/values",
+        data=json.dumps([{"measure": "spend", "period": f"{last:%Y-%m}", "value": 125000}]),
+        headers={"content-type": "application/json", "x-csrf-token": csrf},
+    )
+    assert sent.ok, sent.text()
+    expect(page.locator('article[data-kpi="ad_spend"] .value')).to_have_text(
+        "Rp\u00a0125\u00a0rb", timeout=15_000
+    )
+    today = f"{live.today.day} "  # a refresh of today, in the project's zone (UTC)
+    expect(line).to_have_text(re.compile(rf"^Diperbarui {today}\w{{3}} {live.today.year} "
+                                         r"\d{2}\.\d{2} UTC$"), timeout=15_000)  # fmt: skip
+    expect(counts).not_to_contain_text("Tanpa data")  # the ad spend has a value now
+
+
 def test_a_share_link_shows_only_what_it_names_signed_out(
     page: Page, browser: Browser, live: Live
 ) -> None:

@@ -179,3 +179,67 @@ def test_every_page_fits_a_phone(browser: Browser, live: Live, lang: str) -> Non
     context.close()
     wrong = {where: found for where, found in wrong.items() if found}
     assert not wrong, json.dumps(wrong, indent=1, ensure_ascii=False)
+
+
+# The search field's hint against the room it has: the placeholder's width in the field's own
+# font (a canvas measures it) and the field's width inside its padding.
+PLACEHOLDER = """() => {
+  const field = document.querySelector('input[type=search]');
+  const style = getComputedStyle(field);
+  const pen = document.createElement('canvas').getContext('2d');
+  pen.font = style.font;
+  const room = field.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return {text: field.placeholder, needs: pen.measureText(field.placeholder).width, room};
+}"""
+
+
+@pytest.mark.parametrize("width", [WIDTH, 1280])
+def test_the_search_hint_is_never_cut_off(browser: Browser, live: Live, width: int) -> None:
+    """Issue 21, item 5: "KPI, penanggung jawab, sasaran…" fits its field on a phone and on
+    a desktop, on the board and the catalog, in both languages."""
+    context = browser.new_context(viewport={"width": width, "height": HEIGHT})
+    page = context.new_page()
+    sign_in(page, live, "viewer@example.com")
+    cut = []
+    for path in ("/board", "/catalog"):
+        for lang in ("en", "id"):
+            page.goto(f"{live.url}{path}?lang={lang}")
+            found = page.evaluate(PLACEHOLDER)
+            assert found["text"], (path, lang)
+            if found["needs"] > found["room"]:
+                cut.append((path, lang, found))
+    context.close()
+    assert not cut, cut
+
+
+CHOICES = """() => {
+  const pen = document.createElement('canvas').getContext('2d');
+  return [...document.querySelectorAll('.filters select')].map(field => {
+    const style = getComputedStyle(field);
+    pen.font = style.font;
+    // The arrow takes about 1.2em of the box besides the padding.
+    const room = field.clientWidth - parseFloat(style.paddingLeft)
+      - parseFloat(style.paddingRight) - 1.2 * parseFloat(style.fontSize);
+    const widest = Math.max(...[...field.options].map(o => pen.measureText(o.text).width));
+    return {name: field.name, widest, room};
+  });
+}"""
+
+
+@pytest.mark.parametrize("width", [WIDTH, 1280])
+def test_every_choice_of_the_board_filters_fits_its_box(
+    browser: Browser, live: Live, width: int
+) -> None:
+    """ "Yang perlu perhatian dulu" and every other choice is read whole, not cut, on a phone
+    and on a desktop, in both languages."""
+    context = browser.new_context(viewport={"width": width, "height": HEIGHT})
+    page = context.new_page()
+    sign_in(page, live, "viewer@example.com")
+    cut = []
+    for lang in ("en", "id"):
+        page.goto(f"{live.url}/board?lang={lang}")
+        fields = page.evaluate(CHOICES)
+        assert {f["name"] for f in fields} >= {"group", "owner", "status"}, fields
+        cut += [(lang, f) for f in fields if f["widest"] > f["room"]]
+    context.close()
+    assert not cut, cut

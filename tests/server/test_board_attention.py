@@ -166,6 +166,29 @@ def test_the_json_groups_what_needs_attention_first(shop: Shop) -> None:
     assert titles == ["Meleset", "Berisiko", "Menuju meleset", "Sesuai target"]
 
 
+def test_the_api_says_what_needs_attention_and_where_the_board_puts_it(shop: Shop) -> None:
+    """`/api/v1/kpis` keeps the project's order and says, beside each KPI, why it needs
+    attention and its rank in the board's order (worked out by hand from `ROWS`)."""
+    answer = shop.browser("viewer@example.com").get("/api/v1/kpis")
+    assert answer.status_code == 200, answer.text
+    items = answer.json()["items"]
+    assert [i["name"] for i in items] == ["revenue", "visits", "signups", "cost", "leads"]
+    said = {i["name"]: (i["attention"], i["attention_rank"]) for i in items}
+    assert said == {
+        "leads": ("off_track", 0),
+        "cost": ("at_risk", 1),
+        "signups": ("heading_off_track", 2),
+        "revenue": (None, 4),  # on track: after the four kinds of attention
+        "visits": (None, 4),
+    }
+    ranked = [i["name"] for i in sorted(items, key=lambda i: i["attention_rank"])]
+    page = board(shop)
+    assert ranked == [c["name"] for g in page["groups"] for c in g["cards"]]
+    assert page["attention"] == [n for n in ranked if said[n][0]]
+    one = shop.browser("viewer@example.com").get("/api/v1/kpis/signups").json()
+    assert (one["attention"], one["attention_rank"]) == ("heading_off_track", 2)
+
+
 def test_goal_grouping_is_a_choice_that_is_remembered(shop: Shop) -> None:
     browser = shop.browser("viewer@example.com")
     by_goal = browser.get("/board.json", params={"group": "goal"}).json()

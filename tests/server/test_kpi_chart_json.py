@@ -1,5 +1,5 @@
 """A KPI's chart speaks the page's language (issue 21, item 1): its ticks, hover values and
-recorded changes are written by tolok (`Rp 500 jt`, `Okt 2025`, `2024-Q4`), its toolbar
+recorded changes are written by tolok (`Rp 500 jt`, `Okt 2025`, `Kuartal 4 2024`), its toolbar
 keeps what a KPI chart needs, with its words and month names in the page's language.
 
 A shop selling in rupiah, one order a month, on 20 November 2025: each month's revenue is
@@ -120,8 +120,11 @@ def test_an_indonesian_page_writes_rupiah_in_juta_and_miliar_and_its_own_months(
     assert revenue["hovertemplate"] == "%{text}"
 
     quarters = figure(editor, lang="id", grain="quarter", **{"from": "2024-Q3"})
-    quarter_names = ["2024-Q3", "2024-Q4", "2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4"]
-    assert list(ticks(quarters["layout"]["xaxis"]).values()) == quarter_names  # as the table
+    quarter_names = ["Kuartal 3 2024", "Kuartal 4 2024", "Kuartal 1 2025", "Kuartal 2 2025",
+                     "Kuartal 3 2025", "Kuartal 4 2025"]  # fmt: skip
+    shown = [t.replace("<br>", " ") for t in ticks(quarters["layout"]["xaxis"]).values()]
+    assert shown == quarter_names  # as the table, the year on a line of its own
+    assert quarters["layout"]["xaxis"]["hoverformat"] == "Kuartal %q %Y"
     # 300 jt to 1,2 M (2025-Q3): 200 jt apart, a miliar with a decimal comma.
     assert ticks(quarters["layout"]["yaxis"]) == {
         200_000_000: f"Rp{NB}200{NB}jt",
@@ -141,7 +144,8 @@ def test_an_english_page_writes_k_m_b_and_english_months(toko: Served) -> None:
     ]  # fmt: skip
     assert ticks(months["layout"]["yaxis"])[400_000_000] == f"IDR{NB}400M"
     quarters = figure(editor, lang="en", grain="quarter", **{"from": "2024-Q3"})
-    assert list(ticks(quarters["layout"]["xaxis"]).values())[1] == "2024-Q4"
+    assert list(ticks(quarters["layout"]["xaxis"]).values())[1] == "Q4 2024"
+    assert quarters["layout"]["xaxis"]["hoverformat"] == "Q%q %Y"
     assert ticks(quarters["layout"]["yaxis"])[1_200_000_000] == f"IDR{NB}1.2B"
     assert months["config"]["locale"] == "en"
     assert "locales" not in months["config"]  # Plotly's own English
@@ -233,3 +237,52 @@ def test_durations_tick_in_round_hours_and_no_number_breaks_an_axis() -> None:
         for unit in ("currency", "percent", "count", "duration", "number"):
             odd = Line("Odd", months, values)
             json.dumps(series_figure([odd], unit, english, gettext("en")), allow_nan=False)
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_the_figure_is_what_plotlys_own_objects_make_of_it(lang: str) -> None:
+    """The figure is written as JSON by tolok, not through Plotly's `graph_objects` (which
+    check every property on each request): every property it holds is one Plotly knows, in
+    the form Plotly writes it (a step line's shape inside `line`, not `line_shape`), and
+    its look is Plotly's default template, as before."""
+    import json
+
+    import plotly.graph_objects as go  # type: ignore[import-untyped]
+
+    from tolok.i18n import Formats, gettext
+    from tolok.server.charts import Cone, Line, Marker, series_figure
+    from tolok.spec.calendar import Calendar
+
+    months = [dt.date(2025, m, 1) for m in range(1, 7)]
+    values: list[float | None] = [120.0, 480.0, None, 1100.0, 2300.0, 2900.0]
+    fmt = Formats(lang, "IDR" if lang == "id" else "USD", Calendar())
+    drawn = series_figure(
+        [Line("Revenue", months, values, ["a", "b", "c", "d", "e", "f"])],
+        "currency",
+        fmt,
+        gettext(lang),
+        so_far=[Line("Revenue so far", months[-1:], [300.0])],
+        target=Line("Target", months, [1000.0] * 6),
+        compare=Line("Comparison", months, [100.0, 200.0, 300.0, 400.0, 500.0, 600.0]),
+        cone=Cone(months[-2:], [2900.0, 3000.0], [2900.0, 2500.0], [2900.0, 3500.0], 80),
+        anomalies=[(months[1], 480.0)],
+        notes=[Marker(months[3], "Prices <b>up</b> 10% in every shop of the chain")],
+        grain="month",
+    )
+    band = series_figure(
+        [Line("Margin", months, [0.2] * 6)],
+        "percent",
+        fmt,
+        gettext(lang),
+        band=(Line("Band", months, [0.18] * 6), Line("Band", months, [0.22] * 6)),
+    )
+    for figure in (drawn, band):
+        plain = {"data": figure["data"], "layout": figure["layout"]}
+        assert json.loads(go.Figure(**plain).to_json()) == plain
+    revenue, target = (
+        next(t for t in drawn["data"] if t["name"] == n) for n in ("Revenue", "Target")
+    )
+    assert revenue["text"] == ["a", "b", "c", "d", "e", "f"]  # as the table writes them
+    assert target["line"]["shape"] == "hv"
+    assert "line_shape" not in target
+    assert drawn["layout"]["template"]["layout"]["colorway"][0] == "#636efa"

@@ -162,3 +162,23 @@ def test_a_product_of_kpis_by_its_inputs_beside_nothing_by_dimension(
     texts = [r["total_text"] for r in found["inputs"]]  # type: ignore[attr-defined]
     assert sum(float(t.replace("$", "")) for t in texts) == 200
     assert found["inputs_total_text"] == "+$200"
+
+
+def test_kept_until_a_refresh_then_found_again_in_the_new_data(browser: TestClient) -> None:
+    """The explanation asks the warehouse once; the pages after read what it found, until a
+    refresh changes the store: then it is found again, in the data as it is now."""
+    state = browser.app.state.tolok  # type: ignore[attr-defined]
+    first = why(browser, "revenue")
+    builds = state.board.builds
+    assert why(browser, "revenue") == first
+    assert state.board.builds == builds  # nothing built again: cards, cone and why all kept
+    orders = Path(state.root) / "data" / "orders.csv"
+    orders.write_text(orders.read_text() + "2026-10-31,South,30,paid\n")
+    state.refresher.soon()
+    state.refresher.wait()
+    after = why(browser, "revenue")
+    rows = {r["slice"]: r for r in after["rows"]}  # type: ignore[attr-defined]
+    assert rows["South"]["total"] == 100.0  # 50 -> 150
+    assert (after["value_before"], after["value_after"], after["total_text"]) == (
+        "$250", "$350", "+$100",
+    )  # fmt: skip

@@ -72,6 +72,8 @@ def test_pages_link_the_fingerprinted_addresses(served: Served) -> None:
     for name in NAMES:
         assert f'"{assets.url(name)}"' in page, name
     assert "/static/plotly.min.js?v=0.1.0" not in page
+    signin = served.client.get("/signin").text  # before anyone signs in
+    assert f'href="{assets.url("tolok.css")}"' in signin
 
 
 def test_head_answers_as_get_without_the_body(served: Served) -> None:

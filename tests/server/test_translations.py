@@ -1,4 +1,5 @@
-"""Every string the pages and the terminal show is translated to Indonesian, same placeholders."""
+"""Every string the pages and the terminal show is translated to Indonesian, same placeholders:
+those marked `_("…")` and a project's problems, marked `say("…")` in `tolok/spec`."""
 
 from __future__ import annotations
 
@@ -16,14 +17,18 @@ METHODS = [
     ("i18n.py", "python"),
     ("answers/**.py", "python"),
     ("cli/**.py", "python"),
+    ("spec/**.py", "python"),
     ("server/templates/**.html", "jinja2"),
     ("notify/templates/**.html", "jinja2"),
 ]
 
 
+KEYWORDS: dict[str, None] = {"_": None, "say": None}  # as the Makefile's `-k _ -k say`
+
+
 def extracted() -> set[str]:
     found = set()
-    for _, _, message, _, _ in extract_from_dir(str(ROOT), METHODS, keywords={"_": None}):
+    for _, _, message, _, _ in extract_from_dir(str(ROOT), METHODS, keywords=KEYWORDS):
         if isinstance(message, str) and message:
             found.add(message)
     return found

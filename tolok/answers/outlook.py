@@ -12,7 +12,7 @@ from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
 from tolok.track.forecast import Forecast, forecast
 from tolok.track.pace import Pace
-from tolok.track.status import Standing
+from tolok.track.status import Standing, standing
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,8 @@ class Outlook:
     pace: Pace
     forecast: Forecast | None  # of the period's end, from the judged periods before it
     judged: bool = True  # False: what is there so far says nothing yet (a conversion window)
+    forecast_heading: Standing | None = None  # the forecast's end against the target, as
+    # `pace.heading` holds the end at this pace against it: where each points
 
 
 def outlook(loaded: LoadedProject, name: str, state: KpiState) -> Outlook | None:
@@ -39,4 +41,6 @@ def outlook(loaded: LoadedProject, name: str, state: KpiState) -> Outlook | None
     # A provisional period may stand between the judged ones and the open one.
     ahead = forecast(history, kpi.grain, calendar, horizon=3) if history else []
     end = next((f for f in ahead if f.period == now.period), None)
-    return Outlook(now.period, now.value, now.target, pace, end, now.heading is not None)
+    judged = now.heading is not None
+    towards = standing(end.mean, now.target, kpi) if end is not None and judged else None
+    return Outlook(now.period, now.value, now.target, pace, end, judged, towards)

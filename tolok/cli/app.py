@@ -113,19 +113,24 @@ def load_or_exit(path: Path) -> LoadedProject:
 
 
 def print_problems(loaded: LoadedProject) -> None:
-    from tolok.cli.lang import counted, lang_of, words
+    """Every problem of `loaded` and a summary line, in the terminal's language: the one
+    asked for, else the project's `locale` (as tolok.yaml writes it when the project did not
+    load), else English. Places, codes and names stay as written."""
+    from tolok.cli.lang import asked, counted
+    from tolok.i18n import gettext, voice
 
     out = console()
+    project = loaded.project
+    lang = asked() or loaded.written_locale() or "en"
+    spoken, _ = voice(lang), gettext(lang)
     for problem in loaded.problems.sorted():
-        text = problem.render(loaded.root, loaded.lines(problem.where.file))
+        text = problem.render(loaded.root, loaded.lines(problem.where.file), spoken)
         style = "red" if problem.severity.value == "error" else "yellow"
         head, _sep, rest = text.partition("\n")
         out.print(head, style=f"bold {style}", markup=False)
         if rest:
             out.print(rest, markup=False)
         out.print()
-    project = loaded.project
-    lang, _ = lang_of(project), words(project)
     errors, warnings = len(loaded.problems.errors), len(loaded.problems.warnings)
     warned = counted(warnings, _("{n} warning"), _("{n} warnings"), lang)
     if errors:

@@ -49,12 +49,14 @@ def ingest(
     path: ProjectOption = Path("."),
 ) -> None:
     """Append a file's rows to a dataset's warehouse table, checked row by row, no duplicates."""
+    from tolok.cli.lang import words
     from tolok.cli.terminal.entry import run_ingest
 
-    if not file.is_file():
-        typer.echo(f"error: no file {file}", err=True)
-        raise typer.Exit(1)
     loaded = load_or_exit(path)
+    if not file.is_file():
+        _ = words(loaded.project)
+        typer.echo(_("error: no file {file}", file=file), err=True)
+        raise typer.Exit(1)
     run_ingest(loaded, dataset, file, skip_bad_rows, console(), console(True))
 
 

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from tolok.cli.app import (
     Format,
@@ -21,7 +21,7 @@ from tolok.cli.app import (
     print_problems,
 )
 from tolok.spec import load_project
-from tolok.spec.models import KPI, Function, Indicator, Level
+from tolok.spec.models import KPI, Function, Indicator, Level, Project
 from tolok.spec.schema import project_schema
 
 
@@ -71,10 +71,12 @@ def kpis(
         ]
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    _print_kpis(loaded.project.name, chosen)
+    _print_kpis(loaded.project, chosen)
 
 
-def _print_kpis(project: str, chosen: dict[str, KPI]) -> None:
+def _print_kpis(project: Project, chosen: dict[str, KPI]) -> None:
+    from tolok.cli.lang import counted, lang_of, words
+
     columns = [
         "name",
         "title",
@@ -106,16 +108,47 @@ def _print_kpis(project: str, chosen: dict[str, KPI]) -> None:
     ]
     out = console()
     if not out.is_terminal:
-        # Plain tab-separated lines: readable, and easy for cut, awk or a spreadsheet.
+        # Plain tab-separated lines: readable, and easy for cut, awk or a spreadsheet. The
+        # header keeps the machine's column names (the YAML's keys) in every language, so a
+        # script reading it does not break when someone runs `tolok --lang id kpis`.
         for row in [columns, *rows]:
             typer.echo("\t".join(row))
         return
-    table = Table(title=f"{project}: {len(chosen)} KPIs", title_justify="left")
+    _, lang = words(project), lang_of(project)
+    headings = {"name": _("name"), "title": _("title"), "formula": _("formula"),
+                "unit": _("unit"), "grain": _("grain"), "level": _("level"),
+                "function": _("function"), "indicator": _("indicator"), "owner": _("owner"),
+                "goal": _("goal"), "status": _("status")}  # fmt: skip
+    kpis_text = counted(len(chosen), _("{n} KPI"), _("{n} KPIs"), lang)
+    from rich.table import Table  # only on a terminal: piped, the rows are plain lines
+
+    table = Table(title=f"{project.name}: {kpis_text}", title_justify="left")
     for column in columns:
-        table.add_column(column, overflow="fold")
+        table.add_column(headings[column], overflow="fold")
+    said = _value_words(_) if lang != "en" else {}
+    shown = [columns.index(c) for c in ("unit", "grain", "level", "function", "indicator",
+                                        "status")]  # fmt: skip
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*[said.get(v, v) if i in shown else v for i, v in enumerate(row)])
     out.print(table)
+
+
+def _value_words(_: Callable[..., str]) -> dict[str, str]:
+    """The YAML's values (`month`, `operational`) as the board names them, for a person
+    reading the table; `--level operational` still takes the YAML's word."""
+    return {
+        "number": _("number"), "percent": _("percent"), "currency": _("currency"),
+        "duration": _("duration"), "count": _("count"),
+        "day": _("day"), "week": _("week"), "month": _("month"), "quarter": _("quarter"),
+        "year": _("year"), "fiscal_quarter": _("fiscal quarter"),
+        "fiscal_year": _("fiscal year"),
+        "strategic": _("Strategic"), "operational": _("Operational"),
+        "functional": _("Functional"), "leading": _("Leading"), "lagging": _("Lagging"),
+        "marketing": _("Marketing"), "sales": _("Sales"), "service": _("Service"),
+        "website": _("Website"), "finance": _("Finance"), "hr": _("HR"), "it": _("IT"),
+        "operations": _("Operations"),
+        "draft": _("draft"), "active": _("active"), "retired": _("retired"),
+    }  # fmt: skip
 
 
 class LintFormat(StrEnum):
@@ -201,20 +234,27 @@ app.add_typer(db, name="db")
 @db.command("upgrade")
 def db_upgrade(path: ProjectPath = Path(".")) -> None:
     """Migrate the project's store to the newest revision (creates it when empty)."""
+    from tolok.cli.lang import words
+    from tolok.cli.terminal.said import error_text
     from tolok.store.database import connect, current, head, store_url, upgrade
     from tolok.store.errors import StoreError
 
     loaded = load_or_exit(path)
     assert loaded.project is not None
+    _ = words(loaded.project)
     url = store_url(loaded.project.store, loaded.root)
     try:
         engine = connect(url)
         before = current(engine)
         upgrade(engine)
     except StoreError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
+        typer.echo(error_text(exc.message, _), err=True)
         raise typer.Exit(1) from None
     except Exception as exc:
-        typer.echo(f"error: cannot upgrade the store: {str(exc).splitlines()[0]}", err=True)
+        problem = str(exc).splitlines()[0]
+        typer.echo(_("error: cannot upgrade the store: {problem}", problem=problem), err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"store at revision {head()} (was {before or 'empty'})")
+    if before:
+        typer.echo(_("store at revision {head} (was {before})", head=head(), before=before))
+    else:
+        typer.echo(_("store at revision {head} (was empty)", head=head()))

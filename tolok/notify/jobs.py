@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from tolok.display import english_count
 from tolok.engine.warehouse import KeptWarehouse, Warehouse
 from tolok.notify.alerts import check_alerts
 from tolok.notify.channels import Sender
 from tolok.notify.messages import Attachment, Message, Recipient
 from tolok.notify.recipients import recipients, selected
+from tolok.notify.schedule import joined, note_text, said
 from tolok.notify.volume import volume_counter
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.sharing import Job, ReportFormat, Schedule
@@ -37,7 +37,7 @@ MIME = {
 
 class UndeliveredError(Exception):
     """Some messages of a run did not go out: the run is marked failed and tried again later
-    (what went out is not sent twice)."""
+    (what went out is not sent twice). Its message is a note in no language (`said`)."""
 
 
 class Jobs:
@@ -63,7 +63,7 @@ class Jobs:
         if schedule.do is Job.refresh:
             return self.refresh(loaded)
         if schedule.do is Job.alerts:
-            return self.alerts(loaded)
+            return self.checked(loaded)
         key = f"schedule:{name}:{due.isoformat()}"
         if schedule.do is Job.digest:
             return self.digest(loaded, schedule, key)
@@ -82,15 +82,18 @@ class Jobs:
                     refreshed, _ = refresh_into_store(loaded, warehouse, self.engine, "schedule")
                 finally:
                     warehouse.close()
-        return f"refreshed {english_count(len(refreshed.totals), 'KPI')}; " + self.alerts(loaded)
+        return joined(said("refreshed", n=len(refreshed.totals)), self.checked(loaded)) or ""
 
     def alerts(self, loaded: LoadedProject) -> str:
+        """Check the alert rules now; what happened, in English (for the server's log)."""
+        return note_text(self.checked(loaded)) or ""
+
+    def checked(self, loaded: LoadedProject) -> str:
+        """Check the alert rules now; what happened, as a note in no language (`said`)."""
         volume = volume_counter(loaded, self.open_warehouse)
         run = check_alerts(loaded, self.engine, self.sender, volume=volume)
-        return (
-            f"{english_count(len(run.opened), 'alert')} opened, {len(run.resolved)} resolved, "
-            f"{english_count(run.sent, 'message')} sent, {run.failed} failed, {run.held} held"
-        )
+        return said("alerts", opened=len(run.opened), resolved=len(run.resolved),
+                    sent=run.sent, failed=run.failed, held=run.held)  # fmt: skip
 
     def digest(self, loaded: LoadedProject, schedule: Schedule, key: str) -> str:
         from tolok.notify.digest import build_digest, digest_title
@@ -119,11 +122,9 @@ class Jobs:
             sent += outcome in ("sent", "already sent")
             failed += outcome == "failed"
             refused += outcome == "refused"
-        said = f"digest to {english_count(sent, 'recipient')}"
-        said += f", {refused} refused" if refused else ""
         if failed:  # tried again later: what went out is not sent twice
-            raise UndeliveredError(f"{said}, {failed} failed")
-        return said
+            raise UndeliveredError(said("digest", sent=sent, refused=refused, failed=failed))
+        return said("digest", sent=sent, refused=refused, failed=0)
 
     def report(
         self, loaded: LoadedProject, name: str, schedule: Schedule, due: dt.datetime, key: str
@@ -139,7 +140,7 @@ class Jobs:
             if recipient.locale not in made:
                 made[recipient.locale] = _report_message(loaded, schedule, name, recipient.locale)
             outcome = self.sender.send(key, recipient, made[recipient.locale])
-            notes.append(f"{recipient.shown}: {outcome}")
+            notes.append(said("delivered", to=recipient.shown, outcome=outcome))
             failed = failed or outcome == "failed"
         if schedule.folder is not None:
             folder = (loaded.root / schedule.folder).resolve()
@@ -148,10 +149,10 @@ class Jobs:
             local = due.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(project.timezone))
             path = folder / f"{name}-{local:%Y-%m-%d}.{schedule.format.value}"
             path.write_bytes(_render(built, schedule.format))
-            notes.append(f"written to {path}")
+            notes.append(said("written", path=str(path)))
         if failed:
-            raise UndeliveredError("; ".join(notes))
-        return "; ".join(notes) or "nobody to send to"
+            raise UndeliveredError(joined(*notes) or "")
+        return joined(*notes) or said("nobody")
 
 
 def _render(built: object, form: ReportFormat) -> bytes:

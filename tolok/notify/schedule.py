@@ -10,11 +10,16 @@ occurrences only the newest one runs: the others are named in its note, since th
 morning digests at once help nobody; a run left behind by then is marked superseded.
 
 A schedule seen for the first time runs from its next occurrence on, not at once.
+
+A run's note is kept language-neutral (`said`: a JSON list of `{"say": key, …values}`) and
+worded when it is read (`note_text`), in the reader's language; a note written before that,
+in English words, reads as it was written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import secrets
@@ -27,7 +32,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tolok.display import english_count
+from tolok.i18n import gettext
 from tolok.notify.alerts import utc_now
 from tolok.notify.clock import latest_due, next_due
 from tolok.spec.models import Project
@@ -44,7 +49,8 @@ LONGEST_RUN = dt.timedelta(hours=2)
 """A run is renewed this long at most; one that hangs longer is taken over."""
 IMPLICIT_ALERTS = "alerts"
 Runner = Callable[[str, Schedule, dt.datetime], str | None]
-"""Runs one occurrence (name, schedule, due time UTC); returns a note for the log."""
+"""Runs one occurrence (name, schedule, due time UTC); returns a note for the log (made
+with `said`, or plain text)."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,16 @@ class Outcome:
     schedule: str
     due_at: dt.datetime
     status: str  # done, failed, seen (first sight), waiting (another process has it)
-    note: str | None = None
+    said: str | None = None
+    """The note, language-neutral: word it with `text(lang)`."""
+
+    @property
+    def note(self) -> str | None:
+        """The note in English (for logs)."""
+        return note_text(self.said)
+
+    def text(self, lang: str = "en") -> str | None:
+        return note_text(self.said, lang)
 
 
 def schedules_of(project: Project, app_rules: bool = False) -> dict[str, Schedule]:
@@ -101,13 +116,13 @@ class Scheduler:
         if last is None:
             first = next_due(schedule, now, zone)
             self._insert(name, due, "seen", None)
-            return Outcome(name, due, "seen", f"first seen: runs from {_local(first, zone)}")
+            return Outcome(name, due, "seen", said("first_seen", at=_local(first, zone)))
         if last.due_at > next_due(schedule, now, zone):
             # Written while some clock was ahead: set aside, or it would silence the
             # schedule until that day comes.
             log.warning("schedule %s: a run dated %s is in the future; set aside", name,
                         last.due_at)  # fmt: skip
-            self._set_aside(last, "dated in the future (a clock was ahead)")
+            self._set_aside(last, said("future"))
             last = None
         elif due < last.due_at:
             return None  # the time moved earlier (a new `at:`, a clock): never run backwards
@@ -115,12 +130,12 @@ class Scheduler:
             return Outcome(name, last.due_at, "waiting") if last.due_at < due else None
         elif last.due_at == due:
             if last.status == "running":
-                return self._again(name, schedule, last, "taken over from a run that stopped")
+                return self._again(name, schedule, last, said("taken_over"))
             if last.status == "failed" and self._retry_due(last, now):
-                return self._again(name, schedule, last, f"try {last.attempts + 1}")
+                return self._again(name, schedule, last, said("try", n=last.attempts + 1))
             return None  # done, seen, or failed for good
         elif last.status == "running":
-            self._set_aside(last, f"{_local(due, zone)} ran instead")
+            self._set_aside(last, said("ran_instead", at=_local(due, zone)))
         note = _missed(schedule, last.due_at, due, zone) if last else None
         if not self._insert(name, due, "running", note):
             return Outcome(name, due, "waiting")
@@ -143,11 +158,12 @@ class Scheduler:
     def _again(self, name: str, schedule: Schedule, run: ScheduleRun, why: str) -> Outcome | None:
         if run.attempts >= RUN_ATTEMPTS:
             # Tried enough (a job that kills its process, say): failed for good.
-            self._set_aside(run, f"gave up after {run.attempts} attempts", "failed")
-            return Outcome(name, run.due_at, "failed", f"gave up after {run.attempts} attempts")
+            gave_up = said("gave_up", n=run.attempts)
+            self._set_aside(run, gave_up, "failed")
+            return Outcome(name, run.due_at, "failed", gave_up)
         if not self._take_over(run):
             return None
-        note = "; ".join(n for n in (run.note, why) if n)
+        note = joined(run.note, why)
         return self._run(name, schedule, run.due_at, note)
 
     def _run(self, name: str, schedule: Schedule, due: dt.datetime, note: str | None) -> Outcome:
@@ -158,11 +174,13 @@ class Scheduler:
             told = self.runner(name, schedule, due)
         except Exception as exc:
             log.exception("schedule %s (%s) failed", name, due)
-            self._finish(name, due, "failed", f"{type(exc).__name__}: {exc}", note)
-            return Outcome(name, due, "failed", str(exc))
+            neutral = _said_by(exc)  # what the job said of it (mail that did not go out)
+            error = neutral or f"{type(exc).__name__}: {exc}"
+            self._finish(name, due, "failed", error, note)
+            return Outcome(name, due, "failed", neutral or joined(str(exc)))
         finally:
             stop.set()
-        note = "; ".join(n for n in (note, told) if n) or None
+        note = joined(note, told)
         self._finish(name, due, "done", None, note)
         return Outcome(name, due, "done", note)
 
@@ -238,7 +256,7 @@ class Scheduler:
                 update(ScheduleRun)
                 .where(ScheduleRun.id == run.id, ScheduleRun.owner == run.owner,
                        ScheduleRun.attempts == run.attempts, ScheduleRun.status == run.status)
-                .values(status=status, note="; ".join(n for n in (run.note, why) if n),
+                .values(status=status, note=joined(run.note, why),
                         finished_at=self.now())
             )  # fmt: skip
 
@@ -257,10 +275,108 @@ def _missed(schedule: Schedule, last: dt.datetime, due: dt.datetime, zone: str) 
     while moment < due and count < 10_000:
         count += 1
         moment = next_due(schedule, moment, zone)
-    return f"{english_count(count, 'earlier occurrence')} missed while stopped" if count else None
+    return said("missed", n=count) if count else None
 
 
 def history(engine: Engine, limit: int = 50) -> list[ScheduleRun]:
     with Session(engine) as session:
         query = select(ScheduleRun).order_by(ScheduleRun.started_at.desc()).limit(limit)
         return list(session.scalars(query))
+
+
+def said(key: str, **values: object) -> str:
+    """A note in no language: `key` and its values, worded by `note_text` when read.
+
+    >>> note_text(said("missed", n=3))
+    '3 earlier occurrences missed while stopped'
+    """
+    return json.dumps([{"say": key, **values}], ensure_ascii=False)
+
+
+def joined(*notes: str | None) -> str | None:
+    """Notes one after the other, as one note (None when there is none); a note in plain
+    words (one written before notes were kept neutral, a job's own text) is kept as it is."""
+    parts = [part for note in notes if note for part in _parts(note)]
+    return json.dumps(parts, ensure_ascii=False) if parts else None
+
+
+def note_text(note: str | None, lang: str = "en") -> str | None:
+    """A stored note worded in `lang`: `3 jadwal sebelumnya terlewat saat berhenti`."""
+    if not note:
+        return None
+    return "; ".join(_worded(part, lang) for part in _parts(note))
+
+
+def _parts(note: str) -> list[dict[str, object]]:
+    if note.startswith("[{"):
+        try:
+            found = json.loads(note)
+        except ValueError:
+            found = None
+        if isinstance(found, list) and all(isinstance(p, dict) and "say" in p for p in found):
+            return found
+    return [{"say": "text", "text": note}]
+
+
+def _said_by(exc: Exception) -> str | None:
+    note = str(exc)
+    return note if note.startswith("[{") and _parts(note)[0]["say"] != "text" else None
+
+
+def _worded(part: dict[str, object], lang: str) -> str:
+    _ = gettext(lang)
+    key = str(part.get("say"))
+    values = {k: v for k, v in part.items() if k != "say"}
+    if key == "text":
+        return str(values.get("text", ""))
+    counts = {k: _count_text(v, lang) for k, v in values.items() if isinstance(v, int)}
+    shown = {**values, **counts}
+    if key == "delivered":
+        outcome = str(values.get("outcome", ""))
+        shown["outcome"] = _outcome_words(_).get(outcome, outcome)
+    wording = _wordings(_, lang, values).get(key)
+    return wording.format(**shown) if wording else f"{key} {values}"
+
+
+def _count_text(value: int, lang: str) -> str:
+    from babel.numbers import format_decimal
+
+    return str(format_decimal(value, "#,##0", locale=lang))
+
+
+def _plural(count: object, one: str, many: str) -> str:
+    return one if count == 1 else many
+
+
+def _wordings(_: Callable[..., str], lang: str, values: dict[str, object]) -> dict[str, str]:
+    """Each note's words; English counts agree with their nouns (`1 KPI`, `2 KPIs`)."""
+    n = values.get("n")
+    return {
+        "first_seen": _("first seen: runs from {at}"),
+        "future": _("dated in the future (a clock was ahead)"),
+        "taken_over": _("taken over from a run that stopped"),
+        "try": _("try {n}"),
+        "gave_up": _("gave up after {n} attempts"),
+        "ran_instead": _("{at} ran instead"),
+        "missed": _plural(n, _("{n} earlier occurrence missed while stopped"),
+                          _("{n} earlier occurrences missed while stopped")),
+        "refreshed": _plural(n, _("refreshed {n} KPI"), _("refreshed {n} KPIs")),
+        "alerts": _plural(values.get("opened"), _("{opened} alert opened"),
+                          _("{opened} alerts opened"))
+        + _(", {resolved} resolved, ")
+        + _plural(values.get("sent"), _("{sent} message sent"), _("{sent} messages sent"))
+        + _(", {failed} failed, {held} held"),
+        "digest": _plural(values.get("sent"), _("digest to {sent} recipient"),
+                          _("digest to {sent} recipients"))
+        + (_(", {refused} refused") if values.get("refused") else "")
+        + (_(", {failed} failed") if values.get("failed") else ""),
+        "delivered": "{to}: {outcome}",
+        "written": _("written to {path}"),
+        "nobody": _("nobody to send to"),
+    }  # fmt: skip
+
+
+def _outcome_words(_: Callable[..., str]) -> dict[str, str]:
+    return {"sent": _("sent"), "already sent": _("already sent"), "failed": _("failed"),
+            "in flight": _("in flight"),
+            "refused": _("refused")}  # fmt: skip

@@ -145,10 +145,21 @@ def _build_cards(loaded: LoadedProject, states: dict[str, KpiState]) -> dict[str
             "target": money(state.target if state else None),
             "attainment": state.attainment if state else None,
             "status": state.standing.value if state else "no_data",
+            **_attention(state),
             "anomaly": anomaly_json(state.verdict.anomaly if state and state.verdict else None),
             "open": _open_json(calendar, kpi, state.open if state else None, money),
         }
     return cards
+
+
+def _attention(state: KpiState | None) -> dict[str, Any]:
+    """Why the KPI needs attention and where that puts it, as the board orders its cards
+    (`board_groups`: the same verdicts read the same way)."""
+    from tolok.server.pages.board_groups import attention_of, rank_of
+
+    attention = attention_of(state) if state else None
+    status = state.standing.value if state else "no_data"
+    return {"attention": attention, "attention_rank": rank_of(attention, status)}
 
 
 def _money(project: Project, kpi: KPI) -> Callable[[float | None], float | None]:

@@ -189,7 +189,7 @@ def schedules(
 ) -> dict[str, Any]:
     """Each schedule: what it does, when it runs next, and its last runs (admins)."""
     from tolok.notify.clock import next_due
-    from tolok.notify.schedule import has_app_rules, history, schedules_of
+    from tolok.notify.schedule import has_app_rules, history, note_text, schedules_of
 
     project = _loaded(request).project
     assert project is not None
@@ -201,8 +201,9 @@ def schedules(
         last = [r for r in runs if r.schedule == name][:5]
         items.append({"name": name, "do": schedule.do.value, "every": schedule.every.value,
                       "next_at": utc(next_due(schedule, now, project.timezone)),
-                      "runs": [{"due_at": utc(r.due_at), "status": r.status, "note": r.note,
-                                "error": r.error, "finished_at": utc(r.finished_at)}
+                      "runs": [{"due_at": utc(r.due_at), "status": r.status,
+                                "note": note_text(r.note), "error": note_text(r.error),
+                                "finished_at": utc(r.finished_at)}
                                for r in last]})  # fmt: skip
     return {"items": items}
 

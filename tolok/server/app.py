@@ -28,6 +28,7 @@ from tolok.server import (
     api_admin,
     api_alerts,
     api_data,
+    assets,
     errors,
     routes,
     routes_admin,
@@ -57,6 +58,7 @@ PRE_SESSION = "tolok_presession"
 HOME = "/board"  # where sign-in leads when it was not asked for a page
 log = logging.getLogger("tolok.server")
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+TEMPLATES.env.globals["static_url"] = assets.url  # the sign-in page's style sheet, fingerprinted
 WORDS = {
     "en": {"title": "Sign in", "email": "E-mail", "password": "Password", "submit": "Sign in",
            "wrong": "Wrong e-mail or password.",

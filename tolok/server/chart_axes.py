@@ -1,6 +1,6 @@
 """A chart's axes as tolok writes them: tick values chosen here and their labels written by
 tolok's own formatters, so the axis of a chart reads like the table beside it and the
-terminal (`Okt 2025`, `2024-Q4`, `Rp 500 jt`, `3,5%`), not like Plotly's own d3 formats
+terminal (`Okt 2025`, `Kuartal 4 2024`, `Rp 500 jt`, `3,5%`), not like Plotly's own d3 formats
 (`Oct 2025`, `500M` for half a billion rupiah, where "M" reads as *miliar*).
 
 Plotly only places what it is given (`tickmode: array`); it formats no number and no date
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Sequence
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
@@ -33,11 +34,17 @@ HOVER_DATES = {
     Grain.day: "%-d %b %Y",
     Grain.week: "%-d %b %Y",  # the week's first day: d3 knows only ISO weeks
     Grain.month: "%b %Y",
-    Grain.quarter: "%Y-Q%q",
+    Grain.quarter: "Q%q %Y",
     Grain.year: "%Y",
     Grain.fiscal_quarter: "%b %Y",  # the first month: d3 knows no fiscal year
     Grain.fiscal_year: "%b %Y",
 }
+HOVER_WORDS = {
+    "en": {Grain.week: "Week %V, %G"},
+    "id": {Grain.week: "Minggu ke-%V %G", Grain.quarter: "Kuartal %q %Y"},
+}
+"""Periods named in words as `Formats.period` names them, where d3 can say it (ISO weeks:
+only a calendar whose weeks start on Monday numbers them as ISO does)."""
 """The period a unified hover box is titled with, in d3's date format (Plotly draws that
 title from the axis, not from a trace); month names come from the figure's locale."""
 
@@ -177,7 +184,7 @@ def _money_prefix(fmt: Formats) -> str:
 
 def x_axis(data: Sequence[dict[str, Any]], grain: Grain | str, fmt: Formats) -> dict[str, Any]:
     """Ticks of the period axis, named as the values table names them (`Okt 2025`,
-    `2024-Q4`, `2026-W41`, `FY2027`): at most `X_TICKS`, on round months (January, July…)
+    `Q4 2024`, `Week 41, 2026`, `FY2027`): at most `X_TICKS`, on round months (January, July…)
     when thinned, and the hover title in the page's month names."""
     grain = Grain(grain)
     starts = sorted({dt.date.fromisoformat(x) for trace in data for x in trace.get("x") or []})
@@ -186,9 +193,27 @@ def x_axis(data: Sequence[dict[str, Any]], grain: Grain | str, fmt: Formats) -> 
         "type": "date",
         "tickmode": "array",
         "tickvals": [d.isoformat() for d in shown],
-        "ticktext": [fmt.period(d, grain) for d in shown],
-        "hoverformat": HOVER_DATES[grain],
+        "ticktext": [_two_lines(fmt.period(d, grain)) for d in shown],
+        "hoverformat": hover_format(grain, fmt),
     }
+
+
+def hover_format(grain: Grain, fmt: Formats) -> str:
+    """The d3 format of the hover box's title: the period in the words of the ticks."""
+    words = HOVER_WORDS.get(fmt.lang, HOVER_WORDS["en"])
+    if grain is Grain.week and fmt.calendar.week_start != 0:
+        return HOVER_DATES[grain]
+    return words.get(grain, HOVER_DATES[grain])
+
+
+def _two_lines(label: str) -> str:
+    """A long tick label (`Minggu ke-41 2026`, `Kuartal 3 2025`) with its year on a second
+    line, so that ten of them fit side by side."""
+    parts = _YEAR_AT_END.fullmatch(label)
+    return f"{parts[1]}<br>{parts[2]}" if len(label) > 9 and parts else label
+
+
+_YEAR_AT_END = re.compile(r"(.+?),? ((?:TA |FY)?\d{4})")
 
 
 def _thinned(starts: list[dt.date], grain: Grain, fiscal_month: int) -> list[dt.date]:

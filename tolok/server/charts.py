@@ -11,8 +11,10 @@ ours formats a number or a date).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +33,9 @@ class Line:
     name: str
     starts: list[dt.date]
     values: list[float | None]
+    texts: list[str] | None = None
+    """The values as the page's table writes them, when it has them: the hover text then
+    reads the same as the table, and nothing is formatted twice."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,7 @@ def series_figure(
         data.append(_trace(compare, unit, fmt, line={"color": "#868e96", "dash": "dot"}))
     if target is not None:
         data.append(
-            _trace(target, unit, fmt, line={"color": "#2b8a3e", "dash": "dash"}, line_shape="hv")
+            _trace(target, unit, fmt, line={"color": "#2b8a3e", "dash": "dash", "shape": "hv"})
         )
     if cone is not None:
         data.extend(_cone(cone, unit, fmt, _))
@@ -136,7 +141,7 @@ def series_figure(
             )
         )
     shapes, labels, rows = _notes(notes)
-    layout = {
+    layout: dict[str, Any] = {
         "margin": {"l": 60, "r": 16, "t": 16 + _NOTE_ROW * rows, "b": 40},
         "hovermode": "x unified",
         # Below everything, from the figure's own bottom edge: on a phone its rows wrap and
@@ -147,15 +152,26 @@ def series_figure(
         "separators": ",." if fmt.lang == "id" else ".,",
         "yaxis": {"zeroline": False, "automargin": True, **y_axis(data, unit, fmt)},
         "xaxis": x_axis(data, grain, fmt),
-        "shapes": shapes,
-        "annotations": labels,
     }
-    import plotly.graph_objects as go  # type: ignore[import-untyped]  # a second to import: only when a chart is drawn
+    if notes:  # as Plotly writes a figure: no empty lists
+        layout.update(shapes=shapes, annotations=labels)
+    # The JSON Plotly's `graph_objects` would write, without its checking each property
+    # against the schema on every request (tests do: `test_kpi_chart_json`).
+    return {
+        "data": data,
+        "layout": {**layout, "template": plotly_template()},
+        "config": chart_config(fmt.lang, _, filename),
+    }
 
-    figure = go.Figure(data=data, layout=layout)  # checks every property against Plotly's schema
-    drawn: dict[str, Any] = json.loads(figure.to_json())
-    drawn["config"] = chart_config(fmt.lang, _, filename)
-    return drawn
+
+@functools.cache
+def plotly_template() -> dict[str, Any]:
+    """Plotly's default look ("plotly": colours, grid, fonts) as its figures carry it in
+    `layout.template`, read once per process."""
+    import plotly.graph_objects as go  # type: ignore[import-untyped]  # a second to import: once
+
+    template: dict[str, Any] = json.loads(go.Figure().to_json())["layout"]["template"]
+    return template
 
 
 TOOLBAR = [["toImage"], ["zoomIn2d", "zoomOut2d", "resetScale2d"]]
@@ -212,16 +228,27 @@ def chart_config(lang: str, _: Callable[..., str], filename: str = "tolok") -> d
 
 
 def _trace(series: Line, unit: str, fmt: Formats, **style: Any) -> dict[str, Any]:
+    texts = series.texts
+    if texts is None:
+        texts = [fmt.value(v, unit) for v in series.values]
     return {
         "type": "scatter",
         "mode": style.pop("mode", "lines"),
         "name": style.pop("name", series.name),
         "x": [d.isoformat() for d in series.starts],
-        "y": series.values,
-        "text": [fmt.value(v, unit) for v in series.values],
+        "y": [_number(v) for v in series.values],
+        "text": texts,
         "hovertemplate": "%{text}",
         **style,
     }
+
+
+def _number(value: float | None) -> float | None:
+    """A value as JSON holds it: NaN and infinities (which JSON has not) as missing, NumPy's
+    floats as Python's."""
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)
 
 
 def _cone(cone: Cone, unit: str, fmt: Formats, _: Callable[..., str]) -> list[dict[str, Any]]:

@@ -79,6 +79,18 @@ class KpiCard(BaseModel):
     target: float | None
     attainment: float | None
     status: str
+    attention: Literal["off_track", "at_risk", "heading_off_track", "heading_at_risk"] | None = (
+        Field(
+            None,
+            description="Why the KPI needs attention, as the board groups it: its last judged "
+            "period off track or at risk, else the period under way heading off track or at "
+            "risk; null when it needs none.",
+        )
+    )
+    attention_rank: int = Field(
+        description="Where the board puts the KPI, the most pressing first: 0 off track, "
+        "1 at risk, 2 heading off track, 3 heading at risk, 4 on track, 5 no target, 6 no data."
+    )
 
 
 class ForecastPoint(BaseModel):

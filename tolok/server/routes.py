@@ -65,21 +65,26 @@ def board(
     )
     state = state_of(request)
     stamp = stamp_of(state.engine)  # before the data: a later change is an event
-    page = board_page.data(ctx.loaded, state.board, ctx.fmt, ctx._, filters, _refreshed(request))
+    done, failed = _refreshed(request)
+    page = board_page.data(ctx.loaded, state.board, ctx.fmt, ctx._, filters, done, failed)
     response = render(ctx, "board.html", page, stamp=stamp)
     if asked:
         response.set_cookie(board_page.GROUP_COOKIE, group, max_age=365 * 86400, samesite="lax")
     return response
 
 
-def _refreshed(request: Request) -> dt.datetime | None:
+def _refreshed(request: Request) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """When the newest refresh that did its work finished, and the newest that failed."""
     from sqlalchemy import func, select
     from sqlalchemy.orm import Session
 
     from tolok.store.schema import Refresh
 
+    newest = func.max(Refresh.finished_at)
     with Session(state_of(request).engine) as session:
-        return session.scalar(select(func.max(Refresh.finished_at)))
+        done = session.scalar(select(newest).where(Refresh.status == "done"))
+        failed = session.scalar(select(newest).where(Refresh.status == "failed"))
+    return done, failed
 
 
 @router.get("/goals")

@@ -13,13 +13,13 @@ from itertools import islice
 
 from tolok.spec.check_sharing import check_sharing
 from tolok.spec.columns import SAMPLE_ROWS, ColumnSet, dataset_columns
-from tolok.spec.folders import OUTSIDE_HINT, match_files, outside_message
+from tolok.spec.folders import OUTSIDE_HINT_SAID, match_files, outside_message
 from tolok.spec.formula import FormulaError, Name, Node, Span, parse_formula, quote_name, walk
 from tolok.spec.functions import Context, Type
 from tolok.spec.joins import reaches
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Agg, Dataset, Measure, OverTime, Project
-from tolok.spec.problems import Location
+from tolok.spec.problems import Location, Text, say
 from tolok.spec.refs import KpiRef, MeasureRef, Scope
 from tolok.spec.source import locate_in_scalar
 from tolok.spec.typecheck import Checker, FormulaIssue, Lookup
@@ -85,7 +85,10 @@ def _check_goals(loaded: LoadedProject, project: Project) -> None:
             loop = " → ".join([*seen, start])
             where = loaded.locate("goals", start, "parent")
             loaded.problems.add(
-                "TLK014", f"goals form a cycle: {loop}", where, "a goal cannot be its own ancestor"
+                "TLK014",
+                say("goals form a cycle: {loop}", loop=loop),
+                where,
+                say("a goal cannot be its own ancestor"),
             )
 
 
@@ -101,14 +104,15 @@ def _check_files(loaded: LoadedProject, name: str, pattern: str) -> None:
     matched = match_files(loaded.root, pattern, loaded.project.data_dirs)
     where = loaded.locate("datasets", name, "source")
     if matched.refused:
-        loaded.problems.add("TLK018", outside_message(loaded.root, pattern, matched), where,
-                            OUTSIDE_HINT)  # fmt: skip
+        loaded.problems.add(
+            "TLK018", outside_message(loaded.root, pattern, matched), where, OUTSIDE_HINT_SAID
+        )
     elif not matched.files:
         loaded.problems.add(
             "TLK007",
-            f"no file matches '{pattern}'",
+            say("no file matches '{pattern}'", pattern=pattern),
             where,
-            "paths are relative to the project folder; globs like data/*.csv are allowed",
+            say("paths are relative to the project folder; globs like data/*.csv are allowed"),
         )
 
 
@@ -125,7 +129,7 @@ def _check_dataset(loaded: LoadedProject, name: str, dataset: Dataset) -> None:
         path = ("datasets", name, part) if index is None else ("datasets", name, part, index)
         issue = _column_issue(value, columns, Span(0, len(value)))
         if issue is not None:
-            loaded.problems.add(issue.code, issue.message, loaded.locate(*path), issue.hint)
+            loaded.problems.add(issue.code, issue.said, loaded.locate(*path), issue.hinted)
     _check_time_type(loaded, name, dataset, columns)
     _check_refs(loaded, name, dataset, columns)
     for measure_name, measure in dataset.measures.items():
@@ -133,19 +137,23 @@ def _check_dataset(loaded: LoadedProject, name: str, dataset: Dataset) -> None:
         if dataset.snapshot and measure.over_time is not OverTime.sum:
             loaded.problems.add(
                 "TLK004",
-                "a snapshot (`time: none`) holds one state per refresh, and each period keeps "
-                "its last refresh's value; `over_time` needs a time column",
+                say(
+                    "a snapshot (`time: none`) holds one state per refresh, and each period "
+                    "keeps its last refresh's value; `over_time` needs a time column"
+                ),
                 loaded.locate(*base, "over_time", key=True),
-                "remove over_time, or give the dataset `time:` with its snapshot date column",
+                say("remove over_time, or give the dataset `time:` with its snapshot date column"),
             )
         if dataset.is_manual:
             if measure.expr is not None or measure.where is not None:
                 loaded.problems.add(
                     "TLK004",
-                    "measures of a manual dataset take typed-in values; `expr` and `where` "
-                    "do not apply",
+                    say(
+                        "measures of a manual dataset take typed-in values; `expr` and `where` "
+                        "do not apply"
+                    ),
                     loaded.locate(*base, "expr" if measure.expr is not None else "where", key=True),
-                    "remove them, or read the dataset from a file or table",
+                    say("remove them, or read the dataset from a file or table"),
                 )
             continue
         resolver = _RowResolver(dataset, columns, _lookup_columns(loaded, dataset))
@@ -175,22 +183,48 @@ def _check_time_type(
     if time is None or kind in (None, Type.time, Type.any):
         return
     declared = dataset.columns.get(time)
+    origin = columns.origin
     if declared is not None:
-        holds = f"is declared {declared.value}, not date or timestamp"
+        message = say(
+            "the time column '{time}' is declared {kind}, not date or timestamp: no "
+            "row could be given a period",
+            time=time,
+            kind=declared.value,
+        )
     elif kind is Type.text:
         word = _wordy_value(loaded, dataset, time)
         if word is None:
             return
-        holds = f"holds '{word}' ({columns.origin}), not a date or timestamp"
+        message = say(
+            "the time column '{time}' holds '{value}' ({origin}), not a date or "
+            "timestamp: no row could be given a period",
+            time=time,
+            value=word,
+            origin=origin,
+        )
+    elif kind is Type.number:
+        message = say(
+            "the time column '{time}' holds numbers ({origin}), not dates or "
+            "timestamps: no row could be given a period",
+            time=time,
+            origin=origin,
+        )
     else:
-        shown = "numbers" if kind is Type.number else "true and false"
-        holds = f"holds {shown} ({columns.origin}), not dates or timestamps"
+        message = say(
+            "the time column '{time}' holds true and false ({origin}), not dates or "
+            "timestamps: no row could be given a period",
+            time=time,
+            origin=origin,
+        )
     loaded.problems.add(
         "TLK012",
-        f"the time column '{time}' {holds}: no row could be given a period",
+        message,
         loaded.locate("datasets", name, "time"),
-        "give it dates (2026-03-15) or timestamps, or declare "
-        f"`columns: {{{quote_name(time)}: timestamp}}` if its values are dates",
+        say(
+            "give it dates (2026-03-15) or timestamps, or declare `{declaration}` if its values "
+            "are dates",
+            declaration="columns: {" + quote_name(time) + ": timestamp}",
+        ),
     )
 
 
@@ -224,7 +258,7 @@ def _check_conversion(
     assert measure.to is not None
     issue = _column_issue(measure.entity, resolver.columns, Span(0, len(measure.entity)))
     if issue is not None:
-        loaded.problems.add(issue.code, issue.message, loaded.locate(*base, "entity"), issue.hint)
+        loaded.problems.add(issue.code, issue.said, loaded.locate(*base, "entity"), issue.hinted)
     target = project.datasets.get(measure.to)
     if target is None:
         if measure.to not in loaded.broken:
@@ -233,7 +267,7 @@ def _check_conversion(
     if target.time is None:
         loaded.problems.add(
             "TLK004",
-            f"dataset '{measure.to}' has no `time`, so no conversion can be timed",
+            say("dataset '{name}' has no `time`, so no conversion can be timed", name=measure.to),
             loaded.locate(*base, "to"),
         )
         return
@@ -242,8 +276,8 @@ def _check_conversion(
     key = "to_entity" if measure.to_entity else "entity"
     issue = _column_issue(entity, there.columns, Span(0, len(entity)))
     if issue is not None:
-        message = f"{issue.message} of dataset '{measure.to}'"
-        loaded.problems.add(issue.code, message, loaded.locate(*base, key), issue.hint)
+        message = issue.said + say(" of dataset '{name}'", name=measure.to)
+        loaded.problems.add(issue.code, message, loaded.locate(*base, key), issue.hinted)
     if measure.to_where is not None:
         _check_row_formula(loaded, (*base, "to_where"), measure.to_where, there, None)
 
@@ -296,11 +330,31 @@ class _RowResolver:
         reached = ", ".join(sorted(self.lookups))
         return FormulaIssue(
             "TLK016",
-            f"'{name.qualifier}.{name.name}': '{name.qualifier}' is not a dataset this one "
-            "refers to" + (f" (it refers to: {reached})" if reached else ""),
+            (
+                say(
+                    "'{qualifier}.{name}': '{qualifier}' is not a dataset this one refers to (it "
+                    "refers to: {reached})",
+                    qualifier=name.qualifier,
+                    name=name.name,
+                    reached=reached,
+                )
+                if reached
+                else say(
+                    "'{qualifier}.{name}': '{qualifier}' is not a dataset this one refers to",
+                    qualifier=name.qualifier,
+                    name=name.name,
+                )
+            ),
             name.span,
-            f"add `refs: {{its key column: {name.qualifier}}}` to this dataset, or write "
-            f"`{name.qualifier}.{name.name}` in backticks if it is one column name",
+            say(
+                "add `{refs}` to this dataset, or write `{qualifier}.{name}` in backticks if it "
+                "is one column name",
+                refs=Text.plain("refs: {")
+                + say("its key column")
+                + (": " + (name.qualifier or "") + "}"),
+                qualifier=name.qualifier,
+                name=name.name,
+            ),
         )
 
 
@@ -323,9 +377,9 @@ def _check_refs(loaded: LoadedProject, name: str, dataset: Dataset, columns: Col
     if dataset.refs and dataset.is_manual:
         loaded.problems.add(
             "TLK004",
-            "a manual dataset cannot refer to others: its rows are typed in per period",
+            say("a manual dataset cannot refer to others: its rows are typed in per period"),
             loaded.locate("datasets", name, "refs", key=True),
-            "remove refs",
+            say("remove refs"),
         )
         return
     seen: dict[str, str] = {}
@@ -334,7 +388,7 @@ def _check_refs(loaded: LoadedProject, name: str, dataset: Dataset, columns: Col
         issue = _column_issue(via, columns, Span(0, len(via)))
         if issue is not None:
             loaded.problems.add(
-                issue.code, issue.message, loaded.locate(*path, key=True), issue.hint
+                issue.code, issue.said, loaded.locate(*path, key=True), issue.hinted
             )
         if target not in project.datasets:
             if target not in loaded.broken:
@@ -342,18 +396,26 @@ def _check_refs(loaded: LoadedProject, name: str, dataset: Dataset, columns: Col
             continue
         if target == name:
             loaded.problems.add(
-                "TLK004", f"dataset '{name}' refers to itself", loaded.locate(*path),
-                "refs name other datasets (lookups such as customers or products)",
+                "TLK004", say("dataset '{name}' refers to itself", name=name),
+                loaded.locate(*path),
+                say("refs name other datasets (lookups such as customers or products)"),
             )  # fmt: skip
             continue
         if target in seen:
             loaded.problems.add(
                 "TLK004",
-                f"'{target}' is referred to twice (through '{seen[target]}' and '{via}'): "
-                f"'{target}.…' would not say which",
+                say(
+                    "'{name}' is referred to twice (through '{first}' and '{second}'): "
+                    "'{name}.…' would not say which",
+                    name=target,
+                    first=seen[target],
+                    second=via,
+                ),
                 loaded.locate(*path),
-                "refer to it once; a second role (billing and shipping customer) needs a "
-                "dataset of its own",
+                say(
+                    "refer to it once; a second role (billing and shipping customer) needs a "
+                    "dataset of its own"
+                ),
             )
             continue
         seen[target] = via
@@ -361,15 +423,36 @@ def _check_refs(loaded: LoadedProject, name: str, dataset: Dataset, columns: Col
         if len(lookup.key) != 1:
             loaded.problems.add(
                 "TLK004",
-                f"dataset '{target}' needs `key: [one column]` for '{name}' to join on it "
-                f"(its key: {', '.join(lookup.key) or 'none'})",
+                (
+                    say(
+                        "dataset '{name}' needs `key: [one column]` for '{other}' to join on it "
+                        "(its key: {key})",
+                        name=target,
+                        other=name,
+                        key=", ".join(lookup.key),
+                    )
+                    if lookup.key
+                    else say(
+                        "dataset '{name}' needs `key: [one column]` for '{other}' to join on "
+                        "it (it has no key)",
+                        name=target,
+                        other=name,
+                    )
+                ),
                 loaded.locate(*path),
-                f"give '{target}' the column that identifies its rows, e.g. key: [{via}]",
+                say(
+                    "give '{name}' the column that identifies its rows, e.g. key: [{column}]",
+                    name=target,
+                    column=via,
+                ),
             )
         if lookup.is_manual:
             loaded.problems.add(
                 "TLK004",
-                f"dataset '{target}' is typed in per period; it cannot be joined as a lookup",
+                say(
+                    "dataset '{name}' is typed in per period; it cannot be joined as a lookup",
+                    name=target,
+                ),
                 loaded.locate(*path),
             )
 
@@ -380,19 +463,18 @@ def _column_issue(column: str, columns: ColumnSet, span: Span) -> FormulaIssue |
     exact = [c for c in columns.types if c.casefold() == column.casefold()]
     close = exact or difflib.get_close_matches(column, list(columns.types), n=1, cutoff=0.6)
     if close:
-        hint = f"did you mean {quote_name(close[0])}?"
+        hint = say("did you mean {name}?", name=quote_name(close[0]))
     else:
-        hint = "columns: " + ", ".join(quote_name(c) for c in columns.types)
-    return FormulaIssue(
-        "TLK016", f"unknown column '{column}' (not in {columns.origin})", span, hint
-    )
+        hint = say("columns: {names}", names=", ".join(quote_name(c) for c in columns.types))
+    message = say("unknown column '{name}' (not in {origin})", name=column, origin=columns.origin)
+    return FormulaIssue("TLK016", message, span, hint)
 
 
 def _parse(loaded: LoadedProject, path: tuple[str, ...], text: str) -> Node | None:
     try:
         return parse_formula(text)
     except FormulaError as exc:
-        issue = FormulaIssue(exc.code, exc.message, exc.span, exc.hint)
+        issue = FormulaIssue(exc.code, exc.text, exc.span, exc.hint_text)
         _report_formula(loaded, path, [issue])
         return None
 
@@ -409,10 +491,10 @@ def _report_formula(
     for issue in issues:
         if key or default_expr:
             where = loaded.locate(section, name, *rest, key=True)
-            message = issue.message
+            message = issue.said
             if default_expr:
-                message += " (a measure without `expr` aggregates the column of its own name)"
-            loaded.problems.add(issue.code, message, where, issue.hint)
+                message += say(" (a measure without `expr` aggregates the column of its own name)")
+            loaded.problems.add(issue.code, message, where, issue.hinted)
             continue
         start = loaded.locate(section, name, *rest)
         raw = loaded.raw(section, name, *rest)
@@ -420,13 +502,15 @@ def _report_formula(
         where = locate_in_scalar(entry.file, start, raw, issue.span.start)
         end = locate_in_scalar(entry.file, start, raw, max(issue.span.end - 1, issue.span.start))
         length = end.col - where.col + 1 if end.line == where.line else 1
-        hint = CUT_BY_COMMA if _cut_by_comma(loaded, section, name, rest, raw) else issue.hint
+        hint = CUT_BY_COMMA if _cut_by_comma(loaded, section, name, rest, raw) else issue.hinted
         loaded.problems.add(
-            issue.code, issue.message, Location(where.file, where.line, where.col, length), hint
+            issue.code, issue.said, Location(where.file, where.line, where.col, length), hint
         )
 
 
-CUT_BY_COMMA = 'inside { … } a comma ends the value: quote the formula, e.g. "ratio(a, b)"'
+CUT_BY_COMMA = say(
+    'inside {braces} a comma ends the value: quote the formula, e.g. "ratio(a, b)"', braces="{ … }"
+)
 
 
 def _cut_by_comma(
@@ -462,21 +546,35 @@ def _check_breakdowns(
             if repeated:
                 loaded.problems.add(
                     "TLK004",
-                    f"'{repeated[0]}' appears twice in one breakdown",
+                    say("'{name}' appears twice in one breakdown", name=repeated[0]),
                     loaded.locate("kpis", name, "breakdowns", index),
-                    "name each dimension once",
+                    say("name each dimension once"),
                 )
             for dimension in dimensions:
                 lacking = [d for d in sorted(datasets) if not reaches(project, d, dimension)]
                 if lacking:
                     loaded.problems.add(
                         "TLK016",
-                        f"cannot break down by '{dimension}': dataset '{lacking[0]}' does not "
-                        "have it"
-                        + (" nor refer to a dataset that does" if "." in dimension else ""),
+                        (
+                            say(
+                                "cannot break down by '{dimension}': dataset '{name}' does not "
+                                "have it nor refer to a dataset that does",
+                                dimension=dimension,
+                                name=lacking[0],
+                            )
+                            if "." in dimension
+                            else say(
+                                "cannot break down by '{dimension}': dataset '{name}' does "
+                                "not have it",
+                                dimension=dimension,
+                                name=lacking[0],
+                            )
+                        ),
                         loaded.locate("kpis", name, "breakdowns", index),
-                        "break down by a dimension every dataset of the KPI lists or reaches "
-                        "through refs (customers.segment)",
+                        say(
+                            "break down by a dimension every dataset of the KPI lists or "
+                            "reaches through refs (customers.segment)"
+                        ),
                     )
 
 
@@ -509,9 +607,9 @@ def _check_kpi_cycles(loaded: LoadedProject, edges: dict[str, list[tuple[str, Sp
         loop = " → ".join([*cycle, start])
         issue = FormulaIssue(
             "TLK014",
-            f"KPIs refer to each other in a cycle: {loop}",
+            say("KPIs refer to each other in a cycle: {loop}", loop=loop),
             first_ref,
-            "break the loop: one of these KPIs must be computed from measures only",
+            say("break the loop: one of these KPIs must be computed from measures only"),
         )
         _report_formula(loaded, ("kpis", start, "formula"), [issue])
 
@@ -535,5 +633,17 @@ def _unknown_reference(
     loaded: LoadedProject, path: tuple[str, ...], noun: str, value: str, known: Iterable[str]
 ) -> None:
     close = difflib.get_close_matches(value, list(known), n=1)
-    hint = f"did you mean '{close[0]}'?" if close else f"define it under `{noun}s:`"
-    loaded.problems.add("TLK008", f"unknown {noun} '{value}'", loaded.locate(*path), hint)
+    hint = (
+        say("did you mean '{name}'?", name=close[0])
+        if close
+        else say("define it under `{section}:`", section=noun + "s")
+    )
+    message = UNKNOWN.get(noun, say("unknown {noun} '{name}'", noun=noun)).filled(name=value)
+    loaded.problems.add("TLK008", message, loaded.locate(*path), hint)
+
+
+UNKNOWN = {
+    "goal": say("unknown goal '{name}'"),
+    "dataset": say("unknown dataset '{name}'"),
+    "KPI": say("unknown KPI '{name}'"),
+}

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Project
-from tolok.spec.problems import Location
+from tolok.spec.problems import Location, Text, say
 from tolok.spec.sharing import AlertWhen, Selection, is_email
 from tolok.spec.source import PathPart
 
@@ -23,9 +23,14 @@ def check_sharing(loaded: LoadedProject) -> None:
         if (channel.email or channel.team) and project.email is None:
             loaded.problems.add(
                 "TLK008",
-                f"channel '{name}' sends e-mail but the project has no e-mail server",
+                say(
+                    "channel '{name}' sends e-mail but the project has no e-mail server", name=name
+                ),
                 loaded.locate("channels", name),
-                "add `email: {host: smtp.example.com, sender: tolok@example.com}` to tolok.yaml",
+                say(
+                    "add `{setting}` to tolok.yaml",
+                    setting="email: {host: smtp.example.com, sender: tolok@example.com}",
+                ),
             )
     for name, alert in project.alerts.items():
         _check_selection(loaded, project, "alerts", name, alert)
@@ -36,7 +41,7 @@ def check_sharing(loaded: LoadedProject) -> None:
             known = measures | qualified | project.kpis.keys() | loaded.broken
             if alert.volume not in known:
                 where = loaded.locate("alerts", name, "volume")
-                _unknown(loaded, where, "measure or KPI", alert.volume, known)
+                _unknown(loaded, where, say("unknown measure or KPI '{name}'"), alert.volume, known)
     for name, schedule in project.schedules.items():
         _check_selection(loaded, project, "schedules", name, schedule)
         _check_recipients(loaded, project, "schedules", name, "to", schedule.to)
@@ -47,10 +52,11 @@ def _check_selection(
 ) -> None:
     for i, kpi in enumerate(selection.kpis):
         if kpi not in project.kpis.keys() | loaded.broken:
-            _unknown(loaded, _item(loaded, section, name, "kpis", i), "KPI", kpi, project.kpis)
+            where = _item(loaded, section, name, "kpis", i)
+            _unknown(loaded, where, say("unknown KPI '{name}'"), kpi, project.kpis)
     if selection.goal is not None and selection.goal not in project.goals.keys() | loaded.broken:
         where = loaded.locate(section, name, "goal")
-        _unknown(loaded, where, "goal", selection.goal, project.goals)
+        _unknown(loaded, where, say("unknown goal '{name}'"), selection.goal, project.goals)
 
 
 def _check_recipients(
@@ -66,22 +72,29 @@ def _check_recipients(
             if recipient == OWNER and project.email is None:
                 loaded.problems.add(
                     "TLK008",
-                    "`owner` is told by e-mail but the project has no e-mail server",
+                    say("`owner` is told by e-mail but the project has no e-mail server"),
                     _item(loaded, section, name, key, i),
-                    "add `email: {host: …, sender: …}` to tolok.yaml, or name a webhook channel",
+                    say(
+                        "add `{setting}` to tolok.yaml, or name a webhook channel",
+                        setting="email: {host: …, sender: …}",
+                    ),
                 )
             continue
         if is_email(recipient):
             if project.email is None:
                 loaded.problems.add(
                     "TLK008",
-                    f"'{recipient}' is an e-mail address but the project has no e-mail server",
+                    say(
+                        "'{name}' is an e-mail address but the project has no e-mail server",
+                        name=recipient,
+                    ),
                     _item(loaded, section, name, key, i),
-                    "add `email: {host: …, sender: …}` to tolok.yaml",
+                    say("add `{setting}` to tolok.yaml", setting="email: {host: …, sender: …}"),
                 )
             continue
         known = [*project.channels, OWNER]
-        _unknown(loaded, _item(loaded, section, name, key, i), "channel", recipient, known)
+        where = _item(loaded, section, name, key, i)
+        _unknown(loaded, where, say("unknown channel '{name}'"), recipient, known)
 
 
 def _item(loaded: LoadedProject, section: str, name: str, key: str, index: int) -> Location:
@@ -92,8 +105,9 @@ def _item(loaded: LoadedProject, section: str, name: str, key: str, index: int) 
 
 
 def _unknown(
-    loaded: LoadedProject, where: Location, noun: str, value: str, known: Iterable[str]
+    loaded: LoadedProject, where: Location, unknown: Text, value: str, known: Iterable[str]
 ) -> None:
+    """`unknown` is the sentence, `say("unknown goal '{name}'")`, filled with `value`."""
     close = difflib.get_close_matches(value, [str(k) for k in known], n=1)
-    hint = f"did you mean '{close[0]}'?" if close else None
-    loaded.problems.add("TLK008", f"unknown {noun} '{value}'", where, hint)
+    hint = say("did you mean '{name}'?", name=close[0]) if close else None
+    loaded.problems.add("TLK008", unknown.filled(name=value), where, hint)

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tolok.spec.problems import Text, say
+
 
 @dataclass(frozen=True)
 class Matched:
@@ -31,23 +33,38 @@ class Matched:
         return self.pattern_outside or bool(self.outside)
 
 
-OUTSIDE_HINT = (
+OUTSIDE_HINT_SAID = say(
     "keep data files in the project folder, or list their folder in `data_dirs:` in "
     "tolok.yaml, e.g. data_dirs: [/srv/exports]"
 )
+OUTSIDE_HINT = str(OUTSIDE_HINT_SAID)
 
 
-def outside_message(root: Path, pattern: str, matched: Matched) -> str:
+def outside_message(root: Path, pattern: str, matched: Matched) -> Text:
     """What a refused `file:` source reads: the pattern, or its first file outside."""
     if matched.pattern_outside or not matched.outside:
-        return f"'{pattern}' is outside the project folder and the folders of `data_dirs`"
+        return say(
+            "'{pattern}' is outside the project folder and the folders of `data_dirs`",
+            pattern=pattern,
+        )
     first = matched.outside[0]
     real = first.resolve()
-    shown = first.relative_to(root) if first.is_relative_to(root) else first
-    more = f" and {len(matched.outside) - 1} more" if len(matched.outside) > 1 else ""
-    return (
-        f"'{pattern}' matches {shown.as_posix()}{more}, which is really {real.as_posix()}: "
-        "outside the project folder and the folders of `data_dirs`"
+    shown = (first.relative_to(root) if first.is_relative_to(root) else first).as_posix()
+    if len(matched.outside) > 1:
+        return say(
+            "'{pattern}' matches {file} and {n} more, which is really {real}: outside "
+            "the project folder and the folders of `data_dirs`",
+            pattern=pattern,
+            file=shown,
+            n=len(matched.outside) - 1,
+            real=real.as_posix(),
+        )
+    return say(
+        "'{pattern}' matches {file}, which is really {real}: outside the project "
+        "folder and the folders of `data_dirs`",
+        pattern=pattern,
+        file=shown,
+        real=real.as_posix(),
     )
 
 

@@ -21,8 +21,11 @@ import ast
 import functools
 import keyword
 import math
+import re
 import warnings
 from dataclasses import dataclass
+
+from tolok.spec.problems import Text, say
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 60
@@ -43,11 +46,15 @@ class Span:
 class FormulaError(Exception):
     """A formula that cannot be read or does not make sense, with the place to blame."""
 
-    def __init__(self, message: str, span: Span, hint: str | None = None, code: str = "TLK010"):
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self, message: Text | str, span: Span, hint: Text | str | None = None, code: str = "TLK010"
+    ):
+        self.text = message if isinstance(message, Text) else Text.plain(message)
+        self.hint_text = hint if isinstance(hint, Text) or hint is None else Text.plain(hint)
+        super().__init__(str(self.text))
+        self.message = str(self.text)  # in English, for logs and the compile layer
         self.span = span
-        self.hint = hint
+        self.hint = None if self.hint_text is None else str(self.hint_text)
         self.code = code
 
 
@@ -144,40 +151,40 @@ _COMPARE = {
     ast.In: "in",
     ast.NotIn: "not in",
 }
-_DESCRIBE = {
-    ast.Attribute: "attribute access",
-    ast.Subscript: "indexing",
-    ast.Lambda: "a lambda",
-    ast.ListComp: "a comprehension",
-    ast.SetComp: "a comprehension",
-    ast.DictComp: "a comprehension",
-    ast.GeneratorExp: "a comprehension",
-    ast.Dict: "a dictionary",
-    ast.Set: "a set",
-    ast.JoinedStr: "an f-string",
-    ast.IfExp: "an inline if (use case(...))",
-    ast.NamedExpr: "an assignment",
-    ast.Starred: "a starred argument",
-    ast.Await: "await",
-    ast.Yield: "yield",
-    ast.YieldFrom: "yield",
-    ast.Slice: "a slice",
-    ast.Tuple: "a list outside of `in`",
-    ast.List: "a list outside of `in`",
+_DESCRIBE: dict[type, Text] = {
+    ast.Attribute: say("attribute access"),
+    ast.Subscript: say("indexing"),
+    ast.Lambda: say("a lambda"),
+    ast.ListComp: say("a comprehension"),
+    ast.SetComp: say("a comprehension"),
+    ast.DictComp: say("a comprehension"),
+    ast.GeneratorExp: say("a comprehension"),
+    ast.Dict: say("a dictionary"),
+    ast.Set: say("a set"),
+    ast.JoinedStr: say("an f-string"),
+    ast.IfExp: say("an inline if (use case(...))"),
+    ast.NamedExpr: say("an assignment"),
+    ast.Starred: say("a starred argument"),
+    ast.Await: say("await"),
+    ast.Yield: say("yield"),
+    ast.YieldFrom: say("yield"),
+    ast.Slice: say("a slice"),
+    ast.Tuple: say("a list outside of `in`"),
+    ast.List: say("a list outside of `in`"),
 }
-_OPERATOR_HINTS = {
-    ast.Pow: "'**' (multiply instead, or ask for a function)",
-    ast.FloorDiv: "'//' (use '/')",
-    ast.Mod: "'%'",
-    ast.MatMult: "'@'",
-    ast.BitAnd: "'&' (use 'and')",
-    ast.BitOr: "'|' (use 'or')",
-    ast.BitXor: "'^'",
-    ast.LShift: "'<<'",
-    ast.RShift: "'>>'",
-    ast.Invert: "'~' (use 'not')",
-    ast.Is: "'is' (use '==' or is_null(x))",
-    ast.IsNot: "'is not' (use '!=' or not is_null(x))",
+_OPERATOR_HINTS: dict[type, Text] = {
+    ast.Pow: say("'**' (multiply instead, or ask for a function)"),
+    ast.FloorDiv: say("'//' (use '/')"),
+    ast.Mod: say("'%'"),
+    ast.MatMult: say("'@'"),
+    ast.BitAnd: say("'&' (use 'and')"),
+    ast.BitOr: say("'|' (use 'or')"),
+    ast.BitXor: say("'^'"),
+    ast.LShift: say("'<<'"),
+    ast.RShift: say("'>>'"),
+    ast.Invert: say("'~' (use 'not')"),
+    ast.Is: say("'is' (use '==' or is_null(x))"),
+    ast.IsNot: say("'is not' (use '!=' or not is_null(x))"),
 }
 
 
@@ -200,12 +207,16 @@ def parse_formula(text: str) -> Node:
     """
     if len(text) > MAX_LENGTH:
         raise FormulaError(
-            f"formula is too long ({len(text)} characters; at most {MAX_LENGTH})",
+            say(
+                "formula is too long ({n} characters; at most {most})", n=len(text), most=MAX_LENGTH
+            ),
             Span(MAX_LENGTH, len(text)),
-            "split it into several KPIs or measures",
+            say("split it into several KPIs or measures"),
         )
     if not text.strip():
-        raise FormulaError("formula is empty", Span(0, max(len(text), 1)), "write an expression")
+        raise FormulaError(
+            say("formula is empty"), Span(0, max(len(text), 1)), say("write an expression")
+        )
     prepared = _prepare(text)
     try:
         with warnings.catch_warnings():
@@ -215,7 +226,7 @@ def parse_formula(text: str) -> Node:
     except SyntaxError as exc:
         raise _syntax_error(exc, prepared, text) from None
     except (ValueError, RecursionError, MemoryError, OverflowError):
-        raise FormulaError("formula cannot be read", Span(0, len(text))) from None
+        raise FormulaError(say("formula cannot be read"), Span(0, len(text))) from None
     return _Converter(prepared, text).convert(tree.body, 0)
 
 
@@ -248,7 +259,7 @@ def _prepare(text: str) -> _Prepared:
             if ch in "([{":
                 depth += 1
                 if depth > MAX_DEPTH // 2:
-                    raise FormulaError("formula is nested too deeply", Span(i, i + 1))
+                    raise FormulaError(say("formula is nested too deeply"), Span(i, i + 1))
             elif ch in ")]}":
                 depth -= 1
             out.append(" " if ch in "\r\n\t" else ch)
@@ -267,15 +278,17 @@ def _string_end(text: str, start: int) -> int:
             continue
         if text[i] in "\r\n":
             raise FormulaError(
-                "text value runs past the end of the line",
+                say("text value runs past the end of the line"),
                 Span(start, i),
-                f"close it with {quote} on the same line",
+                say("close it with {quote} on the same line", quote=quote),
             )
         if text[i] == quote:
             return i + 1
         i += 1
     raise FormulaError(
-        "text value is never closed", Span(start, len(text)), f"add the closing {quote}"
+        say("text value is never closed"),
+        Span(start, len(text)),
+        say("add the closing {quote}", quote=quote),
     )
 
 
@@ -290,7 +303,9 @@ def _backtick_name(text: str, start: int) -> tuple[str, int]:
                 continue
             if not name:
                 raise FormulaError(
-                    "empty column name ``", Span(start, i + 1), "write the name between backticks"
+                    say("empty column name ``"),
+                    Span(start, i + 1),
+                    say("write the name between backticks"),
                 )
             return "".join(name), i + 1
         if text[i] in "\r\n":
@@ -298,29 +313,50 @@ def _backtick_name(text: str, start: int) -> tuple[str, int]:
         name.append(text[i])
         i += 1
     raise FormulaError(
-        "column name in backticks is never closed",
+        say("column name in backticks is never closed"),
         Span(start, i),
-        "add the closing backtick `",
+        say("add the closing backtick `"),
     )
 
 
 def _syntax_error(exc: SyntaxError, prepared: _Prepared, text: str) -> FormulaError:
     # SyntaxError.offset is 1-based and counts characters of the (single) line;
     # 0 means Python ran out of input.
-    reason = (exc.msg or "invalid syntax").rstrip(".")
-    if reason.startswith("invalid syntax. Perhaps"):
-        reason = "invalid syntax"
+    said = (exc.msg or "invalid syntax").rstrip(".")
+    if said.startswith("invalid syntax. Perhaps"):
+        said = "invalid syntax"
+    reason = _reason(said)
     if not exc.offset:
         return FormulaError(
-            "formula ends too early", Span(len(text), len(text) + 1), "complete the expression"
+            say("formula ends too early"),
+            Span(len(text), len(text) + 1),
+            say("complete the expression"),
         )
     offset = exc.offset - 1
     end_offset = max((exc.end_offset or 0) - 1, offset + 1)
     start = _origin_at(prepared, offset)
     end = max(_origin_at(prepared, end_offset), start + 1)
     if start >= len(text):
-        return FormulaError(f"formula ends too early ({reason})", Span(len(text), len(text) + 1))
-    return FormulaError(f"cannot read the formula here: {reason}", Span(start, min(end, len(text))))
+        return FormulaError(
+            say("formula ends too early ({reason})", reason=reason), Span(len(text), len(text) + 1)
+        )
+    return FormulaError(
+        say("cannot read the formula here: {reason}", reason=reason),
+        Span(start, min(end, len(text))),
+    )
+
+
+def _reason(said: str) -> Text:
+    """Python's words for a syntax error, in words tolok translates where it knows them."""
+    never = re.fullmatch(r"'(.)' was never closed", said)
+    unmatched = re.fullmatch(r"unmatched '(.)'", said)
+    if never:
+        return say("'{bracket}' was never closed", bracket=never.group(1))
+    if unmatched:
+        return say("unmatched '{bracket}'", bracket=unmatched.group(1))
+    if said == "invalid syntax":
+        return say("invalid syntax")
+    return Text.plain(said)
 
 
 def _origin_at(prepared: _Prepared, index: int) -> int:
@@ -345,7 +381,7 @@ class _Converter:
 
     def convert(self, node: ast.expr, depth: int) -> Node:
         if depth > MAX_DEPTH:
-            raise FormulaError("formula is nested too deeply", self.span(node))
+            raise FormulaError(say("formula is nested too deeply"), self.span(node))
         span = self.span(node)
         below = depth + 1
         match node:
@@ -372,8 +408,8 @@ class _Converter:
                 return self._compare(node, below)
             case ast.Call():
                 return self._call(node, below)
-        kind = _DESCRIBE.get(type(node), type(node).__name__)
-        raise FormulaError(f"{kind} is not allowed in a formula", span)
+        kind = _DESCRIBE.get(type(node), Text.plain(type(node).__name__))
+        raise FormulaError(say("{kind} is not allowed in a formula", kind=kind), span)
 
     def _constant(self, value: object, span: Span) -> Node:
         if isinstance(value, bool):
@@ -384,14 +420,18 @@ class _Converter:
             return Number(_bounded(value, span), span)
         if isinstance(value, str):
             return String(value, span)
-        raise FormulaError(f"{type(value).__name__} values are not allowed in a formula", span)
+        raise FormulaError(
+            say("{kind} values are not allowed in a formula", kind=type(value).__name__), span
+        )
 
     def _name(self, ident: str, span: Span) -> Name:
         if ident.startswith("__q") and ident.endswith("__") and ident[3:-2].isdigit():
             return Name(self.prepared.quoted[int(ident[3:-2])], span, quoted=True)
         if ident.startswith("__"):
             raise FormulaError(
-                "names starting with '__' are not allowed", span, "rename the column or measure"
+                say("names starting with '__' are not allowed"),
+                span,
+                say("rename the column or measure"),
             )
         return Name(ident, span)
 
@@ -425,30 +465,33 @@ class _Converter:
             return Items((self.convert(node, depth + 1),), self.span(node))
         if not isinstance(node, ast.Tuple | ast.List):
             raise FormulaError(
-                "`in` needs a list of values on its right",
+                say("`in` needs a list of values on its right"),
                 self.span(node),
-                "write it as region in ('Bali', 'Jawa Barat')",
+                say("write it as region in ('Bali', 'Jawa Barat')"),
             )
         return Items(tuple(self.convert(e, depth + 1) for e in node.elts), self.span(node))
 
     def _call(self, node: ast.Call, depth: int) -> Call:
         if not isinstance(node.func, ast.Name):
             raise FormulaError(
-                "only the functions of the formula language can be called", self.span(node.func)
+                say("only the functions of the formula language can be called"),
+                self.span(node.func),
             )
         if node.keywords:
             raise FormulaError(
-                "named arguments are not supported",
+                say("named arguments are not supported"),
                 self.span(node.keywords[0].value),
-                "pass the arguments by position, e.g. rolling(revenue, 3, 'avg')",
+                say("pass the arguments by position, e.g. rolling(revenue, 3, 'avg')"),
             )
         func = self._name(node.func.id, self.span(node.func))
         args = tuple(self.convert(a, depth) for a in node.args)
         return Call(func.name, args, self.span(node), self.span(node.func))
 
     def _operator_error(self, op: ast.AST, node: ast.AST) -> FormulaError:
-        what = _OPERATOR_HINTS.get(type(op), type(op).__name__)
-        return FormulaError(f"the operator {what} is not allowed in a formula", self.span(node))
+        what = _OPERATOR_HINTS.get(type(op), Text.plain(type(op).__name__))
+        return FormulaError(
+            say("the operator {what} is not allowed in a formula", what=what), self.span(node)
+        )
 
 
 def _bounded(value: int | float, span: Span) -> int | float:
@@ -457,16 +500,19 @@ def _bounded(value: int | float, span: Span) -> int | float:
     failed every KPI of the refresh when it met a float."""
     if isinstance(value, int) and abs(value) > MAX_INTEGER:
         raise FormulaError(
-            f"the number {_shortened(str(value))} is too large "
-            f"(whole numbers go up to {MAX_INTEGER:,})",
+            say(
+                "the number {number} is too large (whole numbers go up to {most})",
+                number=_shortened(str(value)),
+                most=MAX_INTEGER,
+            ),
             span,
-            "write a large number with an exponent, e.g. 1e20",
+            say("write a large number with an exponent, e.g. 1e20"),
         )
     if isinstance(value, float) and not math.isfinite(value):
         raise FormulaError(
-            "the number is too large (decimals go up to about 1.8e308)",
+            say("the number is too large (decimals go up to about 1.8e308)"),
             span,
-            "use a smaller number",
+            say("use a smaller number"),
         )
     return value
 

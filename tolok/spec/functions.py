@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from tolok.spec.problems import Text, say
+
 
 class Type(StrEnum):
     number = "number"
@@ -48,11 +50,15 @@ class Signature:
     summary: str
 
     def arity_text(self) -> str:
+        return str(self.arity())
+
+    def arity(self) -> Text:
+        """How many arguments it takes, in words: `2`, `2 to 3`, `at least 1`."""
         if self.variadic:
-            return f"at least {self.required}"
+            return say("at least {n}", n=self.required)
         if self.required == len(self.args):
-            return str(self.required)
-        return f"{self.required} to {len(self.args)}"
+            return Text.plain(str(self.required))
+        return say("{low} to {high}", low=self.required, high=len(self.args))
 
 
 def _sig(

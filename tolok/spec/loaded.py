@@ -49,6 +49,16 @@ class LoadedProject:
             node = node[part]
         return node
 
+    def written_locale(self) -> str | None:
+        """The project's `locale` (`en`, `id`), also when the project did not validate: as
+        tolok.yaml writes it, if it could be read; else None."""
+        if self.project is not None:
+            return self.project.locale.value
+        source = self.files.get(self.root / "tolok.yaml")
+        data = source.data if source is not None else None
+        locale = data.get("locale") if isinstance(data, dict) else None
+        return locale if locale in ("en", "id") else None
+
     def lines(self, file: Path) -> list[str] | None:
         source = self.files.get(file)
         return source.lines if source else None

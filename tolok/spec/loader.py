@@ -15,11 +15,11 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml.comments import CommentedMap
 
+from tolok.spec.base import SaidError
 from tolok.spec.check import check_project
 from tolok.spec.loaded import EntrySource, LoadedProject
 from tolok.spec.models import SECTIONS, BlameError, Dataset, Measure, Project, Settings, Spec
-from tolok.spec.problems import Location, Problems
-from tolok.spec.queries import check_queries
+from tolok.spec.problems import Location, Problems, Text, say
 from tolok.spec.schema_walk import model_at
 from tolok.spec.source import MAX_VALUES, PathPart, SourceFile, locate, plain, read_yaml
 
@@ -29,20 +29,20 @@ MAX_DEFINITIONS = 5_000
 file may hold (`source.MAX_FILE_BYTES`), what keeps `tolok validate` to seconds."""
 FOLDER_SECTIONS = ("kpis", "goals")
 _PLURALS = {
-    "datasets": "datasets",
-    "goals": "goals",
-    "kpis": "KPIs",
-    "channels": "channels",
-    "alerts": "alert rules",
-    "schedules": "schedules",
+    "datasets": say("datasets"),
+    "goals": say("goals"),
+    "kpis": say("KPIs"),
+    "channels": say("channels"),
+    "alerts": say("alert rules"),
+    "schedules": say("schedules"),
 }
 _NOUNS = {
-    "datasets": "dataset",
-    "goals": "goal",
-    "kpis": "KPI",
-    "channels": "channel",
-    "alerts": "alert rule",
-    "schedules": "schedule",
+    "datasets": say("dataset"),
+    "goals": say("goal"),
+    "kpis": say("KPI"),
+    "channels": say("channel"),
+    "alerts": say("alert rule"),
+    "schedules": say("schedule"),
 }
 
 
@@ -55,9 +55,9 @@ def load_project(path: Path) -> LoadedProject:
     if not main.exists():
         loaded.problems.add(
             "TLK007",
-            f"no {PROJECT_FILE} in {root}",
+            say("no {file} in {folder}", file=PROJECT_FILE, folder=str(root)),
             Location(main, 1, 1),
-            "run tolok in a project folder, or pass its path: tolok validate path/to/project",
+            say("run tolok in a project folder, or pass its path: tolok validate path/to/project"),
         )
         return loaded
     settings = _read_main(loaded, main)
@@ -68,7 +68,10 @@ def load_project(path: Path) -> LoadedProject:
     if settings is not None:
         loaded.project = Project(**dict(settings), **models)
         check_project(loaded)
-        check_queries(loaded)
+        if any(d.sql is not None for d in loaded.project.datasets.values()):
+            from tolok.spec.queries import check_queries  # sqlglot: only for queries
+
+            check_queries(loaded)
     return loaded
 
 
@@ -81,15 +84,18 @@ def _read_main(loaded: LoadedProject, main: Path) -> Spec | None:
     if data is None:
         if not loaded.problems.items:
             loaded.problems.add(
-                "TLK003", f"{PROJECT_FILE} is empty", Location(main, 1, 1), "start with `name: …`"
+                "TLK003",
+                say("{file} is empty", file=PROJECT_FILE),
+                Location(main, 1, 1),
+                say("start with `name: …`"),
             )
         return None
     if not isinstance(data, CommentedMap):
         loaded.problems.add(
             "TLK004",
-            f"{PROJECT_FILE} must be a mapping of keys to values",
+            say("{file} must be a mapping of keys to values", file=PROJECT_FILE),
             Location(main, 1, 1),
-            "start with `name: My Project`",
+            say("start with `name: My Project`"),
         )
         return None
     for section in SECTIONS:
@@ -99,7 +105,9 @@ def _read_main(loaded: LoadedProject, main: Path) -> Spec | None:
         if not isinstance(value, CommentedMap):
             where = locate(source, data, (section,))
             loaded.problems.add(
-                "TLK004", f"`{section}` must be a mapping of names to definitions", where
+                "TLK004",
+                say("`{key}` must be a mapping of names to definitions", key=section),
+                where,
             )
             continue
         _register_all(loaded, section, source, value)
@@ -138,7 +146,11 @@ def _read_section_file(loaded: LoadedProject, file: Path, section: str) -> None:
     if not isinstance(data, CommentedMap):
         loaded.problems.add(
             "TLK004",
-            f"a file in {section}/ must be a mapping of {_NOUNS[section]} names to definitions",
+            say(
+                "a file in {folder}/ must be a mapping of {noun} names to definitions",
+                folder=section,
+                noun=_NOUNS[section],
+            ),
             Location(file, 1, 1),
         )
         return
@@ -155,10 +167,13 @@ def _register_all(
             line, col = parent.lc.key(name)
             loaded.problems.add(
                 "TLK001",
-                f"more than {MAX_DEFINITIONS:,} {_PLURALS[section]} in the project, the most "
-                "tolok reads",
+                say(
+                    "more than {n} {things} in the project, the most tolok reads",
+                    n=MAX_DEFINITIONS,
+                    things=_PLURALS[section],
+                ),
                 Location(source.path, line + 1, col + 1, len(str(name))),
-                "keep the ones people look at; the rest are not read",
+                say("keep the ones people look at; the rest are not read"),
             )
             return
         _register(loaded, section, str(name), source, parent)
@@ -174,30 +189,42 @@ def _register(
     previous = loaded.entries.get((section, name))
     if previous is not None:
         first = previous.key
-        rel = _relative(first.file, loaded.root)
+        place = f"{_relative(first.file, loaded.root)}:{first.line}:{first.col}"
         loaded.problems.add(
             "TLK005",
-            f"duplicate {noun} '{name}': also defined at {rel}:{first.line}:{first.col}",
+            say(
+                "duplicate {noun} '{name}': also defined at {place}",
+                noun=noun,
+                name=name,
+                place=place,
+            ),
             where,
-            f"rename one of them; {noun} names are unique across the whole project",
+            say("rename one of them; {noun} names are unique across the whole project", noun=noun),
         )
         return
     bad = _name_problem(section, name)
     if bad:
-        loaded.problems.add("TLK006", f"'{name}' cannot be used as a {noun} name", where, bad)
+        loaded.problems.add(
+            "TLK006",
+            say("'{name}' cannot be used as a {noun} name", name=name, noun=noun),
+            where,
+            bad,
+        )
     loaded.entries[(section, name)] = EntrySource(source, parent[name], where)
 
 
-def _name_problem(section: str, name: str) -> str | None:
+def _name_problem(section: str, name: str) -> Text | None:
     if section not in ("datasets", "kpis"):  # names never written in a formula
         ok = name.replace("-", "_").isidentifier() and not name.startswith("_")
-        return None if ok else "use letters, digits, '-' and '_', starting with a letter"
+        return None if ok else say("use letters, digits, '-' and '_', starting with a letter")
     if name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("__"):
         return None
     fixed = "".join(c if c.isalnum() else "_" for c in name).strip("_") or "name"
     if fixed[0].isdigit() or keyword.iskeyword(fixed):
         fixed = "_" + fixed
-    return f"names in formulas use letters, digits and '_', starting with a letter: {fixed}"
+    return say(
+        "names in formulas use letters, digits and '_', starting with a letter: {name}", name=fixed
+    )
 
 
 def _validate_entries(loaded: LoadedProject, section: str) -> dict[str, Any]:
@@ -209,9 +236,13 @@ def _validate_entries(loaded: LoadedProject, section: str) -> dict[str, Any]:
         if not isinstance(entry.node, CommentedMap):
             loaded.problems.add(
                 "TLK004",
-                f"{_NOUNS[section]} '{name}' must be a mapping of keys to values",
+                say(
+                    "{noun} '{name}' must be a mapping of keys to values",
+                    noun=_NOUNS[section],
+                    name=name,
+                ),
                 entry.key,
-                "indent its keys below the name",
+                say("indent its keys below the name"),
             )
             loaded.broken.add(name)
             continue
@@ -248,10 +279,12 @@ def _validate_dataset(loaded: LoadedProject, entry: EntrySource) -> Spec | None:
     if isinstance(dataset, Dataset) and dataset.is_lookup and measures:
         loaded.problems.add(
             "TLK004",
-            "a dataset with measures read from a file or table needs `time`, its date column, "
-            "or `time: none` for a table that holds the current state",
+            say(
+                "a dataset with measures read from a file or table needs `time`, its date "
+                "column, or `time: none` for a table that holds the current state"
+            ),
             locate(entry.file, node, ("source",)),
-            "a lookup that other datasets refer to (refs) has no measures",
+            say("a lookup that other datasets refer to (refs) has no measures"),
         )
         return None
     return dataset.model_copy(update={"measures": good})
@@ -295,17 +328,26 @@ def _report(
         parent = model_at(model, loc[:-1])
         valid = sorted(_keys(parent)) if parent else []
         close = difflib.get_close_matches(field_name, valid, n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'?" if close else f"valid keys: {', '.join(valid)}"
+        hint = (
+            say("did you mean '{name}'?", name=close[0])
+            if close
+            else say("valid keys: {keys}", keys=", ".join(valid))
+        )
         if ")" in field_name:  # the rest of a formula that a comma cut in a {…} mapping
-            hint = 'this is the end of a formula cut at a comma: quote the formula, "ratio(a, b)"'
-        loaded.problems.add("TLK002", f"unknown key '{field_name}'", where, hint)
+            hint = say(
+                'this is the end of a formula cut at a comma: quote the formula, "ratio(a, b)"'
+            )
+        loaded.problems.add("TLK002", say("unknown key '{key}'", key=field_name), where, hint)
         return
     if kind == "missing":
         where = locate(source, node, prefix + loc[:-1], key=True)
         if len(loc) == 1 and owner is not None:
             where = owner
         loaded.problems.add(
-            "TLK003", f"missing required key '{field_name}'", where, f"add `{field_name}: …`"
+            "TLK003",
+            say("missing required key '{key}'", key=field_name),
+            where,
+            say("add `{key}: …`", key=field_name),
         )
         return
     blame = error.get("ctx", {}).get("error")
@@ -332,33 +374,59 @@ def _explained_by_typo(error: Any, errors: list[Any]) -> bool:
     return bool(difflib.get_close_matches(wanted, typos, n=1, cutoff=0.6))
 
 
-def _describe(kind: str, error: Any, field_name: str) -> tuple[str, str | None]:
+def _describe(kind: str, error: Any, field_name: str) -> tuple[Text, Text | None]:
+    """A pydantic error (its type: `enum`, `int_parsing`, a validator's `value_error` …) as
+    a sentence to translate; an error type not known here keeps pydantic's English."""
     value = error.get("input")
-    label = f"`{field_name}`" if field_name else "value"
+    label = Text.plain(f"`{field_name}`") if field_name else say("value")
+    ctx = error.get("ctx", {})
     if kind == "enum":
-        expected = error.get("ctx", {}).get("expected", "")
+        expected = ctx.get("expected", "")
         choices = [c.strip(" '") for c in expected.replace(" or ", ", ").split(",")]
         close = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.5)
-        hint = f"did you mean '{close[0]}'? " if close else ""
-        return f"'{value}' is not a valid {field_name}", f"{hint}use one of: {', '.join(choices)}"
+        hint = (
+            say(
+                "did you mean '{name}'? use one of: {choices}",
+                name=close[0],
+                choices=", ".join(choices),
+            )
+            if close
+            else say("use one of: {choices}", choices=", ".join(choices))
+        )
+        return say("'{value}' is not a valid {key}", value=value, key=field_name), hint
     if kind == "value_error":
-        return str(error["msg"]).removeprefix("Value error, "), None
-    friendly = {
-        "dict_type": (f"{label} must be a mapping of keys to values", None),
-        "model_type": (f"{label} must be a mapping of keys to values", None),
-        "list_type": (f"{label} must be a list, e.g. [a, b]", None),
-        "string_type": (f"{label} must be text", "put the value in quotes"),
-        "float_parsing": (f"{label} must be a number, not '{value}'", None),
-        "float_type": (f"{label} must be a number", None),
-        "int_parsing": (f"{label} must be a whole number, not '{value}'", None),
-        "bool_parsing": (f"{label} must be true or false, not '{value}'", None),
-        "bool_type": (f"{label} must be true or false", None),
-        "string_pattern_mismatch": (f"'{value}' is not a valid {field_name}", None),
-    }
-    if kind in friendly:
-        return friendly[kind]
-    message = str(error["msg"])
-    return f"{label}: {message[:1].lower()}{message[1:]}", None
+        blame = ctx.get("error")
+        if isinstance(blame, SaidError):
+            return blame.text, blame.hint
+        return Text.plain(str(error["msg"]).removeprefix("Value error, ")), None
+    friendly = _FRIENDLY.get(kind)
+    if friendly is not None:
+        sentence, advice = friendly
+        limit = next((str(ctx[k]) for k in ("gt", "ge", "lt", "le") if k in ctx), "")
+        return sentence.filled(label=label, value=value, key=field_name, limit=limit), advice
+    said = str(error["msg"])
+    return say("{label}: {message}", label=label, message=said[:1].lower() + said[1:]), None
+
+
+_FRIENDLY: dict[str, tuple[Text, Text | None]] = {
+    "dict_type": (say("{label} must be a mapping of keys to values"), None),
+    "model_type": (say("{label} must be a mapping of keys to values"), None),
+    "list_type": (say("{label} must be a list, e.g. [a, b]"), None),
+    "string_type": (say("{label} must be text"), say("put the value in quotes")),
+    "float_parsing": (say("{label} must be a number, not '{value}'"), None),
+    "float_type": (say("{label} must be a number"), None),
+    "int_parsing": (say("{label} must be a whole number, not '{value}'"), None),
+    "bool_parsing": (say("{label} must be true or false, not '{value}'"), None),
+    "bool_type": (say("{label} must be true or false"), None),
+    "string_pattern_mismatch": (say("'{value}' is not a valid {key}"), None),
+    "greater_than": (say("{label}: input should be greater than {limit}"), None),
+    "greater_than_equal": (say("{label}: input should be greater than or equal to {limit}"), None),
+    "less_than": (say("{label}: input should be less than {limit}"), None),
+    "less_than_equal": (say("{label}: input should be less than or equal to {limit}"), None),
+}
+"""Pydantic's error types as sentences: `{label}` the key (`` `grain` ``, else "value"),
+`{key}` its name, `{value}` as written, `{limit}` a bound. Other types keep pydantic's
+English after the label."""
 
 
 def _keys(model: type[BaseModel]) -> list[str]:

@@ -26,9 +26,11 @@ from pydantic.json_schema import SkipJsonSchema
 
 from tolok.spec.base import BlameError as BlameError
 from tolok.spec.base import Locale as Locale
+from tolok.spec.base import SaidError
 from tolok.spec.base import Spec as Spec
 from tolok.spec.base import Weekday as Weekday
 from tolok.spec.formula import unquote_column
+from tolok.spec.problems import say
 from tolok.spec.sharing import Alert, Channel, Email, QuietHours, Schedule
 
 
@@ -159,6 +161,7 @@ _PERIOD = re.compile(
     r"^(?:\d{4}(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?|-W(?:0[1-9]|[1-4]\d|5[0-3])"
     r"|-Q[1-4])?|FY\d{4}(?:-Q[1-4])?)$"
 )
+CONVERSION_EXAMPLE = "{agg: conversion, entity: lead_id, to: deals, within: 30 days}"
 PERIOD_FORMS = "2026, 2026-Q1, 2026-03, 2026-W09, 2026-03-15, FY2026 or FY2026-Q1"
 
 
@@ -173,7 +176,9 @@ def _period_text(value: Any) -> Any:
 
 def _check_period(value: str) -> str:
     if not _PERIOD.match(value):
-        raise ValueError(f"'{value}' is not a period; write it as {PERIOD_FORMS}")
+        raise SaidError(
+            say("'{value}' is not a period; write it as {forms}", value=value, forms=PERIOD_FORMS)
+        )
     return value
 
 
@@ -292,7 +297,7 @@ class Thresholds(Spec):
     @model_validator(mode="after")
     def _ordered(self) -> Thresholds:
         if self.off_track > self.at_risk:
-            raise BlameError("off_track", "off_track must not be above at_risk")
+            raise BlameError("off_track", say("off_track must not be above at_risk"))
         return self
 
 
@@ -301,7 +306,9 @@ _TIMEZONES = frozenset(available_timezones()) | {"UTC"}
 
 def _check_zone(value: str) -> str:
     if value not in _TIMEZONES:
-        raise ValueError(f"'{value}' is not a time zone name such as Asia/Jakarta or UTC")
+        raise SaidError(
+            say("'{value}' is not a time zone name such as Asia/Jakarta or UTC", value=value)
+        )
     return value
 
 
@@ -312,7 +319,12 @@ def _within(value: Any) -> Any:
     if isinstance(value, str):
         match = _WITHIN.match(value)
         if not match:
-            raise ValueError(f"'{value}' is not a duration; write it as 30 days, 2 weeks, 48 hours")
+            raise SaidError(
+                say(
+                    "'{value}' is not a duration; write it as 30 days, 2 weeks, 48 hours",
+                    value=value,
+                )
+            )
         amount, unit = int(match.group(1)), match.group(2)
         return dt.timedelta(**{f"{unit}s": amount})
     return value
@@ -365,30 +377,36 @@ class Measure(Spec):
         if self.over_time is not OverTime.sum and self.agg not in (Agg.sum, Agg.count):
             raise BlameError(
                 "over_time",
-                f"over_time '{self.over_time.value}' reads a level: it works with agg sum or "
-                "count (e.g. {agg: sum, expr: end_mrr, over_time: last})",
+                say(
+                    "over_time '{value}' reads a level: it works with agg sum or count "
+                    "(e.g. {example})",
+                    value=self.over_time.value,
+                    example="{agg: sum, expr: end_mrr, over_time: last}",
+                ),
             )
         if self.agg is Agg.percentile and self.p is None:
             raise BlameError(
-                "agg", "agg 'percentile' needs `p`, the quantile between 0 and 1 (e.g. 0.9)"
+                "agg", say("agg 'percentile' needs `p`, the quantile between 0 and 1 (e.g. 0.9)")
             )
         if self.agg is not Agg.percentile and self.p is not None:
-            raise BlameError("p", "`p` only applies to agg 'percentile'")
+            raise BlameError("p", say("`p` only applies to agg 'percentile'"))
         conversion = ("entity", "to", "within")
         if self.agg is Agg.conversion:
             for key in conversion:
                 if getattr(self, key) is None:
                     raise BlameError(
                         "agg",
-                        "agg 'conversion' needs `entity`, `to` and `within`, e.g. "
-                        "{agg: conversion, entity: lead_id, to: deals, within: 30 days}",
+                        say(
+                            "agg 'conversion' needs `entity`, `to` and `within`, e.g. {example}",
+                            example=CONVERSION_EXAMPLE,
+                        ),
                     )
             if self.expr is not None:
-                raise BlameError("expr", "a conversion counts entities; `expr` does not apply")
+                raise BlameError("expr", say("a conversion counts entities; `expr` does not apply"))
         else:
             for key in (*conversion, "to_entity", "to_where"):
                 if getattr(self, key) is not None:
-                    raise BlameError(key, f"`{key}` only applies to agg 'conversion'")
+                    raise BlameError(key, say("`{key}` only applies to agg 'conversion'", key=key))
         return self
 
 
@@ -407,7 +425,7 @@ class SqlSource(Spec):
     @classmethod
     def _not_blank(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
-            raise ValueError("`sql` is empty; write one query, e.g. select … from …")
+            raise SaidError(say("`sql` is empty; write one query, e.g. select … from …"))
         return value
 
 
@@ -497,20 +515,25 @@ class Dataset(Spec):
     @model_validator(mode="after")
     def _needs_time(self) -> Dataset:
         if isinstance(self.source, str) and not self.source.strip():
-            raise BlameError("source", "`source` is empty; use file:PATH, a table name, or manual")
+            raise BlameError(
+                "source", say("`source` is empty; use file:PATH, a table name, or manual")
+            )
         if self.time is None and not self.is_manual and not self.snapshot and self.measures:
             raise BlameError(
                 "source",
-                "a dataset with measures read from a file or table needs `time`, its date "
-                "column, or `time: none` for a table that holds the current state",
+                say(
+                    "a dataset with measures read from a file or table needs `time`, its date "
+                    "column, or `time: none` for a table that holds the current state"
+                ),
             )
         if self.snapshot and self.is_manual:
             raise BlameError(
-                "time", "a manual dataset takes values per period; `time: none` does not apply"
+                "time",
+                say("a manual dataset takes values per period; `time: none` does not apply"),
             )
         for column, target in self.refs.items():
             if not target.strip():
-                raise BlameError("refs", f"`refs: {column}` names no dataset")
+                raise BlameError("refs", say("`refs: {column}` names no dataset", column=column))
         return self
 
     def over_time(self, measure: str) -> OverTime:
@@ -611,10 +634,11 @@ class KPI(Spec):
     def _band(self) -> KPI:
         if self.direction is Direction.band and self.tolerance is None:
             raise BlameError(
-                "direction", "direction 'band' needs `tolerance`, e.g. 0.05 for ±5% of target"
+                "direction",
+                say("direction 'band' needs `tolerance`, e.g. 0.05 for ±5% of target"),
             )
         if self.direction is not Direction.band and self.tolerance is not None:
-            raise BlameError("tolerance", "`tolerance` only applies to direction 'band'")
+            raise BlameError("tolerance", say("`tolerance` only applies to direction 'band'"))
         return self
 
 

@@ -24,10 +24,12 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokenizer_core import Token, TokenType
 
 from tolok.spec.loaded import LoadedProject
-from tolok.spec.problems import Location
+from tolok.spec.problems import Location, Text, say
 from tolok.spec.source import locate_in_scalar
 
 CODE = "TLK017"
+EMPTY = say("the query is empty")
+EMPTY_HINT = say("write one query, e.g. select … from …")
 """A dataset's query cannot be read, is not one query, or reads files."""
 
 DIALECTS = {
@@ -83,9 +85,17 @@ class QueryIssue:
     """What is wrong with a query, and where: a character offset into its text."""
 
     offset: int
-    message: str
-    hint: str | None = None
+    said: Text
+    hinted: Text | None = None
     length: int = 1
+
+    @property
+    def message(self) -> str:
+        return str(self.said)
+
+    @property
+    def hint(self) -> str | None:
+        return None if self.hinted is None else str(self.hinted)
 
 
 def warehouse_dialect(url: str) -> str | None:
@@ -119,7 +129,7 @@ def check_queries(loaded: LoadedProject) -> None:
         if issue is not None:
             where = _locate(loaded, name, issue.offset)
             where = where.shifted(where.line, where.col, issue.length)
-            loaded.problems.add(CODE, issue.message, where, issue.hint)
+            loaded.problems.add(CODE, issue.said, where, issue.hinted)
 
 
 def read_query(text: str, dialect: str) -> QueryIssue | None:
@@ -137,12 +147,12 @@ def read_query(text: str, dialect: str) -> QueryIssue | None:
         return _unclosed(exc)
     starts = _statement_starts(tokens)
     if not starts:
-        return QueryIssue(0, "the query is empty", "write one query, e.g. select … from …")
+        return QueryIssue(0, EMPTY, EMPTY_HINT)
     if len(starts) > 1:
         return QueryIssue(
             starts[1],
-            "a dataset reads one query; a second statement starts here",
-            "remove everything after the first statement's semicolon",
+            say("a dataset reads one query; a second statement starts here"),
+            say("remove everything after the first statement's semicolon"),
         )
     try:
         with _quiet_sqlglot():
@@ -151,7 +161,7 @@ def read_query(text: str, dialect: str) -> QueryIssue | None:
         return _unreadable(exc, text, dialect)
     found = [s for s in parsed if s is not None and not isinstance(s, exp.Semicolon)]
     if not found:
-        return QueryIssue(0, "the query is empty", "write one query, e.g. select … from …")
+        return QueryIssue(0, EMPTY, EMPTY_HINT)
     first = next(t for t in tokens if t.token_type is not TokenType.SEMICOLON)
     return _not_a_query(found[0], tokens, first) or _reads_files(found[0], tokens, first)
 
@@ -187,19 +197,19 @@ def _statement_starts(tokens: list[Token]) -> list[int]:
 
 def _not_a_query(statement: exp.Expr, tokens: list[Token], first: Token) -> QueryIssue | None:
     """DDL, DML and commands make or change things; a dataset only reads."""
-    hint = (
+    hint = say(
         "write one SELECT (or WITH … SELECT); make tables and views in the warehouse itself, "
         "and name them in the query"
     )
     if not isinstance(statement, exp.Query):
         word = first.text.upper()
-        message = f"a dataset reads rows with one query: {word} is not allowed here"
+        message = say("a dataset reads rows with one query: {word} is not allowed here", word=word)
         return QueryIssue(first.start, message, hint, len(first.text))
     if next(statement.find_all(*_WRITES), None) is None:
         return None
     token = next((t for t in tokens if t.token_type in _WRITE_TOKENS), first)
     word = token.text.upper()
-    message = f"a dataset's query only reads: {word} would write to the warehouse"
+    message = say("a dataset's query only reads: {word} would write to the warehouse", word=word)
     return QueryIssue(token.start, message, hint, len(token.text))
 
 
@@ -211,9 +221,11 @@ def _reads_files(statement: exp.Expr, tokens: list[Token], first: Token) -> Quer
         if found is not None:
             return QueryIssue(
                 found,
-                "a dataset's query reads the warehouse's tables; this reads files",
-                "read files with `source: file:PATH` (relative to the project folder, "
-                "refreshed file by file), and query tables only",
+                say("a dataset's query reads the warehouse's tables; this reads files"),
+                say(
+                    "read files with `source: file:PATH` (relative to the project folder, "
+                    "refreshed file by file), and query tables only"
+                ),
             )
     return None
 
@@ -242,19 +254,26 @@ def _unclosed(exc: TokenError) -> QueryIssue:
     1:7", the offset last)."""
     found = re.match(r"Missing (\S+) from \d+:(\d+)", str(exc.__cause__ or ""))
     if found is None:
-        return QueryIssue(0, "the query cannot be read", "check its quotes and brackets")
+        return QueryIssue(0, say("the query cannot be read"), say("check its quotes and brackets"))
     mark = found.group(1)
     return QueryIssue(
         int(found.group(2)),
-        f"the query cannot be read: {mark} opens here and is never closed",
-        f"close it with {mark}, or double it inside text ('it''s')",
+        say("the query cannot be read: {mark} opens here and is never closed", mark=mark),
+        say("close it with {mark}, or double it inside text ('it''s')", mark=mark),
     )
 
 
 def _unreadable(exc: ParseError, text: str, dialect: str) -> QueryIssue:
     """sqlglot's first error, at the token it stopped on, in words a person can act on."""
     if not exc.errors:
-        return QueryIssue(0, f"the query cannot be read as {dialect} SQL: {exc}")
+        return QueryIssue(
+            0,
+            say(
+                "the query cannot be read as {dialect} SQL: {reason}",
+                dialect=str(dialect),
+                reason=str(exc),
+            ),
+        )
     error = exc.errors[0]
     highlight = str(error.get("highlight") or "")
     line, col = int(error.get("line") or 1), int(error.get("col") or 1)
@@ -271,8 +290,15 @@ def _unreadable(exc: ParseError, text: str, dialect: str) -> QueryIssue:
         reason = f"{description[:1].lower()}{description[1:]} at {shown}"
     return QueryIssue(
         offset,
-        f"the query cannot be read as {dialect} SQL: {reason}",
-        "the query runs in the warehouse as written: use its own SQL (`warehouse:` in tolok.yaml)",
+        say(
+            "the query cannot be read as {dialect} SQL: {reason}",
+            dialect=str(dialect),
+            reason=reason,
+        ),
+        say(
+            "the query runs in the warehouse as written: use its own SQL (`warehouse:` in "
+            "tolok.yaml)"
+        ),
         length=max(1, min(len(highlight), len(text) - offset)),
     )
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from tolok.spec.formula import Name
 from tolok.spec.functions import Type
 from tolok.spec.models import Project
+from tolok.spec.problems import Text, say
 from tolok.spec.typecheck import FormulaIssue, Lookup, NameResolver
 
 
@@ -62,13 +63,15 @@ class Scope:
             options = " or ".join(str(ref) for ref in found)
             return FormulaIssue(
                 "TLK015",
-                f"'{name.name}' is a measure of several datasets",
+                say("'{name}' is a measure of several datasets", name=name.name),
                 name.span,
-                f"say which one: {options}",
+                say("say which one: {options}", options=options),
             )
         if name.name in self.project.kpis:
             return KpiRef(name.name)
-        return FormulaIssue("TLK011", f"unknown name '{name.name}'", name.span, self._hint(name))
+        return FormulaIssue(
+            "TLK011", say("unknown name '{name}'", name=name.name), name.span, self._hint(name)
+        )
 
     def resolver(self) -> NameResolver:
         """Type lookup for the formula checker: every measure and KPI is a number."""
@@ -90,39 +93,53 @@ class Scope:
         if dataset is None:
             close = difflib.get_close_matches(name.qualifier or "", list(self.project.datasets), 1)
             hint = (
-                f"did you mean '{close[0]}'?"
+                say("did you mean '{name}'?", name=close[0])
                 if close
-                else "datasets: " + ", ".join(self.project.datasets)
+                else say("datasets: {names}", names=", ".join(self.project.datasets))
             )
-            return FormulaIssue("TLK011", f"unknown dataset '{name.qualifier}'", name.span, hint)
+            return FormulaIssue(
+                "TLK011", say("unknown dataset '{name}'", name=name.qualifier), name.span, hint
+            )
         if name.name not in dataset.measures:
             close = difflib.get_close_matches(name.name, list(dataset.measures), 1)
             hint = (
-                f"did you mean '{close[0]}'?"
+                say("did you mean '{name}'?", name=close[0])
                 if close
-                else "its measures: " + ", ".join(dataset.measures)
+                else say("its measures: {names}", names=", ".join(dataset.measures))
             )
             return FormulaIssue(
                 "TLK011",
-                f"dataset '{name.qualifier}' has no measure '{name.name}'",
+                say(
+                    "dataset '{dataset}' has no measure '{name}'",
+                    dataset=name.qualifier,
+                    name=name.name,
+                ),
                 name.span,
                 hint,
             )
         return MeasureRef(name.qualifier or "", name.name)
 
-    def _hint(self, name: Name) -> str:
+    def _hint(self, name: Name) -> Text:
         known = [*self.measures, *self.project.kpis]
         close = difflib.get_close_matches(name.name, known, n=1, cutoff=0.6)
         if close:
-            return f"did you mean '{close[0]}'?"
+            return say("did you mean '{name}'?", name=close[0])
         dataset_named = self.project.datasets.get(name.name)
         if dataset_named is not None:
-            measures = ", ".join(dataset_named.measures) or "none yet"
-            return f"'{name.name}' is a dataset; use one of its measures: {measures}"
+            if not dataset_named.measures:
+                return say("'{name}' is a dataset; it has no measures yet", name=name.name)
+            measures = ", ".join(dataset_named.measures)
+            return say(
+                "'{name}' is a dataset; use one of its measures: {measures}",
+                name=name.name,
+                measures=measures,
+            )
         for dataset_name, dataset in self.project.datasets.items():
             if name.name in dataset.dimensions or name.name == dataset.time:
-                return (
-                    f"'{name.name}' is a column of dataset '{dataset_name}'; KPI formulas use "
-                    f"measures: add one under datasets.{dataset_name}.measures"
+                return say(
+                    "'{name}' is a column of dataset '{dataset}'; KPI formulas use measures: "
+                    "add one under datasets.{dataset}.measures",
+                    name=name.name,
+                    dataset=dataset_name,
                 )
-        return "KPI formulas use measures (datasets.*.measures) and other KPIs"
+        return say("KPI formulas use measures (datasets.*.measures) and other KPIs")

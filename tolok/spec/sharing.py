@@ -27,7 +27,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from tolok.spec.base import BlameError, Locale, Spec, Weekday
+from tolok.spec.base import BlameError, Locale, SaidError, Spec, Weekday
+from tolok.spec.problems import say
 
 _EMAIL = re.compile(r"^[^@\s<>\"',;]+@([^@\s<>\"',;]+\.[^@\s<>\"',;]+|localhost)$")
 """An address with a domain, or one on this machine (`admin@localhost`, the account `tolok
@@ -49,7 +50,9 @@ def is_email(text: str) -> bool:
 
 def _email(value: str) -> str:
     if not is_email(value):
-        raise ValueError(f"'{value}' is not an e-mail address such as dewi@tokomaju.id")
+        raise SaidError(
+            say("'{value}' is not an e-mail address such as dewi@tokomaju.id", value=value)
+        )
     return value.lower()
 
 
@@ -57,7 +60,9 @@ def _clock(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24:
         return f"{value:02d}:00"  # `at: 8` means eight o'clock
     if isinstance(value, str) and not (_CLOCK.match(value) or _MINUTE.match(value)):
-        raise ValueError(f"'{value}' is not a time of day; write it as \"08:00\" (24 hours)")
+        raise SaidError(
+            say("'{value}' is not a time of day; write it as \"08:00\" (24 hours)", value=value)
+        )
     return value
 
 
@@ -67,14 +72,20 @@ def _duration(value: Any) -> Any:
     if isinstance(value, str):
         match = _DURATION.match(value)
         if not match:
-            raise ValueError(f"'{value}' is not a duration; write it as 36 hours, 2 days, 1 week")
+            raise SaidError(
+                say(
+                    "'{value}' is not a duration; write it as 36 hours, 2 days, 1 week", value=value
+                )
+            )
         return dt.timedelta(**{f"{match.group(2)}s": int(match.group(1))})
     return value
 
 
 def _env_name(value: str) -> str:
     if not _ENV.match(value):
-        raise ValueError(f"'{value}' is not an environment variable name such as OPS_SECRET")
+        raise SaidError(
+            say("'{value}' is not an environment variable name such as OPS_SECRET", value=value)
+        )
     return value
 
 
@@ -84,7 +95,9 @@ def _one_or_many(value: Any) -> Any:
 
 def _url(value: str) -> str:
     if not re.match(r"^https?://[^\s/]+", value):
-        raise ValueError(f"'{value}' is not a web address; write it as https://host/path")
+        raise SaidError(
+            say("'{value}' is not a web address; write it as https://host/path", value=value)
+        )
     return value
 
 
@@ -130,7 +143,9 @@ class QuietHours(Spec):
     def _clocks(self) -> QuietHours:
         for key, value in (("from", self.from_), ("to", self.to)):
             if not _CLOCK.match(value):
-                raise BlameError(key, f"'{value}' is not a time of day; write it as \"22:00\"")
+                raise BlameError(
+                    key, say("'{value}' is not a time of day; write it as \"22:00\"", value=value)
+                )
         return self
 
 
@@ -159,14 +174,16 @@ class Channel(Spec):
         kinds = [k for k in ("email", "team", "webhook") if getattr(self, k)]
         if len(kinds) != 1:
             key = kinds[1] if len(kinds) > 1 else "email"
-            raise BlameError(key, "a channel is one of `email: [...]`, `team: …` or `webhook: …`")
+            raise BlameError(
+                key, say("a channel is one of `email: [...]`, `team: …` or `webhook: …`")
+            )
         given = self.model_fields_set
         if self.webhook is None:
             for key in ("format", "secret_env"):
                 if key in given:
-                    raise BlameError(key, f"`{key}` only applies to a webhook channel")
+                    raise BlameError(key, say("`{key}` only applies to a webhook channel", key=key))
         elif self.format is WebhookFormat.signed and self.secret_env is None:
-            raise BlameError("format", "a signed webhook needs `secret_env: NAME_OF_VARIABLE`")
+            raise BlameError("format", say("a signed webhook needs `secret_env: NAME_OF_VARIABLE`"))
         return self
 
 
@@ -246,15 +263,17 @@ class Alert(Selection):
         allowed = _ONLY[self.when]
         every = set().union(*_ONLY.values())
         for key in sorted((self.model_fields_set & every) - allowed):
-            raise BlameError(key, f"`{key}` does not apply to `when: {self.when.value}`")
+            raise BlameError(
+                key, say("`{key}` does not apply to `when: {when}`", key=key, when=self.when.value)
+            )
         if self.when is AlertWhen.threshold and self.above is None and self.below is None:
-            raise BlameError("when", "`when: threshold` needs `above: …` or `below: …`")
+            raise BlameError("when", say("`when: threshold` needs `above: …` or `below: …`"))
         if self.when is AlertWhen.change and self.change is None:
-            raise BlameError("when", "`when: change` needs `change: 0.2` (a move of 20%)")
+            raise BlameError("when", say("`when: change` needs `change: 0.2` (a move of 20%)"))
         if self.after is not None and self.after < dt.timedelta(days=1):
-            raise BlameError("after", "data is dated by the day: write `after: 1 day` or more")
+            raise BlameError("after", say("data is dated by the day: write `after: 1 day` or more"))
         if self.when is AlertWhen.status and not self.statuses:
-            raise BlameError("statuses", "name at least one status: at_risk, off_track")
+            raise BlameError("statuses", say("name at least one status: at_risk, off_track"))
         return self
 
 
@@ -298,25 +317,29 @@ class Schedule(Selection):
     def _fits(self) -> Schedule:
         given = self.model_fields_set
         if self.every is Every.hour and self.at is not None and not _MINUTE.match(self.at):
-            raise BlameError("at", 'every hour runs at a minute past: write `at: ":15"`')
+            raise BlameError("at", say('every hour runs at a minute past: write `at: ":15"`'))
         if self.every is not Every.hour and self.at is not None and _MINUTE.match(self.at):
-            raise BlameError("at", 'write the time of day, e.g. `at: "08:00"`')
+            raise BlameError("at", say('write the time of day, e.g. `at: "08:00"`'))
         if self.on is not None:
             if self.every is Every.week and not isinstance(self.on, Weekday):
-                raise BlameError("on", "every week runs on a weekday: monday … sunday")
+                raise BlameError("on", say("every week runs on a weekday: monday … sunday"))
             if self.every is Every.month and not (isinstance(self.on, int) and 1 <= self.on <= 31):
-                raise BlameError("on", "every month runs on a day of the month, 1 to 31")
+                raise BlameError("on", say("every month runs on a day of the month, 1 to 31"))
             if self.every in (Every.hour, Every.day):
-                raise BlameError("on", f"`on` does not apply to `every: {self.every.value}`")
+                raise BlameError(
+                    "on", say("`on` does not apply to `every: {every}`", every=self.every.value)
+                )
         own = {
             Job.digest: {"to", "each_owner", "kpis", "goal", "tag", "owner"},
             Job.report: {"to", "format", "folder", "goal"},
         }.get(self.do, set())
         others = {"to", "each_owner", "format", "folder", "kpis", "goal", "tag", "owner"}
         for key in sorted((given & others) - own):
-            raise BlameError(key, f"`{key}` does not apply to `do: {self.do.value}`")
+            raise BlameError(
+                key, say("`{key}` does not apply to `do: {do}`", key=key, do=self.do.value)
+            )
         if self.do is Job.digest and not (self.to or self.each_owner):
-            raise BlameError("do", "a digest needs `to: [...]` or `each_owner: true`")
+            raise BlameError("do", say("a digest needs `to: [...]` or `each_owner: true`"))
         if self.do is Job.report and not (self.to or self.folder):
-            raise BlameError("do", "a report needs `to: [...]` or `folder: …`")
+            raise BlameError("do", say("a report needs `to: [...]` or `folder: …`"))
         return self

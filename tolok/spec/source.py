@@ -17,7 +17,7 @@ from ruamel.yaml.scalarstring import (
     SingleQuotedScalarString,
 )
 
-from tolok.spec.problems import Location, Problems
+from tolok.spec.problems import Location, Problems, Text, say
 
 PathPart = str | int
 
@@ -47,28 +47,38 @@ def read_yaml(path: Path, problems: Problems, room: int = MAX_VALUES) -> SourceF
             raw = handle.read(MAX_FILE_BYTES + 1)
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        problems.add("TLK001", f"file is not UTF-8 text ({exc.reason})", Location(path, 1, 1))
+        problems.add(
+            "TLK001",
+            say("file is not UTF-8 text ({reason})", reason=exc.reason),
+            Location(path, 1, 1),
+        )
         return None
     except OSError as exc:
-        problems.add("TLK007", f"cannot read file: {exc.strerror}", Location(path, 1, 1))
+        problems.add(
+            "TLK007", say("cannot read file: {reason}", reason=exc.strerror), Location(path, 1, 1)
+        )
         return None
     if len(raw) > MAX_FILE_BYTES:
         problems.add(
             "TLK001",
-            f"file is larger than {MAX_FILE_BYTES:,} bytes (5 MB), the most a project file "
-            "may hold",
+            say(
+                "file is larger than {n} bytes (5 MB), the most a project file may hold",
+                n=MAX_FILE_BYTES,
+            ),
             Location(path, 1, 1),
-            "split the definitions over several files in kpis/ and goals/; keep data in "
-            "data files (`source: file:…`), not in YAML",
+            say(
+                "split the definitions over several files in kpis/ and goals/; keep data in "
+                "data files (`source: file:…`), not in YAML"
+            ),
         )
         return None
     deep = _flow_too_deep(text)
     if deep is not None:
         problems.add(
             "TLK001",
-            f"lists and mappings are nested more than {MAX_NESTING} levels deep",
+            say("lists and mappings are nested more than {n} levels deep", n=MAX_NESTING),
             Location(path, *deep),
-            "a project file needs a few levels; flatten this value",
+            say("a project file needs a few levels; flatten this value"),
         )
         return SourceFile(path, text.splitlines(), None)
     yaml = YAML(typ="rt")
@@ -83,9 +93,9 @@ def read_yaml(path: Path, problems: Problems, room: int = MAX_VALUES) -> SourceF
     except RecursionError:
         problems.add(
             "TLK001",
-            "YAML cannot be read: it is nested too deeply",
+            say("YAML cannot be read: it is nested too deeply"),
             Location(path, 1, 1),
-            f"a project file nests at most {MAX_NESTING} levels of lists and mappings",
+            say("a project file nests at most {n} levels of lists and mappings", n=MAX_NESTING),
         )
         return SourceFile(path, text.splitlines(), None)
     source = SourceFile(path, text.splitlines(), data)
@@ -132,8 +142,8 @@ def _flow_too_deep(text: str) -> tuple[int, int] | None:
 
 
 class _OverLimitError(Exception):
-    def __init__(self, message: str, parent: Any, part: PathPart, hint: str) -> None:
-        super().__init__(message)
+    def __init__(self, message: Text, parent: Any, part: PathPart, hint: Text) -> None:
+        super().__init__(str(message))
         self.message, self.parent, self.part, self.hint = message, parent, part, hint
 
 
@@ -149,10 +159,10 @@ def _count(node: Any, counted: dict[int, int], open_: set[int], depth: int, room
         return known
     if id(node) in open_:
         raise _OverLimitError(
-            "an alias refers to the list or mapping that holds it",
+            say("an alias refers to the list or mapping that holds it"),
             node,
             0,
-            "an anchor (&name) can be repeated (*name) only outside of itself",
+            say("an anchor (&name) can be repeated (*name) only outside of itself"),
         )
     open_.add(id(node))
     total = 1
@@ -162,21 +172,25 @@ def _count(node: Any, counted: dict[int, int], open_: set[int], depth: int, room
     for part, value in parts:
         if depth >= MAX_NESTING:
             raise _OverLimitError(
-                f"lists and mappings are nested more than {MAX_NESTING} levels deep",
+                say("lists and mappings are nested more than {n} levels deep", n=MAX_NESTING),
                 node,
                 part,
-                "a project file needs a few levels; flatten this value",
+                say("a project file needs a few levels; flatten this value"),
             )
         below = _count(value, counted, open_, depth + 1, room)
         total += (1 if isinstance(node, dict) else 0) + below
         if total > room:
             anchor = getattr(getattr(value, "anchor", None), "value", None)
             raise _OverLimitError(
-                f"with aliases{f' (*{anchor})' if anchor else ''} expanded, the project's "
-                f"files hold more than {MAX_VALUES:,} values, the most tolok reads",
+                say(
+                    "with aliases{anchor} expanded, the project's files hold more than {n} "
+                    "values, the most tolok reads",
+                    anchor=" (*" + anchor + ")" if anchor else "",
+                    n=MAX_VALUES,
+                ),
                 node,
                 part,
-                "repeat an anchor fewer times, or write the values out",
+                say("repeat an anchor fewer times, or write the values out"),
             )
     open_.discard(id(node))
     counted[id(node)] = total
@@ -205,30 +219,35 @@ def _place(file: SourceFile, parent: Any, part: PathPart) -> Location:
     return _node_location(file, parent)
 
 
-def _yaml_message(exc: MarkedYAMLError) -> str:
+def _yaml_message(exc: MarkedYAMLError) -> Text:
+    """The YAML reader's complaint; its own words (`mapping values are not allowed here`)
+    stay in English inside the translated sentence."""
     problem = (exc.problem or "invalid YAML").strip()
     if problem.startswith("found duplicate key"):
         key = problem.split('"')[1] if '"' in problem else "?"
-        return f"duplicate key '{key}' in this mapping"
+        return say("duplicate key '{key}' in this mapping", key=key)
     context, mark = exc.context, exc.context_mark
     if context and mark and exc.problem_mark and mark.line != exc.problem_mark.line:
         what = context.removeprefix("while ").removeprefix("parsing ").removeprefix("scanning ")
-        return (
-            f"YAML cannot be read: {problem} ({what} that starts at line {mark.line + 1}, "
-            f"column {mark.column + 1})"
+        return say(
+            "YAML cannot be read: {problem} ({what} that starts at line {line}, column {column})",
+            problem=problem,
+            what=what,
+            line=str(mark.line + 1),
+            column=str(mark.column + 1),
         )
-    return f"YAML cannot be read: {problem}"
+    return say("YAML cannot be read: {problem}", problem=problem)
 
 
-def _yaml_hint(exc: MarkedYAMLError) -> str | None:
+def _yaml_hint(exc: MarkedYAMLError) -> Text | None:
     problem = exc.problem or ""
     if problem.startswith("found duplicate key"):
-        return "a key may appear once per mapping; remove or rename one of them"
+        return say("a key may appear once per mapping; remove or rename one of them")
     if "tab" in problem:
-        return "indent with spaces, not tabs"
+        return say("indent with spaces, not tabs")
     if "mapping values are not allowed" in problem:
-        return "a value containing ': ' must be quoted"
-    return "check indentation, quotes and brackets around this place"
+        return say("a value containing ': ' must be quoted")
+    return say("check indentation, quotes and brackets around this place")
 
 
 def plain(node: Any) -> Any:

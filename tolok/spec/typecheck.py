@@ -34,14 +34,34 @@ from tolok.spec.functions import (
     Signature,
     Type,
 )
+from tolok.spec.problems import Text, say
 
 
 @dataclass(frozen=True)
 class FormulaIssue:
     code: str
-    message: str
+    said: Text
     span: Span
-    hint: str | None = None
+    hinted: Text | None = None
+
+    @property
+    def message(self) -> str:
+        """In English (the compile layer's errors, logs); `said` in any language."""
+        return str(self.said)
+
+    @property
+    def hint(self) -> str | None:
+        return None if self.hinted is None else str(self.hinted)
+
+
+A_TYPE = {
+    Type.number: say("a number"),
+    Type.text: say("a text"),
+    Type.boolean: say("a condition"),
+    Type.time: say("a date/time"),
+    Type.any: say("a value"),
+}
+"""A type in words, with its article: "a number", "a date/time"."""
 
 
 @dataclass(frozen=True)
@@ -65,15 +85,24 @@ class Checker:
         """Check a whole formula whose result must be of type `expected`."""
         got = self.type_of(node)
         if not _fits(got, expected):
-            what = "measure expression" if self.context is Context.row else "KPI formula"
-            hint: str | None
+            hint: Text | None
             if expected is Type.boolean:
-                message = f"a `where` condition must be true or false, but this is a {got.value}"
-                hint = "compare it, e.g. amount > 0 or status == 'paid'"
+                message = say(
+                    "a `where` condition must be true or false, but this is {got}", got=A_TYPE[got]
+                )
+                hint = say("compare it, e.g. amount > 0 or status == 'paid'")
             else:
-                message = f"a {what} must compute a {expected.value}, but this is a {got.value}"
+                what = (
+                    say("measure expression") if self.context is Context.row else say("KPI formula")
+                )
+                message = say(
+                    "a {what} must compute {expected}, but this is {got}",
+                    what=what,
+                    expected=A_TYPE[expected],
+                    got=A_TYPE[got],
+                )
                 hint = (
-                    "filter rows in a measure's `where`, then use the measure here"
+                    say("filter rows in a measure's `where`, then use the measure here")
                     if self.context is Context.kpi
                     else None
                 )
@@ -97,17 +126,24 @@ class Checker:
             case Unary():
                 return self._unary(node)
             case Binary():
-                for side, child in (("left", node.left), ("right", node.right)):
-                    self._expect(child, Type.number, f"'{node.op}' needs numbers; the {side} side")
+                sides = ((say("the left side"), node.left), (say("the right side"), node.right))
+                for side, child in sides:
+                    self._expect(
+                        child,
+                        Type.number,
+                        say("'{op}' needs numbers; {side}", op=node.op, side=side),
+                    )
                 return Type.number
             case Logical():
                 for child in node.operands:
-                    self._expect(child, Type.boolean, f"'{node.op}' joins conditions; this side")
+                    self._expect(
+                        child, Type.boolean, say("'{op}' joins conditions; this side", op=node.op)
+                    )
                 return Type.boolean
             case Compare():
                 return self._compare(node)
             case Items():
-                self._issue("TLK012", "a list can only follow `in`", node.span)
+                self._issue("TLK012", say("a list can only follow `in`"), node.span)
                 return Type.any
             case Call():
                 return self._call(node)
@@ -115,16 +151,16 @@ class Checker:
 
     def _unary(self, node: Unary) -> Type:
         if node.op == "not":
-            self._expect(node.operand, Type.boolean, "'not' needs a condition; this")
+            self._expect(node.operand, Type.boolean, say("'not' needs a condition; this"))
             return Type.boolean
-        self._expect(node.operand, Type.number, f"'{node.op}' needs a number; this")
+        self._expect(node.operand, Type.number, say("'{op}' needs a number; this", op=node.op))
         return Type.number
 
     def _compare(self, node: Compare) -> Type:
         if self.context is Context.kpi:
             self._issue(
                 "TLK012",
-                "a KPI formula computes numbers; comparisons belong in a measure's `where`",
+                say("a KPI formula computes numbers; comparisons belong in a measure's `where`"),
                 node.span,
             )
         left = self.type_of(node.left)
@@ -134,9 +170,14 @@ class Checker:
             if not _comparable(left, right, node.op, (node.left, item)):
                 self._issue(
                     "TLK012",
-                    f"cannot compare a {left.value} with a {right.value} using '{node.op}'",
+                    say(
+                        "cannot compare {left} with {right} using '{op}'",
+                        left=A_TYPE[left],
+                        right=A_TYPE[right],
+                        op=node.op,
+                    ),
                     node.span,
-                    "compare numbers with numbers, text with 'quoted text', dates with dates",
+                    say("compare numbers with numbers, text with 'quoted text', dates with dates"),
                 )
                 break
         return Type.boolean
@@ -154,10 +195,23 @@ class Checker:
         if count < signature.required or too_many:
             self._issue(
                 "TLK013",
-                f"{node.func}() takes {signature.arity_text()} argument"
-                f"{'' if signature.arity_text() == '1' else 's'}, got {count}",
+                (
+                    say(
+                        "{function}() takes {arity} argument, got {count}",
+                        function=node.func,
+                        arity=signature.arity(),
+                        count=count,
+                    )
+                    if signature.arity_text() == "1"
+                    else say(
+                        "{function}() takes {arity} arguments, got {count}",
+                        function=node.func,
+                        arity=signature.arity(),
+                        count=count,
+                    )
+                ),
                 node.span,
-                f"write it as {signature.usage}",
+                say("write it as {usage}", usage=signature.usage),
             )
         if node.func == "case":
             return self._case(node)
@@ -170,33 +224,39 @@ class Checker:
         return signature.returns or first or Type.any
 
     def _argument(self, signature: Signature, kind: Arg, arg: Node, index: int) -> Type:
-        label = f"argument {index + 1} of {signature.name}()"
+        label = say("argument {n} of {function}()", n=index + 1, function=signature.name)
         if kind is Arg.count:
             if not (isinstance(arg, Number) and isinstance(arg.value, int) and arg.value >= 1):
                 self._issue(
                     "TLK012",
-                    f"{label} must be a whole number of periods, 1 or more",
+                    say("{label} must be a whole number of periods, 1 or more", label=label),
                     _span(arg),
-                    f"write it as {signature.usage}",
+                    say("write it as {usage}", usage=signature.usage),
                 )
             return Type.number
         if kind in (Arg.agg, Arg.grain):
             allowed = ROLLING_AGGS if kind is Arg.agg else TO_DATE_GRAINS
             if not (isinstance(arg, String) and arg.value in allowed):
                 choices = ", ".join(f"'{a}'" for a in allowed)
-                self._issue("TLK012", f"{label} must be one of {choices}", _span(arg))
+                self._issue(
+                    "TLK012",
+                    say("{label} must be one of {choices}", label=label, choices=choices),
+                    _span(arg),
+                )
             return Type.text
         wanted = {Arg.number: Type.number, Arg.time: Type.time, Arg.text: Type.text}.get(kind)
         if wanted is None:
             return self.type_of(arg)
-        self._expect(arg, wanted, f"{label} must be a {wanted.value}; this")
+        self._expect(
+            arg, wanted, say("{label} must be {wanted}; this", label=label, wanted=A_TYPE[wanted])
+        )
         return wanted
 
     def _case(self, node: Call) -> Type:
         pairs = len(node.args) // 2
         result: Type = Type.any
         for i in range(pairs):
-            self._expect(node.args[2 * i], Type.boolean, f"condition {i + 1} of case()")
+            self._expect(node.args[2 * i], Type.boolean, say("condition {n} of case()", n=i + 1))
             value = self.type_of(node.args[2 * i + 1])
             result = self._merge_case(result, value, node.args[2 * i + 1])
         if len(node.args) % 2:
@@ -210,7 +270,11 @@ class Checker:
         if value not in (Type.any, so_far):
             self._issue(
                 "TLK012",
-                f"case() values must all be of one type: a {so_far.value} and a {value.value}",
+                say(
+                    "case() values must all be of one type: {first} and {other}",
+                    first=A_TYPE[so_far],
+                    other=A_TYPE[value],
+                ),
                 _span(node),
             )
         return so_far
@@ -219,20 +283,34 @@ class Checker:
         other = FUNCTIONS[Context.row if self.context is Context.kpi else Context.kpi]
         close = difflib.get_close_matches(node.func, list(table), n=1)
         if node.func in other:
-            where = "a measure's expr/where" if self.context is Context.kpi else "a KPI formula"
-            hint = f"{node.func}() can only be used in {where}"
+            hint = (
+                say("{function}() can only be used in a measure's expr/where", function=node.func)
+                if self.context is Context.kpi
+                else say("{function}() can only be used in a KPI formula", function=node.func)
+            )
         elif close:
-            hint = f"did you mean {table[close[0]].usage}?"
+            hint = say("did you mean {usage}?", usage=table[close[0]].usage)
         else:
-            hint = "available: " + ", ".join(sorted(table))
-        self._issue("TLK011", f"unknown function '{node.func}'", node.func_span, hint)
+            hint = say("available: {names}", names=", ".join(sorted(table)))
+        self._issue(
+            "TLK011", say("unknown function '{name}'", name=node.func), node.func_span, hint
+        )
 
-    def _expect(self, node: Node, wanted: Type, what: str) -> None:
+    def _expect(self, node: Node, wanted: Type, what: Text) -> None:
         got = self.type_of(node)
         if not _fits(got, wanted):
-            self._issue("TLK012", f"{what} is a {got.value}, not a {wanted.value}", _span(node))
+            self._issue(
+                "TLK012",
+                say(
+                    "{what} is {got}, not {wanted}",
+                    what=what,
+                    got=A_TYPE[got],
+                    wanted=A_TYPE[wanted],
+                ),
+                _span(node),
+            )
 
-    def _issue(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
+    def _issue(self, code: str, message: Text, span: Span, hint: Text | None = None) -> None:
         self.issues.append(FormulaIssue(code, message, span, hint))
 
 

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from tolok.answers.views import SeriesView, change_of, existing_store, slices_of
 from tolok.cli.lang import counted, formats, lang_of, period_label, status_word, words
+from tolok.cli.terminal.said import said_in
 from tolok.display import (
     format_change,
     format_points,
@@ -30,6 +31,7 @@ from tolok.display import (
     value_decimals,
 )
 from tolok.engine.errors import WarehouseError
+from tolok.i18n import voice
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Direction, Grain, Project, Unit
 from tolok.spec.problems import Location, Problem
@@ -78,14 +80,16 @@ def _print_error(
     where: Location | None,
     hint: str | None,
 ) -> None:
+    _ = words(loaded.project)
+    message, hint = said_in(message, _), None if hint is None else said_in(hint, _)
     if where is None:
-        _ = words(loaded.project)
         console.print(_("error: {problem}", problem=message), style="bold red", markup=False)
         if hint:
             console.print("  " + _("hint: {hint}", hint=hint), markup=False)
         return
     problem = Problem("TLK020", message, where, hint)
-    console.print(problem.render(loaded.root, loaded.lines(where.file)), markup=False)
+    spoken = voice(lang_of(loaded.project))
+    console.print(problem.render(loaded.root, loaded.lines(where.file), spoken), markup=False)
 
 
 def run_refresh(
@@ -267,12 +271,14 @@ def run_show(loaded: LoadedProject, options: ShowOptions, out: Console, errors: 
         with reported(loaded, errors):
             view = series_view(loaded, query)
     except ViewError as exc:
+        from tolok.cli.terminal.said import error_text
+
         if exc.field == "where":
-            errors.print(f"error: --{exc.message}", markup=False)
+            errors.print(error_text(f"--{exc.message}", words(project)), markup=False)
             errors.print(f"  {options.where}", markup=False)
             raise typer.Exit(2) from None
         if exc.field is None:
-            errors.print(f"error: {exc.cli}", markup=False)
+            errors.print(error_text(exc.cli, words(project)), markup=False)
             raise typer.Exit(1) from None
         raise typer.BadParameter(exc.cli) from None
     if view.stale:
@@ -307,7 +313,9 @@ def print_history(loaded: LoadedProject, kpi: str, out: Console) -> None:
         with Session(store) as session:
             versions = history(session, kpi)
     if not versions:
-        out.print(f"{kpi}: no versions recorded yet (tolok refresh records them)", markup=False)
+        _ = words(project)
+        out.print(_("{kpi}: no versions recorded yet (tolok refresh records them)", kpi=kpi),
+                  markup=False)  # fmt: skip
         return
     for version in versions:
         when = version.created_at.strftime("%Y-%m-%d %H:%M UTC")

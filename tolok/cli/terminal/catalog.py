@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -11,6 +12,9 @@ from rich.table import Table
 
 from tolok.catalog.add import CatalogError, plan, write
 from tolok.catalog.templates import Template, catalog, find, search
+from tolok.cli.lang import lang_of, words
+from tolok.cli.terminal.said import error_text
+from tolok.i18n import gettext, voice
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Function, Indicator, Level, Measure
 
@@ -78,9 +82,11 @@ def print_template(name: str, lang: str, out: Console, err: Console) -> bool:
         close = difflib.get_close_matches(name.lower(), names, n=5, cutoff=0.6)
         for word in name.replace("_", " ").split():
             close += [n for n, _ in search(word) if n not in close]
-        err.print(f"error: no template named {name!r}", markup=False)
+        _ = gettext(lang)
+        err.print(_("error: no template named {name}", name=repr(name)), markup=False)
         if close:
-            err.print("  did you mean: " + ", ".join(close[:5]), markup=False)
+            err.print("  " + _("did you mean: {names}", names=", ".join(close[:5])),
+                      markup=False)  # fmt: skip
         return False
     key, template = hit
     out.print(f"{key}: {template.title(lang)}", style="bold", markup=False)
@@ -147,50 +153,59 @@ def run_add(
     """Add a template to the project; False (after saying why) when it cannot be done."""
     kpi_name, owner, goal, kpi_file = options
     assert loaded.project is not None
+    _ = words(loaded.project)
     hit = find(name)
     if hit is None:
-        err.print(f"error: no template named {name!r} (see `tolok catalog`)", markup=False)
+        err.print(_("error: no template named {name} (see `tolok catalog`)", name=repr(name)),
+                  markup=False)  # fmt: skip
         return False
     key, template = hit
     try:
-        chosen = _pairs(datasets, "--dataset", allow_bare=True)
-        columns = _pairs(maps, "--map", allow_bare=False)
+        chosen = _pairs(datasets, "--dataset", allow_bare=True, _=_)
+        columns = _pairs(maps, "--map", allow_bare=False, _=_)
         result = plan(key, template, loaded.project, chosen, columns, kpi_name, owner, goal)
     except CatalogError as exc:
-        err.print(f"error: {exc}", markup=False)
+        err.print(error_text(str(exc), _), markup=False)
         return False
     target = None if kpi_file is None else (loaded.root / kpi_file).resolve()
     problems = write(loaded, result, target)
     if problems:
-        err.print(
-            f"error: {result.kpi_name} was not added: the project would not validate "
-            "(nothing was changed):",
-            markup=False,
-        )
-        for problem in problems:
-            err.print("  " + problem.headline(loaded.root), markup=False)
-            if problem.hint:
-                err.print(f"    hint: {problem.hint}", markup=False)
-        err.print("  map the template's columns to yours with --map COLUMN=YOURS", markup=False)
+        err.print(_("error: {kpi} was not added: the project would not validate (nothing was "
+                    "changed):", kpi=result.kpi_name), markup=False)  # fmt: skip
+        spoken = voice(lang_of(loaded.project))
+        for problem in problems:  # the problems themselves are spec's, worded in the language
+            err.print("  " + problem.headline(loaded.root, spoken), markup=False)
+            hint = problem.hint_in(spoken)
+            if hint:
+                err.print("    " + _("hint: {hint}", hint=hint), markup=False)
+        err.print("  " + _("map the template's columns to yours with --map COLUMN=YOURS"),
+                  markup=False)  # fmt: skip
         return False
-    out.print(f"added KPI {result.kpi_name}: {result.kpi['formula']}", markup=False)
+    out.print(_("added KPI {kpi}: {formula}", kpi=result.kpi_name, formula=result.kpi["formula"]),
+              markup=False)  # fmt: skip
     for dataset, measures in result.new_measures.items():
         for measure, definition in measures.items():
-            out.print(f"  new measure {dataset}.{measure}: {definition}", markup=False)
+            named = dataset + "." + measure
+            out.print("  " + _("new measure {measure}: {definition}", measure=named,
+                               definition=definition), markup=False)  # fmt: skip
     for measure, existing in result.reused.items():
-        out.print(f"  {measure}: uses the existing measure {existing}", markup=False)
+        out.print("  " + _("{measure}: uses the existing measure {existing}", measure=measure,
+                           existing=existing), markup=False)  # fmt: skip
     return True
 
 
-def _pairs(values: list[str], option: str, allow_bare: bool) -> dict[str, str]:
+def _pairs(
+    values: list[str], option: str, allow_bare: bool, _: Callable[..., str]
+) -> dict[str, str]:
     out: dict[str, str] = {}
+    wrong = _("{option} {value}: write it as NAME=VALUE")
     for value in values:
         key, sep, rest = value.partition("=")
         if not sep:
             if not allow_bare:
-                raise CatalogError(f"{option} {value!r}: write it as NAME=VALUE")
+                raise CatalogError(wrong.format(option=option, value=repr(value)))
             key, rest = "", value
         if not rest.strip() or (sep and not key.strip()):
-            raise CatalogError(f"{option} {value!r}: write it as NAME=VALUE")
+            raise CatalogError(wrong.format(option=option, value=repr(value)))
         out[key.strip()] = rest.strip()
     return out

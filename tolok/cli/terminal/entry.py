@@ -3,16 +3,24 @@ and the audit log that records what people changed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from sqlalchemy import Engine
 
+from tolok.cli.lang import lang_of, number_text, words
 from tolok.cli.terminal.board import project_of, reported
+from tolok.cli.terminal.said import error_text, row_problem, said_in
 from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
+from tolok.spec.models import Project
+
+if TYPE_CHECKING:
+    from tolok.store.schema import AuditEntry
 
 
 def run_enter(
@@ -32,18 +40,20 @@ def run_enter(
     from tolok.store.manual import EntryError, enter, make_entry, read_csv
 
     project = project_of(loaded)
+    _, lang = words(project), lang_of(project)
     try:
         if file is not None:
             entries = read_csv(project, dataset, file)
         else:
             if len(values) != 3:
-                raise EntryError("give MEASURE PERIOD VALUE, or --file values.csv")
-            pairs = dict(_pair(item) for item in by)
+                raise EntryError(_("give MEASURE PERIOD VALUE, or --file values.csv"))
+            pairs = dict(_pair(item, _) for item in by)
             measure, period, value = values
             entries = [make_entry(project, dataset, measure, period, value, pairs)]
     except EntryError as exc:
         where = f"{file}:{exc.line}: " if file is not None and exc.line else ""
-        errors.print(f"error: {where}{exc.message}; nothing was stored", markup=False)
+        problem = where + said_in(exc.message, _)
+        errors.print(_("error: {problem}; nothing was stored", problem=problem), markup=False)
         raise typer.Exit(1) from None
     with reported(loaded, errors):
         store = open_store(store_url(project.store, loaded.root))
@@ -53,24 +63,25 @@ def run_enter(
         recompute(loaded, store, errors)
     calendar = Calendar.of(project)
     if not outcomes:
-        out.print(f"0 values of {dataset}: the file has no rows", markup=False)
+        out.print(_("0 values of {dataset}: the file has no rows", dataset=dataset), markup=False)
         return
     if len(outcomes) > 10:
         new = sum(1 for o in outcomes if o.before is None)
         same = sum(1 for o in outcomes if o.before == o.entry.value)
-        out.print(
-            f"{len(outcomes)} values of {dataset}: {new} new, "
-            f"{len(outcomes) - new - same} changed, {same} unchanged",
-            markup=False,
-        )
+        stored = _counted(len(outcomes), _("{n} value of {dataset}"),
+                          _("{n} values of {dataset}"), lang, dataset=dataset)  # fmt: skip
+        changes = _("{new} new, {changed} changed, {same} unchanged",
+                    new=number_text(new, lang), same=number_text(same, lang),
+                    changed=number_text(len(outcomes) - new - same, lang))  # fmt: skip
+        out.print(f"{stored}: {changes}", markup=False)
         return
     for outcome in outcomes:
         entry = outcome.entry
-        text = f"{entry.subject(calendar)}: {_plain_number(entry.value)}"
+        text = f"{entry.subject(calendar)}: {_plain_number(entry.value, lang)}"
         if outcome.before is not None and outcome.before != entry.value:
-            text += f" (was {_plain_number(outcome.before)})"
+            text += " " + _("(was {before})", before=_plain_number(outcome.before, lang))
         elif outcome.before == entry.value:
-            text += " (unchanged)"
+            text += " " + _("(unchanged)")
         out.print(text, markup=False)
 
 
@@ -89,21 +100,33 @@ def recompute(loaded: LoadedProject, store: Engine, errors: Console) -> None:
             warehouse = Warehouse(loaded, manual=source(store))
             refresh_into_store(loaded, warehouse, store, "tolok enter", board=False)
         except WarehouseError as exc:  # the values are stored all the same
-            errors.print(f"stored; the KPIs are recomputed at the next refresh: {exc.message}",
-                         markup=False)  # fmt: skip
+            _ = words(loaded.project)
+            errors.print(_("stored; the KPIs are recomputed at the next refresh: {problem}",
+                           problem=exc.message), markup=False)  # fmt: skip
 
 
-def _pair(text: str) -> tuple[str, str]:
+def _pair(text: str, _: Callable[..., str]) -> tuple[str, str]:
     from tolok.store.manual import EntryError
 
     name, sep, value = text.partition("=")
     if not sep or not name:
-        raise EntryError(f"--by takes dimension=value, not '{text}'")
+        raise EntryError(_("--by takes dimension=value, not '{text}'", text=text))
     return name.strip(), value.strip()
 
 
-def _plain_number(value: float) -> str:
-    return str(int(value)) if value == int(value) else str(value)
+def _counted(number: int, one: str, many: str, lang: str, **values: object) -> str:
+    """`counted`, with more placeholders than `{n}`: `1.204 baris ditulis ke orders`."""
+    return (one if number == 1 else many).format(n=number_text(number, lang), **values)
+
+
+def _plain_number(value: float, lang: str = "en") -> str:
+    """A value as typed, every digit kept: `1500000`; in Indonesian grouped as people write
+    it, `1.500.000` (`2,5` for 2.5)."""
+    if lang == "en":
+        return str(int(value)) if value == int(value) else str(value)
+    from babel.numbers import format_decimal
+
+    return str(format_decimal(value, "#,##0.##########", locale=lang))
 
 
 def print_audit(loaded: LoadedProject, subject: str, out: Console) -> None:
@@ -116,10 +139,35 @@ def print_audit(loaded: LoadedProject, subject: str, out: Console) -> None:
     project = project_of(loaded)
     with Session(open_store(store_url(project.store, loaded.root))) as session:
         entries = audit_trail(session, subject)
+    if not out.is_terminal:
+        # Piped: tab-separated machine lines (time, who, action code, subject, JSON before
+        # -> after), the same in every language, for a script or a spreadsheet.
+        for entry in entries:
+            change = f"{entry.before or '-'} -> {entry.after or '-'}"
+            when = entry.at.strftime("%Y-%m-%d %H:%M:%S UTC")
+            typer.echo(f"{when}\t{entry.actor}\t{entry.action}\t{entry.subject}\t{change}")
+        return
+    _audit_table(project, entries, out)
+
+
+def _audit_table(project: Project, entries: Sequence[AuditEntry], out: Console) -> None:
+    """On a terminal: the log as a table, its headings and actions in the reader's words
+    (the pages' words for them)."""
+    from rich.table import Table
+
+    from tolok.server.pages.admin import audit_words
+
+    _ = words(project)
+    if not entries:
+        out.print(_("no audit entries yet"), markup=False)
+        return
+    actions = audit_words(_)
+    table = Table(_("When (UTC)"), _("Who"), _("What"), _("Subject"), _("Before"), _("After"))
     for entry in entries:
-        change = f"{entry.before or '-'} -> {entry.after or '-'}"
-        when = entry.at.strftime("%Y-%m-%d %H:%M:%S UTC")
-        typer.echo(f"{when}\t{entry.actor}\t{entry.action}\t{entry.subject}\t{change}")
+        table.add_row(entry.at.strftime("%Y-%m-%d %H:%M:%S"), entry.actor,
+                      actions.get(entry.action, entry.action), entry.subject,
+                      entry.before or "-", entry.after or "-")  # fmt: skip
+    out.print(table)
 
 
 def run_ingest(
@@ -134,6 +182,7 @@ def run_ingest(
     from tolok.engine.ingest import IngestError, ingest
     from tolok.engine.warehouse import Warehouse
 
+    _, lang = words(loaded.project), lang_of(loaded.project)
     with (
         reported(loaded, errors),
         Progress(
@@ -144,28 +193,34 @@ def run_ingest(
             disable=not errors.is_terminal,
         ) as progress,
     ):
-        task = progress.add_task(f"checking {file.name}", total=None)
+        task = progress.add_task(_("checking {file}", file=file.name), total=None)
 
         def step(rows: int) -> None:
-            progress.update(task, description=f"checked {rows:,} rows of {file.name}")
+            checked = _counted(rows, _("checked {n} row of {file}"),
+                               _("checked {n} rows of {file}"), lang, file=file.name)  # fmt: skip
+            progress.update(task, description=checked)
 
         try:
             report = ingest(loaded, Warehouse(loaded), dataset, file, skip_bad_rows, step)
         except IngestError as exc:
-            errors.print(f"error: {exc.message}", markup=False)
+            errors.print(error_text(exc.message, _), markup=False)
             for problem in exc.problems[:20]:
-                errors.print(f"  {file.name}: {problem}", markup=False)
+                errors.print(f"  {file.name}: {row_problem(problem, _)}", markup=False)
             if len(exc.problems) > 20:
-                errors.print(f"  … and {len(exc.problems) - 20} more", markup=False)
+                more = number_text(len(exc.problems) - 20, lang)
+                errors.print("  " + _("… and {n} more", n=more), markup=False)
             raise typer.Exit(1) from None
     if report.already:
-        out.print(f"{file.name} was ingested into {dataset} before: nothing to do", markup=False)
+        out.print(_("{file} was ingested into {dataset} before: nothing to do", file=file.name,
+                    dataset=dataset), markup=False)  # fmt: skip
         return
-    parts = [f"{report.written:,} rows written to {dataset}"]
+    parts = [_counted(report.written, _("{n} row written to {dataset}"),
+                      _("{n} rows written to {dataset}"), lang, dataset=dataset)]  # fmt: skip
     if report.duplicates:
-        parts.append(f"{report.duplicates:,} already there (same key)")
+        parts.append(_("{n} already there (same key)", n=number_text(report.duplicates, lang)))
     if report.rejected:
-        parts.append(f"{report.rejected:,} rejected, see {report.rejected_file}")
+        parts.append(_("{n} rejected, see {file}", n=number_text(report.rejected, lang),
+                       file=report.rejected_file))  # fmt: skip
     out.print("; ".join(parts), markup=False)
 
 
@@ -187,19 +242,24 @@ def run_set_target(
     from tolok.store.targets import set_target
 
     project = project_of(loaded)
+    _, lang = words(project), lang_of(project)
     try:
         number = float(value)
     except ValueError:
-        errors.print(f"error: '{value}' is not a number", markup=False)
+        errors.print(error_text(f"'{value}' is not a number", _), markup=False)
         raise typer.Exit(1) from None
     try:
-        pairs = dict(_pair(item) for item in by)
+        pairs = dict(_pair(item, _) for item in by)
         with reported(loaded, errors):
             store = open_store(store_url(project.store, loaded.root))
             with Session(store) as session, session.begin():
                 before = set_target(session, project, kpi, period, number, pairs, actor)
     except EntryError as exc:
-        errors.print(f"error: {exc.message}", markup=False)
+        errors.print(error_text(exc.message, _), markup=False)
         raise typer.Exit(1) from None
-    was = f" (was {_plain_number(before)})" if before is not None else ""
-    out.print(f"target of {kpi} for {period}: {_plain_number(number)}{was}", markup=False)
+    was = ""
+    if before is not None:
+        was = " " + _("(was {before})", before=_plain_number(before, lang))
+    said = _("target of {kpi} for {period}: {value}", kpi=kpi, period=period,
+             value=_plain_number(number, lang))  # fmt: skip
+    out.print(said + was, markup=False)

@@ -12,6 +12,7 @@ from rich.console import Console
 from tolok.catalog.add import CatalogError
 from tolok.catalog.init import create
 from tolok.cli.lang import counted
+from tolok.cli.terminal.said import error_text
 from tolok.i18n import gettext
 from tolok.spec.loader import load_project
 from tolok.spec.models import Project
@@ -23,7 +24,7 @@ def run_init(folder: Path, template: str, lang: str, out: Console, err: Console)
     try:
         created = create(folder, template, lang)
     except CatalogError as exc:
-        err.print(f"error: {exc}", markup=False)
+        err.print(error_text(str(exc), gettext(lang)), markup=False)
         return False
     loaded = load_project(folder)
     assert loaded.project is not None

@@ -22,8 +22,12 @@ def run_report(
     out: Console,
     err: Console,
 ) -> bool:
+    from tolok.cli.lang import counted, lang_of, words
+    from tolok.cli.terminal.said import error_text
+    from tolok.i18n import gettext
     from tolok.notify import report as reports
 
+    _ = gettext(lang) if lang else words(loaded.project)
     try:
         made = reports.build(loaded, goal, period, lang)
         body: str | bytes
@@ -36,7 +40,7 @@ def run_report(
         else:
             body = reports.to_pdf(made)
     except reports.ReportError as exc:
-        err.print(f"error: {exc}", markup=False)
+        err.print(error_text(str(exc), _), markup=False)
         return False
     if output is None and kind in BINARY:
         day = period or clock.today().isoformat()
@@ -49,5 +53,6 @@ def run_report(
         output.write_text(body, encoding="utf-8")
     else:
         output.write_bytes(body)
-    err.print(f"wrote {output} ({len(made.lines)} KPIs)", markup=False)
+    kpis = counted(len(made.lines), _("{n} KPI"), _("{n} KPIs"), lang or lang_of(loaded.project))
+    err.print(_("wrote {file} ({kpis})", file=output, kpis=kpis), markup=False)
     return True

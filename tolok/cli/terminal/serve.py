@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import typer
@@ -11,6 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tolok.auth import accounts
+from tolok.cli.lang import lang_of, number_text, words
+from tolok.cli.terminal.said import error_text
 from tolok.spec.loaded import LoadedProject
 from tolok.store.database import open_store, store_url
 from tolok.store.errors import StoreError
@@ -43,7 +46,7 @@ def _engine(loaded: LoadedProject) -> object:
     try:
         return open_store(store_url(loaded.project.store, loaded.root))
     except StoreError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
+        typer.echo(error_text(exc.message, words(loaded.project)), err=True)
         raise typer.Exit(1) from None
 
 
@@ -61,15 +64,20 @@ def run_serve(loaded: LoadedProject, host: str, port: int, secure: bool, out: Co
             first = accounts.first_admin(session)
     except IntegrityError:  # another server on the same store made it first
         first = None
+    _ = words(loaded.project)
     if first is not None:
         email, secret = first
-        out.print("First run: an admin account was created. Its password is shown only now:")
-        out.print(f"  e-mail:   {email}", markup=False)
-        out.print(f"  password: {secret}", markup=False)
-        out.print("  (tolok user reset-password admin@localhost makes a new one)")
+        out.print(_("First run: an admin account was created. Its password is shown only now:"),
+                  markup=False)  # fmt: skip
+        out.print("  " + _("e-mail:   {email}", email=email), markup=False)
+        out.print("  " + _("password: {password}", password=secret), markup=False)
+        out.print("  " + _("(tolok user reset-password {email} makes a new one)", email=email),
+                  markup=False)  # fmt: skip
     configure()
     app = create_app(loaded.root, secure_cookies=secure)
-    out.print(f"tolok serving {loaded.root} on http://{host}:{port} (API docs: /docs)")
+    url = "http://" + host + ":" + str(port)
+    out.print(_("tolok serving {folder} on {url} (API docs: /docs)", folder=loaded.root, url=url),
+              markup=False)  # fmt: skip
     serve(app, host, port, **proxy_options())  # Ctrl-C stops it within a second
 
 
@@ -87,6 +95,7 @@ def run_user(
 
     engine = _engine(loaded)
     assert isinstance(engine, Engine)
+    _, lang = words(loaded.project), lang_of(loaded.project)
     try:
         with Session(engine) as session, session.begin():
             if what == "add":
@@ -94,27 +103,41 @@ def run_user(
                 user.locale = locale
                 for team in teams:
                     accounts.join_team(session, user.email, team, ACTOR)
-                out.print(f"added {user.email} ({user.role}); password: {secret}", markup=False)
-                out.print("the password is shown only now: pass it on safely", markup=False)
+                out.print(_("added {email} ({role}); password: {password}", email=user.email,
+                            role=_role(user.role, _), password=secret), markup=False)  # fmt: skip
+                out.print(_("the password is shown only now: pass it on safely"), markup=False)
             elif what == "list":
-                for user in accounts.list_users(session):
-                    state = "disabled" if user.disabled else "active"
-                    teams_text = ", ".join(sorted(accounts.teams_of(session, user)))
-                    typer.echo(f"{user.email}\t{user.name}\t{user.role}\t{state}\t{teams_text}")
+                _list_users(session, _)
             elif what in ("disable", "enable"):
                 user = accounts.set_disabled(session, email, what == "disable", ACTOR)
-                out.print(f"{user.email}: {what}d", markup=False)
+                done = _("{email}: disabled") if what == "disable" else _("{email}: enabled")
+                out.print(done.format(email=user.email), markup=False)
             else:
                 reset = accounts.reset_password(session, email, ACTOR)
-                out.print(f"new password for {email.strip().lower()}: {reset.secret}",
-                          markup=False)  # fmt: skip
-                out.print(f"revoked {_count(reset.tokens_revoked, 'API token')} and ended "
-                          f"{_count(reset.sessions_ended, 'signed-in session')}",
+                out.print(_("new password for {email}: {password}", email=email.strip().lower(),
+                            password=reset.secret), markup=False)  # fmt: skip
+                tokens = _("{n} API token") if reset.tokens_revoked == 1 else _("{n} API tokens")
+                sessions = (_("{n} signed-in session") if reset.sessions_ended == 1
+                            else _("{n} signed-in sessions"))  # fmt: skip
+                out.print(_("revoked {tokens} and ended {sessions}",
+                            tokens=tokens.format(n=number_text(reset.tokens_revoked, lang)),
+                            sessions=sessions.format(n=number_text(reset.sessions_ended, lang))),
                           markup=False)  # fmt: skip
     except (accounts.AccountError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(error_text(str(exc), _), err=True)
         raise typer.Exit(1) from None
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
+def _list_users(session: Session, _: Callable[..., str]) -> None:
+    """Tab-separated lines: e-mail, name, role, state, teams. The role stays the word
+    `--role` takes (viewer, editor, admin); the state is said in the reader's language."""
+    for user in accounts.list_users(session):
+        state = _("disabled") if user.disabled else _("active")
+        teams_text = ", ".join(sorted(accounts.teams_of(session, user)))
+        typer.echo(f"{user.email}\t{user.name}\t{user.role}\t{state}\t{teams_text}")
+
+
+def _role(role: str, _: Callable[..., str]) -> str:
+    """A role in words (`pengelola`), the word `--role` takes kept beside it in Indonesian."""
+    named = {"viewer": _("viewer"), "editor": _("editor"), "admin": _("admin")}.get(role, role)
+    return named if named == role else f"{named}, --role {role}"

@@ -15,7 +15,7 @@ from rich.table import Table
 from tolok import clock
 from tolok.answers.outlook import Outlook, outlook
 from tolok.answers.verdicts import KpiState, kpi_states
-from tolok.cli.lang import formats, lang_of, period_label, status_word, words
+from tolok.cli.lang import formats, lang_of, number_text, period_label, status_word, words
 from tolok.display import format_change, format_share, format_value, format_values
 from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
@@ -201,15 +201,16 @@ def print_suggestion(loaded: LoadedProject, name: str, out: Console, errors: Con
     calendar = Calendar.of(project)
     today = clock.today(project)
     state = kpi_states(loaded, today).get(name)
+    _ = words(project)
     if state is None or not state.points:
-        errors.print("error: no stored values: run `tolok refresh` first", markup=False)
+        errors.print(_("error: no stored values: run `tolok refresh` first"), markup=False)
         raise typer.Exit(1) from None
     # Whole, closed, final periods only: an open month or a conversion still settling
     # would read as a fall.
     judged = [(v.period, v.value) for v in state.verdicts if v.judged]
     found = suggest(kpi, judged, calendar.periods_per_year(kpi.grain))
     if found is None:
-        out.print(f"{name}: not enough history to suggest a target", markup=False)
+        out.print(_("{name}: not enough history to suggest a target", name=name), markup=False)
         return
     for line in _suggestion_lines(project, kpi.title or name, kpi, found):
         out.print(line, markup=False)
@@ -218,39 +219,51 @@ def print_suggestion(loaded: LoadedProject, name: str, out: Console, errors: Con
 def _suggestion_lines(project: Project, title: str, kpi: KPI, found: Suggestion) -> list[str]:
     """What history reached, the target it suggests, and whether it holds the recent
     level instead; the README's row for `tolok suggest-target` says the same."""
-    compared = "the same period a year before" if found.vs is Vs.last_year else "the period before"
+    _ = words(project)
+    if found.vs is Vs.last_year:
+        compared = _("the same period a year before")
+    else:
+        compared = _("the period before")
     down = kpi.direction is Direction.down
-    locale = project.locale.value
+    locale = lang_of(project)
     recent, target, baseline = format_values(
         [found.recent, found.target, found.baseline], kpi.unit, project.currency, locale
     )
     low, high, reached, growth = (
         format_change(rate, locale) for rate in (found.low, found.high, found.reached, found.growth)
     )
+    samples = number_text(found.samples, locale)
     lines = [
-        f"{title}: against {compared}, it grew between {low} and {high} half of the time "
-        f"({found.samples} periods)."
-    ]
+        _("{title}: against {compared}, it grew between {low} and {high} half of the time "
+          "({samples} periods).", title=title, compared=compared, low=low, high=high,
+          samples=samples)
+    ]  # fmt: skip
+    percentile = _("the 25th percentile") if down else _("the 75th percentile")
     if kpi.direction is Direction.band:
-        lines.append(f"Its direction is band: it is asked to stay at its recent level, {recent}.")
+        lines.append(_("Its direction is band: it is asked to stay at its recent level, "
+                       "{recent}.", recent=recent))  # fmt: skip
     elif found.holds:
         lines.append(
-            f"The rate it reached a quarter of the time ({reached}, the "
-            f"{'25th' if down else '75th'} percentile) would ask for a target "
-            f"{'above' if down else 'below'} its recent level, {recent}: the suggestion "
-            "holds that level instead."
-        )
+            (_("The rate it reached a quarter of the time ({reached}, {percentile}) would ask "
+               "for a target above its recent level, {recent}: the suggestion holds that level "
+               "instead.") if down else
+             _("The rate it reached a quarter of the time ({reached}, {percentile}) would ask "
+               "for a target below its recent level, {recent}: the suggestion holds that level "
+               "instead.")).format(reached=reached, percentile=percentile, recent=recent)
+        )  # fmt: skip
     else:
         lines.append(
-            f"It reached {reached} or {'less' if down else 'more'} a quarter of "
-            f"the time (the {'25th' if down else '75th'} percentile); its recent level is "
-            f"{recent}."
-        )
+            (_("It reached {reached} or less a quarter of the time ({percentile}); its recent "
+               "level is {recent}.") if down else
+             _("It reached {reached} or more a quarter of the time ({percentile}); its recent "
+               "level is {recent}.")).format(reached=reached, percentile=percentile, recent=recent)
+        )  # fmt: skip
     if found.holds:
-        lines.append(
-            f"Suggested: hold the recent level, {target} ({growth} on {baseline}, {compared}):"
-        )
+        lines.append(_("Suggested: hold the recent level, {target} ({growth} on {baseline}, "
+                       "{compared}):", target=target, growth=growth, baseline=baseline,
+                       compared=compared))  # fmt: skip
     else:
-        lines.append(f"Suggested: {growth}, i.e. {target} from {baseline}:")
+        lines.append(_("Suggested: {growth}, i.e. {target} from {baseline}:", growth=growth,
+                       target=target, baseline=baseline))  # fmt: skip
     lines.append(f"  target: {{growth: {found.growth:.3f}, vs: {found.vs.value}}}")
     return lines

@@ -204,7 +204,13 @@ def _schedules(ctx: Context, engine: Engine) -> list[ScheduleRow]:
     from zoneinfo import ZoneInfo
 
     from tolok.notify.clock import next_due
-    from tolok.notify.schedule import IMPLICIT_ALERTS, has_app_rules, history, schedules_of
+    from tolok.notify.schedule import (
+        IMPLICIT_ALERTS,
+        has_app_rules,
+        history,
+        note_text,
+        schedules_of,
+    )
 
     zone = ZoneInfo(ctx.project.timezone)
 
@@ -230,7 +236,7 @@ def _schedules(ctx: Context, engine: Engine) -> list[ScheduleRow]:
             every=schedule.every.value, every_text=every[schedule.every.value],
             next=local(next_due(schedule, now, ctx.project.timezone)),
             last=local(last.due_at if last else None), status=last.status if last else "",
-            note=(last.error or last.note) if last else None,
+            note=note_text(last.error or last.note, ctx.lang) if last else None,
         ))  # fmt: skip
     return out
 

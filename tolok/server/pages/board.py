@@ -8,7 +8,7 @@ a title on the page)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
 
@@ -103,8 +103,11 @@ class BoardPage(BaseModel):
     tags: list[str]
     counts: dict[str, int]  # cards per status, before filtering
     attention: list[str] = []  # the shown KPIs that need attention, the most pressing first
-    refreshed_at: dt.datetime | None  # in UTC
+    refreshed_at: dt.datetime | None  # in UTC: the newest refresh that finished its work
     refreshed_text: str = ""  # in the project's time zone, named: 7 Dec 2026 14:05 WIB
+    failed_at: dt.datetime | None = None  # in UTC: a refresh that failed after that one
+    failed_text: str = ""
+    notice: Literal["empty", "failed"] | None = None  # no figures yet, or the last update failed
 
 
 def chosen_group(asked: str | None, remembered: str | None) -> str:
@@ -261,12 +264,16 @@ def data(
     _: Callable[..., str],
     filters: Filters,
     refreshed_at: dt.datetime | None,
+    failed_at: dt.datetime | None = None,
 ) -> BoardPage:
+    """The board's page. `refreshed_at`: when the newest refresh that succeeded finished;
+    `failed_at`: when a later one failed (the figures are older than they should be)."""
     project = loaded.project
     assert project is not None
     every = cards(loaded, board, fmt, _)
     counts = {s: sum(c.status == s for c in every) for s in STATUSES}
     shown = ordered([c for c in every if _matches(c, filters)])
+    failed = failed_at is not None and (refreshed_at is None or failed_at > refreshed_at)
     return BoardPage(
         project=project.name,
         filters=filters,
@@ -279,6 +286,9 @@ def data(
         attention=[c.name for c in shown if c.attention],
         refreshed_at=_utc(refreshed_at),
         refreshed_text=fmt.moment_in(refreshed_at, project.timezone) if refreshed_at else "",
+        failed_at=_utc(failed_at) if failed else None,
+        failed_text=fmt.moment_in(failed_at, project.timezone) if failed else "",
+        notice="empty" if refreshed_at is None else "failed" if failed else None,
     )
 
 

@@ -55,9 +55,16 @@ def attention_of(state: KpiState) -> str | None:
 
 def rank(card: Sortable) -> int:
     """Where a card stands in the board's order: the most pressing first."""
-    if card.attention in ATTENTION:
-        return ATTENTION.index(card.attention)
-    return len(ATTENTION) + (REST.index(card.status) if card.status in REST else len(REST))
+    return rank_of(card.attention, card.status)
+
+
+def rank_of(attention: str | None, status: str) -> int:
+    """Where a KPI stands in the board's order, from why it needs attention (`attention_of`)
+    and its status: 0 off track, 1 at risk, 2 heading off track, 3 heading at risk, then
+    on track, no target, no data (the API says it beside each KPI)."""
+    if attention in ATTENTION:
+        return ATTENTION.index(attention)
+    return len(ATTENTION) + (REST.index(status) if status in REST else len(REST))
 
 
 def attention_words(_: Callable[..., str]) -> dict[str, str]:

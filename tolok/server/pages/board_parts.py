@@ -32,6 +32,8 @@ class OpenPeriod(BaseModel):
     forecast_text: str
     forecast_range: str
     heading_line: str = ""  # where it is heading: "Heading off track: 21 by the end of Dec 2026…"
+    forecast_heading: str | None = None  # where the forecast's end stands against the target
+    differ_text: str = ""  # why pace and forecast may say different things, when they do
 
 
 class Bar(BaseModel):
@@ -140,6 +142,24 @@ def open_period(
             else ""
         ),
         heading_line=_heading_line(ahead, projected_short, period, _),
+        forecast_heading=ahead.forecast_heading.value if ahead.forecast_heading else None,
+        differ_text=_differ_text(ahead, _),
+    )
+
+
+_JUDGED = ("on_track", "at_risk", "off_track")
+
+
+def _differ_text(ahead: Outlook, _: Callable[..., str]) -> str:
+    """One sentence when the pace and the forecast point to different statuses (both read
+    from the outlook, never judged here): what each of them is."""
+    pace = ahead.pace.heading.value
+    model = ahead.forecast_heading.value if ahead.forecast_heading else None
+    if not ahead.judged or pace not in _JUDGED or model not in _JUDGED or pace == model:
+        return ""
+    return _(
+        "They differ because \u201cat this pace\u201d carries the period so far on at the same "
+        "rate, while the forecast is a model of the periods before it."
     )
 
 

@@ -109,7 +109,7 @@ def data(ctx: Context, engine: Engine, board: Any, name: str, query: Query) -> K
     notes = _notes(engine, name)  # read once: for the chart and the list
     rows, figure, stale, error, field = _series(ctx, board, name, query, notes)
     explanation, note = kpi_parts.explanation(
-        ctx, name, query.by, card.period_start, query.grain, query.compare, query.end
+        ctx, name, query.by, card.period_start, query.grain, query.compare, query.end, board
     )
     closed = [p for p in state.points if card.period_start and p.period <= card.period_start]
     return KpiPage(
@@ -202,7 +202,7 @@ def _series(
     except WarehouseError as exc:
         return [], None, False, exc.message + (f" ({exc.hint})" if exc.hint else ""), None
     rows = _rows(ctx, series, reported)
-    figure = _figure(ctx, board, name, query, series, notes)
+    figure = _figure(ctx, board, name, query, series, notes, rows)
     return rows, figure, view.stale, None, None
 
 
@@ -220,6 +220,7 @@ def _rows(ctx: Context, series: dict[str, Any], reported: dict[str, Any] | None)
         first = {(p["start"], _slice_text(p)): p["value"] for p in reported["points"]}
     out = []
     targeted = any(p.get("target") is not None for p in series["points"])
+    periods: dict[str, str] = {}  # by start: a breakdown repeats each period per slice
     for point in series["points"]:
         key = (point["start"], _slice_text(point))
         was = first.get(key, point["value"])
@@ -230,10 +231,16 @@ def _rows(ctx: Context, series: dict[str, Any], reported: dict[str, Any] | None)
         )
         anomaly = point.get("anomaly")
         start = dt.date.fromisoformat(point["start"])
-        shown = ctx.fmt.values([point["value"], point.get("target")], unit)
+        if point["start"] not in periods:
+            periods[point["start"]] = ctx.fmt.period(start, series["grain"])
+        shown = (  # side by side with its target; alone, as `values` would write it alone
+            ctx.fmt.values([point["value"], point["target"]], unit)
+            if point.get("target") is not None
+            else [ctx.fmt.value(point["value"], unit), MISSING]
+        )
         out.append(
             Row(
-                period=ctx.fmt.period(start, series["grain"]),
+                period=periods[point["start"]],
                 start=start,
                 slice=_slice_text(point),
                 value=point["value"],
@@ -283,7 +290,10 @@ def _figure(
     query: Query,
     series: dict[str, Any],
     notes: list[Annotation],
+    rows: list[Row],
 ) -> dict[str, Any] | None:
+    """The chart of the series; `rows` (one per point) give its hover texts as the table
+    writes them."""
     points = series["points"]
     if not points:
         return None
@@ -291,21 +301,23 @@ def _figure(
     lines: dict[str, Line] = {}
     partial: dict[str, Line] = {}  # open, provisional and partly covered periods, drawn apart
     whole = all(p["state"] in ("closed", "open") for p in points)
-    for p in points:
-        start = dt.date.fromisoformat(p["start"])
-        key = _slice_text(p) or (kpi.title or name)
-        lines.setdefault(key, Line(key, [], []))
+    for p, row in zip(points, rows, strict=True):
+        start = row.start
+        key = row.slice or (kpi.title or name)
+        lines.setdefault(key, Line(key, [], [], []))
         if p["state"] != "closed":
             apart = (
                 ctx._("{name} so far", name=key) if whole else ctx._("{name}, not final", name=key)
             )
-            line = partial.setdefault(key, Line(apart, [], []))
+            line = partial.setdefault(key, Line(apart, [], [], []))
         else:
             line = lines[key]
         line.starts.append(start)
         line.values.append(p["value"])
+        assert line.texts is not None
+        line.texts.append(row.value_text)
     single = not series["by"]
-    first = Line("", [dt.date.fromisoformat(p["start"]) for p in points], [])
+    first = Line("", [row.start for row in rows], [])
     target = compare = cone = None
     band = None
     if single and any(p.get("target") is not None for p in points):
@@ -320,9 +332,12 @@ def _figure(
                 ),
             )
         else:
-            target = Line(ctx._("Target"), first.starts, goal)
+            target = Line(
+                ctx._("Target"), first.starts, goal, [r.target_text or MISSING for r in rows]
+            )
     if single and series["compare"]:
-        compare = Line(ctx._("Comparison"), first.starts, [p.get("compare") for p in points])
+        compare = Line(ctx._("Comparison"), first.starts, [p.get("compare") for p in points],
+                       [r.compare_text or MISSING for r in rows])  # fmt: skip
     if single and series["grain"] == kpi.grain.value and not query.as_reported:
         cone = _cone(ctx, board, name)
     unusual = [

@@ -118,11 +118,16 @@ def explanation(
     grain: str | None = None,
     compare: str | None = None,
     end: str | None = None,
+    board: BoardCache | None = None,
 ) -> tuple[Explanation | None, str | None]:
     """Why the KPI moved into the period the page shows (the one holding `end`, else the
     board's latest; never one still open), against the page's comparison (the period
     before or a year before): by `by` (else its first breakdown, else its first dimension)
-    and by the inputs of its formula; or a note saying why it cannot be told."""
+    and by the inputs of its formula; or a note saying why it cannot be told.
+
+    It asks the warehouse (a connection, a view over the files, a query: 15-80 ms); with
+    the `board`, what it found is kept as the board's values are, until the store changes
+    (a refresh) or the day does. What failed is not kept: the next request asks again."""
     from tolok.answers.explanation import Compare
     from tolok.compile.errors import CompileError
     from tolok.engine.errors import WarehouseError
@@ -137,9 +142,21 @@ def explanation(
     choices = dimensions(ctx.project, name)
     dimension = by or (kpi.breakdowns[0][0] if kpi.breakdowns else None)
     dimension = dimension or (choices[0] if choices else None)
-    try:
+
+    def build() -> tuple[Explanation | None, str | None]:
         found = _by_dimension(ctx, name, period, asked, versus, dimension)
         return _with_inputs(ctx, name, period, asked, versus, found)
+
+    try:
+        if board is None or (dimension is not None and dimension not in choices):
+            return build()  # a dimension the KPI has not: said once, not kept
+        from tolok.server.pages.board import today_of
+
+        what = f"why:{ctx.fmt.lang}:{name}:{asked.value}:{period}:{versus.value}:{dimension}"
+        kept: tuple[Explanation | None, str | None] = board.get(
+            what, ctx.loaded, today_of(ctx.project), build
+        )
+        return kept
     except (WarehouseError, CompileError) as exc:
         return None, str(getattr(exc, "message", exc))
 

@@ -67,10 +67,12 @@
         .then(function (html) {
           if (!html) return;
           var page = new DOMParser().parseFromString(html, "text/html");
-          var fresh = page.getElementById("cards");
-          var note = page.getElementById("live");
-          if (fresh) cards.innerHTML = fresh.innerHTML;
-          if (note) marker.textContent = note.textContent;
+          // The cards, the counts by status and the line saying when the figures were
+          // refreshed (or why they are missing), as the server wrote them in the page's language.
+          ["cards", "counts", "live"].forEach(function (id) {
+            var fresh = page.getElementById(id), shown = document.getElementById(id);
+            if (fresh && shown) shown.innerHTML = fresh.innerHTML;
+          });
           document.dispatchEvent(new Event("tolok:updated"));
         });
     });
@@ -88,9 +90,36 @@
     return Object.assign(axis, { tickvals: values.filter(keep), ticktext: texts.filter(keep), tickangle: 0 });
   }
 
+  // A page with a chart names Plotly in its figure's `data-plotly` (4.8 MB of script; it and
+  // its first draw are most of a KPI page's time in the browser), fetched once the page has
+  // loaded: its numbers and table are there first, the chart a moment later. A page that
+  // loads Plotly itself (a `<script defer>`) is drawn at once. When every chart is drawn,
+  // the mark "tolok:charts" says so (bench/page_load.py reads it).
   function charts() {
+    // The chart's values as a table: the link opens the folded table it points to.
+    document.querySelectorAll("a[data-opens]").forEach(function (link) {
+      link.addEventListener("click", function () {
+        var box = document.getElementById(link.dataset.opens);
+        if (box) box.open = true;
+      });
+    });
     var figures = document.querySelectorAll("script[data-figure]");
-    if (!figures.length || !window.Plotly) return;
+    if (!figures.length) return;
+    if (window.Plotly) return drawCharts(figures);
+    var named = document.querySelector("script[data-plotly]");
+    if (!named) return;
+    var fetchPlotly = function () {
+      var script = document.createElement("script");
+      script.src = named.dataset.plotly;
+      script.addEventListener("load", function () { drawCharts(figures); });
+      document.head.appendChild(script);
+    };
+    if (document.readyState === "complete") fetchPlotly();
+    else window.addEventListener("load", fetchPlotly);
+  }
+
+  function drawCharts(figures) {
+    var drawn = [];
     figures.forEach(function (holder) {
       var target = document.getElementById(holder.dataset.figure);
       var figure = JSON.parse(holder.textContent);
@@ -101,18 +130,12 @@
         figure.layout.xaxis = thinned(Object.assign({}, figure.layout.xaxis, { gridcolor: line }), target);
         figure.layout.yaxis = Object.assign({}, figure.layout.yaxis, { gridcolor: line });
         // The toolbar and the locale (its words, month names) come with the figure, from tolok.
-        Plotly.react(target, figure.data, figure.layout,
+        return Plotly.react(target, figure.data, figure.layout,
           Object.assign({ responsive: true, displaylogo: false }, figure.config));
       };
-      draw();
+      drawn.push(draw());
       document.addEventListener("tolok:theme", draw);
     });
-    // The chart's values as a table: the link opens the folded table it points to.
-    document.querySelectorAll("a[data-opens]").forEach(function (link) {
-      link.addEventListener("click", function () {
-        var box = document.getElementById(link.dataset.opens);
-        if (box) box.open = true;
-      });
-    });
+    Promise.all(drawn).then(function () { performance.mark("tolok:charts"); });
   }
 })();

@@ -1,0 +1,94 @@
+"""Light commands stay light: `tolok validate`, `tolok kpis` and `tolok show` answered from
+the store import none of the libraries that compute (Ibis, pandas, NumPy, DuckDB, PyArrow,
+SQLGlot), forecast (statsforecast, SciPy) or serve (FastAPI, Plotly). Each command runs in
+a new Python process, as a user runs it; the modules it loaded are read from `sys.modules`
+when it is done."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tolok.cli import app
+
+COMPUTING = ["ibis", "pandas", "numpy", "duckdb", "pyarrow", "sqlglot"]
+FORECASTING = ["statsforecast", "scipy", "statsmodels"]
+SERVING = ["fastapi", "plotly", "uvicorn", "jinja2"]
+HEAVY = COMPUTING + FORECASTING + SERVING
+
+RUN = """
+import contextlib, io, json, sys
+sys.argv = ["tolok", *sys.argv[1:]]
+from tolok.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code
+print(json.dumps({"code": code, "modules": sorted(m for m in sys.modules if "." not in m)}))
+"""
+
+PROJECT = """\
+name: Light
+timezone: Asia/Jakarta
+datasets:
+  orders:
+    source: file:orders.csv
+    time: day
+    dimensions: [region]
+    measures:
+      revenue: {agg: sum, expr: amount}
+kpis:
+  revenue:
+    formula: revenue
+    target: {value: 100, from: 2026-01}
+"""
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("light")
+    (folder / "tolok.yaml").write_text(PROJECT, encoding="utf-8")
+    rows = ["day,region,amount"] + [f"2026-0{m}-1{d},Bali,{10 * m + d}" for m in range(1, 4)
+                                    for d in range(3)]  # fmt: skip
+    (folder / "orders.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    refreshed = CliRunner().invoke(app, ["refresh", str(folder)])
+    assert refreshed.exit_code == 0, refreshed.output
+    return folder
+
+
+def loaded_by(folder: Path, *args: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", RUN, *args],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer["code"] in (None, 0), done.stderr
+    return set(answer["modules"])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["validate"], ["kpis"], ["show", "revenue"], ["show", "revenue", "--format", "json"]],
+    ids=["validate", "kpis", "show", "show-json"],
+)
+def test_a_light_command_imports_no_heavy_library(project: Path, args: list[str]) -> None:
+    modules = loaded_by(project, *args)
+    assert "tolok" in modules  # the command did run
+    assert sorted(modules & set(HEAVY)) == []
+
+
+def test_a_refresh_computes_with_what_it_needs(project: Path) -> None:
+    """The check holds something: a command that computes does import Ibis and DuckDB."""
+    modules = loaded_by(project, "refresh", "--full")
+    assert {"ibis", "duckdb"} <= modules
+    assert not modules & set(SERVING)
