@@ -182,3 +182,39 @@ def test_kept_until_a_refresh_then_found_again_in_the_new_data(browser: TestClie
     assert (after["value_before"], after["value_after"], after["total_text"]) == (
         "$250", "$350", "+$100",
     )  # fmt: skip
+
+
+def test_a_series_no_refresh_keeps_is_computed_once_until_a_refresh(
+    browser: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A series by week and region (the store keeps months) is computed from the data on
+    the first view and kept, as the board's values are, until a refresh; only the most
+    recently asked ones are kept."""
+    from tolok.server.pages import kpi
+
+    state = browser.app.state.tolok  # type: ignore[attr-defined]
+    params = {"grain": "week", "by": "region"}
+    first = browser.get("/kpis/revenue.json", params=params).json()
+    builds = state.board.builds
+    assert browser.get("/kpis/revenue.json", params=params).json() == first
+    assert state.board.builds == builds
+    orders = Path(state.root) / "data" / "orders.csv"
+    orders.write_text(orders.read_text() + "2026-10-31,South,30,paid\n")
+    state.refresher.soon()
+    state.refresher.wait()
+    after = browser.get("/kpis/revenue.json", params=params).json()
+
+    def south(page: dict[str, list[dict[str, object]]]) -> float:
+        """South's revenue in the week of Monday 26 October 2026."""
+        [row] = [r for r in page["rows"] if r["start"] == "2026-10-26" and r["slice"] == "South"]
+        return float(row["value"])  # type: ignore[arg-type]
+
+    assert south(after) == south(first) + 30  # found again in the data as it is now
+    monkeypatch.setattr(kpi, "VIEWS_KEPT", 2)
+    for grain in ("day", "week", "quarter"):
+        browser.get("/kpis/revenue.json", params={"grain": grain, "by": "region"})
+    builds = state.board.builds
+    browser.get("/kpis/revenue.json", params={"grain": "quarter", "by": "region"})
+    assert state.board.builds == builds  # among the two kept
+    browser.get("/kpis/revenue.json", params={"grain": "day", "by": "region"})
+    assert state.board.builds == builds + 1  # the oldest was let go: computed again

@@ -67,6 +67,7 @@ class BoardCache:
         self.engine = engine
         self.builds = 0  # how many times a value was built (for tests)
         self._entries: dict[str, _Entry] = {}
+        self._families: dict[str, dict[str, None]] = {}  # names by family, oldest first
         self._lock = threading.RLock()  # a build may get another value
 
     def peek(
@@ -99,6 +100,30 @@ class BoardCache:
             self._entries[what] = _Entry(loaded, key, value)
             return value
 
+    def get_few(
+        self,
+        what: str,
+        loaded: LoadedProject,
+        today: dt.date,
+        build: Callable[[], T],
+        family: str,
+        room: int,
+    ) -> T:
+        """As `get`, for values of which any number may be asked (a KPI's series at any
+        grain, range and breakdown): at most `room` of `family` are kept, the least
+        recently asked for dropped first."""
+        with self._lock:
+            value = self.get(what, loaded, today, build)
+            order = self._families.setdefault(family, {})
+            order.pop(what, None)
+            order[what] = None  # the newest last
+            while len(order) > room:
+                oldest = next(iter(order))
+                del order[oldest]
+                self._entries.pop(oldest, None)
+            return value
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._families.clear()

@@ -175,7 +175,7 @@ def _my_alerts(ctx: Context, engine: Engine, name: str) -> list[tuple[str, str]]
 def _series(
     ctx: Context, board: Any, name: str, query: Query, notes: list[Annotation]
 ) -> tuple[list[Row], dict[str, Any] | None, bool, str | None, str | None]:
-    from tolok.answers.views import ViewError, reported_json, series_json, series_view
+    from tolok.answers.views import ViewError, reported_json, series_json
     from tolok.compile.errors import CompileError
     from tolok.engine.errors import WarehouseError
 
@@ -190,7 +190,7 @@ def _series(
         query.as_reported,
     )
     try:
-        view = series_view(ctx.loaded, asked)
+        view = _view(ctx, board, asked)
         series = series_json(view, query.as_reported)
         reported = None
         if not query.as_reported and view.stored is not None:
@@ -204,6 +204,30 @@ def _series(
     rows = _rows(ctx, series, reported)
     figure = _figure(ctx, board, name, query, series, notes, rows)
     return rows, figure, view.stale, None, None
+
+
+VIEWS_KEPT = 64
+"""Series views kept between requests (each a few hundred points at most)."""
+
+
+def _view(ctx: Context, board: Any, asked: SeriesQuery) -> Any:
+    """The series the page asks for. One the store does not hold (another grain, a
+    breakdown no refresh keeps) is computed from the warehouse, 100-400 ms: it is kept as
+    the board's values are, until a refresh or the day changes, the most recent
+    `VIEWS_KEPT` of them. An error is not kept: the next request asks again."""
+    from tolok.answers.views import series_view
+    from tolok.server.pages.board import today_of
+
+    if board is None:
+        return series_view(ctx.loaded, asked)
+    return board.get_few(
+        f"view:{asked!r}",
+        ctx.loaded,
+        today_of(ctx.project),
+        lambda: series_view(ctx.loaded, asked),
+        "views",
+        VIEWS_KEPT,
+    )
 
 
 def _slice_text(point: dict[str, Any]) -> str | None:
