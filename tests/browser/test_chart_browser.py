@@ -175,6 +175,20 @@ def test_the_page_is_read_before_plotly_arrives_and_the_chart_drawn_after(
     expect(page.locator("#values tbody tr").first).to_be_visible()
     assert page.locator("#chart").bounding_box()["height"] >= 360  # type: ignore[index]
     assert page.evaluate("performance.getEntriesByName('tolok:charts').length") == 0
+    # Meanwhile the server's picture of the chart is in its box: its lines, months and values
+    # as Plotly will draw them, inside the box (nothing drawn past it).
+    sketch = page.locator("#chart .sketch")
+    expect(sketch).to_be_visible()
+    expect(sketch.locator("text", has_text="Oct 2025")).to_be_visible()
+    expect(sketch.locator("text", has_text="IDR 400M")).to_be_visible()
+    assert sketch.locator("polyline").count() >= 2  # revenue, and the forecast
+    box = page.locator("#chart").bounding_box()
+    drawn_in = sketch.locator(".sketch-plot").bounding_box()
+    assert box is not None
+    assert drawn_in is not None
+    assert box["x"] <= drawn_in["x"]
+    assert drawn_in["x"] + drawn_in["width"] <= box["x"] + box["width"]
+    screenshot(page, "chart-sketch-en-1280")
     for _ in range(50):  # the request was made on `load`: its route is handled meanwhile
         if held:
             break
@@ -183,3 +197,4 @@ def test_the_page_is_read_before_plotly_arrives_and_the_chart_drawn_after(
     held[0].continue_()
     expect(page.locator("#chart .main-svg").first).to_be_visible()
     page.wait_for_function("performance.getEntriesByName('tolok:charts').length === 1")
+    expect(page.locator("#chart .sketch")).to_have_count(0)  # Plotly's chart in its place

@@ -243,3 +243,47 @@ def test_every_choice_of_the_board_filters_fits_its_box(
         cut += [(lang, f) for f in fields if f["widest"] > f["room"]]
     context.close()
     assert not cut, cut
+
+
+# The server's picture of the chart (before Plotly's): shown ticks of each axis never cross
+# one another, and the legend lies below the plot.
+SKETCH = """() => {
+  const cross = (a, b) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1
+    && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1;
+  const shown = (s) => [...document.querySelectorAll('#chart .sketch ' + s)]
+    .filter((t) => getComputedStyle(t).display !== 'none')
+    .map((t) => [t.textContent, t.getBoundingClientRect()]);
+  const found = [];
+  for (const axis of ['text.x', 'text.y']) {
+    const ticks = shown(axis);
+    for (let i = 1; i < ticks.length; i++)
+      if (cross(ticks[i - 1][1], ticks[i][1])) found.push(ticks[i - 1][0] + ' x ' + ticks[i][0]);
+  }
+  const plot = document.querySelector('#chart .sketch-plot').getBoundingClientRect();
+  const legend = document.querySelector('#chart .sketch-legend').getBoundingClientRect();
+  if (legend.top < plot.bottom) found.push('legend over the plot');
+  return {ticks: shown('text.x').length, found};
+}"""
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_the_chart_before_plotly_fits_a_phone(browser: Browser, live: Live, lang: str) -> None:
+    """The chart's first picture, drawn by the server, with Plotly held back: it fits the
+    screen, names few enough periods to read, and its legend stays below the plot."""
+    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
+    page = context.new_page()
+    sign_in(page, live, "admin@example.com")
+    page.route("**/static/plotly.min.js*", lambda route: route.abort())
+    wrong: dict[str, Any] = {}
+    for path in (f"/kpis/revenue?lang={lang}", f"/kpis/revenue?by=region&lang={lang}"):
+        page.goto(f"{live.url}{path}", wait_until="load")
+        expect(page.locator("#chart .sketch")).to_be_visible()
+        found = {"overflow": page.evaluate(OVERFLOW)}
+        sketch: dict[str, Any] = page.evaluate(SKETCH)
+        if sketch["found"] or not 2 <= sketch["ticks"] <= 5:
+            found["sketch"] = sketch
+        if any(found.values()):
+            wrong[path] = found
+    screenshot(page, f"kpi-sketch-375-{lang}")
+    context.close()
+    assert not wrong, json.dumps(wrong, indent=1, ensure_ascii=False)

@@ -8,6 +8,7 @@ its one order, so every value below is read off `ORDERS` by hand."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.server.conftest import PASSWORD, Served
+from tests.server.test_chart_sketch import all_of as sketch_all
+from tests.server.test_chart_sketch import parsed_markup as parsed_sketch
 
 NB = "\u00a0"
 TODAY = "2025-11-20"
@@ -286,3 +289,27 @@ def test_the_figure_is_what_plotlys_own_objects_make_of_it(lang: str) -> None:
     assert target["line"]["shape"] == "hv"
     assert "line_shape" not in target
     assert drawn["layout"]["template"]["layout"]["colorway"][0] == "#636efa"
+
+
+def test_a_kpi_page_shows_its_chart_in_the_html_in_the_pages_words(toko: Served) -> None:
+    """The shop of `test_kpi_chart_json` (one order a month): the picture is in the chart's
+    box, with the same ticks in Indonesian, a dot per closed month, the open month hollow."""
+    editor = toko.browser(EDITOR)
+    page = editor.get("/kpis/revenue", params={"lang": "id", "from": "2025-04"})
+    assert page.status_code == 200, page.text
+    box = re.search(r'<div id="chart"[^>]*>(<div class="sketch.*?</ul></div>)</div>', page.text)
+    assert box is not None
+    root = parsed_sketch(box[1])
+    texts = ["".join(t.itertext()).replace(NB, " ") for t in sketch_all(root, "text")]
+    months = [t for t in texts if t.endswith("2025") or t.endswith("2026")]
+    assert months[:8] == ["Apr 2025", "Mei 2025", "Jun 2025", "Jul 2025", "Agu 2025",
+                          "Sep 2025", "Okt 2025", "Nov 2025"]  # fmt: skip
+    assert {"Rp 0", "Rp 200 jt", "Rp 400 jt"} <= set(texts)
+    dots = sketch_all(root, "circle")
+    # April to October: seven closed months; November (so far) hollow.
+    assert len([d for d in dots if d.get("fill") not in ("none", "rgba(0,0,0,0)")]) == 7
+    assert len([d for d in dots if d.get("fill") == "none"]) == 1
+    legend = ["".join(li.itertext()) for li in sketch_all(root, "li")]
+    assert "Pendapatan" in legend
+    assert "Pendapatan sejauh ini" in legend
+    assert "style=" not in box[1]

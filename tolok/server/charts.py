@@ -25,6 +25,7 @@ from tolok.i18n import Formats
 from tolok.server.chart_axes import x_axis, y_axis
 from tolok.spec.models import Grain
 
+DOTTED = 60  # at most as many periods on a line with a dot on each
 COLOURS = ("#1f5fbf", "#d9480f", "#2b8a3e", "#862e9c", "#0b7285", "#e67700", "#c2255c")
 
 
@@ -95,7 +96,9 @@ def series_figure(
                 line,
                 unit,
                 fmt,
-                mode="lines+markers",
+                # A dot on each of more than `DOTTED` periods (two years by week) is clutter, and
+                # hundreds of points for the browser to draw: the line alone says it.
+                mode="lines+markers" if len(line.starts) <= DOTTED else "lines",
                 line={"color": colour, "width": 2.5},
                 marker={"size": 5},
             )

@@ -22,6 +22,7 @@ from tolok import __version__, jsontext
 from tolok.auth.roles import Action
 from tolok.i18n import LANG_COOKIE, LANGS, Formats, gettext
 from tolok.server import assets
+from tolok.server.chart_sketch import sketch
 from tolok.server.errors import ApiError
 from tolok.server.security import Principal, identify, refuse, state_of
 from tolok.spec.calendar import Calendar
@@ -42,6 +43,7 @@ def code_spans(text: str) -> Markup:
 
 
 TEMPLATES.env.filters["code_spans"] = code_spans
+TEMPLATES.env.filters["sketch"] = sketch  # a chart's first picture, before Plotly draws it
 
 
 class SignInNeededError(Exception):

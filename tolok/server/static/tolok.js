@@ -92,7 +92,8 @@
 
   // A page with a chart names Plotly in its figure's `data-plotly` (4.8 MB of script; it and
   // its first draw are most of a KPI page's time in the browser), fetched once the page has
-  // loaded: its numbers and table are there first, the chart a moment later. A page that
+  // loaded: its numbers, its table and the server's picture of the chart are there first,
+  // Plotly's chart (hover, zoom) in the picture's place a moment later. A page that
   // loads Plotly itself (a `<script defer>`) is drawn at once. When every chart is drawn,
   // the mark "tolok:charts" says so (bench/page_load.py reads it).
   function charts() {
@@ -105,6 +106,11 @@
     });
     var figures = document.querySelectorAll("script[data-figure]");
     if (!figures.length) return;
+    // The server's picture of each chart is in the page: the frame after this one shows it
+    // (the mark "tolok:sketch", read by bench/page_load.py).
+    if (document.querySelector(".sketch") && window.requestAnimationFrame) {
+      requestAnimationFrame(function () { setTimeout(function () { performance.mark("tolok:sketch"); }); });
+    }
     if (window.Plotly) return drawCharts(figures);
     var named = document.querySelector("script[data-plotly]");
     if (!named) return;
@@ -114,8 +120,13 @@
       script.addEventListener("load", function () { drawCharts(figures); });
       document.head.appendChild(script);
     };
-    if (document.readyState === "complete") fetchPlotly();
-    else window.addEventListener("load", fetchPlotly);
+    // After the frame that shows the page (and the server's picture of the chart): parsing
+    // Plotly holds the page's thread for a while, and the picture is painted before it.
+    var afterPaint = function () {
+      requestAnimationFrame(function () { setTimeout(fetchPlotly); });
+    };
+    if (document.readyState === "complete") afterPaint();
+    else window.addEventListener("load", afterPaint);
   }
 
   function drawCharts(figures) {
@@ -129,6 +140,10 @@
         figure.layout.font = Object.assign({}, figure.layout.font, { color: text });
         figure.layout.xaxis = thinned(Object.assign({}, figure.layout.xaxis, { gridcolor: line }), target);
         figure.layout.yaxis = Object.assign({}, figure.layout.yaxis, { gridcolor: line });
+        // The server's picture of the chart (its first paint) gives way to Plotly's, in the
+        // same frame: nothing blinks.
+        var sketch = target.querySelector(".sketch");
+        if (sketch) sketch.remove();
         // The toolbar and the locale (its words, month names) come with the figure, from tolok.
         return Plotly.react(target, figure.data, figure.layout,
           Object.assign({ responsive: true, displaylogo: false }, figure.config));
