@@ -1,0 +1,68 @@
+"""A real Spark cluster for the tests: a standalone master, two workers and a Spark Connect
+server, started once per test run by `scripts/spark-cluster` (as a person trying tolok on
+Spark starts it) and stopped at the end, its folder removed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, unavailable
+
+SCRIPT = ROOT / "scripts" / "spark-cluster"
+
+
+@dataclass(frozen=True)
+class Cluster:
+    home: Path
+    connect: str  # sc://127.0.0.1:PORT
+    master: str  # spark://127.0.0.1:PORT
+    ui: int  # the master's web page (and its JSON at /json/)
+    pids: list[int]
+
+
+def run(*args: str, home: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *args, "--home", str(home)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def spark_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    home = tmp_path_factory.mktemp("spark-cluster") / "cluster"
+    started = run("up", "--ports", "auto", "--memory", "768m", home=home)
+    if started.returncode != 0:
+        run("down", "--wipe", home=home)
+        unavailable("a Spark cluster", started.stderr.strip() or started.stdout.strip())
+    known = json.loads((home / "cluster.json").read_text())
+    yield Cluster(
+        home=home,
+        connect=f"sc://127.0.0.1:{known['connect']}",
+        master=f"spark://127.0.0.1:{known['master']}",
+        ui=int(known["ui"]),
+        pids=[int(p) for p in known["pids"]],
+    )
+    stopped = run("down", "--wipe", home=home)
+    assert stopped.returncode == 0, stopped.stderr
+    # Nothing left behind: no process of the cluster, no folder.
+    assert not [pid for pid in known["pids"] if running(int(pid))]
+    assert not home.exists()
+
+
+def running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
