@@ -10,8 +10,8 @@ by region. It times full refreshes (`--full`), then appends one day of rows (one
 Parquet file per dataset, the day after the last one) and times the incremental refresh,
 once per new day (`--after N`: from day N+1 of the new month on, the days before appended
 and refreshed untimed; each day's refresh reads the whole month it falls in, except where
-only new files changed and the measures add up). Each refresh writes its values into an SQLite store, as `tolok refresh`
-does. Two ways, each in a folder of its own:
+only new files changed and the measures add up). Each refresh writes its values into an
+SQLite store, as `tolok refresh` does. Two ways, each in a folder of its own:
 
 - as a new process does it (`tolok refresh` from cron): each refresh loads the project,
   opens the store and connects to DuckDB;

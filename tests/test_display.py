@@ -239,3 +239,13 @@ def test_the_patterns_read_once_write_what_babel_writes() -> None:
                     value, currency, format="¤#,##0.00", locale=locale, currency_digits=False
                 )
                 assert mine == theirs
+
+
+def test_the_minor_units_kept_in_tolok_are_babels() -> None:
+    """`MINOR_DIGITS` spares a command Babel's global data: it must say what Babel says."""
+    from babel.numbers import get_currency_precision
+
+    from tolok.display import MINOR_DIGITS, currency_precision
+
+    assert {c: get_currency_precision(c) for c in MINOR_DIGITS} == MINOR_DIGITS
+    assert currency_precision("KWD") == 3  # not kept: asked of Babel

@@ -1,8 +1,10 @@
 """Light commands stay light: `tolok validate`, `tolok kpis` and `tolok show` answered from
 the store import none of the libraries that compute (Ibis, pandas, NumPy, DuckDB, PyArrow,
-SQLGlot), forecast (statsforecast, SciPy) or serve (FastAPI, Plotly). Each command runs in
-a new Python process, as a user runs it; the modules it loaded are read from `sys.modules`
-when it is done."""
+SQLGlot), forecast (statsforecast, SciPy) or serve (FastAPI, Plotly). A `tolok refresh`
+with nothing to do (no file and no table changed) computes nothing and imports none of
+them either: files are looked at by size, time and digest, a DuckDB table by one query
+through the DuckDB driver. Each command runs in a new Python process, as a user runs it;
+the modules it loaded are read from `sys.modules` when it is done."""
 
 from __future__ import annotations
 
@@ -85,6 +87,62 @@ def test_a_light_command_imports_no_heavy_library(project: Path, args: list[str]
     modules = loaded_by(project, *args)
     assert "tolok" in modules  # the command did run
     assert sorted(modules & set(HEAVY)) == []
+
+
+NOTHING_TO_DO = sorted(set(HEAVY) - {"duckdb"})
+"""What a refresh with nothing to do leaves out (DuckDB: it may look at a DuckDB table)."""
+
+
+def test_a_refresh_with_nothing_to_do_computes_nothing(project: Path) -> None:
+    loaded_by(project, "refresh")  # whatever the fixture's refresh left to do
+    modules = loaded_by(project, "refresh")
+    assert "tolok" in modules
+    assert sorted(modules & set(NOTHING_TO_DO)) == []
+    assert "duckdb" not in modules  # files only: no warehouse opened at all
+
+
+TABLE_PROJECT = """\
+name: Light tables
+timezone: Asia/Jakarta
+warehouse: duckdb:///warehouse.duckdb
+datasets:
+  orders:
+    source: orders
+    time: day
+    measures:
+      revenue: {agg: sum, expr: amount}
+kpis:
+  revenue:
+    formula: revenue
+"""
+
+
+def test_a_refresh_with_no_table_changed_asks_duckdb_alone(tmp_path: Path) -> None:
+    """A DuckDB table unchanged: its watermark is one query through the DuckDB driver,
+    and nothing computes. Then a row added is seen, and computed (with Ibis)."""
+    import duckdb
+
+    (tmp_path / "tolok.yaml").write_text(TABLE_PROJECT, encoding="utf-8")
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as connection:
+        connection.execute("CREATE TABLE orders (day DATE, amount DOUBLE)")
+        connection.execute("INSERT INTO orders VALUES ('2026-01-05', 10), ('2026-02-03', 7)")
+    assert {"ibis", "duckdb"} <= loaded_by(tmp_path, "refresh")
+    modules = loaded_by(tmp_path, "refresh")
+    assert "duckdb" in modules  # the table was looked at
+    assert sorted(modules & set(NOTHING_TO_DO)) == []
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as connection:
+        connection.execute("INSERT INTO orders VALUES ('2026-02-04', 5)")
+    assert "ibis" in loaded_by(tmp_path, "refresh")  # the new row is computed
+    shown = subprocess.run(
+        [sys.executable, "-m", "tolok", "show", "revenue", "--format", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    values = {p["period"]: p["value"] for p in json.loads(shown.stdout)["points"]}
+    assert (values["2026-01"], values["2026-02"]) == (10, 12)
 
 
 def test_a_refresh_computes_with_what_it_needs(project: Path) -> None:

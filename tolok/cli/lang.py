@@ -84,6 +84,9 @@ def counted(number: int, one: str, many: str, lang: str) -> str:
 
 def number_text(number: int, lang: str) -> str:
     """A count in `lang`'s digits: `386,962`, `386.962`."""
+    if lang in ("en", "id"):  # as Babel writes them, without loading its locale data
+        text = f"{number:,}"
+        return text if lang == "en" else text.replace(",", ".")
     from babel.numbers import format_decimal
 
     return format_decimal(number, "#,##0", locale=lang)

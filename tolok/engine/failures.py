@@ -11,20 +11,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from tolok.compile.errors import CompileError
-from tolok.engine.aggregates import KeptAggregates
-from tolok.engine.compute import KpiSeries, Request, compute
 from tolok.engine.errors import WarehouseError
-from tolok.engine.shapes import Shapes
-from tolok.engine.warehouse import Warehouse
 from tolok.spec.formula import FormulaError
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.problems import Location
 from tolok.spec.source import locate_in_scalar
 from tolok.store.errors import StoreError
+
+if TYPE_CHECKING:  # what computes is imported when something is computed
+    from tolok.engine.aggregates import KeptAggregates
+    from tolok.engine.series import KpiSeries, Request
+    from tolok.engine.shapes import Shapes
+    from tolok.engine.warehouse import Warehouse
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ def compute_each(
     names = tuple(n for n in request.kpis if n not in failed)
     if not names:
         return {}
+    from tolok.engine.compute import compute
+
     try:
         return compute(loaded, warehouse, replace(request, kpis=names), progress, kept, shapes)
     except Exception as exc:

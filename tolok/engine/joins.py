@@ -11,15 +11,17 @@ join, the lookup's key is checked to be unique there: a duplicate would count ro
 from __future__ import annotations
 
 from collections.abc import Iterable
-
-import ibis
-import ibis.expr.types as ir
+from typing import TYPE_CHECKING
 
 from tolok.engine.errors import WarehouseError
-from tolok.engine.warehouse import Warehouse
 from tolok.spec.formula import Name, parse_formula, walk
 from tolok.spec.joins import lookup_key, qualified, reachable, split
 from tolok.spec.models import Dataset, Project
+
+if TYPE_CHECKING:  # `read_names` is asked before anything is computed: it needs neither
+    import ibis.expr.types as ir
+
+    from tolok.engine.warehouse import Warehouse
 
 
 def read_names(
@@ -133,6 +135,8 @@ def _join(
 def _check_unique(warehouse: Warehouse, target: str, lookup: ir.Table, key: str) -> None:
     """A key found twice in a lookup would count a row once per match: refused, with an
     example, rather than a silent fan-out."""
+    import ibis
+
     counted = lookup.filter(lookup[key].notnull()).group_by(key).aggregate(__n=ibis._.count())
     twice = counted.filter(counted["__n"] > 1).order_by(key).limit(1)
     found = warehouse.execute(twice, target)

@@ -10,14 +10,18 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from tolok.engine.errors import WarehouseError
 from tolok.spec.problems import Location
 
 if TYPE_CHECKING:
+    import duckdb
     from ibis.backends import BaseBackend
+
+T = TypeVar("T")
 
 
 def _seconds(name: str, default: float) -> float:
@@ -56,13 +60,32 @@ def connect_duckdb(path: str, wait: float | None = None, where: Location | None 
     another program holds it (None: `lock_wait()`)."""
     import ibis
 
+    backend: BaseBackend = _waiting(lambda: ibis.duckdb.connect(path), path, wait, where)
+    return backend
+
+
+def open_duckdb(path: str, wait: float | None = None, where: Location | None = None
+                ) -> duckdb.DuckDBPyConnection:  # fmt: skip
+    """The DuckDB driver's own connection to a file, as `connect_duckdb` opens it (same
+    path, same wait, time zone UTC), without Ibis: for a look that needs one query. Ibis
+    takes it over later if there is more to do (`ibis.duckdb.from_connection`)."""
+    import duckdb
+
+    target = path if path.startswith(":memory:") else str(Path(path).absolute())
+    connection = _waiting(lambda: duckdb.connect(target), path, wait, where)
+    connection.execute("SET TimeZone = 'UTC'")  # as Ibis sets it
+    return connection
+
+
+def _waiting(
+    open_file: Callable[[], T], path: str, wait: float | None, where: Location | None
+) -> T:
     wait = lock_wait() if wait is None else wait
     deadline = time.monotonic() + wait
     pause = 0.05
     while True:
         try:
-            backend: BaseBackend = ibis.duckdb.connect(path)
-            return backend
+            return open_file()
         except Exception as exc:
             if "Could not set lock" not in str(exc):
                 raise

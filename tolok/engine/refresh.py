@@ -15,18 +15,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from tolok.compile.frames import slice_key
 from tolok.compile.plan import plan_kpi
-from tolok.engine.aggregates import KeptAggregates
-from tolok.engine.compute import KpiSeries, Point, Request
-from tolok.engine.failures import Failure, compute_each, failure_of, is_global, observe_failure
+from tolok.engine.failures import Failure, failure_of, is_global, observe_failure
 from tolok.engine.joins import read_names
-from tolok.engine.shapes import FINEST_FIRST, Shapes
-from tolok.engine.warehouse import Warehouse
+from tolok.engine.series import KpiSeries, Point, Request
 from tolok.engine.watermarks import Touch, last_days, observe
 from tolok.spec.calendar import Calendar
 from tolok.spec.joins import split
@@ -44,6 +41,10 @@ from tolok.store.results import (
 from tolok.store.schema import Result, Watermark
 from tolok.store.snapshots import held_snapshots, save_snapshots
 from tolok.store.versions import latest_versions, recomputing, record_versions
+
+if TYPE_CHECKING:  # a refresh with nothing to do imports nothing that computes (Ibis, pandas)
+    from tolok.engine.aggregates import KeptAggregates
+    from tolok.engine.warehouse import Warehouse
 
 log = logging.getLogger("tolok.engine")
 
@@ -94,6 +95,13 @@ def refresh(
     totals: dict[str, KpiSeries] = {}
     breakdowns: dict[tuple[str, tuple[str, ...]], KpiSeries] = {}
     failed: dict[str, Failure] = {}
+    if not batches:  # nothing to compute: none of what computes is imported
+        if progress is not None:
+            progress("done", 0, 0)
+        return Refreshed({}, {}, {})
+    from tolok.engine.failures import compute_each
+    from tolok.engine.shapes import FINEST_FIRST, Shapes
+
     # The finest shapes first: the coarser ones add up from them what adds up (`shapes`).
     ordered_batches = sorted(
         batches.items(), key=lambda b: (FINEST_FIRST.index(b[0][0]), -len(b[0][1]))
@@ -208,7 +216,7 @@ def _refresh_into_store(
         if day is not None and name in last:
             after = calendar.end_of(last[name], project.kpis[name].grain)
             plan.since[name] = min(day, after)
-    kept = KeptAggregates(partial(_held_aggregates, store), snapshots=partial(_snapshots, store))
+    kept = _kept(store) if plan.since else None  # nothing to compute: none of its modules
     refreshed = refresh(loaded, warehouse, progress, plan.since, kept)
     failed.update(refreshed.failed)
     grown = _new_slices(store, refreshed, plan.since)
@@ -234,10 +242,11 @@ def _refresh_into_store(
         rows = save(session, refresh_id, _rows(refreshed, plan.since, project), versions)
         _drop_undeclared(session, declared)
         _save_watermarks(session, states, refresh_id)
-        save_aggregates(session, refresh_id, kept.fresh.values())
-        save_snapshots(session, refresh_id, kept.fresh_snapshots.values())
+        fresh = kept.fresh if kept is not None else {}
+        save_aggregates(session, refresh_id, fresh.values())
+        save_snapshots(session, refresh_id, kept.fresh_snapshots.values() if kept else [])
         changed = {d for d, touch in touches.items() if not touch.untouched}
-        drop_aggregates(session, None if full else changed, set(kept.fresh))
+        drop_aggregates(session, None if full else changed, set(fresh))
         new_versions = {
             n: r.version.number for n, r in versions.items() if r.version.number != before[n]
         }
@@ -329,6 +338,12 @@ def _plan(
     return plan
 
 
+def _kept(store: Engine) -> KeptAggregates:
+    from tolok.engine.aggregates import KeptAggregates
+
+    return KeptAggregates(partial(_held_aggregates, store), snapshots=partial(_snapshots, store))
+
+
 def _held_aggregates(
     store: Engine, signature: str, start: dt.date, end: dt.date
 ) -> list[tuple[dt.date, str, Values]] | None:
@@ -366,7 +381,11 @@ def _drop_undeclared(session: Session, declared: set[tuple[str, str, str]]) -> N
 def _new_slices(store: Engine, refreshed: Refreshed, since: dict[str, dt.date | None]) -> set[str]:
     """KPIs recomputed from a day on whose breakdowns show other dimension values than the
     stored ones."""
-    grown = set()
+    grown: set[str] = set()
+    if not refreshed.breakdowns:
+        return grown
+    from tolok.compile.frames import slice_key
+
     with Session(store) as session:
         for (name, by), series in refreshed.breakdowns.items():
             if since.get(name) is None:
@@ -391,8 +410,12 @@ def _new_slices(store: Engine, refreshed: Refreshed, since: dict[str, dt.date | 
 def _rows(
     refreshed: Refreshed, since: dict[str, dt.date | None], project: Project
 ) -> list[SeriesRows]:
-    out = []
+    out: list[SeriesRows] = []
     everything = [((name, ()), series) for name, series in refreshed.totals.items()]
+    if not everything and not refreshed.breakdowns:
+        return out
+    from tolok.compile.frames import slice_key
+
     calendar = Calendar.of(project)
     for (name, by), series in [*everything, *refreshed.breakdowns.items()]:
         rows = [

@@ -18,37 +18,33 @@ import datetime as dt
 import functools
 import hashlib
 import logging
-import os
-import sys
-import tempfile
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import ibis
-import ibis.expr.operations as ops
-import ibis.expr.schema as sch
-import ibis.expr.types as ir
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
-import sqlglot as sg
-import sqlglot.expressions as sge
-from ibis.backends import BaseBackend
-
-from tolok.compile.dialect import Dialect, dialect_for
 from tolok.compile.errors import CompileError
-from tolok.engine.distinct import DistinctValues
 from tolok.engine.errors import WarehouseError
-from tolok.engine.locks import connect_duckdb
+from tolok.engine.locks import connect_duckdb, open_duckdb
 from tolok.spec.folders import OUTSIDE_HINT, match_files, outside_message
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import ColumnType, Dataset
 from tolok.spec.problems import Location
-from tolok.spec.queries import statement
-from tolok.store.manual import StoredValue
+
+if TYPE_CHECKING:  # imported where used: a refresh with nothing to do needs none of them
+    import duckdb
+    import ibis.expr.schema as sch
+    import ibis.expr.types as ir
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from ibis.backends import BaseBackend
+
+    from tolok.compile.dialect import Dialect
+    from tolok.engine.distinct import DistinctValues
+    from tolok.store.manual import StoredValue
+
 
 CONNECT_TIMEOUT = 10
 CASTS = {
@@ -66,7 +62,7 @@ log = logging.getLogger("tolok.engine")
 PREPARED_KEPT = 512
 """Compiled queries a warehouse keeps (the oldest go first)."""
 
-ManualSource = Callable[[str], list[StoredValue]]
+ManualSource = Callable[[str], "list[StoredValue]"]
 """The values typed in for a manual dataset (read from the store)."""
 
 
@@ -107,6 +103,9 @@ class Warehouse:
     distinct: DistinctValues | None = None
     """Distinct values kept from a refresh to the next, in a process that lives on (see
     `distinct`); None in one that ends."""
+    _raw: duckdb.DuckDBPyConnection | None = None
+    """The DuckDB driver's connection to a DuckDB warehouse, opened without Ibis for the
+    watermarks' one query (`marks`); `backend()` hands it to Ibis when there is more."""
 
     @property
     def url(self) -> str:
@@ -115,19 +114,84 @@ class Warehouse:
 
     def backend(self) -> BaseBackend:
         if self._warehouse is None:
-            self._warehouse = connect(self.url, self.loaded.root, self._setting(), self.wait)
+            if self._raw is not None:
+                import ibis
+
+                self._warehouse = ibis.duckdb.from_connection(self._raw)
+            else:
+                assert self.loaded.project is not None
+                self._warehouse = connect(
+                    self.url,
+                    self.loaded.root,
+                    self._setting(),
+                    self.wait,
+                    self.loaded.project.spark_settings(),
+                )
             _check_zones(self._warehouse, self._setting())
         return self._warehouse
 
+    def marks(self, name: str) -> list[object]:
+        """A table dataset's row count and its earliest and latest time, as text, from one
+        query that converts nothing row by row: a table whose marks are as they were is
+        taken as unchanged (see `watermarks`). On a DuckDB warehouse the query goes through
+        the DuckDB driver, so a refresh with nothing to do never imports Ibis."""
+        dataset = self._dataset(name)
+        assert dataset.table is not None
+        assert dataset.time is not None
+        if self._is_duckdb():
+            connection = self._duckdb()  # cannot open it: the refresh fails, as with Ibis
+            try:
+                return _duckdb_marks(connection, dataset.table, dataset.time)
+            except Exception:  # Ibis' way says what is wrong (a table not found…)
+                log.debug("marks of %s through DuckDB failed", name, exc_info=True)
+        where = self.loaded.locate("datasets", name, "source")
+        table = self._warehouse_table(name, dataset, where)
+        column = table[dataset.time]
+        found = table.aggregate(
+            rows=table.count(),
+            earliest=column.min().cast("string"),
+            latest=column.max().cast("string"),
+        ).execute()
+        return [int(found["rows"][0]), *(_text(found[c][0]) for c in ("earliest", "latest"))]
+
+    def _is_duckdb(self) -> bool:
+        return "://" in self.url and self.url.split("://", 1)[0].lower() == "duckdb"
+
+    def _duckdb(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection: Ibis' if it has one, else the driver's own."""
+        if self._warehouse is not None:
+            connection: duckdb.DuckDBPyConnection = self._warehouse.con
+            return connection
+        if self._raw is None:
+            path = _duckdb_path(self.url, self.loaded.root)
+            try:
+                self._raw = open_duckdb(path, self.wait, self._setting())
+            except WarehouseError:
+                raise
+            except Exception as exc:
+                raise _unreachable(self.url, self._setting(), exc) from exc
+        return self._raw
+
     def files(self) -> BaseBackend:
+        """What reads files and typed-in values: the warehouse itself when it is DuckDB or
+        Spark (a cluster reads the files where it runs), else the embedded DuckDB."""
         if self._files is None:
             warehouse = self.backend()
-            self._files = warehouse if warehouse.name == "duckdb" else ibis.duckdb.connect()
+            if warehouse.name in ("duckdb", "pyspark"):
+                self._files = warehouse
+            else:
+                import ibis
+
+                self._files = ibis.duckdb.connect()
         return self._files
 
     def close(self) -> None:
         """Let go of the connections now (while one is open, a DuckDB file stays locked)."""
         backends = {id(b): b for b in (self._files, self._warehouse) if b is not None}
+        raw, self._raw = self._raw, None
+        if raw is not None and self._warehouse is None:  # not handed to Ibis
+            with contextlib.suppress(Exception):
+                raw.close()
         self._warehouse = self._files = None
         self._tables.clear()
         self.known_tables.clear()
@@ -173,6 +237,8 @@ class Warehouse:
         return scheme == "duckdb" and _duckdb_path(self.url, self.loaded.root) != ":memory:"
 
     def dialect(self, dataset: str) -> Dialect:
+        from tolok.compile.dialect import dialect_for
+
         return dialect_for(self._backend_of(dataset).name)
 
     def table(
@@ -191,6 +257,8 @@ class Warehouse:
         return self._tables[(name, files)]
 
     def execute(self, expr: ir.Table, dataset: str) -> pd.DataFrame:
+        import ibis.expr.operations as ops
+
         backend = self._backend_of(dataset)
         if backend.name == "duckdb":
             self._registered.update(op.name for op in expr.op().find(ops.InMemoryTable))
@@ -218,6 +286,8 @@ class Warehouse:
         must name everything that shapes it, the tables it reads included. A single query
         run from its SQL is handed to `shape` as DuckDB returns it; where `shape` gives
         None, it comes back as Ibis would return it."""
+        import ibis.expr.operations as ops
+
         backend = self._backend_of(dataset)
         if key is None or backend.name != "duckdb":
             return [self.execute(expr, dataset) for expr in build()]
@@ -236,8 +306,12 @@ class Warehouse:
         Arrow table), compiled once per warehouse as `run` does. Datasets read from files
         only."""
         backend = self._backend_of(dataset)
-        if backend.name != "duckdb":
-            raise ValueError(f"dataset '{dataset}' is not read by the embedded DuckDB")
+        if backend.name != "duckdb":  # Spark reading files: through Ibis
+            try:
+                result: pa.Table = backend.to_pyarrow(build())
+            except Exception as exc:
+                raise self._failed(backend, dataset, exc) from exc
+            return result
         prepared = self._prepared.get(key)
         if prepared is None:
             expr = build()
@@ -258,6 +332,7 @@ class Warehouse:
         shape: Callable[[pa.Table], pd.DataFrame | None] | None = None,
     ) -> pd.DataFrame:
         """As Ibis executes a query on DuckDB, from its SQL (or as `shape` makes it)."""
+        import pandas as pd
         from ibis.backends.duckdb.converter import DuckDBPandasData
 
         table = self._arrow(backend, query, dataset)
@@ -373,8 +448,10 @@ class Warehouse:
         self._views[name] = slot + 1
         view = f"__tolok_{name}_{slot}"
         backend = self.files()
-        if files[0].suffix.lower() != ".parquet":
+        if files[0].suffix.lower() != ".parquet" or backend.name != "duckdb":
             return read_files(backend, files, view)
+        import pyarrow.parquet as pq
+
         shape = pq.read_metadata(files[0]).schema
         backend.con.execute(_set_files(view), [[str(f) for f in files]])
         held = self._shapes.get(view)
@@ -407,6 +484,8 @@ class Warehouse:
         (no `dialect=`: Ibis would translate it), as a subquery the measure queries build
         on. Its columns are asked for now, so a query naming an unknown table or column
         fails here, pointed at the query, with the warehouse's own words."""
+        from tolok.spec.queries import statement
+
         backend = self.backend()
         try:
             query = statement(sql, backend.dialect)
@@ -426,6 +505,10 @@ def _query_schema(backend: BaseBackend, sql: str) -> sch.Schema | None:
     query, never pasted, so it runs nothing but the description. Elsewhere None: Ibis asks."""
     if backend.name != "duckdb":
         return None
+    import ibis.expr.schema as sch
+    import sqlglot as sg
+    import sqlglot.expressions as sge
+
     query = sg.parse_one(sql, read=backend.dialect)
     rows = backend.con.sql(sge.Describe(this=query).sql(backend.dialect)).fetchall()
     mapper = backend.compiler.type_mapper
@@ -439,6 +522,10 @@ def read_files(backend: BaseBackend, files: list[Path], view: str | None = None)
     a view named `view` (made again if it exists) or a new one."""
     suffix = files[0].suffix.lower()
     paths = [str(f) for f in files]
+    if backend.name == "pyspark":
+        from tolok.engine.spark import read_files as spark_reads
+
+        return spark_reads(backend, paths, view)
     if suffix in (".csv", ".tsv", ".txt"):
         delimiter = "\t" if suffix == ".tsv" else ","
         table: ir.Table = backend.read_csv(paths, table_name=view, delim=delimiter)
@@ -450,6 +537,9 @@ def read_files(backend: BaseBackend, files: list[Path], view: str | None = None)
         lines: ir.Table = backend.read_json(paths, table_name=view)
         return lines
     if suffix in (".xlsx", ".xlsm"):
+        import ibis
+        import pandas as pd
+
         frame = pd.concat([pd.read_excel(f, engine="openpyxl") for f in files], ignore_index=True)
         return ibis.memtable(frame)
     raise WarehouseError(f"cannot read {files[0].name}: use CSV, Parquet, .xlsx or JSON lines")
@@ -458,6 +548,9 @@ def read_files(backend: BaseBackend, files: list[Path], view: str | None = None)
 @functools.cache
 def _set_files(view: str) -> str:
     """SET VARIABLE view = ? (the list of files the view reads)."""
+    import sqlglot as sg
+    import sqlglot.expressions as sge
+
     target = sge.EQ(
         this=sge.column(sg.to_identifier(view, quoted=True)), expression=sge.Placeholder()
     )
@@ -467,6 +560,9 @@ def _set_files(view: str) -> str:
 @functools.cache
 def _files_view(view: str) -> str:
     """CREATE OR REPLACE TEMP VIEW view AS SELECT * FROM read_parquet(getvariable('view'))."""
+    import sqlglot as sg
+    import sqlglot.expressions as sge
+
     files = sg.func("getvariable", sge.convert(view))
     return sge.Create(
         this=sg.to_identifier(view, quoted=True),
@@ -512,6 +608,8 @@ def _cast_declared(table: ir.Table, dataset: Dataset, loaded: LoadedProject, nam
 
 def _as_objects(column: pa.ChunkedArray) -> bool:
     """Columns Ibis reads value by value: nested, dictionary-encoded or with nulls."""
+    import pyarrow as pa
+
     kind = column.type
     return bool(pa.types.is_nested(kind) or pa.types.is_dictionary(kind) or column.null_count)
 
@@ -524,6 +622,8 @@ class KeptWarehouse:
     refresh failed. One refresh at a time uses it: the caller holds a lock."""
 
     def __init__(self, manual: ManualSource | None = None) -> None:
+        from tolok.engine.distinct import DistinctValues
+
         self.manual = manual
         self._kept: Warehouse | None = None
         self.distinct = DistinctValues()
@@ -553,6 +653,8 @@ class KeptWarehouse:
     def close(self) -> None:
         """Let go of the warehouse; a refresh after this (one that was on its way at
         shutdown) connects for itself and keeps nothing."""
+        from tolok.engine.distinct import DistinctValues
+
         self._closed = True
         self.distinct = DistinctValues()
         warehouse, self._kept = self._kept, None
@@ -561,16 +663,25 @@ class KeptWarehouse:
 
 
 def connect(
-    url: str, root: Path, setting: Location | None = None, wait: float | None = None
+    url: str,
+    root: Path,
+    setting: Location | None = None,
+    wait: float | None = None,
+    spark: Mapping[str, str] | None = None,
 ) -> BaseBackend:
-    """An Ibis backend for a warehouse URL; DuckDB paths are relative to the project, and a
-    DuckDB file another program holds is waited for up to `wait` seconds."""
+    """An Ibis backend for a warehouse URL; DuckDB paths are relative to the project, a
+    DuckDB file another program holds is waited for up to `wait` seconds, and a Spark
+    session gets the project's `spark` settings (see `tolok.engine.spark`)."""
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     try:
         if scheme == "duckdb":
             return connect_duckdb(_duckdb_path(url, root), wait, setting)
-        if scheme in ("pyspark", "spark"):
-            return _spark(url)
+        if scheme in ("pyspark", "spark", "sc"):
+            from tolok.engine.spark import connect_spark
+
+            return connect_spark(url, root, spark or {}, setting)
+        import ibis
+
         if scheme in ("postgres", "postgresql"):
             return ibis.connect("postgres" + url[len(scheme) :], connect_timeout=CONNECT_TIMEOUT)
         if scheme in ("mysql", "mariadb"):
@@ -579,12 +690,16 @@ def connect(
     except WarehouseError:
         raise
     except Exception as exc:
-        raise WarehouseError(
-            f"cannot connect to the warehouse {_redact(url)}: {_first_line(exc)}",
-            setting,
-            "check `warehouse:` in tolok.yaml: host, port, user, database, and that the "
-            "server is running",
-        ) from exc
+        raise _unreachable(url, setting, exc) from exc
+
+
+def _unreachable(url: str, setting: Location | None, exc: Exception) -> WarehouseError:
+    return WarehouseError(
+        f"cannot connect to the warehouse {_redact(url)}: {_first_line(exc)}",
+        setting,
+        "check `warehouse:` in tolok.yaml: host, port, user, database, and that the "
+        "server is running",
+    )
 
 
 def _check_zones(backend: BaseBackend, setting: Location | None) -> None:
@@ -611,23 +726,6 @@ def _duckdb_path(url: str, root: Path) -> str:
     return str(target if target.is_absolute() else root / target)
 
 
-def _spark(url: str) -> BaseBackend:
-    from pyspark.sql import SparkSession
-
-    # urlsplit reads the brackets of local[2] as an IPv6 address: take the text as it is.
-    master = url.split("://", 1)[1].strip("/") or "local[*]"
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    builder: Any = SparkSession.builder.master(master).appName("tolok")
-    session = (
-        builder.config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="tolok-spark-"))
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    return ibis.pyspark.connect(session)
-
-
 def _redact(url: str) -> str:
     try:
         parts = urlsplit(url)
@@ -636,6 +734,34 @@ def _redact(url: str) -> str:
     if parts.password:
         return url.replace(f":{parts.password}@", ":***@")
     return url
+
+
+def _duckdb_marks(connection: duckdb.DuckDBPyConnection, source: str, time: str) -> list[object]:
+    """COUNT(*), MIN(time) and MAX(time) as text, of a DuckDB table: built with the
+    driver's expressions, never from pasted text."""
+    import duckdb
+
+    column = duckdb.ColumnExpression(time)
+    text = duckdb.sqltype("VARCHAR")
+    (row,) = (
+        connection.table(source)
+        .aggregate(
+            [
+                duckdb.FunctionExpression("count_star"),
+                duckdb.FunctionExpression("min", column).cast(text),
+                duckdb.FunctionExpression("max", column).cast(text),
+            ]
+        )
+        .fetchall()
+    )
+    return [int(row[0]), row[1], row[2]]
+
+
+def _text(value: object) -> str | None:
+    """A value read back from the warehouse, as text (None for a missing one)."""
+    if value is None or value != value:  # None or NaN
+        return None
+    return str(value)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -658,6 +784,10 @@ def local_day(warehouse: Warehouse, name: str, table: ir.Table) -> ir.Value:
     assert project is not None
     dataset = project.datasets[name]
     assert dataset.time is not None
+    import ibis.expr.types as ir
+
+    from tolok.compile.dialect import dialect_for
+
     dialect = dialect_for(warehouse.backend_name(name))
     column = table[dataset.time]
     try:

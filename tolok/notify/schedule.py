@@ -28,7 +28,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,7 +37,7 @@ from tolok.notify.alerts import utc_now
 from tolok.notify.clock import latest_due, next_due
 from tolok.spec.models import Project
 from tolok.spec.sharing import Every, Job, Schedule
-from tolok.store.sharing import AlertRule, ScheduleRun
+from tolok.store.sharing import ScheduleRun, has_alert_rules
 
 log = logging.getLogger("tolok.notify")
 LEASE = dt.timedelta(minutes=3)
@@ -85,8 +85,7 @@ def schedules_of(project: Project, app_rules: bool = False) -> dict[str, Schedul
 
 
 def has_app_rules(engine: Engine) -> bool:
-    with Session(engine) as session:
-        return bool(session.scalar(select(func.count()).select_from(AlertRule)))
+    return has_alert_rules(engine)
 
 
 class Scheduler:

@@ -667,6 +667,36 @@ class Settings(Spec):
     quiet_hours: QuietHours | None = Field(
         None, description="Hold alerts in these hours (an alert rule may set its own)."
     )
+    spark: dict[str, str | int | float | bool] = Field(
+        default_factory=dict,
+        description="Settings of the Spark session when the warehouse is Spark "
+        "(`spark.executor.memory: 4g`); secrets go in TOLOK_SPARK_* environment variables.",
+    )
+
+    @field_validator("spark")
+    @classmethod
+    def _spark_settings(
+        cls, value: dict[str, str | int | float | bool]
+    ) -> dict[str, str | int | float | bool]:
+        for key, setting in value.items():
+            if not key.startswith("spark."):
+                raise SaidError(
+                    say(
+                        "'{key}' is not a Spark setting: they start with 'spark.', e.g. "
+                        "spark.executor.memory",
+                        key=key,
+                    )
+                )
+            if isinstance(setting, str) and not setting.strip():
+                raise SaidError(say("the Spark setting '{key}' is empty", key=key))
+        return value
+
+    def spark_settings(self) -> dict[str, str]:
+        """The `spark:` settings as Spark reads them: text, `true`/`false` for yes and no."""
+        return {
+            k: ("true" if v else "false") if isinstance(v, bool) else str(v)
+            for k, v in self.spark.items()
+        }
 
     @field_validator("timezone")
     @classmethod

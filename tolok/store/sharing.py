@@ -5,7 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tolok.store.schema import Base
@@ -87,3 +98,10 @@ class ScheduleRun(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)  # e.g. occurrences missed
+
+
+def has_alert_rules(engine: Engine) -> bool:
+    """The store holds an alert rule made in the app: read after each `tolok refresh`,
+    which checks alerts only then (or when the YAML has some)."""
+    with engine.connect() as connection:
+        return bool(connection.scalar(select(func.count()).select_from(AlertRule)))

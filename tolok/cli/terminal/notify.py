@@ -41,15 +41,15 @@ def alerts_after_refresh(loaded: LoadedProject, out: Console) -> bool:
     """After `tolok refresh`: check the alert rules when there are any (in the YAML or made
     in the app), so that a nightly cron refresh tells people too. False when a message
     failed."""
-    from tolok.notify.schedule import has_app_rules
     from tolok.store.database import open_store, store_url
+    from tolok.store.sharing import has_alert_rules
 
     project = loaded.project
     assert project is not None
     if not project.alerts:
         engine = open_store(store_url(project.store, loaded.root))
         try:
-            if not has_app_rules(engine):
+            if not has_alert_rules(engine):
                 return True
         finally:
             engine.dispose()
