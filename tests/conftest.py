@@ -40,3 +40,24 @@ def spark_session() -> Iterator[object]:
         unavailable("pyspark", exc)
     yield session
     session.stop()
+
+
+@pytest.fixture(autouse=True)
+def _spark_driver_mode_after() -> Iterator[None]:
+    """A Spark Connect session made in the test process marks the process as a Spark
+    Connect client (`SPARK_CONNECT_MODE_ENABLED`): the tests after it, and the processes
+    they start, get the process as it was."""
+    from tolok.engine.spark import CONNECT_MODE
+
+    before = {name: os.environ.get(name) for name in CONNECT_MODE}
+    yield
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+from tests.spark_cluster import spark_cluster  # noqa: E402  (a fixture, for every test)
+
+__all__ = ["spark_cluster"]

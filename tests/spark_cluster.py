@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, unavailable
-
+ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "spark-cluster"
 
 
@@ -40,6 +39,8 @@ def run(*args: str, home: Path, timeout: float = 300) -> subprocess.CompletedPro
 
 @pytest.fixture(scope="session")
 def spark_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    from tests.conftest import unavailable
+
     home = tmp_path_factory.mktemp("spark-cluster") / "cluster"
     started = run("up", "--ports", "auto", "--memory", "768m", home=home)
     if started.returncode != 0:
@@ -66,3 +67,24 @@ def running(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def tolok_command(folder: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`tolok ARGS` in a new process in `folder`, as a person types it in a new shell (no
+    Spark Connect mode inherited from the test process), `env` added; it must succeed."""
+    from tolok.engine.spark import CONNECT_MODE
+
+    environ = {**os.environ, "TOLOK_LANG": "en", **env}
+    for name in CONNECT_MODE:
+        environ.pop(name, None)
+    done = subprocess.run(
+        [sys.executable, "-m", "tolok", *args],
+        cwd=folder,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done

@@ -26,7 +26,7 @@ def test_version() -> None:
 def test_validate_ok() -> None:
     result = runner.invoke(app, ["--lang", "en", "validate", str(EXAMPLE)])
     assert result.exit_code == 0, result.output
-    assert "ok: Toko Maju: 14 KPIs, 5 datasets, 5 goals" in result.output
+    assert "Toko Maju is valid: 14 KPIs, 5 datasets, 5 goals" in result.output
 
 
 def test_validate_errors_exit_1_with_places() -> None:

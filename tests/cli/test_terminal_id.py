@@ -100,14 +100,14 @@ def test_lint_and_validate_summaries_in_indonesian(toko: Path) -> None:
     out, _ = run("lint", str(toko), "--no-data")
     assert re.fullmatch(r"\d+ temuan: \d+ galat, \d+ peringatan, \d+ catatan", out.splitlines()[-1])
     out, _ = run("validate", str(toko))
-    assert out.strip() == "ok: Toko Maju: 14 KPI, 5 dataset, 5 sasaran"
+    assert out.strip() == "Toko Maju valid: 14 KPI, 5 dataset, 5 sasaran"
 
 
 def test_lang_option_and_environment_choose_english(toko: Path) -> None:
     out, _ = run("--lang", "en", "validate", str(toko))
-    assert out.strip() == "ok: Toko Maju: 14 KPIs, 5 datasets, 5 goals"
+    assert out.strip() == "Toko Maju is valid: 14 KPIs, 5 datasets, 5 goals"
     result = CliRunner(env={"TOLOK_LANG": "en"}).invoke(app, ["validate", str(toko)])
-    assert result.stdout.strip() == "ok: Toko Maju: 14 KPIs, 5 datasets, 5 goals"
+    assert result.stdout.strip() == "Toko Maju is valid: 14 KPIs, 5 datasets, 5 goals"
     out, _ = run("--lang", "en", "lint", str(toko), "--no-data")
     summary = out.splitlines()[-1]
     assert re.fullmatch(r"\d+ findings: 0 errors, \d+ warnings?, \d+ notes?", summary), summary

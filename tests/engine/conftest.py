@@ -26,7 +26,10 @@ from tests.engine.fixture_data import (
     SESSIONS,
 )
 
-BACKENDS = ["duckdb", "postgres", "mysql", "pyspark"]
+BACKENDS = ["duckdb", "postgres", "mysql", "pyspark", "spark-connect"]
+"""`pyspark` is Spark in the test process (local mode); `spark-connect` the cluster
+`scripts/spark-cluster` starts (a standalone master, two workers), through its Spark Connect
+server."""
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 MYSQL_URL = "mysql://root:@127.0.0.1:3306/test"
 
@@ -74,14 +77,19 @@ def warehouse_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
             con = ibis.connect("mysql://root:@127.0.0.1:3306/test", connect_timeout=5)
         except Exception as exc:
             unavailable(backend, exc)
-    else:
+    elif backend == "pyspark":
         session = request.getfixturevalue("spark_session")
         url = "pyspark://local[1]"
         con = ibis.pyspark.connect(session)
+    else:
+        from pyspark.sql import SparkSession
+
+        url = request.getfixturevalue("spark_cluster").connect
+        con = ibis.pyspark.connect(SparkSession.Builder().remote(url).create())
     for name, data in tables.items():
         con.create_table(f"tolok_{name}", data, overwrite=True)
-    if backend == "duckdb":
-        con.disconnect()
+    if backend in ("duckdb", "spark-connect"):
+        con.disconnect()  # a Spark Connect client's session: the tables stay on the server
     return url
 
 

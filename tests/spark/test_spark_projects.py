@@ -14,19 +14,22 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
-from tests.spark_cluster import Cluster
-from tolok.engine.spark import CONNECT_MODE
+from tests.spark_cluster import Cluster, tolok_command
 
-SUPERSTORE = ROOT.parent / "shared" / "data" / "superstore" / "orders.csv"
+SUPERSTORE = next(
+    (
+        folder / "superstore" / "orders.csv"
+        for folder in (ROOT.parent / "shared" / "data", Path("/work/shared/data"))
+        if (folder / "superstore" / "orders.csv").exists()
+    ),
+    ROOT.parent / "shared" / "data" / "superstore" / "orders.csv",
+)
 YEARS = ("2011", "2012", "2013", "2014")
 
 PROJECT = """\
@@ -88,22 +91,10 @@ def project(folder: Path, warehouse: str) -> Path:
 
 
 def tolok(folder: Path, *args: str) -> str:
-    """`tolok ARGS` in a new process, as a person types it."""
-    env = {**os.environ, "TOLOK_LANG": "en", "TMPDIR": str(folder.parent / "tmp")}
-    for name in CONNECT_MODE:  # as a new shell has it
-        env.pop(name, None)
+    """What `tolok ARGS` printed (the board on stdout, how the refresh went on stderr)."""
     (folder.parent / "tmp").mkdir(exist_ok=True)
-    done = subprocess.run(
-        [sys.executable, "-m", "tolok", *args],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
+    done = tolok_command(folder, *args, TMPDIR=str(folder.parent / "tmp"))
+    return done.stdout if args[-1] == "json" else done.stdout + done.stderr
 
 
 def values(folder: Path, kpi: str) -> dict[str, float]:
@@ -122,8 +113,21 @@ def check_run(folder: Path, expected: dict[str, dict[str, float]]) -> None:
             assert found[year] == pytest.approx(value, abs=0.005), (kpi, year)  # to the cent
     again = tolok(folder, "ingest", "sales_2014.csv", "--dataset", "sales")
     assert "nothing to do" in again
+    # The table's watermarks: unchanged, nothing is computed again; then a new year's rows.
+    unchanged = tolok(folder, "refresh")
+    assert "0 whole, 3 unchanged" in unchanged, unchanged
+    with (folder / "sales_2014.csv").open(encoding="utf-8") as handle:
+        lines = handle.read().splitlines()
+    (folder / "sales_2015.csv").write_text(
+        "\n".join([lines[0], *(line.replace("2014-", "2015-", 1) for line in lines[1:])]) + "\n",
+        encoding="utf-8",
+    )
+    assert "3,319 rows written" in tolok(folder, "ingest", "sales_2015.csv", "--dataset", "sales")
+    tolok(folder, "refresh")
+    moved = {**expected["sold"], "2015": expected["sold"]["2014"]}
+    assert values(folder, "sold") == pytest.approx(moved, abs=0.005)
     tolok(folder, "refresh", "--full")
-    assert values(folder, "sold") == pytest.approx(expected["sold"], abs=0.005)
+    assert values(folder, "sold") == pytest.approx(moved, abs=0.005)
 
 
 def test_one_machine_keeps_its_tables_next_to_the_project(
@@ -155,7 +159,7 @@ def test_spark_connect_reads_the_files_and_keeps_the_tables(
 
 
 def test_files_are_read_by_spark_not_by_the_embedded_duckdb(
-    tmp_path: Path, spark_cluster: Cluster
+    tmp_path: Path, expected: dict[str, dict[str, float]], spark_cluster: Cluster
 ) -> None:
     from tolok.engine.warehouse import Warehouse
     from tolok.spec.loader import load_project

@@ -143,7 +143,8 @@ def print_problems(loaded: LoadedProject) -> None:
         counted(len(project.datasets), _("{n} dataset"), _("{n} datasets"), lang),
         counted(len(project.goals), _("{n} goal"), _("{n} goals"), lang),
     ] + ([warned] if warnings else [])
-    out.print(f"ok: {project.name}: {', '.join(parts)}", style="bold green", markup=False)
+    summary = _("{name} is valid: {parts}", name=project.name, parts=", ".join(parts))
+    out.print(summary, style="bold green", markup=False)
 
 
 def who(user: str | None) -> str:

@@ -83,7 +83,9 @@ def _arithmetic(op: str, left: ir.NumericValue, right: ir.Value) -> ir.Value:
         return left - right_number
     if op == "*":
         return left * right_number
-    return left / right_number.nullif(0)
+    # In floating point on every backend: Spark divides by a literal such as 1.5 in
+    # decimals cut to six places (75.533333 minutes, not 75.5333…).
+    return left.cast("float64") / right_number.cast("float64").nullif(0)
 
 
 def _compare(node: Compare, scope: RowScope) -> ir.Value:
@@ -169,7 +171,8 @@ def _call(node: Call, scope: RowScope) -> ir.Value:
         case "case":
             return _case(node, scope)
         case name if name in _UNITS:
-            return (_seconds(args[1]) - _seconds(args[0])) / _UNITS[name]
+            seconds = (_seconds(args[1]) - _seconds(args[0])).cast("float64")
+            return seconds / _UNITS[name]  # a double divided: see `_arithmetic`
     raise CompileError(f"unknown function '{node.func}'", node)
 
 
