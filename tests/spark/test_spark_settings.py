@@ -76,3 +76,13 @@ def test_urls_name_the_way_to_spark(url: str, kind_of: str, master_of: str | Non
     assert kind(url) == kind_of
     if master_of is not None:
         assert master(url) == master_of
+
+
+def test_a_wait_that_is_not_a_number_of_seconds_is_refused_by_name() -> None:
+    from tolok.engine.spark import _seconds
+
+    assert _seconds("300", None) == 300.0
+    for text in ("soon", "0", "-5"):
+        with pytest.raises(WarehouseError) as raised:
+            _seconds(text, None)
+        assert f"TOLOK_SPARK_WAIT is '{text}'" in raised.value.message

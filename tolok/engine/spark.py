@@ -132,9 +132,10 @@ def connect_spark(
     # Ibis hands Spark Connect tables of typed-in values with an option only classic
     # sessions read: Spark says so on every one, to no one's use.
     warnings.filterwarnings("ignore", "'verifySchema' is ignored", UserWarning)
-    settings = settings_for(url, root, project, environ_of(environ))
+    way, environ = kind(url), os.environ if environ is None else environ
+    settings = settings_for(url, root, project, environ)
     builder: Any = SparkSession.Builder()
-    if kind(url) == "connect":
+    if way == "connect":
         builder = builder.remote(url)
     else:
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -147,7 +148,7 @@ def connect_spark(
     for key, value in settings.items():
         builder = builder.config(key, value)
     try:
-        session = builder.create() if kind(url) == "connect" else builder.getOrCreate()
+        session = builder.create() if way == "connect" else builder.getOrCreate()
         for key, value in FIXED.items():  # a session made before (in this process) too
             session.conf.set(key, value)
     except Exception as exc:
@@ -157,16 +158,25 @@ def connect_spark(
             "check `warehouse:` and `spark:` in tolok.yaml, that the cluster is up "
             "(scripts/spark-cluster status) and that Java 17 or newer is installed",
         ) from exc
-    if kind(url) == "master":
-        _wait_for_executors(session, url, setting, float(environ_of(environ).get(WAIT, 120)))
-    if kind(url) != "connect":
+    if way == "master":
+        _wait_for_executors(session, url, setting, _seconds(environ.get(WAIT, "120"), setting))
+    if way != "connect":
         folder = session.conf.get(WAREHOUSE_DIR) or settings[WAREHOUSE_DIR]
         register_kept(session, Path(folder.removeprefix("file:")))
     return ibis.pyspark.connect(session)
 
 
-def environ_of(environ: Mapping[str, str] | None) -> Mapping[str, str]:
-    return os.environ if environ is None else environ
+def _seconds(text: str, setting: Location | None) -> float:
+    """`TOLOK_SPARK_WAIT` as a number of seconds, or a clear error."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise WarehouseError(
+            f"{WAIT} is '{text}', not a number of seconds", setting, f"e.g. {WAIT}=300"
+        )
+    return seconds
 
 
 def _wait_for_executors(session: Any, url: str, setting: Location | None, seconds: float) -> None:
