@@ -69,22 +69,32 @@ def running(pid: int) -> bool:
     return True
 
 
-def tolok_command(folder: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """`tolok ARGS` in a new process in `folder`, as a person types it in a new shell (no
-    Spark Connect mode inherited from the test process), `env` added; it must succeed."""
+def shell_environment(**env: str) -> dict[str, str]:
+    """The environment of a new shell: this one's without the Spark Connect mode a test
+    process may have set, in English unless `env` says otherwise, `env` added."""
     from tolok.engine.spark import CONNECT_MODE
 
     environ = {**os.environ, "TOLOK_LANG": "en", **env}
     for name in CONNECT_MODE:
         environ.pop(name, None)
-    done = subprocess.run(
+    return environ
+
+
+def tolok_run(folder: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`tolok ARGS` in a new process in `folder`, as a person types it in a new shell."""
+    return subprocess.run(
         [sys.executable, "-m", "tolok", *args],
         cwd=folder,
-        env=environ,
+        env=shell_environment(**env),
         capture_output=True,
         text=True,
         timeout=900,
         check=False,
     )
+
+
+def tolok_command(folder: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`tolok_run`, which must succeed."""
+    done = tolok_run(folder, *args, **env)
     assert done.returncode == 0, done.stdout + done.stderr
     return done

@@ -10,7 +10,7 @@ fails — still ends the refresh: retrying it per KPI would only repeat it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -19,7 +19,7 @@ from tolok.compile.errors import CompileError
 from tolok.engine.errors import WarehouseError
 from tolok.spec.formula import FormulaError
 from tolok.spec.loaded import LoadedProject
-from tolok.spec.problems import Location
+from tolok.spec.problems import Location, Text
 from tolok.spec.source import locate_in_scalar
 from tolok.store.errors import StoreError
 
@@ -39,6 +39,9 @@ class Failure:
     message: str
     where: Location | None
     hint: str | None = None
+    said: Text | None = field(default=None, compare=False)
+    """The message as a `say(…)` text, for the terminal to word in its reader's language."""
+    hinted: Text | None = field(default=None, compare=False)
 
 
 def compute_each(
@@ -97,7 +100,8 @@ def failure_of(loaded: LoadedProject, name: str, exc: Exception) -> Failure:
     """What to tell about a KPI that failed: a data error says where it is; anything else
     points at the KPI's formula."""
     if isinstance(exc, WarehouseError):
-        return Failure(name, exc.message, exc.where or _formula(loaded, name), exc.hint)
+        where = exc.where or _formula(loaded, name)
+        return Failure(name, exc.message, where, exc.hint, exc.said, exc.hinted)
     if isinstance(exc, CompileError):
         return Failure(name, exc.message, _formula(loaded, name), getattr(exc, "hint", None))
     if isinstance(exc, FormulaError):
@@ -131,7 +135,8 @@ def _formula(loaded: LoadedProject, name: str) -> Location | None:
 def observe_failure(loaded: LoadedProject, name: str, dataset: str, exc: Exception) -> Failure:
     """A KPI not computed because one of its datasets could not be looked at."""
     if isinstance(exc, WarehouseError):
-        return Failure(name, exc.message, exc.where or _dataset(loaded, dataset), exc.hint)
+        where = exc.where or _dataset(loaded, dataset)
+        return Failure(name, exc.message, where, exc.hint, exc.said, exc.hinted)
     return Failure(
         name,
         f"dataset '{dataset}' cannot be read ({_what(exc)})",

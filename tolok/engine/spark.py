@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tolok.engine.errors import WarehouseError
-from tolok.spec.problems import Location
+from tolok.spec.problems import Location, say
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -44,10 +44,15 @@ CONNECT_MODE = (
 )
 """What makes PySpark's builder make a Spark Connect client instead of a driver."""
 QUIET = Path(__file__).with_name("spark-log4j2.properties")
+DRIVER_LOG = "spark-driver.log"
+"""Beside tolok.yaml: what the JVM of a driver tolok runs printed, each process anew."""
 """The driver's logging: errors only (no warnings, no progress bars in the terminal)."""
 DRIVER_DEFAULTS = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
+    # A job's files are moved into the table when the job commits, not task by task: an
+    # ingest that is killed leaves none of its rows (Hadoop's second algorithm leaves some).
+    "spark.hadoop.mapreduce.fileoutputcommitter.algorithm.version": "1",
 }
 """Settings of a driver tolok runs, unless the project sets them."""
 
@@ -89,9 +94,12 @@ def environment_settings(environ: Mapping[str, str]) -> dict[str, str]:
         key, sep, value = text.partition("=")
         if not sep or not key.strip().startswith("spark."):
             raise WarehouseError(
-                f"the environment variable {name} does not hold a Spark setting",
+                say("the environment variable {name} does not hold a Spark setting", name=name),
                 None,
-                f"write it as key=value: {name}='spark.hadoop.fs.s3a.secret.key=…'",
+                say(
+                    "write it as key=value: {example}",
+                    example=f"{name}='spark.hadoop.fs.s3a.secret.key=…'",
+                ),
             )
         found[key.strip()] = value
     return found
@@ -147,16 +155,25 @@ def connect_spark(
         builder = builder.master(master(url)).appName("tolok")
     for key, value in settings.items():
         builder = builder.config(key, value)
+    log = root / DRIVER_LOG
     try:
+        if way != "connect":
+            _start_driver(settings, master(url), log)
         session = builder.create() if way == "connect" else builder.getOrCreate()
         for key, value in FIXED.items():  # a session made before (in this process) too
             session.conf.set(key, value)
     except Exception as exc:
         raise WarehouseError(
-            f"cannot start a Spark session on {url}: {str(exc).strip().splitlines()[0]}",
+            say(
+                "cannot start a Spark session on {url}: {problem}",
+                url=url,
+                problem=reason(exc) + ("" if way == "connect" else _jvm_said(log)),
+            ),
             setting,
-            "check `warehouse:` and `spark:` in tolok.yaml, that the cluster is up "
-            "(scripts/spark-cluster status) and that Java 17 or newer is installed",
+            say(
+                "check `warehouse:` and `spark:` in tolok.yaml, that the cluster is up "
+                "(scripts/spark-cluster status) and that Java 17 or newer is installed"
+            ),
         ) from exc
     if way == "master":
         _wait_for_executors(session, url, setting, _seconds(environ.get(WAIT, "120"), setting))
@@ -164,6 +181,40 @@ def connect_spark(
         folder = session.conf.get(WAREHOUSE_DIR) or settings[WAREHOUSE_DIR]
         register_kept(session, Path(folder.removeprefix("file:")))
     return ibis.pyspark.connect(session)
+
+
+def _start_driver(settings: Mapping[str, str], master_url: str, log: Path) -> None:
+    """The driver's JVM, started as PySpark starts it, with what it prints to its console
+    (the JVM's notice of incubator modules, Spark's word on its log level) written to `log`
+    instead of tolok's terminal. Spark's errors reach tolok as exceptions all the same; a
+    JVM that does not start leaves its reason in `log`, which tolok then quotes."""
+    from pyspark import SparkConf, SparkContext
+    from pyspark.java_gateway import launch_gateway
+
+    if SparkContext._gateway is not None:  # a session of this process started it
+        return
+    conf = SparkConf(loadDefaults=False).setMaster(master_url).setAppName("tolok")
+    conf.setAll(list(settings.items()))
+    with log.open("wb") as output:
+        streams = {"stdout": output, "stderr": output}
+        gateway = launch_gateway(conf, popen_kwargs=streams)  # type: ignore[no-untyped-call]
+    SparkContext._ensure_initialized(gateway=gateway)
+
+
+def _jvm_said(log: Path) -> str:
+    """Why the driver's JVM did not start (`Invalid maximum heap size: -Xmx12x`): the first
+    line it printed that is not a notice, to follow PySpark's word that it exited. Nothing
+    once the JVM runs: Spark's own error says more then."""
+    from pyspark import SparkContext
+
+    if SparkContext._gateway is not None:
+        return ""
+    try:
+        lines = [line.strip() for line in log.read_text(errors="replace").splitlines()]
+    except OSError:
+        return ""
+    said = [line for line in lines if line and not line.startswith("WARNING")]
+    return f" ({DRIVER_LOG}: {said[0][:300]})" if said else ""
 
 
 def _seconds(text: str, setting: Location | None) -> float:
@@ -174,7 +225,9 @@ def _seconds(text: str, setting: Location | None) -> float:
         seconds = -1.0
     if not seconds > 0:
         raise WarehouseError(
-            f"{WAIT} is '{text}', not a number of seconds", setting, f"e.g. {WAIT}=300"
+            say("{name} is '{text}', not a number of seconds", name=WAIT, text=text),
+            setting,
+            say("e.g. {example}", example=f"{WAIT}=300"),
         )
     return seconds
 
@@ -191,11 +244,18 @@ def _wait_for_executors(session: Any, url: str, setting: Location | None, second
         if time.monotonic() > deadline:
             session.stop()
             raise WarehouseError(
-                f"the Spark cluster at {url} gave tolok no executor in {seconds:.0f} seconds",
+                say(
+                    "the Spark cluster at {url} gave tolok no executor in {seconds} seconds",
+                    url=url,
+                    seconds=round(seconds),
+                ),
                 setting,
-                "the cluster may be busy or too small for what tolok asks: free cores, or "
-                "ask for less (`spark: {spark.executor.memory: 512m, spark.cores.max: 1}`); "
-                f"{WAIT} sets the wait",
+                say(
+                    "the cluster may be busy or too small for what tolok asks: free cores, or "
+                    "ask for less ({example}); {name} sets the wait",
+                    example="`spark: {spark.executor.memory: 512m, spark.cores.max: 1}`",
+                    name=WAIT,
+                ),
             )
         time.sleep(0.2)
 
@@ -253,6 +313,14 @@ def _create_database(session: Any, database: str) -> None:
     session.sql(statement)
 
 
+def reason(exc: BaseException) -> str:
+    """What Spark said, on one line: a JVM error's own words (`java.net.ConnectException:
+    Call From … to 127.0.0.1:9 failed…`), not py4j's `An error occurred while calling o42.csv`."""
+    java = getattr(exc, "java_exception", None)
+    text = (str(java.toString()) if java is not None else str(exc)).strip()
+    return (text or type(exc).__name__).splitlines()[0][:300]
+
+
 def read_files(backend: BaseBackend, paths: list[str], view: str | None) -> ir.Table:
     """Files of one kind read by Spark, where it runs (a cluster reads paths it can see:
     the same local paths on one machine, `s3a://…` or `hdfs://…` on many), as a view
@@ -280,12 +348,14 @@ def read_files(backend: BaseBackend, paths: list[str], view: str | None) -> ir.T
         frame = reader.json(paths)
     elif suffix in (".xlsx", ".xlsm"):
         raise WarehouseError(
-            f"Spark does not read Excel workbooks ({Path(paths[0]).name})",
+            say("Spark does not read Excel workbooks ({file})", file=Path(paths[0]).name),
             None,
-            "save the sheet as CSV or Parquet, or use the DuckDB warehouse for it",
+            say("save the sheet as CSV or Parquet, or use the DuckDB warehouse for it"),
         )
     else:
-        raise WarehouseError(f"cannot read {Path(paths[0]).name}: use CSV, Parquet or JSON lines")
+        raise WarehouseError(
+            say("cannot read {file}: use CSV, Parquet or JSON lines", file=Path(paths[0]).name)
+        )
     name = view or ibis.util.gen_name("tolok_files")
     frame.createOrReplaceTempView(name)
     table: ir.Table = backend.table(name)

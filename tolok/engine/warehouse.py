@@ -27,10 +27,16 @@ from urllib.parse import urlsplit
 from tolok.compile.errors import CompileError
 from tolok.engine.errors import WarehouseError
 from tolok.engine.locks import connect_duckdb, open_duckdb
-from tolok.spec.folders import OUTSIDE_HINT, match_files, outside_message
+from tolok.spec.folders import (
+    OUTSIDE_HINT_SAID,
+    match_files,
+    outside_message,
+    remote,
+    remote_refused,
+)
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import ColumnType, Dataset
-from tolok.spec.problems import Location
+from tolok.spec.problems import Location, say
 
 if TYPE_CHECKING:  # imported where used: a refresh with nothing to do needs none of them
     import duckdb
@@ -270,7 +276,12 @@ class Warehouse:
 
     def _failed(self, backend: BaseBackend, dataset: str, exc: Exception) -> WarehouseError:
         return WarehouseError(
-            f"the query for dataset '{dataset}' failed on {backend.name}: {_first_line(exc)}",
+            say(
+                "the query for dataset '{dataset}' failed on {engine}: {problem}",
+                dataset=dataset,
+                engine=backend.name,
+                problem=_first_line(exc),
+            ),
             self.loaded.locate("datasets", dataset),
         )
 
@@ -413,9 +424,13 @@ class Warehouse:
         matched = match_files(self.loaded.root, pattern, self.loaded.project.data_dirs)
         if matched.refused:
             raise WarehouseError(
-                f"dataset '{name}': {outside_message(self.loaded.root, pattern, matched)}",
+                say(
+                    "dataset '{name}': {problem}",
+                    name=name,
+                    problem=outside_message(self.loaded.root, pattern, matched),
+                ),
                 self.loaded.locate("datasets", name, "source"),
-                OUTSIDE_HINT,
+                OUTSIDE_HINT_SAID,
             )
         return matched.files
 
@@ -424,17 +439,61 @@ class Warehouse:
         where = self.loaded.locate("datasets", name, "source")
         if pattern is None:
             return self._warehouse_table(name, dataset, where)
+        if remote(pattern):
+            return self._remote(name, pattern, where)
         if not files:
             raise WarehouseError(
-                f"dataset '{name}': no file matches '{pattern}'",
+                say("dataset '{name}': no file matches '{pattern}'", name=name, pattern=pattern),
                 where,
-                "paths are relative to the project folder",
+                say("paths are relative to the project folder"),
             )
         try:
             return self._view(name, files)
+        except WarehouseError as exc:  # said already (Spark reads no workbook…): placed here
+            raise WarehouseError(
+                exc.said or exc.message, exc.where or where, exc.hinted or exc.hint
+            ) from exc
         except Exception as exc:
             raise WarehouseError(
-                f"dataset '{name}': cannot read {files[0].name}: {_first_line(exc)}", where
+                say(
+                    "dataset '{name}': cannot read {file}: {problem}",
+                    name=name,
+                    file=files[0].name,
+                    problem=_first_line(exc),
+                ),
+                where,
+            ) from exc
+
+    def _remote(self, name: str, pattern: str, where: Location | None) -> ir.Table:
+        """Files on another file system (`s3a://…`, `hdfs://…`), the pattern passed to
+        Spark as written: the cluster lists and reads them with its own access."""
+        scheme = remote(pattern)
+        backend = self.files()
+        if backend.name != "pyspark":
+            message, hint = remote_refused(pattern, scheme or "")
+            raise WarehouseError(message, where, hint)
+        from tolok.engine.spark import read_files as spark_reads
+        from tolok.engine.spark import reason
+
+        slot = self._views.get(name, 0)
+        self._views[name] = slot + 1
+        try:
+            return spark_reads(backend, [pattern], f"__tolok_{name}_{slot}")
+        except WarehouseError as exc:
+            raise WarehouseError(exc.said or exc.message, where, exc.hinted or exc.hint) from exc
+        except Exception as exc:
+            raise WarehouseError(
+                say(
+                    "dataset '{name}': Spark cannot read '{pattern}': {problem}",
+                    name=name,
+                    pattern=pattern,
+                    problem=reason(exc),
+                ),
+                where,
+                say(
+                    "check that the cluster reaches it and has the file system's connector "
+                    "(s3a:// needs hadoop-aws: `spark.jars.packages` in `spark:`)"
+                ),
             ) from exc
 
     def _view(self, name: str, files: list[Path]) -> ir.Table:
@@ -473,10 +532,16 @@ class Warehouse:
             return backend.table(table, database=schema or None)
         except Exception as exc:
             raise WarehouseError(
-                f"dataset '{name}': table '{source}' not found in the warehouse "
-                f"({_redact(self.url)}): {_first_line(exc)}",
+                say(
+                    "dataset '{name}': table '{table}' not found in the warehouse ({url}): "
+                    "{problem}",
+                    name=name,
+                    table=source,
+                    url=_redact(self.url),
+                    problem=_first_line(exc),
+                ),
                 where,
-                "check the table name, or use file:PATH for a file",
+                say("check the table name, or use file:PATH for a file"),
             ) from exc
 
     def _query(self, name: str, sql: str) -> ir.Table:
@@ -492,9 +557,14 @@ class Warehouse:
             table: ir.Table = backend.sql(query, schema=_query_schema(backend, query))
         except Exception as exc:
             raise WarehouseError(
-                f"dataset '{name}': the query failed on {backend.name}: {_first_line(exc)}",
+                say(
+                    "dataset '{name}': the query failed on {engine}: {problem}",
+                    name=name,
+                    engine=backend.name,
+                    problem=_first_line(exc),
+                ),
                 self.loaded.locate("datasets", name, "source", "sql"),
-                "run it in the warehouse to see the whole error, then fix the query",
+                say("run it in the warehouse to see the whole error, then fix the query"),
             ) from exc
         return table
 
@@ -598,8 +668,13 @@ def _cast_declared(table: ir.Table, dataset: Dataset, loaded: LoadedProject, nam
     missing = [c for c in dataset.columns if c not in table.columns]
     if missing:
         raise WarehouseError(
-            f"dataset '{name}': column '{missing[0]}' is declared but not in the data "
-            f"(columns: {', '.join(table.columns)})",
+            say(
+                "dataset '{name}': column '{column}' is declared but not in the data "
+                "(columns: {names})",
+                name=name,
+                column=missing[0],
+                names=", ".join(table.columns),
+            ),
             loaded.locate("datasets", name, "columns", missing[0], key=True),
         )
     mismatched = {c: t for c, t in casts.items() if str(table[c].type()).split("(")[0] != t}
@@ -695,10 +770,16 @@ def connect(
 
 def _unreachable(url: str, setting: Location | None, exc: Exception) -> WarehouseError:
     return WarehouseError(
-        f"cannot connect to the warehouse {_redact(url)}: {_first_line(exc)}",
+        say(
+            "cannot connect to the warehouse {url}: {problem}",
+            url=_redact(url),
+            problem=_first_line(exc),
+        ),
         setting,
-        "check `warehouse:` in tolok.yaml: host, port, user, database, and that the "
-        "server is running",
+        say(
+            "check `warehouse:` in tolok.yaml: host, port, user, database, and that the "
+            "server is running"
+        ),
     )
 
 
@@ -712,9 +793,12 @@ def _check_zones(backend: BaseBackend, setting: Location | None) -> None:
         row = cursor.fetchone()
     if row is None or row[0] is None:
         raise WarehouseError(
-            "the MySQL/MariaDB server has no time zone tables, so it cannot convert times",
+            say("the MySQL/MariaDB server has no time zone tables, so it cannot convert times"),
             setting,
-            "load them once: mariadb-tzinfo-to-sql /usr/share/zoneinfo | mariadb -u root mysql",
+            say(
+                "load them once: {command}",
+                command="mariadb-tzinfo-to-sql /usr/share/zoneinfo | mariadb -u root mysql",
+            ),
         )
 
 

@@ -31,6 +31,7 @@ from typing import Any
 
 from tolok.engine.warehouse import Warehouse, file_digest, local_day, read_files, typed
 from tolok.spec.columns import matching_files
+from tolok.spec.folders import remote
 from tolok.spec.models import ColumnType, Dataset
 
 State = dict[str, Any]
@@ -69,6 +70,11 @@ def observe(warehouse: Warehouse, name: str, previous: State | None) -> tuple[St
     if dataset.snapshot:
         # Dated by the refresh: today's value is new whatever the table holds.
         return {"kind": "snapshot"}, Touch(full=True)
+    if dataset.file_pattern is not None and remote(dataset.file_pattern):
+        # Files the cluster lists (`s3a://…`): told apart by their rows, as a table is.
+        if dataset.time is None:
+            return {"kind": "lookup"}, Touch(full=True)
+        return _table(warehouse, name, dataset, previous)
     if dataset.file_pattern is not None:
         state, touch = _files(warehouse, name, dataset, previous)
         if dataset.time is None:  # a lookup's rows have no day: a change may touch any period
@@ -154,9 +160,11 @@ def _files(
 def _table(
     warehouse: Warehouse, name: str, dataset: Dataset, previous: State | None
 ) -> tuple[State, Touch]:
-    marks, basis = warehouse.marks(name), day_basis(warehouse, dataset)
+    marks = warehouse.marks(name) if dataset.table is not None else None
+    basis = day_basis(warehouse, dataset)
     if (
-        previous is not None
+        marks is not None
+        and previous is not None
         and previous.get("kind") == "table"
         and previous.get("marks") == marks
         and previous.get("basis") == basis

@@ -13,7 +13,14 @@ from itertools import islice
 
 from tolok.spec.check_sharing import check_sharing
 from tolok.spec.columns import SAMPLE_ROWS, ColumnSet, dataset_columns
-from tolok.spec.folders import OUTSIDE_HINT_SAID, match_files, outside_message
+from tolok.spec.folders import (
+    OUTSIDE_HINT_SAID,
+    match_files,
+    on_spark,
+    outside_message,
+    remote,
+    remote_refused,
+)
 from tolok.spec.formula import FormulaError, Name, Node, Span, parse_formula, quote_name, walk
 from tolok.spec.functions import Context, Type
 from tolok.spec.joins import reaches
@@ -101,8 +108,14 @@ def _check_files(loaded: LoadedProject, name: str, pattern: str) -> None:
     """The files a `file:` source matches: some, and none outside the project folder and
     `data_dirs` (TLK018)."""
     assert loaded.project is not None
-    matched = match_files(loaded.root, pattern, loaded.project.data_dirs)
     where = loaded.locate("datasets", name, "source")
+    scheme = remote(pattern)
+    if scheme is not None:
+        if not on_spark(loaded.project.warehouse):
+            message, hint = remote_refused(pattern, scheme)
+            loaded.problems.add("TLK007", message, where, hint)
+        return  # the cluster lists them when it reads them: nothing here can
+    matched = match_files(loaded.root, pattern, loaded.project.data_dirs)
     if matched.refused:
         loaded.problems.add(
             "TLK018", outside_message(loaded.root, pattern, matched), where, OUTSIDE_HINT_SAID

@@ -6,12 +6,18 @@ where it really is, not by how it is written: `data/../../x.csv` and a symlink
 `data/x.csv -> /etc/passwd` are outside as much as `/etc/passwd` is. Validation refuses
 them (TLK018) and the engine does not read them, even for a project never validated.
 
+A pattern that is a URI of another file system (`s3a://lake/orders/*.parquet`,
+`hdfs://namenode:8020/…`) names files no process of tolok's lists: a Spark warehouse passes
+it as written to the cluster, which reads it with its own credentials (see `remote`). A
+`file://` URI is a path on this machine and is judged as one.
+
 Imports nothing of tolok: the loader, the column sniffer, the warehouse and the watermarks
 all ask here.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +74,51 @@ def outside_message(root: Path, pattern: str, matched: Matched) -> Text:
     )
 
 
+_URI = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+)://")
+SPARK_SCHEMES = ("pyspark", "spark", "sc")
+"""Warehouse URL schemes whose engine is Spark (and so reads remote file systems)."""
+
+
+def remote(pattern: str) -> str | None:
+    """The scheme of a pattern naming another file system's files, else None.
+
+    >>> remote("s3a://lake/orders/*.parquet"), remote("data/*.csv"), remote("file:///srv/x.csv")
+    ('s3a', None, None)
+    >>> remote("C:/exports/x.csv") is None  # a drive letter is no scheme
+    True
+    """
+    found = _URI.match(pattern)
+    if found is None or found.group(1).lower() == "file":
+        return None
+    return found.group(1).lower()
+
+
+def remote_refused(pattern: str, scheme: str) -> tuple[Text, Text]:
+    """What is said of a remote pattern where no Spark reads it, and what to do."""
+    return (
+        say(
+            "'{pattern}' is on another file system ({scheme}://): only a Spark warehouse "
+            "reads those, with the cluster's own access",
+            pattern=pattern,
+            scheme=scheme,
+        ),
+        say(
+            "copy the files into the project folder, or set `warehouse:` to Spark "
+            "(pyspark://, spark:// or sc://)"
+        ),
+    )
+
+
+def on_spark(warehouse: str) -> bool:
+    """The warehouse URL names a Spark engine (`pyspark://`, `spark://`, `sc://`)."""
+    return warehouse.split("://", 1)[0].lower() in SPARK_SCHEMES if "://" in warehouse else False
+
+
+def local_pattern(pattern: str) -> str:
+    """A `file://` URI as the path it names (`file:///srv/x/*.csv` -> `/srv/x/*.csv`)."""
+    return pattern[len("file://") :] if pattern.lower().startswith("file://") else pattern
+
+
 def allowed_folders(root: Path, data_dirs: Iterable[str] = ()) -> tuple[Path, ...]:
     """The project folder and each of `data_dirs` (relative to the project, or absolute),
     as real paths.
@@ -91,6 +142,9 @@ def match_files(root: Path, pattern: str, data_dirs: Iterable[str] = ()) -> Matc
     A pattern whose fixed part (before the first wildcard) lies outside every allowed
     folder, and holds none of them, is not listed at all: `file:/**/*.csv` must not walk
     the whole disk to find out that nothing there may be read."""
+    if remote(pattern):
+        return Matched([], [])
+    pattern = local_pattern(pattern)
     folders = allowed_folders(root, data_dirs)
     path = Path(pattern)
     base = _fixed_part(path if path.is_absolute() else root / path)

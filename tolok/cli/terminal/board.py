@@ -34,7 +34,7 @@ from tolok.engine.errors import WarehouseError
 from tolok.i18n import voice
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Direction, Grain, Project, Unit
-from tolok.spec.problems import Location, Problem
+from tolok.spec.problems import Location, Problem, Text
 from tolok.track.verdict import PeriodState, Verdict
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def reported(loaded: LoadedProject, console: Console) -> Iterator[None]:
     try:
         yield
     except WarehouseError as exc:
-        _print_error(loaded, console, exc.message, exc.where, exc.hint)
+        _print_error(loaded, console, exc.said or exc.message, exc.where, exc.hinted or exc.hint)
         raise typer.Exit(1) from None
     except (CompileError, StoreError) as exc:
         _print_error(loaded, console, exc.message, None, getattr(exc, "hint", None))
@@ -76,19 +76,24 @@ def reported(loaded: LoadedProject, console: Console) -> Iterator[None]:
 def _print_error(
     loaded: LoadedProject,
     console: Console,
-    message: str,
+    message: str | Text,
     where: Location | None,
-    hint: str | None,
+    hint: str | Text | None,
 ) -> None:
-    _ = words(loaded.project)
-    message, hint = said_in(message, _), None if hint is None else said_in(hint, _)
+    """A `say(…)` text in the reader's words; a plain sentence said again where the
+    terminal knows its shape (`said_in`)."""
+    _, spoken = words(loaded.project), voice(lang_of(loaded.project))
+
+    def worded(text: str | Text) -> str:
+        return text.worded(spoken) if isinstance(text, Text) else said_in(text, _)
+
+    shown, hinted = worded(message), None if hint is None else worded(hint)
     if where is None:
-        console.print(_("error: {problem}", problem=message), style="bold red", markup=False)
-        if hint:
-            console.print("  " + _("hint: {hint}", hint=hint), markup=False)
+        console.print(_("error: {problem}", problem=shown), style="bold red", markup=False)
+        if hinted:
+            console.print("  " + _("hint: {hint}", hint=hinted), markup=False)
         return
-    problem = Problem("TLK020", message, where, hint)
-    spoken = voice(lang_of(loaded.project))
+    problem = Problem("TLK020", shown, where, hinted)
     console.print(problem.render(loaded.root, loaded.lines(where.file), spoken), markup=False)
 
 
@@ -122,9 +127,10 @@ def run_refresh(
         store = open_store(store_url(project.store, loaded.root))
         warehouse = Warehouse(loaded, manual=manual_source(store))
         refreshed, stored = refresh_into_store(loaded, warehouse, store, reason, step, full)
-    told = {(f.message, f.where, f.hint): None for f in stored.failed.values()}
-    for message, where, hint in told:  # a dataset that fails fails each KPI reading it
-        _print_error(loaded, errors, message, where, hint)
+    told = {(f.message, f.where, f.hint): f for f in stored.failed.values()}
+    for failure in told.values():  # a dataset that fails fails each KPI reading it
+        said, hinted = failure.said or failure.message, failure.hinted or failure.hint
+        _print_error(loaded, errors, said, failure.where, hinted)
     _print_stored(project, stored, errors)
     return refreshed
 
