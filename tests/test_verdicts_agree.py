@@ -32,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+import tolok
 from tests.server.conftest import PASSWORD, Served
 from tolok.auth import accounts
 from tolok.cli import app as cli
@@ -95,6 +96,8 @@ class Readings:
     status: dict[str, dict[str, str]] = field(default_factory=dict)  # tolok status, by title
     refreshed: dict[str, dict[str, str]] = field(default_factory=dict)  # refresh's board
     alerts: set[tuple[str, str, dt.date | None]] = field(default_factory=set)
+    frames: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # tolok.open().series
+    standing: dict[str, dict[str, Any]] = field(default_factory=dict)  # tolok.open().status()
 
     def where(self, name: str) -> str:
         return f"{self.template} on {self.today}, {name}"
@@ -183,6 +186,10 @@ def read(template: str, today: dt.date, folder: Path) -> Readings:
         shown = json.loads(_cli("show", name, "-p", str(root), "--format", "json"))
         readings.shown[name] = shown["points"]
     _serve(root, readings)
+    opened = tolok.open(root)
+    for name in active:
+        readings.frames[name] = opened.series(name).to_dict("records")
+    readings.standing = {row["kpi"]: row for row in opened.status().to_dict("records")}
     engine = open_store(store_url(project.store, root))
     check_alerts(loaded, engine, Kept(engine, None, attempts=1, backoff=0.0))  # on the clock
     with Session(engine) as session:
@@ -270,6 +277,32 @@ def test_show_json_and_the_series_api_judge_every_period_alike(readings: Reading
         assert [verdict(p) for p in readings.series[name]] == [verdict(p) for p in points], (
             readings.where(name)
         )
+
+
+def test_the_python_api_judges_every_period_as_show_does(readings: Readings) -> None:
+    for name, points in readings.shown.items():
+        rows = readings.frames[name]
+        where = readings.where(name)
+        assert [r["period"].date().isoformat() for r in rows] == [p["start"] for p in points]
+        for row, point in zip(rows, points, strict=True):
+            assert row["status"] == point["status"] or (
+                point["status"] is None and row["status"] != row["status"]  # NaN: no status
+            ), where
+            assert row["state"] == point["state"], where
+            for key in ("value", "target", "projected"):
+                given = point.get(key)
+                assert row[key] == given or (given is None and row[key] != row[key]), (where, key)
+        standing = readings.standing[name]
+        last, now = latest(points), under_way(readings, name)
+        found = standing["period"]
+        assert (found.date().isoformat() if found == found else None) == (
+            last["start"] if last else None
+        ), where
+        assert standing["status"] == status_of(last), where
+        if now is not None:
+            assert standing["open_period"].date().isoformat() == now["start"], where
+            shown = standing["heading"] if standing["heading"] == standing["heading"] else None
+            assert heading(shown) == heading(now["heading"]), where
 
 
 def test_the_open_and_not_final_periods_are_those_of_the_calendar(readings: Readings) -> None:

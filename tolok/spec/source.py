@@ -321,7 +321,7 @@ def locate_in_scalar(file: SourceFile, start: Location, value: str, offset: int)
     )
     line_text = file.lines[start.line - 1] if start.line <= len(file.lines) else ""
     room = len(line_text) - (col - 1)
-    if offset < room or start.line >= len(file.lines):
+    if offset <= room or start.line >= len(file.lines):  # `room`: just past its end
         return start.shifted(start.line, col + offset, 1)
     # A plain or quoted scalar folded over several lines: each line break became a space.
     offset -= room + 1
