@@ -161,3 +161,28 @@ def test_the_readmes_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert isinstance(frame, pd.DataFrame)
     assert not frame.empty
     assert {"Region", "compare", "change"} <= set(frame.columns)
+
+
+def test_in_jupyter_a_series_and_the_status_show_as_the_board_does(shop: Path) -> None:
+    """`_repr_html_`: the KPI's title, its sparkline, each period's value in the project's
+    money (rupiah, Indonesian digits) and its status as a coloured badge in the project's
+    language; names from the YAML escaped. A frame cut to other columns is a plain frame."""
+    project = tolok.open(shop)
+    frame = project.series("revenue", start="2026-01", end="2026-03")
+    html = frame._repr_html_()
+    assert html is not None
+    assert "<strong>Revenue</strong>" in html
+    assert "<polyline points=" in html
+    expected = sum(v for (m, _), v in paid_revenue().items() if m == "2026-02")
+    assert f"Rp {expected:,.0f}".replace(",", ".") in html.replace("\xa0", " ")
+    words = {"on_track": "Sesuai target", "at_risk": "Berisiko", "off_track": "Meleset"}
+    for status in frame["status"].dropna():
+        if status in words:
+            assert words[status] in html
+    frame.attrs["title"] = "<script>alert(1)</script>"
+    assert "<script>" not in (frame._repr_html_() or "")
+    assert "<table" in (frame[["label", "value"]]._repr_html_() or "")  # pandas' own
+    project.refresh()
+    table = project.status()._repr_html_() or ""
+    assert "Customer acquisition cost" in table
+    assert "penanggung jawab" in table

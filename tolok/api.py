@@ -84,6 +84,14 @@ class Project:
         return list(self._project.kpis)
 
     @property
+    def _lang(self) -> str:
+        """The language of what a person reads (a frame shown in Jupyter): `TOLOK_LANG`,
+        else the project's `locale`."""
+        asked = os.environ.get("TOLOK_LANG", "")
+        lang: str = asked if asked in ("en", "id") else self._project.locale.value
+        return lang
+
+    @property
     def _project(self) -> Any:
         assert self.loaded.project is not None
         return self.loaded.project
@@ -126,7 +134,7 @@ class Project:
             raise QueryError(exc.message) from None
         except (WarehouseError, CompileError) as exc:
             raise QueryError(_said(exc)) from None
-        return _series_frame(data, dims, compare is not None)
+        return _series_frame(data, dims, compare is not None, self._lang)
 
     def status(self) -> pd.DataFrame:
         """Each active KPI's last closed period against its target and the period under
@@ -166,7 +174,15 @@ class Project:
             )
         columns = ["kpi", "title", "period", "label", "value", "target", "attainment",
                    "status", "open_period", "so_far", "projected", "heading", "owner"]  # fmt: skip
-        frame = pd.DataFrame(rows, columns=columns)
+        from tolok.notebook import KpiFrame
+
+        frame = KpiFrame(rows, columns=columns)
+        frame.attrs.update(
+            tolok="status",
+            lang=self._lang,
+            currency=project.currency,
+            units={name: kpi.unit.value for name, kpi in project.kpis.items()},
+        )
         for column in ("period", "open_period"):
             frame[column] = pd.to_datetime(frame[column])
         for column in ("value", "target", "attainment", "so_far", "projected"):
@@ -300,8 +316,12 @@ def _said(exc: Exception) -> str:
     return f"{message} ({hint})" if hint else message
 
 
-def _series_frame(data: dict[str, Any], by: tuple[str, ...], compared: bool) -> pd.DataFrame:
+def _series_frame(
+    data: dict[str, Any], by: tuple[str, ...], compared: bool, lang: str
+) -> pd.DataFrame:
     import pandas as pd
+
+    from tolok.notebook import KpiFrame
 
     points: list[dict[str, Any]] = data["points"]
     rows = []
@@ -323,7 +343,7 @@ def _series_frame(data: dict[str, Any], by: tuple[str, ...], compared: bool) -> 
     numbers = ["value", *(["compare", "change"] if compared else []), "target", "projected"]
     columns = ["period", "label", *by, *numbers[:-2], "target", "status", "state", "heading",
                "projected", "anomaly"]  # fmt: skip
-    frame = pd.DataFrame(rows, columns=columns)
+    frame = KpiFrame(rows, columns=columns)
     frame["period"] = pd.to_datetime(frame["period"])
     frame["label"] = frame["label"].astype("string")
     for column in numbers:
@@ -333,7 +353,8 @@ def _series_frame(data: dict[str, Any], by: tuple[str, ...], compared: bool) -> 
     frame["state"] = pd.Categorical(frame["state"], categories=STATES)
     frame["anomaly"] = frame["anomaly"].astype("bool")
     frame.attrs.update(
-        kpi=data["kpi"], title=data["title"], unit=data["unit"], currency=data["currency"],
-        grain=data["grain"], computed_at=data["computed_at"],
+        tolok="series", lang=lang, by=list(by), kpi=data["kpi"], title=data["title"],
+        unit=data["unit"], currency=data["currency"], grain=data["grain"],
+        computed_at=data["computed_at"],
     )  # fmt: skip
     return frame
