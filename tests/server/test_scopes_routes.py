@@ -77,6 +77,7 @@ NEEDS: dict[tuple[str, str], str] = {
     ("GET", "/"): READ,
     ("GET", "/board"): READ,
     ("GET", "/board.json"): READ,
+    ("GET", "/metrics"): READ,
     ("GET", "/goals"): READ,
     ("GET", "/goals.json"): READ,
     ("GET", "/review"): READ,

@@ -30,6 +30,7 @@ from tolok.server import (
     api_data,
     assets,
     errors,
+    metrics,
     routes,
     routes_admin,
     routes_alerts,
@@ -111,7 +112,8 @@ def create_app(
     errors.install(app)
     _pages(app)
     routers = [api.router, api_data.router, api_admin.router, api_alerts.router, routes.router,
-               routes_entry.router, routes_admin.router, routes_alerts.router]  # fmt: skip
+               routes_entry.router, routes_admin.router, routes_alerts.router,
+               metrics.router]  # fmt: skip
     for router in routers:
         app.include_router(router)
     _routes(app)
