@@ -7,6 +7,7 @@ group. Importing this package registers them all; `tolok` and `python -m tolok` 
     why.py       explain, annotate, impact
     data.py      enter, ingest, audit, target set
     catalog.py   catalog (list), search, show, add
+    imports.py   import dbt
     server.py    serve, demo, user
     notify.py    report, run-due, alerts, deliveries
     lang.py      the language the terminal speaks
@@ -16,7 +17,18 @@ What the terminal and the server both answer from is `tolok.answers`.
 """
 
 # The order of the imports is the order of `tolok --help`: define, compute, read, act, share.
-from tolok.cli import project, results, why, data, catalog, notify, server  # noqa: I001
+from tolok.cli import project, results, why, data, catalog, imports, notify, server  # noqa: I001
 from tolok.cli.app import app, main
 
-__all__ = ["app", "catalog", "data", "main", "notify", "project", "results", "server", "why"]
+__all__ = [
+    "app",
+    "catalog",
+    "data",
+    "imports",
+    "main",
+    "notify",
+    "project",
+    "results",
+    "server",
+    "why",
+]

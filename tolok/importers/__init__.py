@@ -1,0 +1,1 @@
+"""Projects of other tools brought into tolok: `tolok import dbt` (`tolok.importers.dbt`)."""
