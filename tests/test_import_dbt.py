@@ -53,6 +53,7 @@ semantic_models:
       - {name: order_day, agg: max, expr: "date_trunc('day', ordered_at)"}
   - name: visits
     model: ref('visits')
+    primary_entity: visit
     defaults: {agg_time_dimension: visited_at}
     entities:
       - {name: user, type: foreign, expr: user_id}
@@ -71,15 +72,16 @@ semantic_models:
       - {name: signups, agg: count, expr: "1"}
   - name: balances
     model: ref('balances')
-    defaults: {agg_time_dimension: day}
+    primary_entity: balance_row
+    defaults: {agg_time_dimension: balance_day}
     entities:
       - {name: account, type: foreign, expr: account_id}
     dimensions:
-      - {name: day, type: time, type_params: {time_granularity: day}}
+      - {name: balance_day, type: time, expr: day, type_params: {time_granularity: day}}
     measures:
       - name: balance
         agg: sum
-        non_additive_dimension: {name: day, window_choice: max, window_groupings: [account]}
+        non_additive_dimension: {name: balance_day, window_choice: max, window_groupings: [account]}
 """
 METRICS = """\
 metrics:
@@ -89,13 +91,15 @@ metrics:
     type: simple
     type_params: {measure: revenue}
     filter: "{{ Dimension('order__region') }} = 'Bali'"
-  - {name: order_count, type: simple, type_params: {measure: order_count}}
-  - {name: customers, type: simple, type_params: {measure: customers}}
+  - {name: order_count, label: Orders, type: simple, type_params: {measure: order_count}}
+  - {name: customers, label: Customers, type: simple, type_params: {measure: customers}}
   - name: aov
+    label: Average order value
     description: Revenue per order.
     type: ratio
     type_params: {numerator: revenue, denominator: order_count}
   - name: revenue_growth
+    label: Revenue growth
     type: derived
     type_params:
       expr: (revenue - revenue_before) / revenue_before
@@ -103,12 +107,15 @@ metrics:
         - {name: revenue}
         - {name: revenue, offset_window: 1 month, alias: revenue_before}
   - name: revenue_3m
+    label: Revenue over 3 months
     type: cumulative
     type_params: {measure: revenue, cumulative_type_params: {window: 3 months}}
   - name: revenue_mtd
+    label: Revenue month to date
     type: cumulative
     type_params: {measure: revenue, cumulative_type_params: {grain_to_date: month}}
   - name: signup_rate
+    label: Visitors who sign up within 7 days
     type: conversion
     type_params:
       conversion_type_params:
@@ -117,11 +124,13 @@ metrics:
         base_measure: {name: visitors}
         conversion_measure: {name: signups}
         window: 7 days
-  - {name: balance, type: simple, type_params: {measure: balance}}
+  - {name: balance, label: Balance, type: simple, type_params: {measure: balance}}
   - name: lifetime_revenue
+    label: Revenue to date
     type: cumulative
     type_params: {measure: revenue}
   - name: same_region_signups
+    label: Sign-ups, same user
     type: conversion
     type_params:
       conversion_type_params:
@@ -129,8 +138,9 @@ metrics:
         base_measure: {name: visitors}
         conversion_measure: {name: signups}
         window: 7 days
-        constant_properties: [{base_property: region, conversion_property: region}]
+        constant_properties: [{base_property: user, conversion_property: user}]
   - name: lifetime_share
+    label: Share of revenue to date
     type: ratio
     type_params: {numerator: revenue, denominator: lifetime_revenue}
 """

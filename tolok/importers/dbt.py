@@ -51,6 +51,8 @@ class Note:
     where: str
     said: Text
     kpi: str | None = None  # the KPI a metric became
+    differs: Text | None = None
+    """How the KPI reads its data otherwise than MetricFlow does, where it does."""
 
 
 class DbtError(ValueError):
@@ -318,6 +320,7 @@ class _Metrics:
     out: Imported
     kpis: CommentedMap
     folder: Path
+    differs: dict[str, Text] = field(default_factory=dict)
 
     def metric(self, node: Any, where: str) -> None:
         name, kind = str(node.get("name")), str(node.get("type", "")).lower()
@@ -340,6 +343,7 @@ class _Metrics:
                 where,
                 say("KPI {name}: {formula}", name=name, formula=formula),
                 name,
+                self.differs.get(name),
             )
         )
 
@@ -461,6 +465,11 @@ class _Metrics:
         measure = self._measure_of(name + "_measure", params.get("measure"), None)
         if window:
             count, grain = _window(str(window))
+            self.differs[name] = say(
+                "the {n} whole periods up to each one; MetricFlow sums the window back from "
+                "one day of the period (its first, by default)",
+                n=count,
+            )
             return f"rolling({measure}, {count})", grain
         if to_grain:
             grain = str(to_grain).lower()
@@ -514,6 +523,10 @@ class _Metrics:
         measure["within"] = f"{count} {_UNITS[unit]}"
         calculation = str(extra.get("calculation", "conversion_rate"))
         measure["as"] = "rate" if calculation == "conversion_rate" else "count"
+        self.differs[name] = say(
+            "every first event with a later one in the window counts, in its own period; "
+            "MetricFlow credits a conversion to the last first event before it only"
+        )
         base_where = first.measures[base].get("where")
         if base_where:
             measure["where"] = base_where

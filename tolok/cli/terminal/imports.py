@@ -36,6 +36,9 @@ def run_import_dbt(
         out.print(
             f"  {note.where}  {note.what.worded(spoken)} → {note.said.worded(spoken)}", markup=False
         )
+        if note.differs is not None:
+            differs = _("unlike MetricFlow: {how}", how=note.differs.worded(spoken))
+            out.print(f"      {differs}", style="yellow", markup=False)
     if imported.skipped:
         out.print(_("Not mapped:"), style="bold yellow", markup=False)
         for note in imported.skipped:
