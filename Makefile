@@ -7,12 +7,15 @@ DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: demo test lint clean messages
 
-# The demo needs tolok alone (DuckDB and SQLite are embedded).
+# The demo needs tolok alone (DuckDB and SQLite are embedded). tolok's modules compiled once,
+# as a wheel install compiles them: under PYTHONDONTWRITEBYTECODE every command would
+# compile them again from source.
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "tolok needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m compileall -q tolok
 	@touch $(STAMP)
 
 # The tests also drive PostgreSQL, MariaDB and Spark: their drivers need Debian packages.
@@ -33,11 +36,19 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check tolok tests
 	$(BIN)/mypy --strict tolok
 
-test: lint
+# MetricFlow in a venv of its own, as a team runs it beside tolok: the tests hold `tolok import
+# dbt` against its figures. dbt-core 1.11 needs a parser downloaded outside PyPI; 1.10 does not.
+MF_STAMP := .venv-metricflow/.installed
+$(MF_STAMP):
+	$(PYTHON) -m venv .venv-metricflow
+	.venv-metricflow/bin/python -m pip install --quiet "dbt-core>=1.8,<1.11" "dbt-duckdb>=1.8" "dbt-metricflow>=0.11,<0.14"
+	@touch $(MF_STAMP)
+
+test: lint $(MF_STAMP)
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-metricflow .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 # The pages' strings: extract them and update the Indonesian catalog (then translate the new ones).
 messages: $(DEV_STAMP)
