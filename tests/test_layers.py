@@ -9,6 +9,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "tolok"
 ORDER = [
     "spec",
     "lint",
+    "importers",
     "compile",
     "engine",
     "store",
@@ -39,6 +40,19 @@ FORBIDDEN = {
         "duckdb",
     },
     "lint": {"compile", "engine", "store", "server", "cli", "ibis", "sqlalchemy", "fastapi"},
+    # Another tool's definitions become a project's YAML: nothing is computed or stored.
+    "importers": {
+        "compile",
+        "engine",
+        "store",
+        "track",
+        "server",
+        "cli",
+        "ibis",
+        "sqlalchemy",
+        "fastapi",
+        "duckdb",
+    },
     "compile": {"engine", "store", "track", "server", "cli", "sqlalchemy", "fastapi"},
     "track": {"server", "cli", "ibis", "sqlalchemy", "fastapi"},
     # What every surface answers from knows none of the surfaces.
