@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from tolok.display import (
@@ -249,3 +252,37 @@ def test_the_minor_units_kept_in_tolok_are_babels() -> None:
 
     assert {c: get_currency_precision(c) for c in MINOR_DIGITS} == MINOR_DIGITS
     assert currency_precision("KWD") == 3  # not kept: asked of Babel
+
+
+def test_the_symbols_kept_in_tolok_are_babels() -> None:
+    """`NUMBER_SYMBOLS` and `CURRENCY_SYMBOLS` spare a command Babel's locale data: they
+    must say what Babel says, for every currency whose minor unit tolok keeps."""
+    from babel import Locale
+    from babel.numbers import get_currency_symbol
+
+    from tolok.display import CURRENCY_SYMBOLS, MINOR_DIGITS, NUMBER_SYMBOLS, currency_symbol
+
+    assert set(NUMBER_SYMBOLS) == set(CURRENCY_SYMBOLS) == {"en", "id"}
+    for lang, symbols in NUMBER_SYMBOLS.items():
+        assert dict(Locale.parse(lang).number_symbols["latn"]) == symbols
+        theirs = {c: get_currency_symbol(c, lang) for c in MINOR_DIGITS}
+        assert CURRENCY_SYMBOLS[lang] == theirs
+    assert currency_symbol("KWD", "en") == get_currency_symbol("KWD", "en")  # asked of Babel
+
+
+def test_values_are_written_without_babels_locale_data() -> None:
+    """Values in tolok's languages and common currencies, in full and outsized, are written
+    from tolok's tables: Babel's locale data is not read (a new process, as a command)."""
+    code = (
+        "import sys\n"
+        "from tolok.display import format_values, format_value\n"
+        "from tolok.spec.models import Unit\n"
+        "for lang in ('en', 'id'):\n"
+        "    for unit in Unit:\n"
+        "        format_values([1234.5, 0.25, 1e30, None], unit, 'IDR', lang)\n"
+        "    format_value(-12.5, Unit.currency, 'USD', lang)\n"
+        "import babel.localedata\n"
+        "print(sorted(babel.localedata._cache))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

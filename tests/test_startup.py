@@ -1,8 +1,10 @@
 """Light commands stay light: `tolok validate`, `tolok kpis` and `tolok show` answered from
 the store import none of the libraries that compute (Ibis, pandas, NumPy, DuckDB, PyArrow,
-SQLGlot), forecast (statsforecast, SciPy) or serve (FastAPI, Plotly). A `tolok refresh`
-with nothing to do (no file and no table changed) computes nothing and imports none of
-them either: files are looked at by size, time and digest, a DuckDB table by one query
+SQLGlot), forecast (statsforecast, SciPy) or serve (FastAPI, Plotly); nor do they open the
+store through SQLAlchemy or read Babel's locale data (numbers in tolok's languages are
+written from its own tables). A `tolok refresh` with nothing to do (no file and no table
+changed) computes nothing and imports none of them either, nor reads Babel's locale data to
+print its board: files are looked at by size, time and digest, a DuckDB table by one query
 through the DuckDB driver. Each command runs in a new Python process, as a user runs it;
 the modules it loaded are read from `sys.modules` when it is done."""
 
@@ -32,7 +34,10 @@ with contextlib.redirect_stdout(io.StringIO()):
         main()
     except SystemExit as exc:
         code = exc.code
-print(json.dumps({"code": code, "modules": sorted(m for m in sys.modules if "." not in m)}))
+data = sys.modules.get("babel.localedata")
+locales = sorted(data._cache) if data is not None else []
+modules = sorted(m for m in sys.modules if "." not in m)
+print(json.dumps({"code": code, "modules": modules, "locale_data": locales}))
 """
 
 PROJECT = """\
@@ -65,6 +70,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def loaded_by(folder: Path, *args: str) -> set[str]:
+    """The top-level modules a command loaded; `babel-data:LOCALE` for each locale whose
+    Babel data it read."""
     done = subprocess.run(
         [sys.executable, "-c", RUN, *args],
         cwd=folder,
@@ -75,7 +82,7 @@ def loaded_by(folder: Path, *args: str) -> set[str]:
     )
     answer = json.loads(done.stdout.strip().splitlines()[-1])
     assert answer["code"] in (None, 0), done.stderr
-    return set(answer["modules"])
+    return set(answer["modules"]) | {f"babel-data:{name}" for name in answer["locale_data"]}
 
 
 @pytest.mark.parametrize(
@@ -87,6 +94,8 @@ def test_a_light_command_imports_no_heavy_library(project: Path, args: list[str]
     modules = loaded_by(project, *args)
     assert "tolok" in modules  # the command did run
     assert sorted(modules & set(HEAVY)) == []
+    assert "sqlalchemy" not in modules
+    assert not any(m.startswith("babel-data:") for m in modules)
 
 
 NOTHING_TO_DO = sorted(set(HEAVY) - {"duckdb"})
@@ -98,6 +107,7 @@ def test_a_refresh_with_nothing_to_do_computes_nothing(project: Path) -> None:
     modules = loaded_by(project, "refresh")
     assert "tolok" in modules
     assert sorted(modules & set(NOTHING_TO_DO)) == []
+    assert not any(m.startswith("babel-data:") for m in modules)
     assert "duckdb" not in modules  # files only: no warehouse opened at all
 
 

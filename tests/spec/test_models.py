@@ -117,6 +117,20 @@ def test_settings() -> None:
         Settings.model_validate({"name": "T", "currency": "rupiah"})
 
 
+def test_a_time_zone_is_one_of_pythons() -> None:
+    """The zones tzdata lists answer first (no walk over the system's database): each is
+    one `available_timezones` gives; those it does not list are still asked of it."""
+    from zoneinfo import available_timezones
+
+    from tolok.spec import models
+
+    assert models._listed_zones() <= available_timezones()
+    zone = min(available_timezones() - models._listed_zones(), default="Asia/Jakarta")
+    assert Settings.model_validate({"name": "T", "timezone": zone}).timezone == zone
+    with pytest.raises(ValidationError, match="not a time zone"):
+        Settings.model_validate({"name": "T", "timezone": "posixrules"})
+
+
 def test_dataset_file_pattern() -> None:
     dataset = Dataset.model_validate({"source": "file: data/*.csv", "time": "t"})
     assert dataset.file_pattern == "data/*.csv"

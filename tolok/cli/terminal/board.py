@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from tolok.answers.views import SeriesView, change_of, existing_store, slices_of
@@ -100,7 +99,10 @@ def _print_error(
 def run_refresh(
     loaded: LoadedProject, reason: str | None, full: bool, errors: Console
 ) -> Refreshed:
-    """Compute every KPI and keep the values in the store; say what changed definition."""
+    """Compute every KPI and keep the values in the store; say what changed definition.
+    (Rich's progress bar is imported here: `show` and `history` draw none.)"""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
     from tolok.engine.refresh import refresh_into_store
     from tolok.engine.warehouse import Warehouse
     from tolok.store.database import open_store, store_url
