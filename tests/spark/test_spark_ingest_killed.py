@@ -109,3 +109,29 @@ def test_an_ingest_killed_while_spark_writes_leaves_the_table_as_it_was(tmp_path
     rows, total = spark_sees(table)
     assert rows == FIRST + SECOND
     assert abs(total - (first + second)) < 1e-6 * (first + second)
+
+
+def test_a_first_ingest_killed_while_spark_writes_leaves_no_table_and_the_next_one_writes(
+    tmp_path: Path,
+) -> None:
+    """Killed while writing a new table's first rows, the ingest leaves no table (a folder of
+    Spark's uncommitted attempt only); the next ingest makes the table, with every row."""
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    (folder / "tolok.yaml").write_text(
+        "name: Killed on Spark\nwarehouse: pyspark://local[1]\n"
+        "datasets:\n  orders:\n    source: orders\n    time: at\n"
+        "    columns: {id: integer, at: date, amount: number}\n"
+        "    measures:\n      revenue: {agg: sum, expr: amount}\n"
+        "kpis:\n  revenue: {formula: revenue, unit: number, grain: month}\n",
+        encoding="utf-8",
+    )
+    total = rows_file(folder / "orders.csv", 0, SECOND)
+    table = folder / "spark-warehouse" / "orders"
+    kill_while_writing(folder, table, "ingest", "orders.csv", "--dataset", "orders")
+    assert spark_sees(table) == (0, 0.0)
+    said = finished(folder, "ingest", "orders.csv", "--dataset", "orders")
+    assert "300,000 rows written to orders" in said
+    rows, found = spark_sees(table)
+    assert rows == SECOND
+    assert abs(found - total) < 1e-6 * total

@@ -46,6 +46,7 @@ from tolok.spec.formula import FormulaError, Name, parse_formula, quote_name
 from tolok.spec.functions import Type
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Agg, ColumnType, Dataset
+from tolok.spec.problems import say
 
 INGEST_COLUMN = "_tolok_ingest"
 _GUESSED = {Type.number: "number", Type.boolean: "boolean", Type.time: "timestamp"}
@@ -339,10 +340,26 @@ def _create(
     columns = {c: CASTS[ColumnType(types.get(c, "string"))] for c in names}
     if not dataset.key:
         columns[INGEST_COLUMN] = "string"
-    created: ir.Table = backend.create_table(  # type: ignore[attr-defined]
-        table, schema=ibis.schema(columns), database=schema
-    )
+    if getattr(backend, "name", "") == "pyspark":
+        from tolok.engine.spark import clear_uncommitted
+
+        clear_uncommitted(backend, table, schema)
+    try:
+        created: ir.Table = backend.create_table(  # type: ignore[attr-defined]
+            table, schema=ibis.schema(columns), database=schema
+        )
+    except Exception as exc:
+        raise WarehouseError(
+            say("cannot create the table {table}: {problem}", table=table, problem=_said(exc))
+        ) from exc
     return created
+
+
+def _said(exc: BaseException) -> str:
+    """A driver's error in one line, a JVM's in its own words (see `spark.reason`)."""
+    from tolok.engine.spark import reason
+
+    return reason(exc)
 
 
 def _insert(

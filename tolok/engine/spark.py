@@ -279,6 +279,30 @@ def register_kept(session: Any, folder: Path) -> list[str]:
     return [name for name in found if name]
 
 
+def clear_uncommitted(backend: Any, table: str, database: str | None) -> None:
+    """Before a managed table is created: a folder at its place that holds no committed
+    table is what a process killed while it wrote the table's first rows left (Spark's
+    `_temporary` attempt): removed, as Spark would refuse the name (LOCATION_ALREADY_EXISTS)
+    and no reader ever saw its rows. Only where this process's driver writes the warehouse
+    (one machine, a standalone cluster on it): a Spark Connect server keeps its own."""
+    import shutil
+
+    session = backend._session
+    if kind_of_session(session) == "connect":
+        return
+    root = str(session.conf.get(WAREHOUSE_DIR)).removeprefix("file:")
+    if "://" in root:
+        return
+    place = Path(root) / (f"{database}.db" if database and database != "default" else "") / table
+    if place.is_dir() and not _holds_table(place):
+        shutil.rmtree(place)
+
+
+def kind_of_session(session: Any) -> str:
+    """`connect` for a Spark Connect client's session, else `driver`."""
+    return "connect" if type(session).__module__.startswith("pyspark.sql.connect") else "driver"
+
+
 def _holds_table(place: Path) -> bool:
     """A folder Spark wrote a Parquet table in: Parquet files, or a committed empty table."""
     if not place.is_dir() or place.name.startswith((".", "_")):
