@@ -80,7 +80,8 @@ def kill_while_writing(folder: Path, table: Path, *args: str) -> None:
     raise AssertionError(f"the ingest ended before it was seen writing: {out}{err}")
 
 
-def test_an_ingest_killed_while_spark_writes_leaves_the_table_as_it_was(tmp_path: Path) -> None:
+def shop(tmp_path: Path) -> Path:
+    """A project over a Spark table `orders`, on one machine."""
     folder = tmp_path / "shop"
     folder.mkdir()
     (folder / "tolok.yaml").write_text(
@@ -91,6 +92,11 @@ def test_an_ingest_killed_while_spark_writes_leaves_the_table_as_it_was(tmp_path
         "kpis:\n  revenue: {formula: revenue, unit: number, grain: month}\n",
         encoding="utf-8",
     )
+    return folder
+
+
+def test_an_ingest_killed_while_spark_writes_leaves_the_table_as_it_was(tmp_path: Path) -> None:
+    folder = shop(tmp_path)
     first = rows_file(folder / "first.csv", 0, FIRST)
     second = rows_file(folder / "second.csv", FIRST, SECOND)
     assert "1,000 rows written to orders" in finished(
@@ -116,16 +122,7 @@ def test_a_first_ingest_killed_while_spark_writes_leaves_no_table_and_the_next_o
 ) -> None:
     """Killed while writing a new table's first rows, the ingest leaves no table (a folder of
     Spark's uncommitted attempt only); the next ingest makes the table, with every row."""
-    folder = tmp_path / "shop"
-    folder.mkdir()
-    (folder / "tolok.yaml").write_text(
-        "name: Killed on Spark\nwarehouse: pyspark://local[1]\n"
-        "datasets:\n  orders:\n    source: orders\n    time: at\n"
-        "    columns: {id: integer, at: date, amount: number}\n"
-        "    measures:\n      revenue: {agg: sum, expr: amount}\n"
-        "kpis:\n  revenue: {formula: revenue, unit: number, grain: month}\n",
-        encoding="utf-8",
-    )
+    folder = shop(tmp_path)
     total = rows_file(folder / "orders.csv", 0, SECOND)
     table = folder / "spark-warehouse" / "orders"
     kill_while_writing(folder, table, "ingest", "orders.csv", "--dataset", "orders")
