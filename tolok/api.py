@@ -209,7 +209,13 @@ class Project:
         periods compared and the KPI's own values."""
         import pandas as pd
 
-        from tolok.answers.explanation import Compare, ExplainError, explain, last_closed
+        from tolok.answers.explanation import (
+            Compare,
+            ExplainError,
+            explain,
+            last_closed,
+            last_judged,
+        )
         from tolok.compile.errors import CompileError
         from tolok.engine.errors import WarehouseError
         from tolok.spec.calendar import Calendar, PeriodError
@@ -228,7 +234,7 @@ class Project:
             raise QueryError(f"compare '{compare}' is not previous or last_year") from None
         try:
             if period is None:
-                after = self._last_judged(kpi) or last_closed(project, spec.grain)
+                after = last_judged(self.loaded, kpi) or last_closed(project, spec.grain)
             else:
                 after = calendar.start_of(calendar.parse(str(period))[1], spec.grain)
             found = explain(self.loaded, kpi, after, dims, against)
@@ -286,13 +292,6 @@ class Project:
             failed={name: f.message for name, f in stored.failed.items()},
             new_versions=dict(stored.new_versions),
         )
-
-    def _last_judged(self, kpi: str) -> dt.date | None:
-        from tolok import clock
-        from tolok.answers.verdicts import kpi_states
-
-        state = kpi_states(self.loaded, clock.today(self._project)).get(kpi)
-        return state.latest.period if state is not None and state.latest is not None else None
 
 
 @dataclass(frozen=True)

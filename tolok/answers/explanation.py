@@ -88,6 +88,16 @@ def last_closed(project: Settings, grain: Grain) -> dt.date:
     return calendar.shift(calendar.start_of(today(project), grain), grain, -1)
 
 
+def last_judged(loaded: LoadedProject, name: str) -> dt.date | None:
+    """The KPI's last judged period (closed, final, covered by the data), as the board and
+    `tolok status` show it; None before the first refresh."""
+    from tolok.answers.verdicts import kpi_states
+    from tolok.clock import today
+
+    state = kpi_states(loaded, today(_project(loaded))).get(name)
+    return state.latest.period if state is not None and state.latest is not None else None
+
+
 def explain(
     loaded: LoadedProject,
     name: str,

@@ -464,6 +464,12 @@ class Warehouse:
                 where,
             ) from exc
 
+    def _next_view(self, name: str) -> str:
+        """The name of the next view of a dataset's files in this refresh."""
+        slot = self._views.get(name, 0)
+        self._views[name] = slot + 1
+        return f"__tolok_{name}_{slot}"
+
     def _remote(self, name: str, pattern: str, where: Location | None) -> ir.Table:
         """Files on another file system (`s3a://…`, `hdfs://…`), the pattern passed to
         Spark as written: the cluster lists and reads them with its own access."""
@@ -475,10 +481,8 @@ class Warehouse:
         from tolok.engine.spark import read_files as spark_reads
         from tolok.engine.spark import reason
 
-        slot = self._views.get(name, 0)
-        self._views[name] = slot + 1
         try:
-            return spark_reads(backend, [pattern], f"__tolok_{name}_{slot}")
+            return spark_reads(backend, [pattern], self._next_view(name))
         except WarehouseError as exc:
             raise WarehouseError(exc.said or exc.message, where, exc.hinted or exc.hint) from exc
         except Exception as exc:
@@ -503,9 +507,7 @@ class Warehouse:
         first one: while that file has the same Parquet schema as before (names, physical
         and logical types, read from its footer), the view keeps its columns without
         DuckDB being asked again."""
-        slot = self._views.get(name, 0)
-        self._views[name] = slot + 1
-        view = f"__tolok_{name}_{slot}"
+        view = self._next_view(name)
         backend = self.files()
         if files[0].suffix.lower() != ".parquet" or backend.name != "duckdb":
             return read_files(backend, files, view)

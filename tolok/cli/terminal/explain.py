@@ -21,6 +21,7 @@ from tolok.answers.explanation import (
     explain,
     explain_by_inputs,
     last_closed,
+    last_judged,
     tell,
     tell_inputs,
 )
@@ -54,7 +55,7 @@ def run_explain(
     kpi = kpi_of(project, name, errors)
     after = _period(Calendar.of(project), kpi, project, period, errors)
     if period is None:
-        after = _last_judged(loaded, name) or after
+        after = last_judged(loaded, name) or after
     dimensions = tuple(by) or (tuple(kpi.breakdowns[0]) if kpi.breakdowns else ())
     lang = lang_of(project)
     told_in = Words(lang, project.currency, gettext(lang))
@@ -107,17 +108,6 @@ def _explain_inputs(
     except ExplainError as exc:
         raise typer.BadParameter(str(exc)) from None
     _print_inputs(project, kpi, name, found, tell_inputs(found, kpi, told_in))
-
-
-def _last_judged(loaded: LoadedProject, name: str) -> dt.date | None:
-    """The KPI's last judged period (closed, final, covered by the data), as the board and
-    `tolok status` show it; None before the first refresh."""
-    from tolok.answers.verdicts import kpi_states
-    from tolok.clock import today
-
-    project = project_of(loaded)
-    state = kpi_states(loaded, today(project)).get(name)
-    return state.latest.period if state is not None and state.latest is not None else None
 
 
 def _period(
