@@ -74,7 +74,52 @@ def compile_measures(table: ir.Table, query: MeasureQuery, ctx: Context) -> Comp
     # one nested SELECT less, which Ibis compiles in half the time.
     period = bucket(when, query.grain, ctx.calendar, ctx.dialect)
     keys = {PERIOD: period, **{name: rows[name] for name in query.by}}
-    return _aggregations(rows, local, keys, query, ctx, shared)
+    daily = None
+    if query.grain is not Grain.day:
+        day = when.date() if isinstance(when, ir.TimestampValue) else when
+
+        def period_of(value: ir.DateValue) -> ir.DateValue:
+            return bucket(value, query.grain, ctx.calendar, ctx.dialect)
+
+        daily = Daily(day, period_of)
+    return _aggregations(rows, local, keys, query, ctx, shared, daily)
+
+
+@dataclass(frozen=True)
+class Daily:
+    """How to sum up by day first: the rows' local day, and the period of a day.
+
+    Measures that add up (sums, counts, averages as both, minimums, maximums) are grouped
+    by day and slice first and the days then by period: the period's expression (a month's
+    or week's first day) is computed once per day instead of once per row, which halves a
+    scan of 30 M rows on DuckDB (BENCHMARKS.md)."""
+
+    day: ir.DateValue
+    period_of: Callable[[ir.DateValue], ir.DateValue]
+
+
+_ROLLUP: dict[Agg, tuple[str, ...]] = {
+    Agg.sum: ("sum",), Agg.count: ("sum",), Agg.sum_boolean: ("sum",), Agg.avg: ("sum", "sum"),
+    Agg.min: ("min",), Agg.max: ("max",),
+}  # fmt: skip
+"""How each part of a measure's result adds up from days to periods."""
+
+
+def _grouped(
+    rows: ir.Table,
+    keys: dict[str, ir.Value],
+    metrics: dict[str, ir.Scalar],
+    rollups: dict[str, str] | None,
+    daily: Daily | None,
+) -> ir.Table:
+    """`metrics` over `rows` by `keys`; by day first where every metric adds up."""
+    if daily is None or rollups is None or not metrics:
+        return rows.group_by(**keys).aggregate(**metrics)
+    sliced = {name: value for name, value in keys.items() if name != PERIOD}
+    days = rows.group_by(__day=daily.day, **sliced).aggregate(**metrics)
+    again = {name: getattr(days[name], rollups[name])().cast(days[name].type()) for name in metrics}
+    by = {PERIOD: daily.period_of(days["__day"]), **{name: days[name] for name in sliced}}
+    return days.group_by(**by).aggregate(**again)
 
 
 def compile_windowed(
@@ -186,10 +231,12 @@ def _aggregations(
     query: MeasureQuery,
     ctx: Context,
     shared: str | None,
+    daily: Daily | None = None,
 ) -> Compiled:
     """One aggregation per group of measures sharing a scan, grouped by `keys` (result
-    column -> value over `rows`)."""
+    column -> value over `rows`); by day first (`daily`) where every measure adds up."""
     metrics: dict[str, ir.Scalar] = {}
+    rollups: dict[str, str] | None = {}
     tables: list[ir.Table] = []
     # Over a bounded range (an incremental refresh reads a period or two) a scan of its own
     # costs more in round trips than it saves: a subset's distinct count then goes next to
@@ -220,9 +267,15 @@ def _aggregations(
             subset = rows.filter(condition)
             tables.append(subset.group_by(**keys).aggregate(**{column_of(name): value.nunique()}))
             continue
-        metrics.update(_aggregate(name, measure, value, condition, rows))
+        parts = _aggregate(name, measure, value, condition, rows)
+        metrics.update(parts)
+        kinds = _ROLLUP.get(measure.agg)
+        if rollups is not None and kinds is not None:
+            rollups.update(zip(parts, kinds, strict=True))
+        else:
+            rollups = None  # a distinct count or a quantile does not add up from days
     if metrics or not tables:
-        tables.insert(0, rows.group_by(**keys).aggregate(**metrics))
+        tables.insert(0, _grouped(rows, keys, metrics, rollups, daily))
     return Compiled(tuple(tables))
 
 

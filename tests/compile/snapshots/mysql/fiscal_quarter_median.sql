@@ -10,8 +10,8 @@ SELECT
                   (
                     (
                       (
-                        EXTRACT(year FROM DATE(CONVERT_TZ(`t0`.`ordered_at`, 'UTC', 'Asia/Jakarta'))) * 12
-                      ) + EXTRACT(month FROM DATE(CONVERT_TZ(`t0`.`ordered_at`, 'UTC', 'Asia/Jakarta')))
+                        EXTRACT(year FROM `t1`.`__day`) * 12
+                      ) + EXTRACT(month FROM `t1`.`__day`)
                     ) - 1
                   ) - 3
                 ) / (
@@ -35,8 +35,8 @@ SELECT
                   (
                     (
                       (
-                        EXTRACT(year FROM DATE(CONVERT_TZ(`t0`.`ordered_at`, 'UTC', 'Asia/Jakarta'))) * 12
-                      ) + EXTRACT(month FROM DATE(CONVERT_TZ(`t0`.`ordered_at`, 'UTC', 'Asia/Jakarta')))
+                        EXTRACT(year FROM `t1`.`__day`) * 12
+                      ) + EXTRACT(month FROM `t1`.`__day`)
                     ) - 1
                   ) - 3
                 ) / (
@@ -53,9 +53,17 @@ SELECT
     ),
     '%Y%m%d'
   ) AS `__period`,
-  SUM(CASE WHEN CAST(`t0`.`status` AS BINARY) = 'paid' THEN 1 ELSE 0 END) AS `m__paid_share__sum`,
-  COUNT(CASE WHEN CAST(`t0`.`status` AS BINARY) = 'paid' THEN 1 ELSE 0 END) AS `m__paid_share__n`
-FROM `orders` AS `t0`
+  SUM(`t1`.`m__paid_share__sum`) AS `m__paid_share__sum`,
+  SUM(`t1`.`m__paid_share__n`) AS `m__paid_share__n`
+FROM (
+  SELECT
+    DATE(CONVERT_TZ(`t0`.`ordered_at`, 'UTC', 'Asia/Jakarta')) AS `__day`,
+    SUM(CASE WHEN CAST(`t0`.`status` AS BINARY) = 'paid' THEN 1 ELSE 0 END) AS `m__paid_share__sum`,
+    COUNT(CASE WHEN CAST(`t0`.`status` AS BINARY) = 'paid' THEN 1 ELSE 0 END) AS `m__paid_share__n`
+  FROM `orders` AS `t0`
+  GROUP BY
+    1
+) AS `t1`
 GROUP BY
   1
 ;

@@ -1,23 +1,33 @@
 SELECT
-  DATE(TIMEZONE('Asia/Jakarta', "t1"."ordered_at")) - MAKE_INTERVAL(
+  "t2"."__day" - MAKE_INTERVAL(
     days => CAST((
       (
         (
-          CAST(EXTRACT('dow' FROM DATE(TIMEZONE('Asia/Jakarta', "t1"."ordered_at"))) + 6 AS SMALLINT) % 7
+          CAST(EXTRACT('dow' FROM "t2"."__day") + 6 AS SMALLINT) % 7
         ) - 0
       ) + 7
     ) % 7 AS INT)
   ) AS "__period",
-  "t1"."region",
-  SUM("t1"."amount") AS "m__revenue",
-  COUNT(*) AS "m__orders"
+  "t2"."region",
+  SUM("t2"."m__revenue") AS "m__revenue",
+  SUM("t2"."m__orders") AS "m__orders"
 FROM (
   SELECT
-    *
-  FROM "orders" AS "t0"
-  WHERE
-    "t0"."status" = 'paid'
-) AS "t1"
+    DATE(TIMEZONE('Asia/Jakarta', "t1"."ordered_at")) AS "__day",
+    "t1"."region",
+    SUM("t1"."amount") AS "m__revenue",
+    COUNT(*) AS "m__orders"
+  FROM (
+    SELECT
+      *
+    FROM "orders" AS "t0"
+    WHERE
+      "t0"."status" = 'paid'
+  ) AS "t1"
+  GROUP BY
+    1,
+    2
+) AS "t2"
 GROUP BY
   1,
   2
