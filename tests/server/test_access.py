@@ -58,6 +58,8 @@ def test_the_public_routes_are_the_expected_ones(served: Served) -> None:
         "/s/{secret}",
         "/s/{secret}.json",
         "/s/{secret}/series",
+        "/e/{secret}",
+        "/e/{secret}.json",
         "/static/{name}",
     }
 

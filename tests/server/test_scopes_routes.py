@@ -38,6 +38,8 @@ NEEDS: dict[tuple[str, str], str] = {
     ("GET", "/s/{secret}"): PUBLIC,
     ("GET", "/s/{secret}.json"): PUBLIC,
     ("GET", "/s/{secret}/series"): PUBLIC,
+    ("GET", "/e/{secret}"): PUBLIC,
+    ("GET", "/e/{secret}.json"): PUBLIC,
     ("GET", "/static/{name}"): PUBLIC,
     ("GET", "/openapi.json"): SIGNED_IN,
     ("GET", "/docs"): SIGNED_IN,

@@ -246,19 +246,22 @@ def revoke_token(session: Session, token_id: int, actor: User, admin: bool) -> A
 
 
 def create_share(
-    session: Session, user: User, kind: str, target: str, expires_at: dt.datetime | None
-) -> tuple[ShareLink, str]:
+    session: Session, user: User, kind: str, target: str, expires_at: dt.datetime | None,
+    embed: str | None = None,
+) -> tuple[ShareLink, str]:  # fmt: skip
+    """A share link to a KPI, a goal or the board; with `embed` (card, chart, board), an
+    embed of it for another site's frame (see `tolok.server.embeds`)."""
     if kind not in ("kpi", "goal", "board"):
         raise AccountError(f"a share link is to a kpi, a goal or the board, not '{kind}'")
     secret, prefix, hashed = new_secret("shr")
     link = ShareLink(
         token_hash=hashed, prefix=prefix, kind=kind, target=target if kind != "board" else "",
-        created_by=user.id, created_at=now(), expires_at=expires_at,
+        created_by=user.id, created_at=now(), expires_at=expires_at, embed=embed,
     )  # fmt: skip
     session.add(link)
     session.flush()
     audit(session, user.email, "share.create", f"share:{link.id}", None,
-          {"kind": kind, "target": link.target,
+          {"kind": kind, "target": link.target, "embed": embed,
            "expires_at": expires_at.isoformat() if expires_at else None})  # fmt: skip
     return link, secret
 

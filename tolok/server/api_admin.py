@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 from tolok.auth import accounts
 from tolok.auth.roles import Action, ScopeError, parse_scopes
 from tolok.server import models as m
+from tolok.server.embeds import address, create_link, iframe
 from tolok.server.errors import ApiError
+from tolok.server.pages.embed import VIEWS
 from tolok.server.security import Principal, need, signed_in, state_of
 from tolok.store.people import ApiToken, ShareLink, User
 
@@ -159,7 +161,7 @@ def disable_user(
 def _share_out(link: ShareLink) -> dict[str, Any]:
     return {"id": link.id, "kind": link.kind, "target": link.target, "prefix": link.prefix,
             "created_at": utc(link.created_at), "expires_at": utc(link.expires_at),
-            "revoked_at": utc(link.revoked_at)}  # fmt: skip
+            "revoked_at": utc(link.revoked_at), "embed": link.embed}  # fmt: skip
 
 
 @router.get("/shares", response_model=m.Page[m.ShareOut], tags=["sharing"])
@@ -181,12 +183,17 @@ def create_share(
     request: Request, body: m.ShareIn,
     principal: Annotated[Principal, Depends(need(Action.share))],
 ) -> dict[str, Any]:  # fmt: skip
-    """A read-only link to one KPI, one goal or the whole board; shown once."""
+    """A read-only link to one KPI, one goal or the whole board; shown once. With `embed`,
+    a view of it for another site's `<iframe>` (a KPI's card or chart, or the board): the
+    answer also gives the `<iframe>` to paste, and the sites that may frame it."""
     project = _project(request)
     if body.kind == "kpi":
         _kpi(project, body.target)
     if body.kind == "goal" and body.target not in project.goals:
         raise ApiError(404, f"no goal named '{body.target}'", "target")
+    if body.embed is not None and VIEWS[body.embed] != body.kind:
+        raise ApiError(400, "embed a KPI's card or chart (kind kpi), or the board (kind "
+                       "board)", "embed")  # fmt: skip
     expires = body.expires_at
     if expires is not None and expires.tzinfo is not None:
         expires = expires.astimezone(dt.UTC).replace(tzinfo=None)
@@ -195,9 +202,14 @@ def create_share(
     with Session(state_of(request).engine) as session, session.begin():
         user = session.get(User, principal.user_id)
         assert user is not None
-        link, secret = accounts.create_share(session, user, body.kind, body.target, expires)
-        url = str(request.url_for("shared", secret=secret))
-        return {**_share_out(link), "url": url}
+        link, secret = create_link(session, user, body.kind, body.target, body.embed, expires)
+        url = address(request, link, secret)
+        if link.embed is None:
+            return {**_share_out(link), "url": url}
+        kpi = project.kpis.get(link.target)
+        title = (kpi.title if kpi else None) or link.target or project.name
+        return {**_share_out(link), "url": url, "iframe": iframe(url, title, link.embed),
+                "origins": list(project.embed.origins)}  # fmt: skip
 
 
 @router.delete("/shares/{share_id}", status_code=204, tags=["sharing"])

@@ -1,6 +1,6 @@
 """`tolok serve`: the FastAPI app. Public: `/signin`, `/healthz`, `/readyz`, share links
-(`/s/…`); everything else, the API's description (`/openapi.json`, `/docs`) included, needs a
-signed-in user or an API token."""
+(`/s/…`) and embeds (`/e/…`); everything else, the API's description (`/openapi.json`,
+`/docs`) included, needs a signed-in user or an API token."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from tolok.server import (
     api_alerts,
     api_data,
     assets,
+    embeds,
     errors,
     metrics,
     routes,
@@ -50,6 +51,8 @@ PUBLIC = {
     "/s/{secret}",
     "/s/{secret}.json",
     "/s/{secret}/series",
+    "/e/{secret}",
+    "/e/{secret}.json",
     "/static/{name}",
 }
 """The routes anyone may call (the static files hold no data: a shared page needs its style
@@ -113,7 +116,7 @@ def create_app(
     _pages(app)
     routers = [api.router, api_data.router, api_admin.router, api_alerts.router, routes.router,
                routes_entry.router, routes_admin.router, routes_alerts.router,
-               metrics.router]  # fmt: skip
+               metrics.router, embeds.router]  # fmt: skip
     for router in routers:
         app.include_router(router)
     _routes(app)
@@ -310,14 +313,7 @@ def _routes(app: FastAPI) -> None:
 
 
 def _share(request: Request, secret: str) -> tuple[Any, Any]:
-    state = state_of(request)
-    with Session(state.engine) as session:
-        link = accounts.resolve_share(session, secret)
-        if link is not None:
-            session.expunge(link)
-    if link is None:
-        raise ApiError(404, "this link does not exist, has expired or was revoked")
-    return link, state.project()
+    return embeds.share_of(request, secret, embedded=False)
 
 
 def _find_goal(goals: list[dict[str, Any]], name: str) -> dict[str, Any] | None:

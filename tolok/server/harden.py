@@ -77,8 +77,10 @@ class Harden:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = MutableHeaders(scope=message)
+                framable = _framable(headers)
                 for name, value in HARDENING:
-                    headers.setdefault(name, value)
+                    if not (framable and name == "x-frame-options"):
+                        headers.setdefault(name, value)
                 if status == 405:  # every method of the path, not only the first route's
                     headers["allow"] = _allowed(scope)
             elif head and message["type"] == "http.response.body":
@@ -95,6 +97,20 @@ class Harden:
             await _too_large(send, limit)
         finally:
             _log(scope, status, started)
+
+
+def framed_by(origins: list[str]) -> str:
+    """The policy of an embed (`/e/…`): the pages of `origins` may frame it, no other, and
+    nothing else is eased. With no origins, none may: `frame-ancestors 'none'`."""
+    ancestors = " ".join(origins) if origins else "'none'"
+    return CSP.replace("frame-ancestors 'none'", f"frame-ancestors {ancestors}")
+
+
+def _framable(headers: MutableHeaders) -> bool:
+    """The answer set its own policy and it lets some site frame it (an embed): then no
+    `X-Frame-Options: DENY`, which would refuse what the policy allows."""
+    policy = headers.get("content-security-policy")
+    return policy is not None and "frame-ancestors 'none'" not in policy
 
 
 def route_methods(routes: list[Any]) -> list[tuple[re.Pattern[str], frozenset[str]]]:
@@ -136,11 +152,11 @@ async def _too_large(send: Send, limit: int) -> None:
 
 
 def _log(scope: Scope, status: int, started: float) -> None:
-    """One access-log line; a share link's secret never reaches the log."""
+    """One access-log line; the secret of a share link or an embed never reaches the log."""
     path = scope["path"]
-    if path.startswith("/s/"):
+    if path.startswith(("/s/", "/e/")):
         tail = "/series" if path.endswith("/series") else ".json" if path.endswith(".json") else ""
-        path = "/s/{secret}" + tail
+        path = path[:3] + "{secret}" + tail
     client = scope.get("client")
     access.info(
         "request",

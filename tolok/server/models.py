@@ -276,6 +276,11 @@ class ShareIn(BaseModel):
     kind: Literal["kpi", "goal", "board"]
     target: str = ""
     expires_at: dt.datetime | None = None
+    embed: Literal["card", "chart", "board"] | None = Field(
+        None,
+        description="An embed for another site's <iframe> instead of a page: a KPI's `card` "
+        "or `chart` (kind kpi), or the `board` (kind board).",
+    )
 
 
 class ShareOut(BaseModel):
@@ -286,10 +291,19 @@ class ShareOut(BaseModel):
     created_at: dt.datetime
     expires_at: dt.datetime | None
     revoked_at: dt.datetime | None
+    embed: str | None = Field(None, description="card, chart or board: an embed; null: a page.")
 
 
 class ShareCreated(ShareOut):
     url: str = Field(description="Shown this once: whoever has it can read what it names.")
+    iframe: str | None = Field(
+        None, description="An embed's <iframe> element, ready to paste into a page."
+    )
+    origins: list[str] | None = Field(
+        None,
+        description="The sites that may frame an embed now (tolok.yaml `embed: origins`); "
+        "an empty list: none yet.",
+    )
 
 
 class UserIn(BaseModel):

@@ -13,8 +13,10 @@ from starlette.datastructures import FormData
 
 from tolok.auth import accounts
 from tolok.auth.roles import Action
+from tolok.server.embeds import address, create_link, iframe
 from tolok.server.errors import ApiError
 from tolok.server.pages import admin as admin_page
+from tolok.server.pages.embed import VIEWS
 from tolok.server.security import refuse, signed_in, state_of
 from tolok.server.web import Context, context, reader, render
 from tolok.store.people import User
@@ -138,13 +140,16 @@ def _revoke(
 
 @router.post("/shares/new")
 async def share(request: Request) -> Response:
-    """A read-only link to a KPI, a goal or the board; its address is shown once."""
+    """A read-only link to a KPI, a goal or the board, or an embed of a KPI's card or chart
+    or of the board (`embed`); its address (and an embed's `<iframe>`) is shown once."""
     ctx, form = await _form(request, Action.share)
     assert ctx.principal is not None
     kind, target = _text(form, "kind"), _text(form, "target")
-    days = _text(form, "days")
+    days, embed = _text(form, "days"), _text(form, "embed") or None
     if kind not in ("kpi", "goal", "board"):
         raise ApiError(400, ctx._("Share a KPI, a goal or the board."), "kind")
+    if embed is not None and VIEWS.get(embed) != kind:
+        raise ApiError(400, ctx._("Embed a KPI's card or chart, or the board."), "embed")
     known = ctx.project.kpis if kind == "kpi" else ctx.project.goals if kind == "goal" else {}
     if kind != "board" and target not in known:
         raise ApiError(404, ctx._("There is nothing named '{name}' to share.", name=target))
@@ -156,8 +161,10 @@ async def share(request: Request) -> Response:
     with Session(state_of(request).engine) as session, session.begin():
         user = session.get(User, ctx.principal.user_id)
         assert user is not None
-        _, secret = accounts.create_share(session, user, kind, target, expires)
-    url = str(request.url_for("shared", secret=secret))
+        link, secret = create_link(session, user, kind, target, embed, expires)
+        url = address(request, link, secret)
+    if embed is not None:
+        return _embedded(ctx, url, target, embed)
     if kind == "kpi" and _text(form, "back") == "kpi":  # back to the KPI's page, the link on it
         from tolok.server.routes import SHARED_COOKIE
 
@@ -169,3 +176,20 @@ async def share(request: Request) -> Response:
     if ctx.can(Action.manage_users):
         return _page(ctx, admin_page.Created(what=what, secret=url))
     return render(ctx, "created.html", admin_page.Created(what=what, secret=url))
+
+
+def _embedded(ctx: Context, url: str, target: str, view: str) -> Response:
+    """A new embed: its address and its `<iframe>`, shown once, and whether a site may
+    frame it yet."""
+    kpi = ctx.project.kpis.get(target)
+    title = (kpi.title if kpi else None) or target or ctx.project.name
+    what = ctx._("Embed (shown once: copy it now; anyone with it can read what it names)")
+    if not ctx.project.embed.origins:
+        what += " " + ctx._(
+            "No site may show this in a frame yet: an admin lists the site's origin in "
+            "tolok.yaml, under embed: origins."
+        )
+    created = admin_page.Created(what=what, secret=url, snippet=iframe(url, title, view))
+    if ctx.can(Action.manage_users):
+        return _page(ctx, created)
+    return render(ctx, "created.html", created)

@@ -662,6 +662,43 @@ class KPI(Spec):
         return self
 
 
+_ORIGIN = re.compile(
+    r"^https?://(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*"
+    r"|\[[0-9a-f:.]+\])(:(?P<port>\d{1,5}))?/?$"
+)
+
+
+def _origin(value: str) -> str:
+    """A site's origin as a CSP `frame-ancestors` source names it: scheme, host, port.
+
+    >>> _origin("https://Intranet.Example/"), _origin("http://*.corp.example:8080")
+    ('https://intranet.example', 'http://*.corp.example:8080')
+    """
+    written = value.strip().lower()
+    match = _ORIGIN.match(written)
+    if match is None or int(match.group("port") or 1) not in range(1, 65536):
+        raise SaidError(
+            say("'{value}' is not the origin of a site such as https://intranet.example",
+                value=value),
+            say("write its scheme, host and port only, no path; `*.` may start the host to "
+                "allow every subdomain: https://*.example.com"),
+        )  # fmt: skip
+    return written.removesuffix("/")
+
+
+Origin = Annotated[str, AfterValidator(_origin), Field(examples=["https://intranet.example"])]
+
+
+class Embed(Spec):
+    """Embeds of KPIs and the board (`/e/…` links) in other sites' pages."""
+
+    origins: list[Origin] = Field(
+        default_factory=list,
+        description="The sites whose pages may show an embed in an <iframe> (the CSP "
+        "frame-ancestors of /e/ pages); with none, no site may.",
+    )
+
+
 class Settings(Spec):
     """Project-wide settings: the top of `tolok.yaml`."""
 
@@ -686,6 +723,9 @@ class Settings(Spec):
     email: Email | None = Field(None, description="The SMTP server for e-mail channels.")
     quiet_hours: QuietHours | None = Field(
         None, description="Hold alerts in these hours (an alert rule may set its own)."
+    )
+    embed: Embed = Field(
+        default_factory=Embed, description="Embeds in other sites: `{origins: [https://…]}`."
     )
     spark: dict[str, str | int | float | bool] = Field(
         default_factory=dict,

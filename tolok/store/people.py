@@ -51,7 +51,8 @@ class ApiToken(Base):
 
 
 class ShareLink(Base):
-    """A read-only link to one KPI, one goal or the whole board."""
+    """A read-only link to one KPI, one goal or the whole board: a page of its own (`/s/…`),
+    or, with `embed` set, a view made for another site's `<iframe>` (`/e/…`)."""
 
     __tablename__ = "share_links"
 
@@ -64,6 +65,9 @@ class ShareLink(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    embed: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    """How an embed shows what it names: `card` or `chart` (a KPI), `board`; None for a
+    share link's page. A link answers at one address only: a page's at /s/, an embed's at /e/."""
 
 
 class WebSession(Base):

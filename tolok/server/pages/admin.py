@@ -42,6 +42,8 @@ class ShareRow(BaseModel):
     kind: str
     target: str
     what: str  # `kind` and `target` in words: "KPI Revenue"
+    embed: str | None  # card, chart, board: an embed (None: a page)
+    shown_as: str  # how it shows, in words: "share page", "embedded chart"
     prefix: str
     by: str
     expires: str
@@ -105,6 +107,7 @@ class Created(BaseModel):
 
     what: str
     secret: str
+    snippet: str | None = None  # an embed's <iframe>, to paste into a page
 
 
 class AdminPage(BaseModel):
@@ -149,6 +152,8 @@ def data(ctx: Context, engine: Engine, created: Created | None) -> AdminPage:
                     kind=s.kind,
                     target=s.target,
                     what=_shared(ctx, s.kind, s.target),
+                    embed=s.embed,
+                    shown_as=_shown_as(ctx, s.embed),
                     prefix=s.prefix,
                     by=emails.get(s.created_by, "?"),
                     expires=fmt.moment(s.expires_at),
@@ -290,6 +295,14 @@ def _rules(ctx: Context, engine: Engine) -> list[RuleRow]:
 def _kpi_title(ctx: Context, name: str) -> str:
     kpi = ctx.project.kpis.get(name)
     return (kpi.title or name) if kpi else name
+
+
+def _shown_as(ctx: Context, embed: str | None) -> str:
+    """How a share link shows what it names: its own page, or an embed of one view."""
+    _ = ctx._
+    words = {"card": _("embedded card"), "chart": _("embedded chart"),
+             "board": _("embedded board")}  # fmt: skip
+    return words.get(embed or "", _("share page"))
 
 
 def _shared(ctx: Context, kind: str, target: str) -> str:

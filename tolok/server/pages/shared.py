@@ -22,8 +22,11 @@ class SharedPage(BaseModel):
     figure: dict[str, Any] | None = None
 
 
-def data(ctx: Context, engine: Any, board: Any, kind: str, target: str | None) -> SharedPage | None:
-    """None when what the link names is gone from the project (or no longer active)."""
+def data(
+    ctx: Context, engine: Any, board: Any, kind: str, target: str | None, chart: bool = True
+) -> SharedPage | None:
+    """None when what the link names is gone from the project (or no longer active). A KPI
+    comes with its chart unless `chart` is false (an embed of its card alone)."""
     from tolok.server.pages.kpi import Query, _notes, _series
 
     every = {c.name: c for c in cards(ctx.loaded, board, ctx.fmt, ctx._)}
@@ -31,6 +34,8 @@ def data(ctx: Context, engine: Any, board: Any, kind: str, target: str | None) -
         card = every.get(target or "")
         if card is None:
             return None
+        if not chart:
+            return SharedPage(kind=kind, title=card.title, cards=[card])
         query = Query(grain=card.grain)
         notes = _notes(engine, card.name)
         _, figure, _, _, _ = _series(ctx, board, card.name, query, notes)

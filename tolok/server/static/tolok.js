@@ -4,7 +4,11 @@
 (function () {
   var root = document.documentElement;
   // Loaded in <head> without `defer`: the theme chosen before is set before the page is drawn.
-  try { var chosen = localStorage.getItem("tolok-theme"); if (chosen) root.dataset.theme = chosen; } catch (e) {}
+  // An embed's theme is the one its address asks for (`?theme=`: `data-theme-fixed`).
+  try {
+    var chosen = localStorage.getItem("tolok-theme");
+    if (chosen && !root.hasAttribute("data-theme-fixed")) root.dataset.theme = chosen;
+  } catch (e) {}
   document.addEventListener("DOMContentLoaded", function () {
     themeSwitch();
     copyButtons();
@@ -132,11 +136,12 @@
     figures.forEach(function (holder) {
       var target = document.getElementById(holder.dataset.figure);
       var figure = JSON.parse(holder.textContent);
+      var xaxis = figure.layout.xaxis; // every tick: thinned anew for each width
       var draw = function () {
         var style = getComputedStyle(root);
         var text = style.getPropertyValue("--text").trim(), line = style.getPropertyValue("--line").trim();
         figure.layout.font = Object.assign({}, figure.layout.font, { color: text });
-        figure.layout.xaxis = thinned(Object.assign({}, figure.layout.xaxis, { gridcolor: line }), target);
+        figure.layout.xaxis = thinned(Object.assign({}, xaxis, { gridcolor: line }), target);
         figure.layout.yaxis = Object.assign({}, figure.layout.yaxis, { gridcolor: line });
         // The server's picture of the chart (its first paint) gives way to Plotly's, in the
         // same frame: nothing blinks.
@@ -148,6 +153,10 @@
       };
       drawn.push(draw());
       document.addEventListener("tolok:theme", draw);
+      // Plotly follows its box's size (`responsive`); the ticks are thinned again for the
+      // new width once the resizing stops (a phone turned, an embed's frame resized).
+      var again;
+      window.addEventListener("resize", function () { clearTimeout(again); again = setTimeout(draw, 200); });
     });
     Promise.all(drawn).then(function () { performance.mark("tolok:charts"); });
   }
