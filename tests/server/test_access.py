@@ -99,6 +99,9 @@ ACTIONS = {
     "enter_values": ("POST", "/api/v1/datasets/ad_spend/values",
                      [{"measure": "spend", "period": "2026-01", "value": 10}]),
     "set_targets": ("PUT", "/api/v1/kpis/spend/targets", {"period": "2026-03", "value": 5}),
+    "edit_definitions": ("PUT", "/api/v1/kpis/spend/definition",
+                         {"definition": {"title": "Spend", "formula": "spend",
+                                         "unit": "currency"}}),
     "ingest": ("POST", "/api/v1/datasets/events/rows",
                [{"event_id": "e1", "happened_at": "2026-01-02 10:00", "kind": "a",
                  "amount": 1}]),
@@ -107,16 +110,17 @@ ACTIONS = {
     "read_audit": ("GET", "/api/v1/audit", None),
 }  # fmt: skip
 EVERYTHING = set(ACTIONS)
-EDITOR = {"read", "annotate", "comment", "enter_values", "set_targets", "ingest", "share"}
+EDITOR = {"read", "annotate", "comment", "enter_values", "set_targets", "ingest", "share",
+          "edit_definitions"}  # fmt: skip
 MATRIX = {
     ("session", "viewer@example.com"): {"read"},
     ("session", "editor@example.com"): EDITOR,
     ("session", "admin@example.com"): EVERYTHING,
     ("token:read", "admin@example.com"): {"read"},
     ("token:write", "editor@example.com"): {"read", "annotate", "comment", "enter_values",
-                                             "set_targets"},
+                                             "set_targets", "edit_definitions"},
     ("token:write", "admin@example.com"): {"read", "annotate", "comment", "enter_values",
-                                            "set_targets"},
+                                            "set_targets", "edit_definitions"},
     ("token:ingest:events", "editor@example.com"): {"ingest"},
 }  # fmt: skip
 

@@ -66,7 +66,7 @@ NAMES = {
         # periods; a target or a value names a period of the KPI's (or measure's) grain and
         # the project's dimensions; only a manual dataset has values; rows hold their
         # dataset's columns; an alert rule names the project's KPIs, goals and channels, and
-        # its conditions depend on each other.
+        # its conditions depend on each other; a definition holds with the whole project.
         *({"include-name": name,
            "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, status]}}}
           for name, status in [("GET /api/v1/kpis/{name}/series", 400),
@@ -75,7 +75,17 @@ NAMES = {
                                ("GET /api/v1/datasets/{name}/values/history", 400),
                                ("POST /api/v1/datasets/{name}/values", 400),
                                ("POST /api/v1/datasets/{name}/rows", 422),
-                               ("POST /api/v1/alert-rules", 422)]),
+                               ("POST /api/v1/alert-rules", 422),
+                               # a definition is checked with the whole project: its
+                               # formula's names, its references, what uses it
+                               ("POST /api/v1/kpis", 422),
+                               ("PUT /api/v1/kpis/{name}/definition", 422),
+                               ("POST /api/v1/datasets", 422),
+                               ("PUT /api/v1/datasets/{name}", 422),
+                               ("DELETE /api/v1/datasets/{name}", 422),
+                               ("POST /api/v1/goals", 422),
+                               ("PUT /api/v1/goals/{name}", 422),
+                               ("DELETE /api/v1/goals/{name}", 422)]),
         # A CSV or NDJSON body is text: whatever is made "invalid" for it is still text.
         {"include-name": "POST /api/v1/datasets/{name}/rows",
          "checks": {"negative_data_rejection": {"enabled": False}}},

@@ -9,17 +9,15 @@ again, and if it does not validate every file is put back as it was.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from tolok.catalog.templates import Template
+from tolok.spec.edit import atomic_write, flow, load_rt, section_of, yaml_for
 from tolok.spec.formula import rename
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.loader import load_project
@@ -183,27 +181,27 @@ def write(loaded: LoadedProject, result: Plan, kpi_file: Path | None = None) -> 
 
     def tree(path: Path) -> Any:
         if path not in edits:
-            edits[path] = _load_rt(path) if path.exists() else CommentedMap()
+            edits[path] = load_rt(path) if path.exists() else CommentedMap()
         return edits[path]
 
     for dataset, measures in result.new_measures.items():
         entry = loaded.entries[("datasets", dataset)]
-        node = _section(tree(entry.file.path), entry.file.path, loaded, "datasets")[dataset]
+        node = section_of(tree(entry.file.path), entry.file.path, loaded.root, "datasets")[dataset]
         if node.get("measures") is None:
             node["measures"] = CommentedMap()
         for measure_name, definition in measures.items():
-            node["measures"][measure_name] = _flow(definition)
+            node["measures"][measure_name] = flow(definition)
 
     target = kpi_file or _kpi_file(loaded)
-    kpis = _section(tree(target), target, loaded, "kpis")
+    kpis = section_of(tree(target), target, loaded.root, "kpis")
     kpis[result.kpi_name] = _block(result.kpi)
 
     originals = {path: path.read_bytes() if path.exists() else None for path in edits}
     for path, data in edits.items():
         text = originals[path]
         out = StringIO()
-        _yaml(text.decode("utf-8") if text else "").dump(data, out)
-        _atomic_write(path, out.getvalue())
+        yaml_for(text.decode("utf-8") if text else "").dump(data, out)
+        atomic_write(path, out.getvalue())
     after = load_project(loaded.root)
     errors = after.problems.errors
     if errors:
@@ -211,7 +209,7 @@ def write(loaded: LoadedProject, result: Plan, kpi_file: Path | None = None) -> 
             if original is None:
                 path.unlink()
             else:
-                _atomic_write(path, original.decode("utf-8"))
+                atomic_write(path, original.decode("utf-8"))
     return errors
 
 
@@ -226,23 +224,8 @@ def _kpi_file(loaded: LoadedProject) -> Path:
     return loaded.root / "tolok.yaml"
 
 
-def _section(data: Any, path: Path, loaded: LoadedProject, section: str) -> Any:
-    """The mapping that holds a file's definitions of `section` (`kpis/*.yaml` files may
-    hold them at the top level or under the section's key)."""
-    if path.parent.name == section and path.parent.parent == loaded.root:
-        return data.get(section, data)
-    if data.get(section) is None:
-        data[section] = CommentedMap()
-    return data[section]
-
-
-def _flow(values: dict[str, Any]) -> CommentedMap:
-    node = CommentedMap(values)
-    node.fa.set_flow_style()
-    return node
-
-
 def _block(values: dict[str, Any]) -> CommentedMap:
+    """The KPI's keys one a line, each list in flow style (`breakdowns: [region]`)."""
     node = CommentedMap()
     for key, value in values.items():
         if isinstance(value, list):
@@ -250,52 +233,3 @@ def _block(values: dict[str, Any]) -> CommentedMap:
             value.fa.set_flow_style()
         node[key] = value
     return node
-
-
-def _yaml(text: str = "") -> YAML:
-    """A round-trip YAML writer that indents as `text` already does."""
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    mapping, sequence, offset = _indents(text)
-    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
-    return yaml
-
-
-def _indents(text: str) -> tuple[int, int, int]:
-    """The mapping indent, sequence indent and dash offset a file uses (2, 2, 0 if unsure)."""
-    mapping, sequence, offset = 2, 2, 0
-    found_mapping = found_sequence = False
-    previous: tuple[int, str] | None = None
-    for line in text.splitlines():
-        stripped = line.lstrip(" ")
-        if not stripped or stripped.startswith("#"):
-            continue
-        indent = len(line) - len(stripped)
-        if previous is not None and previous[1].endswith(":") and indent > previous[0]:
-            step = indent - previous[0]
-            if stripped.startswith("- ") and not found_sequence:
-                offset, sequence, found_sequence = step, step + 2, True
-            elif not stripped.startswith("- ") and not found_mapping:
-                mapping, found_mapping = step, True
-        same_level = previous is not None and indent == previous[0]
-        if stripped.startswith("- ") and same_level and not found_sequence:
-            assert previous is not None
-            if previous[1].endswith(":"):
-                offset, sequence, found_sequence = 0, 2, True
-        previous = (indent, stripped.split(" #")[0].rstrip())
-    return mapping, max(sequence, offset + 2), offset
-
-
-def _load_rt(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8")
-    data = _yaml(text).load(text)
-    return CommentedMap() if data is None else data
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text)
-    os.replace(tmp, path)

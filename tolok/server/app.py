@@ -28,6 +28,7 @@ from tolok.server import (
     api_admin,
     api_alerts,
     api_data,
+    api_definitions,
     assets,
     embeds,
     errors,
@@ -116,7 +117,7 @@ def create_app(
     _pages(app)
     routers = [api.router, api_data.router, api_admin.router, api_alerts.router, routes.router,
                routes_entry.router, routes_admin.router, routes_alerts.router,
-               metrics.router, embeds.router]  # fmt: skip
+               metrics.router, embeds.router, api_definitions.router]  # fmt: skip
     for router in routers:
         app.include_router(router)
     _routes(app)

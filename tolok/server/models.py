@@ -339,3 +339,98 @@ class Me(BaseModel):
 class Health(BaseModel):
     status: str
     checks: dict[str, str] = Field(default_factory=dict)
+
+
+# --- definitions (datasets, goals, KPIs) written to the project's YAML ----------------------
+
+DEFINITION_NAME = r"^[A-Za-z][A-Za-z0-9_-]{0,99}$"
+Fingerprints = Annotated[
+    dict[str, str] | None,
+    Field(
+        description="The `fingerprints` of the definition as read (file → sha256): a file "
+        "changed since then is a 409 with both versions. Without them, no check."
+    ),
+]
+
+
+def _shallow(value: dict[str, Any]) -> dict[str, Any]:
+    """A definition nests a few levels (a dataset's measures' keys): 10 are plenty."""
+
+    def depth(node: Any) -> int:
+        if isinstance(node, dict):
+            return 1 + max((depth(v) for v in node.values()), default=0)
+        if isinstance(node, list):
+            return 1 + max((depth(v) for v in node), default=0)
+        return 0
+
+    if depth(value) > 10:
+        raise PydanticCustomError("too_deep", "nests more than 10 levels of mappings and lists")
+    return value
+
+
+class DefinitionIn(BaseModel):
+    """A definition as the YAML would hold it (the keys of a dataset, goal or KPI)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    definition: Annotated[dict[str, Any], AfterValidator(_shallow)] = Field(
+        description="The whole definition, keys as in YAML."
+    )
+    reason: str | None = Field(
+        None,
+        max_length=2000,
+        description="Why: needed when the change alters computed values (a new definition "
+        "version); written as the KPI's `changelog`.",
+    )
+    fingerprints: Fingerprints = None
+
+
+class NewDefinitionIn(DefinitionIn):
+    name: str = Field(pattern=DEFINITION_NAME, description="The new definition's name.")
+
+
+class RetireIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(None, max_length=2000)
+    fingerprints: Fingerprints = None
+
+
+class DefinitionOut(BaseModel):
+    section: Literal["datasets", "goals", "kpis"]
+    name: str
+    definition: dict[str, Any]
+    file: str = Field(description="The project file that holds it.")
+    line: int
+    fingerprints: dict[str, str] = Field(description="Send these back with a change.")
+    editable: bool = Field(description="False when definitions are read-only here.")
+
+
+class DefinitionWritten(BaseModel):
+    section: Literal["datasets", "goals", "kpis"]
+    name: str
+    action: Literal["created", "changed", "retired", "deleted", "unchanged"]
+    definition: dict[str, Any] | None
+    diffs: dict[str, str] = Field(description="Per file, the unified diff written.")
+    fingerprints: dict[str, str]
+
+
+class DefinitionProblem(BaseModel):
+    code: str = Field(description="TLK0xx, as `tolok validate` says it.")
+    message: str
+    hint: str | None = None
+    path: list[str | int] = Field(description='What it is about: ["kpis", "cac", "formula"].')
+    file: str
+    line: int
+    column: int
+
+
+class DefinitionErrorDetail(ErrorDetail):
+    problems: list[DefinitionProblem] = Field(default_factory=list)
+    file: str | None = Field(None, description="A conflict: the file changed meanwhile.")
+    current: str | None = Field(None, description="A conflict: the file as it is now.")
+    proposed: str | None = Field(None, description="A conflict: the file as the change makes it.")
+
+
+class DefinitionErrorBody(BaseModel):
+    error: DefinitionErrorDetail

@@ -102,6 +102,13 @@ class State:
                 self._stamps = _stamp(self._watching)
             return self.loaded
 
+    def rewritten(self) -> None:
+        """The project's files were written here (the definitions API): the next request
+        reads them again, even when their times did not move (a change within the file
+        system's clock tick)."""
+        with self._lock:
+            self._stamps = ()
+
     def ingest(
         self, loaded: LoadedProject, name: str, incoming: Incoming, key: str | None
     ) -> IngestReport:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import difflib
 import keyword
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +48,12 @@ _NOUNS = {
 }
 
 
-def load_project(path: Path) -> LoadedProject:
-    """Read and check a project; problems are collected, never raised."""
+def load_project(path: Path, overlay: Mapping[Path, str] | None = None) -> LoadedProject:
+    """Read and check a project; problems are collected, never raised.
+
+    `overlay` holds texts of project files as they would be (absolute paths): each is read
+    instead of the file on disk, and a new `kpis/` or `goals/` file counts as one there.
+    That is how a change is validated whole before anything is written (`spec.edit`)."""
     path = path.resolve()
     main = path if path.is_file() else path / PROJECT_FILE
     root = main.parent
@@ -60,10 +66,14 @@ def load_project(path: Path) -> LoadedProject:
             say("run tolok in a project folder, or pass its path: tolok validate path/to/project"),
         )
         return loaded
-    settings = _read_main(loaded, main)
+    settings = _read_main(loaded, main, overlay)
     for section in FOLDER_SECTIONS:
-        for file in sorted([*(root / section).glob("*.yaml"), *(root / section).glob("*.yml")]):
-            _read_section_file(loaded, file, section)
+        files = [*(root / section).glob("*.yaml"), *(root / section).glob("*.yml")]
+        if overlay:
+            files += [f for f in overlay if f.parent == root / section and f not in files]
+            files = [f for f in files if f.suffix in (".yaml", ".yml")]
+        for file in sorted(files):
+            _read_section_file(loaded, file, section, overlay)
     models = {section: _validate_entries(loaded, section) for section in SECTIONS}
     if settings is not None:
         loaded.project = Project(**dict(settings), **models)
@@ -75,8 +85,35 @@ def load_project(path: Path) -> LoadedProject:
     return loaded
 
 
-def _read_main(loaded: LoadedProject, main: Path) -> Spec | None:
-    source = read_yaml(main, loaded.problems, _room(loaded))
+def _read(
+    loaded: LoadedProject, file: Path, overlay: Mapping[Path, str] | None
+) -> SourceFile | None:
+    if overlay is None or file not in overlay:
+        return read_yaml(file, loaded.problems, _room(loaded))
+    return _read_text(loaded, file, overlay[file])
+
+
+def _read_text(loaded: LoadedProject, file: Path, text: str) -> SourceFile | None:
+    """`text` read as if it were `file`: through a file of its own, so that every limit of
+    `read_yaml` holds, then placed back at `file`, problems included."""
+    import tempfile  # only when validating a change: not for every load
+
+    first = len(loaded.problems.items)
+    with tempfile.TemporaryDirectory(prefix="tolok-overlay-") as folder:
+        written = Path(folder) / file.name
+        written.write_text(text, encoding="utf-8")
+        source = read_yaml(written, loaded.problems, _room(loaded))
+    items = loaded.problems.items
+    for index in range(first, len(items)):
+        if items[index].where.file == written:
+            items[index] = replace(items[index], where=replace(items[index].where, file=file))
+    return None if source is None else replace(source, path=file)
+
+
+def _read_main(
+    loaded: LoadedProject, main: Path, overlay: Mapping[Path, str] | None = None
+) -> Spec | None:
+    source = _read(loaded, main, overlay)
     if source is None:
         return None
     loaded.files[main] = source
@@ -133,8 +170,10 @@ def _usable_settings(top: dict[str, Any]) -> Settings:
     return Settings.model_validate({"name": "?", **kept})
 
 
-def _read_section_file(loaded: LoadedProject, file: Path, section: str) -> None:
-    source = read_yaml(file, loaded.problems, _room(loaded))
+def _read_section_file(
+    loaded: LoadedProject, file: Path, section: str, overlay: Mapping[Path, str] | None = None
+) -> None:
+    source = _read(loaded, file, overlay)
     if source is None:
         return
     loaded.files[file] = source

@@ -699,6 +699,16 @@ class Embed(Spec):
     )
 
 
+class Definitions(Spec):
+    """Whether the browser and the API may change definitions (by writing this YAML)."""
+
+    editable: bool = Field(
+        True,
+        description="false: definitions change only in the YAML files (for teams that review "
+        "them in git); the builder and the definitions API refuse to write.",
+    )
+
+
 class Settings(Spec):
     """Project-wide settings: the top of `tolok.yaml`."""
 
@@ -726,6 +736,10 @@ class Settings(Spec):
     )
     embed: Embed = Field(
         default_factory=Embed, description="Embeds in other sites: `{origins: [https://…]}`."
+    )
+    definitions: Definitions = Field(
+        default_factory=Definitions,
+        description="`{editable: false}`: definitions change in YAML only, not in the app.",
     )
     spark: dict[str, str | int | float | bool] = Field(
         default_factory=dict,
