@@ -55,7 +55,16 @@ def test_no_page_breaks_its_content_security_policy(page: Page, live: Live) -> N
     theme = page.evaluate("document.documentElement.dataset.theme")
     assert theme in ("light", "dark")
     seen = {"/board": violations(page)}
-    for path in ["/kpis/revenue", "/entry", "/catalog", "/goals", "/review", "/admin"]:
+    pages = [
+        "/kpis/revenue",
+        "/kpis/revenue/edit",
+        "/entry",
+        "/catalog",
+        "/goals",
+        "/review",
+        "/admin",
+    ]
+    for path in pages:
         page.goto(f"{live.url}{path}")
         page.wait_for_load_state("networkidle")
         assert page.evaluate("document.documentElement.dataset.theme") == theme

@@ -148,7 +148,7 @@ def pages(served: Shop) -> dict[str, str]:
     out = {"share created": share.text}
     for path in ("/board", "/kpis/revenue", "/kpis/revenue?by=region", "/kpis/aov", "/entry",
                  "/catalog", "/catalog/conversion_rate", "/goals", "/review", "/admin",
-                 "/kpis/nope"):  # fmt: skip
+                 "/kpis/nope", "/kpis/revenue/edit", "/kpis/aov/edit"):  # fmt: skip
         out[path] = admin.get(path, headers={"accept": "text/html"}).text
     out["share"] = anonymous.get(found.group(1)).text
     out["signin"] = anonymous.get("/signin").text

@@ -20,6 +20,7 @@ from enum import Enum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from tolok.auth import accounts
@@ -98,6 +99,34 @@ def put_kpi_definition(
 ) -> dict[str, Any]:
     """Change a KPI; a change of its values needs a `reason`."""
     return change(request, principal, "kpis", name, body)
+
+
+class DefinitionCheck(BaseModel):
+    """What `tolok validate` would say of the project with a KPI's definition changed."""
+
+    ok: bool = Field(description="True when the project would validate.")
+    problems: list[m.DefinitionProblem]
+
+
+@router.post("/kpis/{name}/definition/check", response_model=DefinitionCheck,
+             tags=["definitions"])  # fmt: skip
+def check_kpi_definition(
+    request: Request, name: Name, body: m.DefinitionIn, _: Reader
+) -> dict[str, Any]:
+    """Whether a KPI's would-be definition validates with the whole project (its formula's
+    names, its references), as a save would check it; writes nothing. For a form's live
+    check: `reason` and `fingerprints` are not looked at."""
+    state = state_of(request)
+    if ("kpis", name) not in state.project().entries:
+        raise _missing(request, "kpis", name)
+    try:
+        edit.prepare(state.root, [Change("kpis", name, body.definition)])
+    except edit.InvalidError as exc:
+        spoken = _voice(request)
+        return {"ok": False, "problems": [_problem(p, spoken) for p in exc.problems]}
+    except edit.EditError as exc:
+        raise _refusal(request, exc) from None
+    return {"ok": True, "problems": []}
 
 
 @router.post("/kpis", response_model=m.DefinitionWritten, status_code=201, tags=["definitions"])
@@ -348,5 +377,3 @@ def _problem(found: edit.Located, spoken: Voice | None) -> dict[str, Any]:
         "line": problem.where.line,
         "column": problem.where.col,
     }
-
-

@@ -36,6 +36,7 @@ from tolok.server import (
     routes,
     routes_admin,
     routes_alerts,
+    routes_definitions,
     routes_entry,
 )
 from tolok.server import models as m
@@ -117,7 +118,8 @@ def create_app(
     _pages(app)
     routers = [api.router, api_data.router, api_admin.router, api_alerts.router, routes.router,
                routes_entry.router, routes_admin.router, routes_alerts.router,
-               metrics.router, embeds.router, api_definitions.router]  # fmt: skip
+               metrics.router, embeds.router, api_definitions.router,
+               routes_definitions.router]  # fmt: skip
     for router in routers:
         app.include_router(router)
     _routes(app)

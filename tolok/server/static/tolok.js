@@ -161,3 +161,189 @@
     Promise.all(drawn).then(function () { performance.mark("tolok:charts"); });
   }
 })();
+
+// The definition editor (/kpis/NAME/edit): the form is sent to the definitions API as JSON,
+// with the session's CSRF token and the fingerprints the page was read with. The formula is
+// checked as it is typed (the same checks as `tolok validate`); a problem shows under the
+// field its path names; a change of values asks for a reason; a save shows the diff written;
+// a file changed meanwhile shows both versions. Nothing typed is lost on an error.
+(function () {
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.querySelector("form[data-definition]");
+    var holder = document.getElementById("definition-data");
+    if (!form || !holder) return;
+    var known = JSON.parse(holder.textContent);
+    var api = "/api/v1/kpis/" + encodeURIComponent(known.name) + "/definition";
+    var lang = "?lang=" + encodeURIComponent(known.lang);
+    var said = form.dataset;
+    var field = function (name) { return form.elements.namedItem(name); };
+    var formulaState = document.getElementById("formula-state");
+
+    function listed(text, separator) {
+      return text.split(separator).map(function (s) { return s.trim(); }).filter(Boolean);
+    }
+    function number(text) {
+      var t = text.trim().replace(/\s/g, "");
+      if (known.lang === "id") t = t.replace(/\./g, "").replace(",", ".");
+      else t = t.replace(/,/g, "");
+      return /^-?\d+(\.\d+)?$/.test(t) ? Number(t) : NaN;
+    }
+    // The definition as the form makes it: the keys the form does not show stay as written;
+    // a key left out of the YAML stays out while the form shows its default.
+    function definition() {
+      var out = Object.assign({}, known.definition);
+      var put = function (key, value) {
+        var empty = value === "" || (Array.isArray(value) && !value.length);
+        var asDefault = !(key in known.definition) && known.defaults[key] === value;
+        if (empty || asDefault) delete out[key]; else out[key] = value;
+      };
+      ["title", "description", "formula", "unit", "direction", "grain", "owner", "goal", "status"]
+        .forEach(function (key) { put(key, field(key).value.trim()); });
+      put("tags", listed(field("tags").value, ","));
+      put("actions", listed(field("actions").value, "\n"));
+      var target = field("target");
+      if (target) {
+        if (!target.value.trim()) delete out.target;
+        else {
+          var value = number(target.value);
+          if (isNaN(value)) throw { field: "target", message: said.number };
+          out.target = Object.assign({}, known.definition.target || {}, { value: value });
+        }
+      }
+      return out;
+    }
+
+    function clear() {
+      form.querySelectorAll("[data-problem]").forEach(function (span) {
+        span.hidden = true; span.textContent = "";
+        var input = field(span.dataset.problem);
+        if (input && input.removeAttribute) input.removeAttribute("aria-invalid");
+      });
+      var box = document.getElementById("problems");
+      box.hidden = true; box.textContent = "";
+    }
+    // A problem under the field its path names (["kpis", NAME, "formula", …]), else above all.
+    function show(problem) {
+      var path = problem.path || [];
+      var key = path[0] === "kpis" && path[1] === known.name ? String(path[2] || "") : "";
+      if (problem.field) key = problem.field;
+      var span = key && form.querySelector('[data-problem="' + key.replace(/[^\w-]/g, "") + '"]');
+      var text = (problem.code ? problem.code + " " : "") + problem.message
+        + (problem.hint ? " " + problem.hint : "")
+        + (problem.line && !span ? " (" + problem.file + ":" + problem.line + ")" : "");
+      if (span) {
+        span.textContent = span.textContent ? span.textContent + " " + text : text;
+        span.hidden = false;
+        var input = field(key);
+        if (input && input.setAttribute) input.setAttribute("aria-invalid", "true");
+        return span;
+      }
+      var box = document.getElementById("problems"), line = document.createElement("p");
+      line.textContent = text;
+      box.appendChild(line);
+      box.hidden = false;
+      return box;
+    }
+
+    function send(method, url, body) {
+      var headers = { "Content-Type": "application/json", "Accept": "application/json" };
+      if (said.csrf) headers["X-CSRF-Token"] = said.csrf;
+      return fetch(url + lang, { method: method, headers: headers, credentials: "same-origin",
+                                 body: JSON.stringify(body) })
+        .then(function (answer) {
+          return answer.json().catch(function () { return {}; })
+            .then(function (json) { return { status: answer.status, json: json }; });
+        });
+    }
+
+    // The live check: a moment after the typing stops, the whole would-be definition.
+    var waiting, asked = 0;
+    function check() {
+      var mine = ++asked, wanted;
+      try { wanted = definition(); } catch (problem) { clear(); show(problem); return; }
+      formulaState.textContent = said.checking;
+      send("POST", api + "/check", { definition: wanted }).then(function (got) {
+        if (mine !== asked) return; // a later check is on its way
+        clear();
+        formulaState.textContent = "";
+        if (got.status !== 200) {
+          show({ message: (got.json.error && got.json.error.message) || said.failed });
+        } else if (got.json.ok) {
+          formulaState.textContent = said.fine;
+        } else {
+          got.json.problems.forEach(show);
+        }
+      }, function () { formulaState.textContent = ""; });
+    }
+    field("formula").addEventListener("input", function () {
+      clearTimeout(waiting);
+      waiting = setTimeout(check, 400);
+    });
+
+    function written(got, words) {
+      known.fingerprints = got.json.fingerprints;
+      if (got.json.definition) known.definition = got.json.definition;
+      var diffs = got.json.diffs || {};
+      var text = Object.keys(diffs).map(function (file) { return diffs[file]; }).join("\n");
+      document.getElementById("saved-said").textContent = text ? words : said.unchanged;
+      document.getElementById("diff").textContent = text; // text, never markup
+      document.getElementById("diff").hidden = !text;
+      document.getElementById("saved").hidden = false;
+      document.getElementById("conflict").hidden = true;
+      field("reason").value = "";
+      if (field("title").value.trim()) {
+        var link = document.getElementById("kpi-link");
+        if (link) link.textContent = field("title").value.trim();
+      }
+    }
+    function refused(got) {
+      var error = got.json.error || {};
+      document.getElementById("saved").hidden = true;
+      if (got.status === 409 && error.current !== undefined) {
+        document.getElementById("conflict-said").textContent = error.message;
+        document.getElementById("conflict-current").textContent = error.current || "";
+        document.getElementById("conflict-proposed").textContent = error.proposed || "";
+        document.getElementById("conflict").hidden = false;
+        return document.getElementById("conflict").scrollIntoView();
+      }
+      if (error.problems && error.problems.length) {
+        var first = null;
+        error.problems.forEach(function (p) { first = first || show(p); });
+        return first && first.scrollIntoView({ block: "center" });
+      }
+      var where = show({ field: error.field === "reason" ? "reason" : "",
+                         message: error.message || said.failed });
+      if (error.field === "reason") field("reason").focus();
+      else where.scrollIntoView({ block: "center" });
+    }
+    function answered(words) {
+      return function (got) {
+        clear();
+        if (got.status < 300) written(got, words); else refused(got);
+      };
+    }
+    function failed() { clear(); show({ message: said.failed }); }
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var wanted;
+      try { wanted = definition(); } catch (problem) { clear(); show(problem); return; }
+      var body = { definition: wanted, fingerprints: known.fingerprints };
+      var reason = field("reason").value.trim();
+      if (reason) body.reason = reason;
+      formulaState.textContent = "";
+      send("PUT", api, body).then(answered(said.saved), failed);
+    });
+    var retire = document.getElementById("retire");
+    if (retire) retire.addEventListener("click", function () {
+      if (!window.confirm(said.confirm)) return;
+      var body = { fingerprints: known.fingerprints };
+      var reason = field("reason").value.trim();
+      if (reason) body.reason = reason;
+      send("DELETE", api, body).then(function (got) {
+        answered(said.retired)(got);
+        if (got.status < 300) { field("status").value = "retired"; retire.hidden = true; }
+      }, failed);
+    });
+  });
+})();
