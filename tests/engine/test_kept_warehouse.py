@@ -472,3 +472,36 @@ def test_a_result_shaped_from_arrow_is_what_ibis_gives_with_slice_keys(tmp_path:
             assert arrow_with_slice_keys(arrow.to_arrow_table(), ["day"]) is None
     finally:
         kept.close()
+
+
+def test_a_sum_of_counts_by_day_comes_straight_from_arrow_as_whole_numbers() -> None:
+    """Counts added up from days are DuckDB's HUGEINT (Arrow's decimal of scale 0): they are
+    read as 64-bit integers, equal to the counts; one past that range goes through Ibis."""
+    import duckdb
+
+    from tolok.compile.frames import arrow_with_slice_keys
+    from tolok.compile.measures import PERIOD
+
+    connection = duckdb.connect()
+    connection.execute(
+        "CREATE TABLE days AS SELECT DATE '2026-01-01' + CAST(i % 40 AS INTEGER) AS day "
+        "FROM range(1000) t(i)"
+    )
+    query = (
+        "SELECT date_trunc('month', day) AS __period, sum(n) AS m__orders FROM "
+        "(SELECT day, count(*) AS n FROM days GROUP BY day) GROUP BY 1 ORDER BY 1"
+    )
+    table = connection.sql(query).to_arrow_table()
+    assert pa.types.is_decimal(table.column("m__orders").type)
+    shaped = arrow_with_slice_keys(table, [])
+    assert shaped is not None
+    by_month: dict[dt.date, int] = {}
+    for i in range(1000):
+        day = dt.date(2026, 1, 1) + dt.timedelta(days=i % 40)
+        by_month[day.replace(day=1)] = by_month.get(day.replace(day=1), 0) + 1
+    assert list(shaped[PERIOD]) == sorted(by_month)
+    assert shaped["m__orders"].dtype == "int64"
+    assert list(shaped["m__orders"]) == [by_month[m] for m in sorted(by_month)]
+    huge = pa.table({PERIOD: [dt.date(2026, 1, 1)],
+                     "m__orders": pa.array([10**20], pa.decimal128(38, 0))})  # fmt: skip
+    assert arrow_with_slice_keys(huge, []) is None

@@ -75,6 +75,11 @@ def arrow_with_slice_keys(table: pa.Table, by: Sequence[str]) -> pd.DataFrame | 
         return None
     columns: dict[str, object] = {}
     for name, column in zip(names, table.columns, strict=True):
+        if pa.types.is_decimal(column.type) and name not in by:
+            try:  # a sum of counts by day: DuckDB's HUGEINT
+                column = column.cast(pa.int64())
+            except pa.ArrowInvalid:
+                return None  # past a 64-bit integer: as Ibis converts it
         if name == PERIOD:
             days = column.to_pylist()  # DuckDB truncates a date to a timestamp at midnight
             columns[name] = [d.date() if isinstance(d, dt.datetime) else d for d in days]
@@ -112,7 +117,10 @@ def plain_key(kind: pa.DataType) -> bool:
 
 
 def _plain_number(kind: pa.DataType) -> bool:
-    return bool(pa.types.is_integer(kind) or pa.types.is_floating(kind))
+    """A whole number (DuckDB's HUGEINT, a sum of counts, as a decimal of scale 0) or a
+    floating-point one."""
+    whole = pa.types.is_decimal(kind) and kind.scale == 0
+    return bool(pa.types.is_integer(kind) or pa.types.is_floating(kind) or whole)
 
 
 @dataclass
