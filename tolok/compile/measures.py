@@ -98,11 +98,24 @@ class Daily:
     period_of: Callable[[ir.DateValue], ir.DateValue]
 
 
-_ROLLUP: dict[Agg, tuple[str, ...]] = {
-    Agg.sum: ("sum",), Agg.count: ("sum",), Agg.sum_boolean: ("sum",), Agg.avg: ("sum", "sum"),
-    Agg.min: ("min",), Agg.max: ("max",),
+ADDS_UP: dict[Agg, str] = {
+    Agg.sum: "sum", Agg.count: "sum", Agg.sum_boolean: "sum", Agg.avg: "sum",
+    Agg.min: "min", Agg.max: "max",
 }  # fmt: skip
-"""How each part of a measure's result adds up from days to periods."""
+"""The kinds of measure whose result over a coarser period or slice is their finer
+results added up, and how (an average as its sum and its count, both summed)."""
+
+
+def added_up(measure: str, agg: Agg) -> dict[str, str] | None:
+    """How each result column of a measure adds up from finer results (days to months,
+    months to quarters, regions to the total): `sum`, `min` or `max`; None for a measure
+    that does not add up (distinct counts, quantiles, conversions)."""
+    how = ADDS_UP.get(agg)
+    if how is None:
+        return None
+    if agg is Agg.avg:
+        return {column_of(measure, "sum"): how, column_of(measure, "n"): how}
+    return {column_of(measure): how}
 
 
 def _grouped(
@@ -267,11 +280,10 @@ def _aggregations(
             subset = rows.filter(condition)
             tables.append(subset.group_by(**keys).aggregate(**{column_of(name): value.nunique()}))
             continue
-        parts = _aggregate(name, measure, value, condition, rows)
-        metrics.update(parts)
-        kinds = _ROLLUP.get(measure.agg)
-        if rollups is not None and kinds is not None:
-            rollups.update(zip(parts, kinds, strict=True))
+        metrics.update(_aggregate(name, measure, value, condition, rows))
+        how = added_up(name, measure.agg)
+        if rollups is not None and how is not None:
+            rollups.update(how)
         else:
             rollups = None  # a distinct count or a quantile does not add up from days
     if metrics or not tables:

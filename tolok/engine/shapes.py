@@ -23,11 +23,12 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from tolok.compile.frames import SLICE, slice_key, slice_values
-from tolok.compile.measures import PERIOD, MeasureQuery, column_of
+from tolok.compile.measures import ADDS_UP as HOW
+from tolok.compile.measures import PERIOD, MeasureQuery, added_up
 from tolok.spec.calendar import Calendar
-from tolok.spec.models import Agg, Dataset, Grain, OverTime
+from tolok.spec.models import Dataset, Grain, OverTime
 
-ADDS_UP = {Agg.sum, Agg.count, Agg.sum_boolean, Agg.avg, Agg.min, Agg.max}
+ADDS_UP = set(HOW)
 FINEST_FIRST = [Grain.day, Grain.week, Grain.month, Grain.quarter, Grain.fiscal_quarter,
                 Grain.year, Grain.fiscal_year]  # fmt: skip
 
@@ -40,10 +41,9 @@ def adds_up(spec: Dataset, measure: str) -> bool:
 def columns(spec: Dataset, measure: str) -> dict[str, str]:
     """A measure's result columns and how each adds up: `sum`, `min` or `max` (an average
     is kept as its sum and its count)."""
-    agg = spec.measures[measure].agg
-    if agg is Agg.avg:
-        return {column_of(measure, "sum"): "sum", column_of(measure, "n"): "sum"}
-    return {column_of(measure): agg.value if agg in (Agg.min, Agg.max) else "sum"}
+    how = added_up(measure, spec.measures[measure].agg)
+    assert how is not None, f"{measure} does not add up"
+    return how
 
 
 @dataclass

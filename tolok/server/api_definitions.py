@@ -289,7 +289,7 @@ def _commit(
         draft = edit.prepare(state.root, [wanted], seen)
         changes = _with_reason(draft, wanted, reason, _voice(request))
         if changes is not None:
-            draft = edit.prepare(state.root, changes, seen)
+            draft = edit.prepare(state.root, changes, seen, draft.before)
         written = edit.write(draft) if draft.texts else edit.Written({}, {})
     except edit.EditError as exc:
         raise _refusal(request, exc) from None

@@ -166,9 +166,15 @@ def apply(root: Path, changes: Iterable[Change], seen: Mapping[str, str] | None 
     return write(draft)
 
 
-def prepare(root: Path, changes: Iterable[Change], seen: Mapping[str, str] | None = None) -> Draft:
-    """The new texts of the files `changes` touch, validated with the whole project."""
-    before = load_project(root)
+def prepare(
+    root: Path,
+    changes: Iterable[Change],
+    seen: Mapping[str, str] | None = None,
+    before: LoadedProject | None = None,
+) -> Draft:
+    """The new texts of the files `changes` touch, validated with the whole project
+    (`before`: the project as its files are now, when the caller has just read it)."""
+    before = load_project(root) if before is None else before
     root = before.root
     trees: dict[Path, Any] = {}
     originals: dict[Path, bytes | None] = {}
@@ -206,10 +212,10 @@ def write(draft: Draft) -> Written:
     since `prepare` read it is a `ConflictError`."""
     with _WRITING:
         for path, text in draft.texts.items():
-            if _read(path) != draft.originals[path]:
-                old = _read(path)
+            now = _read(path)
+            if now != draft.originals[path]:
                 name = relative(path, draft.root)
-                raise ConflictError(name, old.decode("utf-8") if old else None, text)
+                raise ConflictError(name, now.decode("utf-8") if now else None, text)
         temps: list[tuple[Path, str]] = []
         try:
             for path, text in draft.texts.items():
