@@ -19,6 +19,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from tests.server.conftest import PASSWORD, Served
+from tests.store.conftest import store_url  # noqa: F401  (SQLite and PostgreSQL stores)
 from tests.server.test_cli_serve import free_port, project
 from tolok.auth.ratelimit import Limiter
 from tolok.cli.terminal.serve import TRUSTED_PROXIES
@@ -64,6 +65,48 @@ def test_successes_give_back_their_attempt_but_count_while_in_flight() -> None:
     assert limiter._hits == {}  # nothing left to remember
     limiter.refund("b")  # a key never seen: nothing to give back
     assert limiter.blocked_for("b") == 0.0
+
+
+def test_the_store_counts_one_budget_for_every_process_on_it(store_url: str) -> None:
+    """Two servers on one store (two engines, as two processes have) share each key's window:
+    guesses spread over them meet the limit, and only failures use it up."""
+    import datetime as dt
+
+    from tolok.auth.ratelimit import StoreLimiter
+    from tolok.store.database import connect, open_store, upgrade
+
+    upgrade(connect(store_url))
+    at = [dt.datetime(2026, 12, 8, 9, 0)]
+    first, second = open_store(store_url), open_store(store_url)
+    try:
+        one = StoreLimiter(first, 3, 60, clock=lambda: at[0])
+        two = StoreLimiter(second, 3, 60, clock=lambda: at[0])
+        assert one.attempt("account:a") == 0.0
+        assert two.attempt("account:a") == 0.0
+        assert one.attempt("account:a") == 0.0
+        assert two.attempt("account:a") == 60.0  # three counted between them: a fourth waits
+        assert one.blocked_for("account:a") == 60.0
+        assert two.attempt("account:b") == 0.0  # another key has its own budget
+        two.refund("account:a")  # the third was a good password
+        assert one.attempt("account:a") == 0.0
+        at[0] += dt.timedelta(seconds=45)
+        assert two.attempt("account:a") == 15.0  # the oldest leaves the window in 15 s
+        at[0] += dt.timedelta(seconds=16)
+        assert two.attempt("account:a") == 0.0
+        one.clear("account:a")
+        assert one.blocked_for("account:a") == 0.0
+        at[0] += dt.timedelta(minutes=5)
+        one.attempt("account:c")  # an attempt sweeps what left every window
+        from sqlalchemy import func, select
+        from sqlalchemy.orm import Session
+
+        from tolok.store.people import SigninAttempt
+
+        with Session(first) as session:
+            assert session.scalar(select(func.count()).select_from(SigninAttempt)) == 1
+    finally:
+        first.dispose()
+        second.dispose()
 
 
 @contextmanager

@@ -19,6 +19,15 @@ def serve(
         bool,
         typer.Option(help="Cookies only over HTTPS (set behind a TLS proxy; $TOLOK_SECURE)."),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes on the port ($TOLOK_WORKERS); "
+            "more than one wants the store in PostgreSQL.",
+        ),
+    ] = 1,
 ) -> None:
     """Run the server: sign-in, the JSON API (/api/v1, described at /docs), share links."""
     import os
@@ -29,7 +38,8 @@ def serve(
     secure = secure_cookies or os.environ.get("TOLOK_SECURE", "") in ("1", "true", "yes")
     host = os.environ.get("TOLOK_HOST", host)
     port = int(os.environ.get("TOLOK_PORT", port))
-    run_serve(loaded, host, port, secure, console())
+    workers = int(os.environ.get("TOLOK_WORKERS", workers))
+    run_serve(loaded, host, port, secure, console(), workers)
 
 
 @app.command()

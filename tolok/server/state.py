@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
-from tolok.auth.ratelimit import Limiter
+from tolok.auth.ratelimit import Limits, StoreLimiter
 from tolok.engine.locks import server_idle
 from tolok.server.board import BoardCache
 from tolok.spec.loaded import LoadedProject
@@ -57,8 +57,10 @@ class State:
     engine: Engine
     secure_cookies: bool = False
     loaded: LoadedProject = field(init=False)
-    per_account: Limiter = field(default_factory=lambda: Limiter(10, 15 * 60))
-    per_address: Limiter = field(default_factory=lambda: Limiter(50, 15 * 60))
+    per_account: Limits = field(init=False)
+    """Sign-in attempts: 10 failures per account in 15 minutes, 50 per address, counted in
+    the store by every server process on it."""
+    per_address: Limits = field(init=False)
     refresher: Refresher | None = None
     ticker: Ticker | None = None
     _watching: tuple[str, ...] = ()
@@ -86,6 +88,8 @@ class State:
         self._watching = _watched(self.loaded)
         self._stamps = _stamp(self._watching)
         self.board = BoardCache(self.engine)
+        self.per_account = StoreLimiter(self.engine, 10, 15 * 60)
+        self.per_address = StoreLimiter(self.engine, 50, 15 * 60)
 
     def project(self) -> LoadedProject:
         """The project as its files say now; a change that does not validate is logged and

@@ -109,3 +109,14 @@ class IdempotencyKey(Base):
     body_hash: Mapped[str] = mapped_column(String(64))
     answer: Mapped[str] = mapped_column(Text)  # the JSON body of the first answer
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+
+
+class SigninAttempt(Base):
+    """A sign-in attempt counted against its limit (`auth.ratelimit.StoreLimiter`), kept for
+    the limit's window: what every server process on one store counts together."""
+
+    __tablename__ = "signin_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), index=True)  # account:… or address:…
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)

@@ -50,7 +50,9 @@ def _engine(loaded: LoadedProject) -> object:
         raise typer.Exit(1) from None
 
 
-def run_serve(loaded: LoadedProject, host: str, port: int, secure: bool, out: Console) -> None:
+def run_serve(
+    loaded: LoadedProject, host: str, port: int, secure: bool, out: Console, workers: int = 1
+) -> None:
     from sqlalchemy import Engine
 
     from tolok.server.app import create_app
@@ -74,11 +76,42 @@ def run_serve(loaded: LoadedProject, host: str, port: int, secure: bool, out: Co
         out.print("  " + _("(tolok user reset-password {email} makes a new one)", email=email),
                   markup=False)  # fmt: skip
     configure()
-    app = create_app(loaded.root, secure_cookies=secure)
     url = "http://" + host + ":" + str(port)
+    if workers > 1:
+        _serve_workers(loaded, host, port, secure, workers, out)
+        return
+    app = create_app(loaded.root, secure_cookies=secure)
     out.print(_("tolok serving {folder} on {url} (API docs: /docs)", folder=loaded.root, url=url),
               markup=False)  # fmt: skip
     serve(app, host, port, **proxy_options())  # Ctrl-C stops it within a second
+
+
+def _serve_workers(
+    loaded: LoadedProject, host: str, port: int, secure: bool, workers: int, out: Console
+) -> None:
+    """`workers` processes on one port, each a whole server (`tolok.server.worker`): what
+    they share is in the store, which should then be PostgreSQL."""
+    import uvicorn
+
+    from tolok.server import worker
+    from tolok.server.stopping import GRACE
+
+    assert loaded.project is not None
+    _ = words(loaded.project)
+    if loaded.project.store.startswith("sqlite"):
+        out.print(_("note: {n} workers share a SQLite store, which lets one of them write at "
+                    "a time; a team server keeps its store in PostgreSQL",
+                    n=number_text(workers, lang_of(loaded.project))), markup=False)  # fmt: skip
+    os.environ[worker.PROJECT] = str(loaded.root)
+    os.environ[worker.SECURE] = "1" if secure else "0"
+    url = "http://" + host + ":" + str(port)
+    out.print(_("tolok serving {folder} on {url} with {n} workers (API docs: /docs)",
+                folder=loaded.root, url=url, n=number_text(workers, lang_of(loaded.project))),
+              markup=False)  # fmt: skip
+    uvicorn.run(
+        "tolok.server.worker:app", factory=True, host=host, port=port, workers=workers,
+        log_config=None, access_log=False, timeout_graceful_shutdown=GRACE, **proxy_options(),
+    )  # fmt: skip
 
 
 def run_user(
