@@ -116,6 +116,24 @@ def test_ingest_creates_the_table_and_a_second_ingest_adds_nothing(project: Path
     assert len(rows_in(loaded, "orders")) == 4
 
 
+def test_a_table_made_by_another_process_meanwhile_takes_the_rows(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two server workers ingesting into a table that is not there yet both find it missing;
+    the one whose creation comes second writes into the table the first made, new keys only."""
+    from tolok.engine import ingest as module
+
+    loaded = loaded_of(project)
+    first = write(project / "first.csv", HEADER + "A1,2026-02-01,Bali,10,true\n")
+    assert ingest(loaded, Warehouse(loaded), "orders", first).written == 1
+    monkeypatch.setattr(module, "_existing", lambda *_: None)  # looked before it was made
+    second = write(project / "second.csv",
+                   HEADER + "A1,2026-02-01,Bali,10,true\nA2,2026-02-02,Jawa,20,true\n")  # fmt: skip
+    report = ingest(loaded, Warehouse(loaded), "orders", second)
+    assert (report.written, report.duplicates) == (1, 1)
+    assert [r["order_id"] for r in rows_in(loaded, "orders")] == ["A1", "A2"]
+
+
 def test_one_bad_row_and_nothing_is_written(project: Path) -> None:
     loaded = loaded_of(project)
     data = write(

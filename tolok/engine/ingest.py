@@ -168,6 +168,11 @@ def ingest(
     if existing is None:
         existing = _create(backend, table_name, schema or None, list(good), types, dataset)
         _keep(warehouse, table_name, schema or None, existing)
+        if INGEST_COLUMN in existing.columns and _seen(
+            backend, existing, table_name, schema, digest()
+        ):  # the same rows, written meanwhile by whoever made the table
+            report.already = True
+            return report
     if INGEST_COLUMN in existing.columns:
         good[INGEST_COLUMN] = [digest()] * count
     report.written, report.duplicates = _insert(
@@ -349,10 +354,23 @@ def _create(
             table, schema=ibis.schema(columns), database=schema
         )
     except Exception as exc:
+        # Another process (a second server worker, a `tolok ingest`) may have made it since
+        # it was found missing: its rows and these are then told apart as in any table.
+        raced = _made_meanwhile(backend, table, schema)
+        if raced is not None:
+            return raced
         raise WarehouseError(
             say("cannot create the table {table}: {problem}", table=table, problem=_said(exc))
         ) from exc
     return created
+
+
+def _made_meanwhile(backend: object, table: str, schema: str | None) -> ir.Table | None:
+    try:
+        made: ir.Table = backend.table(table, database=schema)  # type: ignore[attr-defined]
+    except Exception:  # not there: the warehouse's own error about the creation is told
+        return None
+    return made
 
 
 def _said(exc: BaseException) -> str:

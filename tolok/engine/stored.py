@@ -59,13 +59,13 @@ def _read_server(
 ) -> StoredSeries:
     from sqlalchemy.orm import Session
 
-    from tolok.store.database import open_store, store_url
+    from tolok.store.database import shared_store, store_url
     from tolok.store.results import load, stored_series
     from tolok.store.targets import person_targets
     from tolok.store.versions import latest_version
 
     assert loaded.project is not None
-    store = open_store(store_url(loaded.project.store, loaded.root))
+    store = shared_store(store_url(loaded.project.store, loaded.root))
     held = stored_series(store, kpi)
     points = load(store, kpi, *key, as_reported) if key in held else []
     with Session(store) as session:

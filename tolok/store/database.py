@@ -6,6 +6,7 @@ upgraded on purpose, with `tolok db upgrade`, and refuses to be used until it is
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -86,6 +87,24 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+_SHARED: dict[str, Engine] = {}
+_SHARING = threading.Lock()
+
+
+def shared_store(url: str) -> Engine:
+    """`open_store`, one engine (and connection pool) per URL in this process: what a server
+    uses for a store on a database server, so that its pages and its stored-value reads share
+    one pool (each worker of `tolok serve --workers N` then holds at most one pool's
+    connections), instead of an engine and a pool per read. SQLite stores are opened anew."""
+    if make_url(url).drivername.startswith("sqlite"):
+        return open_store(url)
+    with _SHARING:
+        engine = _SHARED.get(url)
+        if engine is None:
+            engine = _SHARED[url] = open_store(url)
+        return engine
 
 
 def open_store(url: str) -> Engine:
