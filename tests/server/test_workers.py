@@ -120,7 +120,10 @@ schedules:
         ))  # fmt: skip
     engine.dispose()
     port = free_port()
-    env = {**os.environ, "TOLOK_PORT": str(port), "TOLOK_SCHEDULE_EVERY": "0.5"}
+    # Streams learn of changes from PostgreSQL's announcements only: the look for a lost one
+    # comes after a minute, later than any test here waits.
+    env = {**os.environ, "TOLOK_PORT": str(port), "TOLOK_SCHEDULE_EVERY": "0.5",
+           "TOLOK_EVENTS_POLL": "60"}  # fmt: skip
     process = subprocess.Popen(
         [str(tolok), "serve", "--workers", "2", str(root)], env=env, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -216,6 +219,26 @@ def test_a_change_reaches_the_event_streams_of_every_worker(workers: Workers) ->
         finally:
             for stream, _ in streams:
                 stream.__exit__(None, None, None)
+
+
+def test_a_refresh_by_another_program_reaches_the_streams(workers: Workers) -> None:
+    """`tolok refresh` from cron is no worker: the store itself announces what it wrote."""
+    tolok = Path(sys.executable).with_name("tolok")
+    with (
+        workers.signed_in("viewer@example.com") as reader,
+        reader.stream("GET", "/events", timeout=30) as answer,
+    ):
+        lines = answer.iter_lines()
+        assert next(lines).startswith("retry:")
+        done = subprocess.run([str(tolok), "refresh", "--full", "--no-alerts",
+                               str(workers.root)], capture_output=True, text=True,
+                              timeout=300)  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        deadline = time.monotonic() + 20
+        for line in lines:
+            if line == "event: refresh" or time.monotonic() > deadline:
+                break
+        assert line == "event: refresh"
 
 
 def test_a_due_digest_runs_once_and_an_alert_reaches_its_person_once(workers: Workers) -> None:

@@ -115,11 +115,19 @@ async def events(request: Request) -> Response:
         raise ApiError(401, "sign in (/signin) to follow the board's updates")
     if not principal.can(Action.read):
         raise refuse(Action.read)
-    engine, stopping = state_of(request).engine, state_of(request).stopping
+    state = state_of(request)
+    engine, stopping, changes = state.engine, state.stopping, state.changes
     since = request.query_params.get("since", "")[:64]
 
+    async def now() -> str:
+        """The stamp as this process's watcher last read it (no query per stream); read
+        here only when no watcher runs (an app without its lifespan)."""
+        if changes is not None and changes.stamp:
+            return changes.stamp
+        return await run_in_threadpool(stamp_of, engine)
+
     async def stream() -> AsyncIterator[str]:
-        last = await run_in_threadpool(stamp_of, engine)
+        last = await now()
         yield "retry: 3000\n\n"
         if since and since != last:  # changed between the page and this stream
             yield f"event: refresh\ndata: {json.dumps({'stamp': last})}\n\n"
@@ -129,7 +137,7 @@ async def events(request: Request) -> Response:
                 if stopping.is_set():
                     return
                 await asyncio.sleep(0.25)
-            stamp = await run_in_threadpool(stamp_of, engine)
+            stamp = await now()
             if stamp != last:
                 last = stamp
                 yield f"event: refresh\ndata: {json.dumps({'stamp': stamp})}\n\n"

@@ -23,6 +23,7 @@ from tolok.spec.loader import load_project
 
 if TYPE_CHECKING:
     from tolok.engine.ingest import Incoming, IngestReport
+    from tolok.server.changes import Changes
     from tolok.server.ticker import Ticker
 
 log = logging.getLogger("tolok.server")
@@ -63,6 +64,8 @@ class State:
     per_address: Limits = field(init=False)
     refresher: Refresher | None = None
     ticker: Ticker | None = None
+    changes: Changes | None = None
+    """The store's stamp, watched once for every stream of events (see `changes`)."""
     _watching: tuple[str, ...] = ()
     _stamps: tuple[float, ...] = ()
     _lock: threading.Lock = field(default_factory=threading.Lock)
