@@ -44,7 +44,13 @@ $(MF_STAMP):
 	.venv-metricflow/bin/python -m pip install --quiet "dbt-core>=1.8,<1.11" "dbt-duckdb>=1.8" "dbt-metricflow>=0.11,<0.14"
 	@touch $(MF_STAMP)
 
-test: lint $(MF_STAMP)
+# The single sign-on tests run a real OpenID provider (oidc-provider, on Node.js and npm).
+OIDC_STAMP := tests/fixtures/oidc/node_modules/.installed
+$(OIDC_STAMP): tests/fixtures/oidc/package-lock.json
+	cd tests/fixtures/oidc && npm ci --no-audit --no-fund
+	@touch $(OIDC_STAMP)
+
+test: lint $(MF_STAMP) $(OIDC_STAMP)
 	$(BIN)/pytest
 
 clean:

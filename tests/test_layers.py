@@ -18,6 +18,7 @@ ORDER = [
     "catalog",
     "notify",
     "auth",
+    "builder",
     "server",
     "cli",
 ]
@@ -58,6 +59,8 @@ FORBIDDEN = {
     # What every surface answers from knows none of the surfaces.
     "answers": {"server", "cli", "notify", "fastapi", "typer", "rich", "jinja2"},
     "store": {"compile", "engine", "track", "server", "cli", "ibis", "duckdb", "fastapi", "pandas"},
+    # The builder's logic (files read, datasets proposed, KPIs previewed) knows no surface.
+    "builder": {"server", "cli", "fastapi", "typer", "rich", "jinja2"},
 }
 
 

@@ -53,6 +53,8 @@ def test_the_public_routes_are_the_expected_ones(served: Served) -> None:
     public = {path for _, path in routes(served) if path in PUBLIC}
     assert public == {
         "/signin",
+        "/signin/sso",
+        "/signin/sso/callback",
         "/healthz",
         "/readyz",
         "/s/{secret}",
@@ -108,19 +110,20 @@ ACTIONS = {
     "share": ("POST", "/api/v1/shares", {"kind": "board"}),
     "manage_users": ("GET", "/api/v1/users", None),
     "read_audit": ("GET", "/api/v1/audit", None),
+    "add_data": ("GET", "/api/v1/warehouse/tables", None),
 }  # fmt: skip
 EVERYTHING = set(ACTIONS)
 EDITOR = {"read", "annotate", "comment", "enter_values", "set_targets", "ingest", "share",
-          "edit_definitions"}  # fmt: skip
+          "edit_definitions", "add_data"}  # fmt: skip
 MATRIX = {
     ("session", "viewer@example.com"): {"read"},
     ("session", "editor@example.com"): EDITOR,
     ("session", "admin@example.com"): EVERYTHING,
     ("token:read", "admin@example.com"): {"read"},
     ("token:write", "editor@example.com"): {"read", "annotate", "comment", "enter_values",
-                                             "set_targets", "edit_definitions"},
+                                             "set_targets", "edit_definitions", "add_data"},
     ("token:write", "admin@example.com"): {"read", "annotate", "comment", "enter_values",
-                                            "set_targets", "edit_definitions"},
+                                            "set_targets", "edit_definitions", "add_data"},
     ("token:ingest:events", "editor@example.com"): {"ingest"},
 }  # fmt: skip
 

@@ -170,6 +170,34 @@ def test_who_may_change_a_definition(served: Served, monkeypatch: pytest.MonkeyP
     assert "definitions.editable" in setting.json()["error"]["message"]
 
 
+def test_changing_definitions_is_its_own_right_beside_setting_targets() -> None:
+    from tolok.auth.roles import WRITES, Action, can, scope_allows
+
+    assert [can(r, Action.edit_definitions) for r in ("viewer", "editor", "admin")] == [
+        False, True, True,
+    ]  # fmt: skip
+    assert Action.edit_definitions in WRITES
+    assert scope_allows(["write"], Action.edit_definitions)
+    assert not scope_allows(["read", "ingest:orders"], Action.edit_definitions)
+
+
+def test_who_may_change_alert_rules_and_schedules(served: Served) -> None:
+    (served.root / "tolok.yaml").write_text(PROJECT + CHAT, encoding="utf-8")
+    rule = {"name": "watch", "definition": {"when": "status", "notify": ["chat"]}}
+    path = "/api/v1/definitions/alerts"
+    member = served.browser("member@example.com")  # a viewer in the team owning revenue
+    assert member.post(path, json=rule).status_code == 403
+    assert served.browser("viewer@example.com").post(path, json=rule).status_code == 403
+    assert served.token("admin@example.com", ["read"]).post(path, json=rule).status_code == 403
+    made = served.token("editor@example.com", ["write"]).post(path, json=rule)
+    assert made.status_code == 201, made.text
+    viewer = served.browser("viewer@example.com")
+    assert viewer.get(f"{path}/watch").json()["definition"] == rule["definition"]
+    assert viewer.delete(f"{path}/slips").status_code == 403
+    anomaly = {"definition": {"when": "anomaly", "notify": ["chat"]}}
+    assert member.put(f"{path}/slips", json=anomaly).status_code == 403
+
+
 def test_the_owning_team_may_change_its_target_and_actions_only(served: Served) -> None:
     member = served.browser("member@example.com")  # a viewer in sales-team, owner of revenue
     definition, _ = changed(member, KPI, target={"value": 400, "from": "2026-01"},
@@ -268,3 +296,137 @@ def test_datasets_and_goals_are_made_changed_and_deleted(served: Served) -> None
     assert actions.count("definition.created") == 2
     assert actions.count("definition.deleted") == 2
     assert actions.count("definition.changed") == 2
+
+
+CHAT = """\
+channels:
+  chat: {webhook: 'https://hooks.example.com/T0'}   # the team's chat room
+alerts:
+  # told when revenue slips
+  slips: {when: status, kpis: [revenue], notify: [chat]}
+"""
+"""A webhook channel and one alert rule, with comments, added to the served project."""
+ALERTS = "/api/v1/definitions/alerts"
+SCHEDULES = "/api/v1/definitions/schedules"
+
+
+def test_alert_rules_of_the_yaml_are_made_changed_and_deleted(served: Served) -> None:
+    (served.root / "tolok.yaml").write_text(PROJECT + CHAT, encoding="utf-8")
+    editor = served.browser("editor@example.com")
+    got = loaded_definition(editor, f"{ALERTS}/slips")
+    assert got["definition"] == {"when": "status", "kpis": ["revenue"], "notify": ["chat"]}
+    assert (got["section"], got["file"], got["editable"]) == ("alerts", "tolok.yaml", True)
+    drop = {"when": "change", "kpis": ["revenue"], "change": 0.2, "notify": ["chat"]}
+    made = editor.post(ALERTS, json={"name": "drop", "definition": drop,
+                                     "fingerprints": got["fingerprints"]})  # fmt: skip
+    assert made.status_code == 201, made.text
+    assert made.json()["action"] == "created"
+    assert yaml(served) == PROJECT + CHAT + (
+        "  drop:\n    when: change\n    kpis: [revenue]\n    change: 0.2\n    notify: [chat]\n"
+    )
+    listed = editor.get("/api/v1/alert-rules").json()["items"]
+    assert [(r["name"], r["source"]) for r in listed] == [("slips", "yaml"), ("drop", "yaml")]
+    statuses = {
+        "when": "status",
+        "kpis": ["revenue"],
+        "notify": ["chat"],
+        "statuses": ["off_track"],
+    }
+    fresh = made.json()["fingerprints"]
+    put = editor.put(f"{ALERTS}/slips", json={"definition": statuses, "fingerprints": fresh})
+    assert put.status_code == 200, put.text
+    text = yaml(served)
+    assert "  # told when revenue slips\n" in text  # the comment above the rule kept
+    assert "  chat: {webhook: 'https://hooks.example.com/T0'}   # the team's chat room\n" in text
+    assert "statuses: [off_track]" in text
+    gone = editor.delete(f"{ALERTS}/drop")
+    assert gone.status_code == 200, gone.text
+    assert gone.json()["action"] == "deleted"
+    assert "drop" not in yaml(served)
+    assert editor.get(f"{ALERTS}/drop").status_code == 404
+    loaded = load_project(served.root)
+    assert loaded.ok
+    assert loaded.project is not None
+    assert list(loaded.project.alerts) == ["slips"]
+    audit = served.browser("admin@example.com").get("/api/v1/audit").json()["items"]
+    subjects = [(e["action"], e["subject"]) for e in audit if e["action"].startswith("definition")]
+    assert sorted(subjects) == [("definition.changed", "alerts slips"),
+                                ("definition.created", "alerts drop"),
+                                ("definition.deleted", "alerts drop")]  # fmt: skip
+
+
+def test_a_bad_rule_is_refused_with_its_field_and_code(served: Served) -> None:
+    (served.root / "tolok.yaml").write_text(PROJECT + CHAT, encoding="utf-8")
+    editor = served.browser("editor@example.com")
+    typo = {"when": "status", "kpis": ["revenu"], "notify": ["chat"]}
+    refused = editor.post(ALERTS, json={"name": "typo", "definition": typo})
+    assert refused.status_code == 422
+    [problem] = refused.json()["error"]["problems"]
+    assert (problem["code"], problem["path"]) == ("TLK008", ["alerts", "typo", "kpis", 0])
+    assert problem["hint"] == "did you mean 'revenue'?"
+    worded = editor.post(f"{ALERTS}?lang=id", json={"name": "typo", "definition": typo})
+    assert (
+        worded.json()["error"]["message"]
+        == "perubahan tidak lolos validasi: tidak ada yang ditulis"
+    )
+    misplaced = {"when": "status", "notify": ["chat"], "above": 5}
+    wrong = editor.put(f"{ALERTS}/slips", json={"definition": misplaced})
+    assert wrong.status_code == 422
+    assert wrong.json()["error"]["problems"][0]["path"][:3] == ["alerts", "slips", "above"]
+    assert yaml(served) == PROJECT + CHAT
+    bad_name = editor.post(ALERTS, json={"name": "no spaces", "definition": typo})
+    assert bad_name.status_code == 422
+    taken = editor.post(ALERTS, json={"name": "slips", "definition": typo})
+    assert taken.status_code == 409
+    assert taken.json()["error"]["field"] == "name"
+
+
+def test_a_rule_made_in_the_app_keeps_its_name(served: Served) -> None:
+    (served.root / "tolok.yaml").write_text(PROJECT + CHAT, encoding="utf-8")
+    editor = served.browser("editor@example.com")
+    mine = {"name": "mine", "rule": {"when": "anomaly", "notify": ["editor@example.com"]}}
+    assert editor.post("/api/v1/alert-rules", json=mine).status_code == 201
+    anomaly = {"when": "anomaly", "notify": ["chat"]}
+    clash = editor.post(ALERTS, json={"name": "mine", "definition": anomaly})
+    assert clash.status_code == 409
+    assert "made in the app" in clash.json()["error"]["message"]
+    assert "mine" not in yaml(served)
+
+
+def test_schedules_are_made_changed_deleted_and_conflicts_show_both_versions(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (served.root / "tolok.yaml").write_text(PROJECT + CHAT, encoding="utf-8")
+    editor = served.browser("editor@example.com")
+    seen = loaded_definition(editor, f"{ALERTS}/slips")["fingerprints"]
+    morning = {"do": "digest", "every": "day", "at": "08:00", "to": ["chat"]}
+    made = editor.post(SCHEDULES, json={"name": "morning", "definition": morning,
+                                        "fingerprints": seen})  # fmt: skip
+    assert made.status_code == 201, made.text
+    assert yaml(served).endswith(
+        'schedules:\n  morning:\n    do: digest\n    every: day\n    at: "08:00"\n    to: [chat]\n'
+    )
+    assert loaded_definition(editor, f"{SCHEDULES}/morning")["definition"] == morning
+    later = {"definition": {**morning, "at": "09:00"}, "fingerprints": seen}
+    stale = editor.put(f"{SCHEDULES}/morning", json=later)
+    assert stale.status_code == 409
+    error = stale.json()["error"]
+    assert error["file"] == "tolok.yaml"
+    assert error["current"] == yaml(served)
+    assert 'at: "09:00"' in error["proposed"]
+    weekly = {**morning, "every": "week", "on": "friday"}
+    fresh = made.json()["fingerprints"]
+    put = editor.put(f"{SCHEDULES}/morning", json={"definition": weekly, "fingerprints": fresh})
+    assert put.status_code == 200, put.text
+    assert "    on: friday\n" in yaml(served)
+    wrong_day = editor.put(f"{SCHEDULES}/morning", json={"definition": {**weekly, "on": 3}})
+    assert wrong_day.status_code == 422
+    assert wrong_day.json()["error"]["problems"][0]["path"][:3] == ["schedules", "morning", "on"]
+    monkeypatch.setenv("TOLOK_READONLY_DEFINITIONS", "1")
+    closed = editor.delete(f"{SCHEDULES}/morning")
+    assert closed.status_code == 403
+    assert closed.json()["error"]["read_only"] is True
+    monkeypatch.delenv("TOLOK_READONLY_DEFINITIONS")
+    assert editor.delete(f"{SCHEDULES}/morning").status_code == 200
+    assert "schedules: {}\n" in yaml(served)
+    assert load_project(served.root).ok

@@ -85,7 +85,22 @@ NAMES = {
                                ("DELETE /api/v1/datasets/{name}", 422),
                                ("POST /api/v1/goals", 422),
                                ("PUT /api/v1/goals/{name}", 422),
-                               ("DELETE /api/v1/goals/{name}", 422)]),
+                               ("DELETE /api/v1/goals/{name}", 422),
+                               # the builder: an unsaved KPI is computed or planned only
+                               # when it holds with the project and the catalog
+                               ("POST /api/v1/builder/preview", 422),
+                               ("POST /api/v1/builder/suggest-target", 422),
+                               ("POST /api/v1/catalog/{template}/plan", 422),
+                               ("POST /api/v1/catalog/{template}/add", 422),
+                               # tolok.yaml's alert rules and schedules: the same
+                               ("POST /api/v1/definitions/alerts", 422),
+                               ("PUT /api/v1/definitions/alerts/{name}", 422),
+                               ("POST /api/v1/definitions/schedules", 422),
+                               ("PUT /api/v1/definitions/schedules/{name}", 422)]),
+        # "Add data": any bytes are a schema-valid file, but only a CSV or a workbook is
+        # read (415 for another kind, 422 for one that cannot be read as its kind)
+        {"include-name": "POST /api/v1/uploads",
+         "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, 415, 422]}}},
         # A CSV or NDJSON body is text: whatever is made "invalid" for it is still text.
         {"include-name": "POST /api/v1/datasets/{name}/rows",
          "checks": {"negative_data_rejection": {"enabled": False}}},

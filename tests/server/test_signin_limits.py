@@ -19,8 +19,8 @@ import httpx
 from fastapi.testclient import TestClient
 
 from tests.server.conftest import PASSWORD, Served
-from tests.store.conftest import store_url  # noqa: F401  (SQLite and PostgreSQL stores)
 from tests.server.test_cli_serve import free_port, project
+from tests.store.conftest import store_url  # noqa: F401  (SQLite and PostgreSQL stores)
 from tolok.auth.ratelimit import Limiter
 from tolok.cli.terminal.serve import TRUSTED_PROXIES
 
@@ -67,7 +67,7 @@ def test_successes_give_back_their_attempt_but_count_while_in_flight() -> None:
     assert limiter.blocked_for("b") == 0.0
 
 
-def test_the_store_counts_one_budget_for_every_process_on_it(store_url: str) -> None:
+def test_the_store_counts_one_budget_for_every_process_on_it(store_url: str) -> None:  # noqa: F811
     """Two servers on one store (two engines, as two processes have) share each key's window:
     guesses spread over them meet the limit, and only failures use it up."""
     import datetime as dt

@@ -297,3 +297,153 @@ def test_comments_on_every_line_survive_a_new_key_and_a_removed_one(root: Path) 
     assert gone == ["    tags: [money,   core]  # flow list, spaced"]
     added = [line for line in after.splitlines() if line not in KPIS.splitlines()]
     assert [line.strip() for line in added] == ["indicator: lagging"]
+
+
+# --- alert rules and schedules: tolok.yaml's sharing part --------------------------------
+
+SHARING = (
+    "# Who hears what.\r\n"
+    "name: Shop\r\n"
+    "warehouse: duckdb://\r\n"
+    "datasets:\r\n"
+    "  orders: {source: 'file:orders.csv', time: ordered_at, measures: {revenue: {agg: sum, "
+    "expr: amount}, order_count: {agg: count}}}\r\n"
+    "kpis:\r\n"
+    "  revenue: {formula: revenue, tags: [money]}\r\n"
+    "channels:\r\n"
+    "  chat: {webhook: 'https://hooks.example.com/T0'}   # the team's chat\r\n"
+    "alerts:\r\n"
+    '  "slips":                 # quoted key\r\n'
+    "    when: status\r\n"
+    "    kpis: &watched [revenue]\r\n"
+    "    notify: [chat]\r\n"
+    '    note: "look\tfirst"      # a tab inside a string\r\n'
+    "  drop: {when: change, kpis: *watched, change: 0.2, notify: [chat]}  # flow, an alias\r\n"
+    "schedules: {}   # none yet\r\n"
+    "# the end, without a newline"
+)
+"""tolok.yaml with CRLF line ends, a quoted key, an anchor and its alias, a tab inside a
+double-quoted string, a flow rule, an empty flow section and no newline at its end."""
+
+
+@pytest.fixture
+def shared(tmp_path: Path) -> Path:
+    (tmp_path / "orders.csv").write_text("ordered_at,amount\n2026-01-05,100\n", encoding="utf-8")
+    (tmp_path / "tolok.yaml").write_bytes(SHARING.encode("utf-8"))
+    assert load_project(tmp_path).ok, load_project(tmp_path).problems.errors
+    return tmp_path
+
+
+def main_text(root: Path) -> str:
+    return (root / "tolok.yaml").read_bytes().decode("utf-8")
+
+
+def test_a_changed_alert_rule_changes_its_lines_only_and_keeps_crlf(shared: Path) -> None:
+    rule = definition(shared, "alerts", "drop")
+    rule["change"] = 0.3
+    written = apply(shared, [Change("alerts", "drop", rule)])
+    after = main_text(shared)
+    assert after.count("\r\n") == SHARING.count("\r\n")  # CRLF kept, no newline added at the end
+    assert after.endswith("# the end, without a newline")
+    [(old, new)] = changed_lines(SHARING, after)
+    assert old.startswith("  drop: {when: change, kpis: *watched, change: 0.2,")
+    assert new.startswith("  drop: {when: change, kpis: *watched, change: 0.3,")  # alias kept
+    assert new.endswith("# flow, an alias")
+    assert list(written.diffs) == ["tolok.yaml"]
+    project = load_project(shared).project
+    assert project is not None
+    assert project.alerts["drop"].change == 0.3
+    assert project.alerts["slips"].note == "look\tfirst"
+
+
+def test_a_new_schedule_fills_an_empty_flow_section_as_a_block(shared: Path) -> None:
+    morning = {"do": "digest", "every": "day", "at": "08:00", "to": ["chat"]}
+    apply(shared, [Change("schedules", "morning", morning, new=True)])
+    after = main_text(shared)
+    lines = after.split("\r\n")
+    start = lines.index("schedules:      # none yet")  # the comment in its column
+    assert lines[start + 1 : start + 6] == [
+        "  morning:",
+        "    do: digest",
+        "    every: day",
+        '    at: "08:00"',  # quoted: a YAML 1.1 reader would read 08:00 as minutes
+        "    to: [chat]",
+    ]
+    assert lines[-1] == "# the end, without a newline"
+    kept = [line for line in SHARING.split("\r\n") if not line.startswith("schedules:")]
+    assert all(line in lines for line in kept)
+    project = load_project(shared).project
+    assert project is not None
+    assert project.schedules["morning"].at == "08:00"
+
+
+def test_a_changed_rule_keeps_its_quoted_key_comment_and_tab(shared: Path) -> None:
+    rule = definition(shared, "alerts", "slips")
+    rule["statuses"] = ["off_track"]
+    apply(shared, [Change("alerts", "slips", rule)])
+    after = main_text(shared).split("\r\n")
+    added = [line for line in after if line not in SHARING.split("\r\n")]
+    assert added == ["    statuses: [off_track]"]
+    assert '  "slips":                 # quoted key' in after
+    assert '    note: "look\tfirst"      # a tab inside a string' in after
+
+
+def test_deleting_rules_and_a_new_rule_without_the_section(shared: Path) -> None:
+    apply(shared, [Change("alerts", "drop", None)])
+    assert "drop:" not in main_text(shared)
+    slips = definition(shared, "alerts", "slips")
+    assert slips["kpis"] == ["revenue"]  # what the alias named stays with the anchor's rule
+    apply(shared, [Change("alerts", "slips", None)])
+    assert "alerts: {}\r\n" in main_text(shared)  # not an empty block YAML cannot read
+    assert load_project(shared).ok
+    text = main_text(shared).replace("alerts: {}\r\n", "")
+    (shared / "tolok.yaml").write_bytes(text.encode("utf-8"))
+    stale = {"when": "stale", "after": "2 days", "notify": ["chat"]}
+    apply(shared, [Change("alerts", "quiet", stale, new=True)])
+    project = load_project(shared).project
+    assert project is not None
+    assert list(project.alerts) == ["quiet"]
+    assert main_text(shared).count("alerts:") == 1
+
+
+def test_an_invalid_rule_writes_nothing_and_says_where(shared: Path) -> None:
+    rule = {"when": "status", "kpis": ["revenue"], "notify": ["chatt"]}
+    with pytest.raises(InvalidError) as raised:
+        apply(shared, [Change("alerts", "typo", rule, new=True)])
+    [found] = raised.value.problems
+    assert found.problem.code == "TLK008"
+    assert found.path == ("alerts", "typo", "notify", 0)
+    assert "did you mean 'chat'" in (found.problem.hint_in(None) or "")
+    assert main_text(shared) == SHARING
+    with pytest.raises(InvalidError) as clock:
+        apply(shared, [Change("schedules", "m", {"do": "refresh", "every": "hour",
+                                                  "at": "08:00"}, new=True)])  # fmt: skip
+    assert clock.value.problems[0].path[:3] == ("schedules", "m", "at")
+    with pytest.raises(TakenError):
+        apply(shared, [Change("alerts", "drop", {"when": "anomaly", "notify": ["chat"]},
+                              new=True)])  # fmt: skip
+    with pytest.raises(MissingError):
+        apply(shared, [Change("schedules", "nope", None)])
+    assert main_text(shared) == SHARING
+
+
+def test_a_rule_changed_on_disk_meanwhile_is_a_conflict(shared: Path) -> None:
+    seen = fingerprints(load_project(shared))
+    theirs = SHARING.replace("change: 0.2", "change: 0.25")
+    (shared / "tolok.yaml").write_bytes(theirs.encode("utf-8"))
+    mine = {"when": "change", "kpis": ["revenue"], "change": 0.5, "notify": ["chat"]}
+    with pytest.raises(ConflictError) as raised:
+        apply(shared, [Change("alerts", "drop", mine)], seen)
+    assert raised.value.current == theirs
+    assert "change: 0.5" in raised.value.proposed
+    assert main_text(shared) == theirs
+
+
+def test_alerts_written_as_a_list_are_refused_with_the_loaders_problem(tmp_path: Path) -> None:
+    text = "name: Shop\nwarehouse: duckdb://\nalerts:\n  - {when: anomaly, notify: [a@b.id]}\n"
+    (tmp_path / "tolok.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidError) as raised:
+        apply(tmp_path, [Change("alerts", "x", {"when": "anomaly", "notify": ["a@b.id"]},
+                                new=True)])  # fmt: skip
+    assert raised.value.problems[0].problem.code == "TLK004"
+    assert (tmp_path / "tolok.yaml").read_text(encoding="utf-8") == text

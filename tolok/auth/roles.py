@@ -23,6 +23,7 @@ class Action(StrEnum):
     manage_users = "manage_users"
     read_audit = "read_audit"
     alert_rules = "alert_rules"  # make and remove alert rules in the app
+    edit_definitions = "edit_definitions"  # datasets, KPIs, goals, alert rules, schedules (YAML)
 
 
 _VIEWER = {Action.read, Action.own_tokens, Action.alert_rules}  # rules telling only themselves
@@ -33,6 +34,7 @@ _EDITOR = _VIEWER | {
     Action.set_targets,
     Action.ingest,
     Action.share,
+    Action.edit_definitions,
 }
 ALLOWED: dict[Role, frozenset[Action]] = {
     Role.viewer: frozenset(_VIEWER),
@@ -40,9 +42,17 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     Role.admin: frozenset(Action),
 }
 WRITES = frozenset(
-    {Action.annotate, Action.comment, Action.enter_values, Action.set_targets, Action.alert_rules}
+    {
+        Action.annotate,
+        Action.comment,
+        Action.enter_values,
+        Action.set_targets,
+        Action.alert_rules,
+        Action.edit_definitions,
+    }
 )
-"""What a `write` token may do; sharing and ingesting are not among them."""
+"""What a `write` token may do (its user's role permitting); sharing and ingesting are not
+among them."""
 
 
 def can(role: Role | str, action: Action) -> bool:

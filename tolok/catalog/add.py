@@ -22,11 +22,21 @@ from tolok.spec.formula import rename
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.loader import load_project
 from tolok.spec.models import Measure, Project
-from tolok.spec.problems import Problem
+from tolok.spec.problems import Problem, Text, Voice, say
 
 
 class CatalogError(ValueError):
-    """A template that cannot be added as asked; the message says what to change."""
+    """A template that cannot be added as asked; the message says what to change, in the
+    reader's language when worded (`worded`), and `field` what of the request it is about
+    (`datasets`, `columns`, `name`, `goal`)."""
+
+    def __init__(self, said: str | Text, field: str | None = None) -> None:
+        self.said = said if isinstance(said, Text) else Text.plain(said)
+        self.field = field
+        super().__init__(str(self.said))
+
+    def worded(self, voice: Voice | None = None) -> str:
+        return self.said.worded(voice)
 
 
 @dataclass
@@ -53,16 +63,20 @@ def plan(
     `""` stands for every role); `columns`: template column → the project's column."""
     kpi_name = kpi_name or name
     if kpi_name in project.kpis:
-        raise CatalogError(f"the project already has a KPI named {kpi_name!r}: pick --name")
+        raise CatalogError(say("the project already has a KPI named '{name}': pick another "
+                               "name", name=kpi_name), "name")  # fmt: skip
     if goal is not None and goal not in project.goals:
-        known = ", ".join(project.goals) or "none yet"
-        raise CatalogError(f"no goal named {goal!r} (goals: {known})")
+        known = ", ".join(project.goals) or "-"
+        raise CatalogError(say("no goal named '{goal}' (goals: {known})", goal=goal,
+                               known=known), "goal")  # fmt: skip
     inputs = [*template.columns(), *(t.time for t in template.tables.values())]
     unknown = sorted(set(columns) - set(inputs))
     if unknown:
         raise CatalogError(
-            f"{name} has no input column {unknown[0]!r}; its columns: " + ", ".join(inputs)
-        )
+            say("{source} has no input column '{column}'; its columns: {columns}",
+                source=name, column=unknown[0], columns=", ".join(inputs)),
+            "columns",
+        )  # fmt: skip
     role_to_dataset = _datasets_of_roles(name, template, project, datasets)
     rename_columns = {c: columns.get(c, c) for c in template.columns()}
     for role, table in template.tables.items():
@@ -85,7 +99,8 @@ def plan(
             continue
         new_name = measure_name if measure_name not in taken else f"{kpi_name}_{measure_name}"
         if new_name in taken:
-            raise CatalogError(f"measure name {new_name!r} is taken: pick another --name")
+            raise CatalogError(say("measure name '{measure}' is taken: pick another name",
+                                   measure=new_name), "name")  # fmt: skip
         taken.add(new_name)
         measure_names[measure_name] = new_name
         result.new_measures.setdefault(dataset, {})[new_name] = written
@@ -121,27 +136,36 @@ def _datasets_of_roles(
     if "" in datasets:
         if len(roles) > 1:
             raise CatalogError(
-                f"{name} reads {len(roles)} tables ({', '.join(roles)}): say which dataset is "
-                "which, e.g. " + " ".join(f"--dataset {r}=DATASET" for r in roles)
-            )
+                say("{source} reads {count} tables ({roles}): say which dataset is which, "
+                    "e.g. {example}", source=name, count=len(roles), roles=", ".join(roles),
+                    example=" ".join(f"--dataset {r}=DATASET" for r in roles)),
+                "datasets",
+            )  # fmt: skip
         datasets = {roles[0]: datasets[""]}
     missing = [r for r in roles if r not in datasets]
     if missing:
         raise CatalogError(
-            f"{name} needs a dataset for {', '.join(missing)}: "
-            + " ".join(f"--dataset {r}=DATASET" for r in missing)
-        )
+            say("{source} needs a dataset for {roles}: {example}", source=name,
+                roles=", ".join(missing),
+                example=" ".join(f"--dataset {r}=DATASET" for r in missing)),
+            "datasets",
+        )  # fmt: skip
     extra = sorted(set(datasets) - set(roles))
     if extra:
-        raise CatalogError(f"{name} has no table {extra[0]!r}; its tables: {', '.join(roles)}")
+        raise CatalogError(say("{source} has no table '{role}'; its tables: {roles}",
+                               source=name, role=extra[0], roles=", ".join(roles)),
+                           "datasets")  # fmt: skip
     for role, dataset in datasets.items():
         if dataset not in project.datasets:
-            known = ", ".join(project.datasets) or "none yet"
-            raise CatalogError(f"no dataset named {dataset!r} (datasets: {known})")
+            known = ", ".join(project.datasets) or "-"
+            raise CatalogError(say("no dataset named '{dataset}' (datasets: {known})",
+                                   dataset=dataset, known=known), "datasets")  # fmt: skip
         if project.datasets[dataset].time is None:
             raise CatalogError(
-                f"dataset {dataset!r} has no `time:` column, which {name} needs for its {role} rows"
-            )
+                say("dataset '{dataset}' has no `time:` column, which {source} needs for its "
+                    "{role} rows", dataset=dataset, source=name, role=role),
+                "datasets",
+            )  # fmt: skip
     return datasets
 
 

@@ -1,4 +1,6 @@
-"""The definitions API: datasets, goals and KPIs read and changed as the YAML holds them.
+"""The definitions API: datasets, goals and KPIs, and tolok.yaml's alert rules and schedules
+(`/api/v1/definitions/alerts/…`, `/api/v1/definitions/schedules/…`), read and changed as
+the YAML holds them.
 
 Every change is written to the project's YAML by `tolok.spec.edit` (ruamel round trip, the
 whole project validated first, refused when a file changed since its fingerprints were
@@ -6,8 +8,9 @@ read, written atomically) and audited; the next request sees it. A change that a
 computed values needs a `reason`, written as the changed KPIs' `changelog`: the next refresh
 records the new definition version with it, as it does for a YAML edit.
 
-Who may: editors and admins (a token needs `write`, as for targets); a viewer in the team
-that owns a KPI may change its `target` and `actions` only; everyone signed in may read.
+Who may: editors and admins (`Action.edit_definitions`; a token needs `write`); a viewer in
+the team that owns a KPI may change its `target` and `actions` only (`Action.set_targets`,
+as on the data entry page); everyone signed in may read.
 `TOLOK_READONLY_DEFINITIONS=1`, or `definitions: {editable: false}` in tolok.yaml, turns
 every write here into a 403.
 """
@@ -17,7 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
@@ -35,9 +38,11 @@ from tolok.spec.edit import Change, Draft
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.problems import Text, Voice, say
 
-EDIT = Action.set_targets
-"""Changing a definition asks what setting a target asks: an editor's role, or a viewer in
-the KPI's team (for its target and actions), and a token's `write` scope."""
+EDIT = Action.edit_definitions
+"""Changing a definition: an editor's or an admin's role, and a token's `write` scope."""
+TEAM = Action.set_targets
+"""What a viewer in the team that owns a KPI may still do to its definition: change the keys
+of `TEAM_KEYS`, as they set its targets on the data entry page."""
 TEAM_KEYS = frozenset({"target", "actions", "changelog"})
 ANSWERS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
@@ -46,7 +51,32 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
 }
 router = APIRouter(prefix="/api/v1", responses=ANSWERS)
 Name = Annotated[str, Path(pattern=m.DEFINITION_NAME, max_length=100)]
-_NOUNS = {"datasets": say("dataset"), "goals": say("goal"), "kpis": say("KPI")}
+_NOUNS = {"datasets": say("dataset"), "goals": say("goal"), "kpis": say("KPI"),
+          "alerts": say("alert rule"), "schedules": say("schedule")}  # fmt: skip
+SHARING = {"alerts": "alert rule", "schedules": "schedule"}
+"""The sections of tolok.yaml's sharing part the API writes, under `/definitions/`: apart
+from the alert rules people make in the app (`/api/v1/alert-rules`, kept in the store)."""
+
+
+class SharingOut(BaseModel):
+    """An alert rule or a schedule as tolok.yaml holds it."""
+
+    section: Literal["alerts", "schedules"]
+    name: str
+    definition: dict[str, Any]
+    file: str = Field(description="The project file that holds it: tolok.yaml.")
+    line: int
+    fingerprints: dict[str, str] = Field(description="Send these back with a change.")
+    editable: bool = Field(description="False when definitions are read-only here.")
+
+
+class SharingWritten(BaseModel):
+    section: Literal["alerts", "schedules"]
+    name: str
+    action: Literal["created", "changed", "deleted", "unchanged"]
+    definition: dict[str, Any] | None
+    diffs: dict[str, str] = Field(description="Per file, the unified diff written.")
+    fingerprints: dict[str, str]
 
 
 def read_only(loaded: LoadedProject) -> Text | None:
@@ -73,7 +103,7 @@ def _voice(request: Request) -> Voice | None:
 async def writer(request: Request) -> Principal:
     """Signed in, a browser's CSRF token, a token's `write` scope, definitions writable;
     the role is checked once the definition is known."""
-    principal = await permitted(request, EDIT, team=True)
+    principal = await permitted(request, EDIT, team=True)  # EDIT and TEAM: both in `write`
     refused = read_only(state_of(request).project())
     if refused is not None:
         raise ApiError(403, refused.worded(_voice(request)), None, extra={"read_only": True})
@@ -146,9 +176,11 @@ def delete_kpi_definition(
     return remove(request, principal, "kpis", name, body or m.RetireIn(), hard)
 
 
-def _routes_of(section: str, noun: str, removal: str) -> None:
-    """GET, PUT and DELETE `/{section}/{name}`, POST `/{section}`: a dataset's or a goal's."""
-    path = f"/{section}/{{name}}"
+def _routes_of(section: str, noun: str, removal: str, under: str = "") -> None:
+    """GET, PUT and DELETE `{under}/{section}/{name}`, POST `{under}/{section}`: a dataset's,
+    a goal's, or (under `/definitions`) an alert rule's or a schedule's of tolok.yaml."""
+    path = f"{under}/{section}/{{name}}"
+    key = noun.replace(" ", "_")
 
     def read(request: Request, name: Name, _: Reader) -> dict[str, Any]:
         return show(request, section, name)
@@ -166,26 +198,30 @@ def _routes_of(section: str, noun: str, removal: str) -> None:
         return remove(request, principal, section, name, body or m.RetireIn(), True)
 
     tags: list[str | Enum] = ["definitions"]
-    out = m.DefinitionWritten
-    router.add_api_route(path, read, methods=["GET"], response_model=m.DefinitionOut, tags=tags,
-                         summary=f"Read a {noun}", name=f"get_{noun}",
+    out: type[BaseModel] = SharingWritten if under else m.DefinitionWritten
+    shown: type[BaseModel] = SharingOut if under else m.DefinitionOut
+    router.add_api_route(path, read, methods=["GET"], response_model=shown, tags=tags,
+                         summary=f"Read a {noun}", name=f"get_{key}",
                          description=f"A {noun} as the YAML holds it, with the fingerprints "
                          "to send back with a change.")  # fmt: skip
     router.add_api_route(path, put, methods=["PUT"], response_model=out, tags=tags,
-                         summary=f"Change a {noun}", name=f"put_{noun}",
+                         summary=f"Change a {noun}", name=f"put_{key}",
                          description=f"Change a {noun}; a change of KPIs' values needs a "
                          "`reason`.")  # fmt: skip
-    router.add_api_route(f"/{section}", post, methods=["POST"], status_code=201,
+    router.add_api_route(f"{under}/{section}", post, methods=["POST"], status_code=201,
                          response_model=out, tags=tags, summary=f"Add a {noun}",
-                         name=f"post_{noun}",
+                         name=f"post_{key}",
                          description=f"A new {noun}, beside the project's others.")  # fmt: skip
     router.add_api_route(path, delete, methods=["DELETE"], response_model=out, tags=tags,
-                         summary=f"Delete a {noun}", name=f"delete_{noun}",
+                         summary=f"Delete a {noun}", name=f"delete_{key}",
                          description=removal)  # fmt: skip
 
 
 _routes_of("datasets", "dataset", "Delete a dataset no KPI uses.")
 _routes_of("goals", "goal", "Delete a goal no KPI or goal refers to.")
+_routes_of("alerts", "alert rule", "Delete an alert rule of tolok.yaml; its open alerts close.",
+           "/definitions")  # fmt: skip
+_routes_of("schedules", "schedule", "Delete a schedule of tolok.yaml.", "/definitions")
 
 
 # --- what the routes share -----------------------------------------------------------------
@@ -219,7 +255,7 @@ def change(
         written = edit.as_json(entry.node)
         before: dict[str, Any] = written if isinstance(written, dict) else {}
         owner = before.get("owner")
-        if section != "kpis" or not principal.can_edit_kpi(EDIT, owner):
+        if section != "kpis" or not principal.can_edit_kpi(TEAM, owner):
             raise ApiError(403, f"your role or token does not allow changing {section}")
         keys = set(before) | set(body.definition)
         moved = {
@@ -237,6 +273,10 @@ def create(
 ) -> dict[str, Any]:
     if not principal.can(EDIT):
         raise ApiError(403, f"your role or token does not allow adding {section}")
+    if section == "alerts" and _made_in_app(request, body.name):
+        said = say("an alert rule made in the app is already named '{name}': choose another "
+                   "name", name=body.name)  # fmt: skip
+        raise ApiError(409, said.worded(_voice(request)), "name")
     wanted = Change(section, body.name, body.definition, new=True)
     return _commit(request, principal, wanted, body.reason, body.fingerprints, "created")
 
@@ -261,6 +301,17 @@ def remove(
         wanted = Change(section, name, None)
     action = "deleted" if wanted.definition is None else "retired"
     return _commit(request, principal, wanted, body.reason, body.fingerprints, action)
+
+
+def _made_in_app(request: Request, name: str) -> bool:
+    """Whether a rule made in the app has `name`: a rule of tolok.yaml would hide it."""
+    from sqlalchemy import select
+
+    from tolok.store.sharing import AlertRule
+
+    with Session(state_of(request).engine) as session:
+        found = session.scalar(select(AlertRule.id).where(AlertRule.name == name).limit(1))
+    return found is not None
 
 
 def _draft(node: Any) -> bool:

@@ -27,8 +27,10 @@ from tolok.server import (
     api,
     api_admin,
     api_alerts,
+    api_builder,
     api_data,
     api_definitions,
+    api_uploads,
     assets,
     embeds,
     errors,
@@ -36,18 +38,23 @@ from tolok.server import (
     routes,
     routes_admin,
     routes_alerts,
+    routes_datasets,
     routes_definitions,
     routes_entry,
+    routes_new_kpi,
+    routes_sso,
 )
 from tolok.server import models as m
 from tolok.server.errors import ApiError
 from tolok.server.harden import Harden, docs_policy, route_methods
 from tolok.server.security import COOKIE, identify, state_of
 from tolok.server.state import Refresher, State
-from tolok.store.database import open_store, store_url
+from tolok.store.database import shared_store, store_url
 
 PUBLIC = {
     "/signin",
+    "/signin/sso",
+    "/signin/sso/callback",
     "/healthz",
     "/readyz",
     "/s/{secret}",
@@ -85,7 +92,7 @@ def create_app(
     loaded = load_project(root)
     if loaded.project is None or not loaded.ok:
         raise ValueError("the project does not validate: run `tolok validate`")
-    engine = open_store(store_url(loaded.project.store, loaded.root))
+    engine = shared_store(store_url(loaded.project.store, loaded.root))
     state = State(loaded.root, engine, secure_cookies)
     state.refresher = Refresher(state, refresh_delay)
     if schedules and os.environ.get("TOLOK_SCHEDULES", "on") != "off":
@@ -95,6 +102,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        from tolok.server.changes import Changes
+
+        state.changes = Changes(engine, routes.stamp_of)
+        state.changes.start()
         threading.Thread(target=state.open_warehouse, name="tolok-warehouse", daemon=True).start()
         threading.Thread(target=_warm, args=(state,), name="tolok-warm", daemon=True).start()
         if state.ticker is not None:
@@ -102,6 +113,7 @@ def create_app(
         yield
         if state.ticker is not None:
             state.ticker.stop()
+        state.changes.stop()
         state.close()  # the warehouse connection ingestion kept open
 
     app = FastAPI(
@@ -116,10 +128,13 @@ def create_app(
     app.state.tolok = state
     errors.install(app)
     _pages(app)
-    routers = [api.router, api_data.router, api_admin.router, api_alerts.router, routes.router,
+    # /kpis/new before /kpis/{name}: the builder's page and API first.
+    routers = [routes_new_kpi.router, api_builder.router, api_uploads.router,
+               routes_datasets.router,
+               api.router, api_data.router, api_admin.router, api_alerts.router, routes.router,
                routes_entry.router, routes_admin.router, routes_alerts.router,
                metrics.router, embeds.router, api_definitions.router,
-               routes_definitions.router]  # fmt: skip
+               routes_definitions.router, routes_sso.router]  # fmt: skip
     for router in routers:
         app.include_router(router)
     _routes(app)
@@ -217,6 +232,9 @@ def _routes(app: FastAPI) -> None:
         if not expected or not same(csrf, expected):
             raise ApiError(403, "the sign-in form expired: load /signin again")
         lang = _lang(request)
+        refused = routes_sso.password_refused(request, email, lang)  # local passwords off
+        if refused is not None:
+            return _signin_form(request, next, email, refused, 403, local=True)
         # The peer, or the client a trusted proxy names (`tolok.cli.terminal.serve.proxy_options`).
         address = f"address:{request.client.host if request.client else 'unknown'}"
         account = f"account:{email.strip().lower()}"
@@ -226,11 +244,11 @@ def _routes(app: FastAPI) -> None:
                    state.per_address.attempt(address))  # fmt: skip
         if wait > 0:
             message = WORDS[lang]["wait"].format(minutes=max(1, round(wait / 60)))
-            return _signin_form(request, next, email, message, 429)
+            return _signin_form(request, next, email, message, 429, local=True)
         with Session(state.engine) as session, session.begin():
             user = accounts.authenticate(session, email, password)
             if user is None:
-                return _signin_form(request, next, email, WORDS[lang]["wrong"], 401)
+                return _signin_form(request, next, email, WORDS[lang]["wrong"], 401, local=True)
             secret, _ = accounts.start_session(session, user)
         state.per_account.clear(account)
         state.per_address.refund(address)
@@ -250,8 +268,9 @@ def _routes(app: FastAPI) -> None:
         secret = request.cookies.get(COOKIE, "")
         with Session(state_of(request).engine) as session, session.begin():
             accounts.end_session(session, secret)
-        response = RedirectResponse("/signin", 303)
+        response = RedirectResponse(routes_sso.sign_out_target(request), 303)
         response.delete_cookie(COOKIE, path="/")
+        response.delete_cookie(routes_sso.THROUGH, path="/")
         return response
 
     missing: dict[int | str, dict[str, Any]] = {
@@ -351,8 +370,11 @@ def _safe_next(target: str) -> str:
 
 
 def _signin_form(
-    request: Request, next: str, email: str, error: str | None, status: int = 200
-) -> Response:
+    request: Request, next: str, email: str, error: str | None, status: int = 200,
+    local: bool = False,
+) -> Response:  # fmt: skip
+    """The sign-in page; with single sign-on its button, and the password form unless local
+    passwords are off (`local`: shown anyway, the break-glass way in)."""
     if identify(request) is not None and error is None and request.method == "GET":
         return RedirectResponse(_safe_next(next), 303)
     lang = _lang(request)
@@ -363,7 +385,8 @@ def _signin_form(
         "signin.html",
         {"csrf": token, "next": _safe_next(next), "email": email, "error": error,
          "words": WORDS[lang], "lang": lang,
-         "project": loaded.project.name if loaded.project else "tolok"},
+         "project": loaded.project.name if loaded.project else "tolok",
+         "sso": routes_sso.choice(request, lang, local, _safe_next(next))},
         status_code=status,
     )  # fmt: skip
     secure = state_of(request).secure_cookies or request.url.scheme == "https"

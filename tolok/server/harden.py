@@ -51,7 +51,8 @@ class Harden:
             return
         started = time.perf_counter()
         status = 500
-        limit = INGEST_BODY if scope["path"].endswith("/rows") else BODY
+        large = scope["path"].endswith("/rows") or scope["path"] == "/api/v1/uploads"
+        limit = INGEST_BODY if large else BODY  # rows ingested, a file uploaded to the builder
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             status = 413

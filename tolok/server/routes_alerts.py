@@ -1,5 +1,7 @@
 """The "alert me" form of a KPI's page: a person subscribes to a KPI's alerts (a rule made in
-the app that notifies only them, in their language) and unsubscribes."""
+the app that notifies only them, in their language) and unsubscribes. And the pages of
+tolok.yaml's alert rules and schedules (`/definitions/alerts`, `/definitions/schedules`),
+whose script writes them through the definitions API."""
 
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ from fastapi.responses import RedirectResponse
 
 from tolok.auth.roles import Action
 from tolok.server.errors import ApiError
+from tolok.server.pages import rules as rules_page
 from tolok.server.security import Principal, permitted, state_of
-from tolok.server.web import context
+from tolok.server.web import context, reader, render
 
 router = APIRouter(include_in_schema=False)  # page forms, not the API
 CHOICES: dict[str, dict[str, Any]] = {
@@ -72,3 +75,19 @@ async def unsubscribe(request: Request, name: str, rule: str) -> Response:
     if not await run_in_threadpool(remove):
         raise ApiError(404, f"you have no alert rule '{rule}'", "rule")
     return RedirectResponse(f"/kpis/{name}#alerts", 303)
+
+
+@router.get("/definitions/alerts")
+@router.get("/definitions/alerts.json")
+def alert_definitions(request: Request) -> Response:
+    """tolok.yaml's alert rules as forms: editors change them, others read them."""
+    ctx = reader(request)
+    return render(ctx, "rules.html", rules_page.data(ctx, "alerts"))
+
+
+@router.get("/definitions/schedules")
+@router.get("/definitions/schedules.json")
+def schedule_definitions(request: Request) -> Response:
+    """tolok.yaml's schedules as forms: editors change them, others read them."""
+    ctx = reader(request)
+    return render(ctx, "rules.html", rules_page.data(ctx, "schedules"))

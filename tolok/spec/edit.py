@@ -23,6 +23,7 @@ import datetime as dt
 import difflib
 import hashlib
 import os
+import re
 import stat
 import tempfile
 import threading
@@ -35,13 +36,14 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
+from ruamel.yaml.error import CommentMark, YAMLError
 from ruamel.yaml.scalarstring import (
     DoubleQuotedScalarString,
     FoldedScalarString,
     LiteralScalarString,
     SingleQuotedScalarString,
 )
+from ruamel.yaml.tokens import CommentToken
 
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.loader import FOLDER_SECTIONS, PROJECT_FILE, load_project
@@ -49,8 +51,10 @@ from tolok.spec.models import Function
 from tolok.spec.problems import Problem
 from tolok.spec.source import PathPart, plain
 
-EDITABLE = ("datasets", "goals", "kpis")
-"""The sections a change may touch: what the builder builds."""
+EDITABLE = ("datasets", "goals", "kpis", "alerts", "schedules")
+"""The sections a change may touch: what the builder builds. Alert rules and schedules
+live in tolok.yaml only (as mappings of names to definitions, as the loader reads them)."""
+MAIN_ONLY = frozenset({"alerts", "schedules"})
 _STYLED = (
     SingleQuotedScalarString,
     DoubleQuotedScalarString,
@@ -58,6 +62,9 @@ _STYLED = (
     FoldedScalarString,
 )
 _WRITING = threading.Lock()
+_AMBIGUOUS = re.compile(r"^(\d{1,2}:\d{2}(:\d{2})?|:\d{2}|(?i:y|n|yes|no|on|off))$")
+"""Texts a YAML 1.1 reader (PyYAML, many editors' tools) takes for a number of minutes or a
+boolean when unquoted: written in double quotes, as a person writes `at: "08:00"`."""
 
 
 @dataclass(frozen=True)
@@ -273,6 +280,8 @@ def _file_of(loaded: LoadedProject, change: Change) -> Path:
         raise MissingError(change.section, change.name)
     if change.section == "kpis":
         return kpi_file(loaded, change.definition.get("function"))
+    if change.section in MAIN_ONLY:
+        return loaded.root / PROJECT_FILE
     return _most(loaded, change.section, None) or loaded.root / PROJECT_FILE
 
 
@@ -312,7 +321,39 @@ def section_of(data: Any, path: Path, root: Path, section: str) -> Any:
         return data.get(section, data)
     if data.get(section) is None:
         data[section] = CommentedMap()
-    return data[section]
+    holder = data[section]
+    if isinstance(holder, CommentedMap) and not holder and holder.fa.flow_style() is not False:
+        _unfold(data, section)
+    return holder
+
+
+def _unfold(data: CommentedMap, section: str) -> None:
+    """`alerts: {}   # none yet` made a block, to grow one definition a line: the comment
+    at the end of its line stays there; the comment lines below it, which ruamel keeps with
+    it, go below the new definitions (before the next key, or at the end of the file)."""
+    holder = data[section]
+    holder.fa.set_block_style()
+    holder.ca.comment = None
+    kept = data.ca.items.get(section)
+    token = kept[2] if kept and len(kept) > 2 else None
+    if token is None:
+        return
+    first, _, rest = token.value.partition("\n")
+    if first.strip():
+        token.value = first + "\n"
+    else:
+        kept[2] = None
+    if not rest.strip():
+        return
+    below = CommentToken(rest, CommentMark(0), None)
+    keys = list(data)
+    after = keys[keys.index(section) + 1 :]
+    if after:
+        slots = data.ca.items.setdefault(after[0], [None, None, None, None])
+        slots[1] = [below, *(slots[1] or [])]
+    else:
+        data.ca.comment = data.ca.comment or [None, None]
+        data.ca.end = [below, *(data.ca.end or [])]
 
 
 # --- changing the tree ---------------------------------------------------------------------
@@ -320,6 +361,12 @@ def section_of(data: Any, path: Path, root: Path, section: str) -> Any:
 
 def _change(loaded: LoadedProject, tree: Any, path: Path, change: Change) -> None:
     holder = section_of(tree, path, loaded.root, change.section)
+    if not isinstance(holder, CommentedMap):  # `alerts:` written as a list, say
+        mine = [p for p in loaded.problems.errors if p.where.file == path]
+        if mine:
+            raise InvalidError([_located(loaded, p) for p in mine])
+        raise EditError(f"'{change.section}' in {relative(path, loaded.root)} is not a "
+                        "mapping of names to definitions")  # fmt: skip
     if change.name not in holder and not change.new:
         raise MissingError(change.section, change.name)  # gone since the project was read
     if change.definition is None:
@@ -441,6 +488,8 @@ def _node(value: Any, depth: int) -> Any:
         return seq
     if isinstance(value, str) and "\n" in value:
         return LiteralScalarString(value)
+    if isinstance(value, str) and _AMBIGUOUS.match(value):
+        return DoubleQuotedScalarString(value)  # "08:00", "yes": text to every YAML reader
     return value
 
 
@@ -522,10 +571,12 @@ def render(original: str, tree: Any) -> str:
     the new text. Should the spliced text not read back as `tree` (ruamel wrote the
     original with other lines), ruamel's own text is kept."""
     yaml = yaml_for(original)
+    ending = "\r\n" if "\r\n" in original else "\n"
     full = _dump(yaml, tree)
+    if ending != "\n":  # comments read from CRLF text keep their "\r": one ending a line
+        full = "".join(line.rstrip("\r\n") + ending for line in full.splitlines(keepends=True))
     if not original.strip():
         return full
-    ending = "\r\n" if "\r\n" in original else "\n"
     lines = [line.rstrip("\r\n") + ending for line in original.splitlines()]
     base = _dump(yaml, yaml.load(original)).splitlines(keepends=True)
     new = full.splitlines(keepends=True)
@@ -536,8 +587,10 @@ def render(original: str, tree: Any) -> str:
         if tag == "equal":
             out += lines[i1:i2]
         else:
-            out += [line.rstrip("\n") + ending for line in new[j1:j2]]
+            out += [line.rstrip("\r\n") + ending for line in new[j1:j2]]
     text = "".join(out)
+    if not original.endswith("\n") and text.endswith(ending):
+        text = text[: -len(ending)]  # a file without a newline at its end stays so
     try:
         same = normal(plain(yaml_for(text).load(text))) == normal(plain(tree))
     except Exception:  # a splice ruamel cannot read: its own text then

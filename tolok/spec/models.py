@@ -34,7 +34,16 @@ from tolok.spec.base import Spec as Spec
 from tolok.spec.base import Weekday as Weekday
 from tolok.spec.formula import unquote_column
 from tolok.spec.problems import say
-from tolok.spec.sharing import Alert, Channel, Email, QuietHours, Schedule
+from tolok.spec.sharing import (
+    Alert,
+    Channel,
+    Email,
+    EmailAddress,
+    EnvName,
+    QuietHours,
+    Schedule,
+    WebAddress,
+)
 
 
 class Month(StrEnum):
@@ -709,6 +718,57 @@ class Definitions(Spec):
     )
 
 
+class SsoRole(StrEnum):
+    viewer = "viewer"
+    editor = "editor"
+    admin = "admin"
+
+
+_DOMAIN = re.compile(r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$")
+
+
+def _domain(value: str) -> str:
+    written = value.strip().lower().removeprefix("@")
+    if not _DOMAIN.match(written):
+        raise SaidError(say("'{value}' is not an e-mail domain such as tokomaju.id", value=value))
+    return written
+
+
+class Sso(Spec):
+    """Single sign-on with the company's OpenID provider (README, "Single sign-on")."""
+
+    issuer: WebAddress = Field(description="The provider's issuer, e.g. https://login.example.")
+    client_id: str = Field(min_length=1)
+    client_secret_env: EnvName = Field(
+        "TOLOK_SSO_CLIENT_SECRET", description="The environment variable holding the secret."
+    )
+    name: str | None = Field(None, description="The provider as the sign-in button names it.")
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "email", "profile"])
+    roles_claim: str | None = Field("roles", description="The claim listing the user's roles.")
+    role_map: dict[str, SsoRole] = Field(
+        default_factory=dict, description="A provider's role → tolok's (the highest applies)."
+    )
+    default_role: SsoRole | None = Field(
+        SsoRole.viewer, description="The role of a user no mapped role names; null: refused."
+    )
+    teams_claim: str | None = Field(None, description="The claim listing the user's teams.")
+    allowed_domains: list[Annotated[str, AfterValidator(_domain)]] = Field(
+        default_factory=list, description="Only addresses of these domains; none: any domain."
+    )
+    local_passwords: bool = Field(True, description="false: only SSO, but `break_glass`.")
+    break_glass: list[EmailAddress] = Field(
+        default_factory=lambda: ["admin@localhost"],
+        description="Accounts that may sign in with a password when local passwords are off.",
+    )
+
+    @field_validator("scopes")
+    @classmethod
+    def _openid(cls, value: list[str]) -> list[str]:
+        if "openid" not in value:
+            raise SaidError(say("the scopes of OpenID Connect sign-in must include 'openid'"))
+        return value
+
+
 class Settings(Spec):
     """Project-wide settings: the top of `tolok.yaml`."""
 
@@ -741,6 +801,7 @@ class Settings(Spec):
         default_factory=Definitions,
         description="`{editable: false}`: definitions change in YAML only, not in the app.",
     )
+    sso: Sso | None = Field(None, description="Single sign-on with an OpenID provider.")
     spark: dict[str, str | int | float | bool] = Field(
         default_factory=dict,
         description="Settings of the Spark session when the warehouse is Spark "

@@ -28,6 +28,11 @@ DEFAULTS = {
 }
 """What a KPI is when its YAML does not say: the form leaves such a key out unless changed."""
 SIMPLE_TARGET = frozenset({"value", "from"})
+GROWTH_TARGET = frozenset({"growth", "vs", "from"})
+TARGET_KINDS = ("none", "value", "growth", "kept")
+"""The target forms the form offers: none, one value (from a period on), a growth rule; any
+other (per period, by slice, a ramp, several) is kept as written."""
+THRESHOLDS = {"at_risk": 0.95, "off_track": 0.85}
 
 
 class Choice(BaseModel):
@@ -51,6 +56,26 @@ class DefinitionForm(BaseModel):
     actions: str
     status: str
     target: str | None  # None: the target is more than a number, kept as written
+    target_kind: str  # one of TARGET_KINDS
+    target_from: str  # the period a value or a rule starts from
+    growth: str  # a growth rule's rate, in percent as the reader writes numbers
+    vs: str  # last_year or previous
+    at_risk: str  # the thresholds, in percent of the target
+    off_track: str
+
+
+class Choices(BaseModel):
+    """What the KPI form's lists offer, in the reader's words."""
+
+    units: list[Choice]
+    directions: list[Choice]
+    grains: list[Choice]
+    statuses: list[Choice]
+    owners: list[Choice]
+    goals: list[Choice]
+    target_kinds: list[Choice]
+    comparisons: list[Choice]  # a growth rule's `vs`
+    names: list[str]  # measures and KPIs, for the formula's suggestions
 
 
 class DefinitionPage(BaseModel):
@@ -67,6 +92,8 @@ class DefinitionPage(BaseModel):
     statuses: list[Choice]
     owners: list[Choice]
     goals: list[Choice]
+    target_kinds: list[Choice]
+    comparisons: list[Choice]
     names: list[str]  # measures and KPIs, for the formula's suggestions
     can_save: bool
     read_only: str | None  # why nobody may save here, in the reader's words
@@ -89,30 +116,47 @@ def data(ctx: Context, engine: Engine, name: str) -> DefinitionPage:
         if allowed
         else ctx._("Editors and admins may change a definition; your role may read it.")
     )
-    project = ctx.project
-    measures = {m for d in project.datasets.values() for m in d.measures}
     return DefinitionPage(
         name=name,
         title=str(definition.get("title") or name),
         file=edit.relative(entry.file.path, loaded.root),
         line=entry.key.line,
-        form=_form(ctx, definition),
+        form=form_of(ctx, definition),
         definition=definition,
         fingerprints=edit.fingerprints(loaded),
-        units=_choices(ctx, [u.value for u in Unit]),
-        directions=_choices(ctx, [d.value for d in Direction]),
-        grains=_choices(ctx, [g.value for g in Grain]),
-        statuses=_choices(ctx, [s.value for s in Status]),
-        owners=_owners(ctx, engine, definition.get("owner")),
-        goals=[Choice(value=n, label=g.title or n) for n, g in project.goals.items()],
-        names=sorted(measures | set(project.kpis)),
+        **choices(ctx, engine, definition.get("owner")).model_dump(),
         can_save=allowed and refused is None,
         read_only=said,
         not_allowed=not_allowed,
     )
 
 
-def _form(ctx: Context, definition: dict[str, Any]) -> DefinitionForm:
+def choices(ctx: Context, engine: Engine, owner: object = None) -> Choices:
+    """The lists of the KPI form (this page's and the new KPI page's)."""
+    project = ctx.project
+    measures = {m for d in project.datasets.values() for m in d.measures}
+    _ = ctx._
+    kinds = {"none": _("No target"), "value": _("One value"), "growth": _("A growth rule"),
+             "kept": _("As written in the YAML")}  # fmt: skip
+    return Choices(
+        units=_choices(ctx, [u.value for u in Unit]),
+        directions=_choices(ctx, [d.value for d in Direction]),
+        grains=_choices(ctx, [g.value for g in Grain]),
+        statuses=_choices(ctx, [s.value for s in Status]),
+        owners=_owners(ctx, engine, owner),
+        goals=[Choice(value=n, label=g.title or n) for n, g in project.goals.items()],
+        target_kinds=[Choice(value=k, label=kinds[k]) for k in TARGET_KINDS],
+        comparisons=[
+            Choice(value="last_year", label=_("the same period a year before")),
+            Choice(value="previous", label=_("the period before")),
+        ],
+        names=sorted(measures | set(project.kpis)),
+    )
+
+
+def form_of(ctx: Context, definition: dict[str, Any]) -> DefinitionForm:
+    """The form's fields as a definition (written, or proposed) fills them."""
+
     def text(key: str) -> str:
         value = definition.get(key)
         return "" if value is None else str(value)
@@ -134,7 +178,44 @@ def _form(ctx: Context, definition: dict[str, Any]) -> DefinitionForm:
         actions="\n".join(listed("actions")),
         status=text("status") or DEFAULTS["status"],
         target=_target(ctx, definition.get("target")),
+        **_target_fields(ctx, definition.get("target")),
+        **_thresholds(ctx, definition.get("thresholds")),
     )
+
+
+def _number(ctx: Context, value: float) -> str:
+    """A number as the reader writes it in a field: no grouping, their decimal mark."""
+    shown = str(int(value)) if float(value).is_integer() else repr(round(float(value), 10))
+    return shown.replace(".", ",") if ctx.lang == "id" else shown
+
+
+def _target_fields(ctx: Context, target: Any) -> dict[str, str]:
+    """Which target form the form shows, and its fields: one value, or a growth rule;
+    anything else is kept as written."""
+    out = {"target_kind": "none", "target_from": "", "growth": "", "vs": "last_year"}
+    if target is None:
+        return out
+    if isinstance(target, dict) and set(target) <= GROWTH_TARGET and "growth" in target:
+        growth = target.get("growth")
+        if isinstance(growth, int | float) and not isinstance(growth, bool):
+            vs = str(target.get("vs") or "last_year")
+            return {"target_kind": "growth", "target_from": str(target.get("from") or ""),
+                    "growth": _number(ctx, growth * 100), "vs": vs}  # fmt: skip
+    if _target(ctx, target) is not None:
+        return {**out, "target_kind": "value", "target_from": str(target.get("from") or "")}
+    return {**out, "target_kind": "kept"}
+
+
+def _thresholds(ctx: Context, thresholds: Any) -> dict[str, str]:
+    """The thresholds in percent of the target, as written or the defaults."""
+    given = thresholds if isinstance(thresholds, dict) else {}
+    out = {}
+    for key, default in THRESHOLDS.items():
+        value = given.get(key, default)
+        usable = isinstance(value, int | float) and not isinstance(value, bool)
+        number = value if usable else default
+        out[key] = _number(ctx, number * 100)
+    return out
 
 
 def _target(ctx: Context, target: Any) -> str | None:
@@ -147,8 +228,7 @@ def _target(ctx: Context, target: Any) -> str | None:
     value = target.get("value")
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    shown = str(int(value)) if float(value).is_integer() else repr(float(value))
-    return shown.replace(".", ",") if ctx.lang == "id" else shown
+    return _number(ctx, value)
 
 
 def _choices(ctx: Context, values: list[str]) -> list[Choice]:
