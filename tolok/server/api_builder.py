@@ -25,9 +25,9 @@ from tolok.auth import accounts
 from tolok.builder.preview import Computed, computed, overlaid
 from tolok.catalog.add import CatalogError, Plan, plan
 from tolok.catalog.templates import Template, find
-from tolok.i18n import LANG_COOKIE, LANGS, Formats, gettext, status_words, voice
+from tolok.i18n import LANG_COOKIE, LANGS, Formats, gettext, status_words
 from tolok.server import models as m
-from tolok.server.api_definitions import ANSWERS, EDIT, Writer
+from tolok.server.api_definitions import ANSWERS, EDIT, Writer, located, refused, spoken_in
 from tolok.server.charts import Line, series_figure
 from tolok.server.errors import ApiError
 from tolok.server.security import Principal, state_of
@@ -36,14 +36,13 @@ from tolok.spec.calendar import Calendar
 from tolok.spec.edit import Change
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Direction, Vs
-from tolok.spec.problems import Voice, say
+from tolok.spec.problems import say
 from tolok.track.verdict import PeriodState
 
 log = logging.getLogger("tolok.server")
 router = APIRouter(prefix="/api/v1", responses=ANSWERS, tags=["builder"])
 TemplateName = Annotated[str, Path(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,99}$", max_length=100)]
 MISSING = "\u2013"  # an en dash: no value
-_NOUNS = {"datasets": say("dataset"), "goals": say("goal"), "kpis": say("KPI")}
 
 
 def _small(value: dict[str, Any]) -> dict[str, Any]:
@@ -164,7 +163,7 @@ def check_unsaved_kpi(request: Request, body: UnsavedKpiIn, principal: Writer) -
     try:
         _overlay(request, body)
     except edit.InvalidError as exc:
-        return {"ok": False, "problems": [_problem(p, _voice(request)) for p in exc.problems]}
+        return {"ok": False, "problems": [located(p, spoken_in(request)) for p in exc.problems]}
     return {"ok": True, "problems": []}
 
 
@@ -229,7 +228,7 @@ def add_template(
         draft = edit.prepare(state.root, changes, body.fingerprints)
         written = edit.write(draft)
     except edit.EditError as exc:
-        raise _refusal(request, exc) from None
+        raise refused(request, exc) from None
     after = draft.after.entries[("kpis", body.name)]
     saved = edit.as_json(after.node)
     with Session(state.engine) as session, session.begin():
@@ -261,18 +260,13 @@ def _allowed(request: Request, principal: Principal, name: str | None) -> None:
     owner = written.get("owner") if isinstance(written, dict) else None
     if entry is None or not principal.can_edit_kpi(EDIT, owner if isinstance(owner, str) else None):
         said = say("your role or token does not allow building KPIs")
-        raise ApiError(403, said.worded(_voice(request)))
+        raise ApiError(403, said.worded(spoken_in(request)))
 
 
 def _lang(request: Request) -> str:
     """The language asked for (`?lang=id`, or the pages' choice); else English."""
     asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
     return str(asked) if asked in LANGS else "en"
-
-
-def _voice(request: Request) -> Voice | None:
-    lang = _lang(request)
-    return voice(lang) if lang != "en" else None
 
 
 def _taken(request: Request, loaded: LoadedProject, body: UnsavedKpiIn) -> dict[str, Any] | None:
@@ -283,7 +277,7 @@ def _taken(request: Request, loaded: LoadedProject, body: UnsavedKpiIn) -> dict[
     file = edit.relative(entry.file.path, loaded.root)
     said = say("'{name}' is already defined in {file}", name=body.name, file=file)
     return {
-        "code": "TLK005", "message": said.worded(_voice(request)), "hint": None,
+        "code": "TLK005", "message": said.worded(spoken_in(request)), "hint": None,
         "path": ["kpis", body.name, "name"], "file": file, "line": entry.key.line,
         "column": entry.key.col,
     }  # fmt: skip
@@ -296,7 +290,7 @@ def _overlay(request: Request, body: UnsavedKpiIn) -> LoadedProject:
     except edit.InvalidError:
         raise
     except edit.EditError as exc:
-        raise _refusal(request, exc) from None
+        raise refused(request, exc) from None
 
 
 def _computed(request: Request, body: UnsavedKpiIn) -> Computed:
@@ -310,14 +304,14 @@ def _computed(request: Request, body: UnsavedKpiIn) -> Computed:
     try:
         loaded = _overlay(request, body)
     except edit.InvalidError as exc:
-        raise _refusal(request, exc) from None
+        raise refused(request, exc) from None
     try:
         return computed(loaded, body.name, source(state_of(request).engine))
     except (WarehouseError, CompileError, FormulaError, ValueError, OSError) as exc:
         log.info("preview of %s failed: %s", body.name, exc)
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         said = say("the data cannot be computed for this definition: {why}", why=first)
-        raise ApiError(422, said.worded(_voice(request)), "definition") from None
+        raise ApiError(422, said.worded(spoken_in(request)), "definition") from None
 
 
 def _formats(request: Request, loaded: LoadedProject) -> Formats:
@@ -395,7 +389,7 @@ def _template(request: Request, name: str) -> tuple[str, Template]:
     found = find(name)
     if found is None:
         said = say("no catalog template named '{name}'", name=name)
-        raise ApiError(404, said.worded(_voice(request)), "template")
+        raise ApiError(404, said.worded(spoken_in(request)), "template")
     return found
 
 
@@ -408,7 +402,7 @@ def _plan(
     try:
         return plan(key, template, loaded.project, body.datasets, columns, name or body.name)
     except CatalogError as exc:
-        raise ApiError(422, exc.worded(_voice(request)), exc.field) from None
+        raise ApiError(422, exc.worded(spoken_in(request)), exc.field) from None
 
 
 def _measures(loaded: LoadedProject, dataset: str, added: dict[str, Any]) -> dict[str, Any]:
@@ -416,39 +410,3 @@ def _measures(loaded: LoadedProject, dataset: str, added: dict[str, Any]) -> dic
     written = edit.as_json(entry.node)
     measures = written.get("measures") if isinstance(written, dict) else None
     return {**(measures if isinstance(measures, dict) else {}), **added}
-
-
-def _problem(found: edit.Located, spoken: Voice | None) -> dict[str, Any]:
-    problem = found.problem
-    return {
-        "code": problem.code,
-        "message": problem.message_in(spoken),
-        "hint": problem.hint_in(spoken),
-        "path": list(found.path),
-        "file": found.file,
-        "line": problem.where.line,
-        "column": problem.where.col,
-    }
-
-
-def _refusal(request: Request, exc: edit.EditError) -> ApiError:
-    """A change refused, as the definitions API words it: located problems (422), a file
-    changed meanwhile with both versions (409), a name taken (409) or unknown (404)."""
-    spoken = _voice(request)
-    if isinstance(exc, edit.InvalidError):
-        problems = [_problem(p, spoken) for p in exc.problems]
-        said = say("the change does not validate: nothing was written")
-        return ApiError(422, said.worded(spoken), None, extra={"problems": problems})
-    if isinstance(exc, edit.ConflictError):
-        said = say("{file} changed since the definition was read: nothing was written; compare "
-                   "both versions and send the change again with the new fingerprints",
-                   file=exc.file)  # fmt: skip
-        extra = {"file": exc.file, "current": exc.current, "proposed": exc.proposed}
-        return ApiError(409, said.worded(spoken), "fingerprints", extra=extra)
-    if isinstance(exc, edit.TakenError):
-        said = say("'{name}' is already defined in {file}", name=exc.name, file=exc.file)
-        return ApiError(409, said.worded(spoken), "name")
-    if isinstance(exc, edit.MissingError):
-        said = say("no {noun} named '{name}'", noun=_NOUNS[exc.section], name=exc.name)
-        return ApiError(404, said.worded(spoken), "name")
-    return ApiError(400, str(exc))

@@ -94,7 +94,7 @@ def read_only(loaded: LoadedProject) -> Text | None:
     return None
 
 
-def _voice(request: Request) -> Voice | None:
+def spoken_in(request: Request) -> Voice | None:
     """The language asked for (`?lang=id`, or the pages' choice); else English."""
     asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
     return voice(asked) if asked in LANGS and asked != "en" else None
@@ -106,7 +106,7 @@ async def writer(request: Request) -> Principal:
     principal = await permitted(request, EDIT, team=True)  # EDIT and TEAM: both in `write`
     refused = read_only(state_of(request).project())
     if refused is not None:
-        raise ApiError(403, refused.worded(_voice(request)), None, extra={"read_only": True})
+        raise ApiError(403, refused.worded(spoken_in(request)), None, extra={"read_only": True})
     return principal
 
 
@@ -152,10 +152,10 @@ def check_kpi_definition(
     try:
         edit.prepare(state.root, [Change("kpis", name, body.definition)])
     except edit.InvalidError as exc:
-        spoken = _voice(request)
-        return {"ok": False, "problems": [_problem(p, spoken) for p in exc.problems]}
+        spoken = spoken_in(request)
+        return {"ok": False, "problems": [located(p, spoken) for p in exc.problems]}
     except edit.EditError as exc:
-        raise _refusal(request, exc) from None
+        raise refused(request, exc) from None
     return {"ok": True, "problems": []}
 
 
@@ -263,9 +263,9 @@ def change(
         }
         if not moved <= TEAM_KEYS:
             raise ApiError(403, say("your team may change only the target and actions of "
-                                    "its KPIs").worded(_voice(request)))  # fmt: skip
+                                    "its KPIs").worded(spoken_in(request)))  # fmt: skip
     wanted = Change(section, name, body.definition)
-    return _commit(request, principal, wanted, body.reason, body.fingerprints, "changed")
+    return commit(request, principal, wanted, body.reason, body.fingerprints, "changed")
 
 
 def create(
@@ -276,9 +276,9 @@ def create(
     if section == "alerts" and _made_in_app(request, body.name):
         said = say("an alert rule made in the app is already named '{name}': choose another "
                    "name", name=body.name)  # fmt: skip
-        raise ApiError(409, said.worded(_voice(request)), "name")
+        raise ApiError(409, said.worded(spoken_in(request)), "name")
     wanted = Change(section, body.name, body.definition, new=True)
-    return _commit(request, principal, wanted, body.reason, body.fingerprints, "created")
+    return commit(request, principal, wanted, body.reason, body.fingerprints, "created")
 
 
 def remove(
@@ -296,11 +296,11 @@ def remove(
         wanted = Change(section, name, {"status": "retired"}, merge=True)
     elif not _draft(entry.node):
         raise ApiError(409, say("only a draft KPI can be deleted: retire it instead (DELETE "
-                                "without hard=true)").worded(_voice(request)))  # fmt: skip
+                                "without hard=true)").worded(spoken_in(request)))  # fmt: skip
     else:
         wanted = Change(section, name, None)
     action = "deleted" if wanted.definition is None else "retired"
-    return _commit(request, principal, wanted, body.reason, body.fingerprints, action)
+    return commit(request, principal, wanted, body.reason, body.fingerprints, action)
 
 
 def _made_in_app(request: Request, name: str) -> bool:
@@ -322,10 +322,10 @@ def _draft(node: Any) -> bool:
 def _missing(request: Request, section: str, name: str) -> ApiError:
     noun = _NOUNS[section]
     said = say("no {noun} named '{name}'", noun=noun, name=name)
-    return ApiError(404, said.worded(_voice(request)), "name")
+    return ApiError(404, said.worded(spoken_in(request)), "name")
 
 
-def _commit(
+def commit(
     request: Request,
     principal: Principal,
     wanted: Change,
@@ -338,12 +338,12 @@ def _commit(
     reason = (reason or "").strip() or None
     try:
         draft = edit.prepare(state.root, [wanted], seen)
-        changes = _with_reason(draft, wanted, reason, _voice(request))
+        changes = _with_reason(draft, wanted, reason, spoken_in(request))
         if changes is not None:
             draft = edit.prepare(state.root, changes, seen, draft.before)
         written = edit.write(draft) if draft.texts else edit.Written({}, {})
     except edit.EditError as exc:
-        raise _refusal(request, exc) from None
+        raise refused(request, exc) from None
     after = draft.after.entries.get((wanted.section, wanted.name))
     definition = None if after is None else edit.as_json(after.node)
     before = draft.before.entries.get((wanted.section, wanted.name))
@@ -397,10 +397,10 @@ def _with_reason(
     return [wanted, *extra]
 
 
-def _refusal(request: Request, exc: edit.EditError) -> ApiError:
-    spoken = _voice(request)
+def refused(request: Request, exc: edit.EditError) -> ApiError:
+    spoken = spoken_in(request)
     if isinstance(exc, edit.InvalidError):
-        problems = [_problem(p, spoken) for p in exc.problems]
+        problems = [located(p, spoken) for p in exc.problems]
         said = say("the change does not validate: nothing was written")
         return ApiError(422, said.worded(spoken), None, extra={"problems": problems})
     if isinstance(exc, edit.ConflictError):
@@ -417,7 +417,7 @@ def _refusal(request: Request, exc: edit.EditError) -> ApiError:
     return ApiError(400, str(exc))
 
 
-def _problem(found: edit.Located, spoken: Voice | None) -> dict[str, Any]:
+def located(found: edit.Located, spoken: Voice | None) -> dict[str, Any]:
     problem = found.problem
     return {
         "code": problem.code,

@@ -43,7 +43,7 @@ from tolok.builder.upload_save import (
 )
 from tolok.engine.rows import RowProblem
 from tolok.server import models as m
-from tolok.server.api_definitions import ANSWERS, EDIT, _commit, _voice, writer
+from tolok.server.api_definitions import ANSWERS, EDIT, commit, spoken_in, writer
 from tolok.server.errors import ApiError
 from tolok.server.security import Principal, state_of
 from tolok.spec.problems import Text, say
@@ -213,7 +213,7 @@ def post_dataset_from_upload(
     _check(request, upload, choice, zone)
     target, change = prepare_file(state.root, upload, choice)
     try:
-        answer = _commit(request, principal, change, None, body.fingerprints, "created")
+        answer = commit(request, principal, change, None, body.fingerprints, "created")
     except BaseException:
         target.unlink(missing_ok=True)
         raise
@@ -250,7 +250,7 @@ def post_dataset_from_table(
         change = table_change(upload, body.choice())
     except ChoiceError as exc:
         raise ApiError(422, _said(request, exc.said), exc.field) from None
-    answer = _commit(request, principal, change, None, body.fingerprints, "created")
+    answer = commit(request, principal, change, None, body.fingerprints, "created")
     return {**answer, "data_file": None}
 
 
@@ -270,7 +270,7 @@ def _zone(request: Request) -> ZoneInfo:
 
 
 def _said(request: Request, text: Text) -> str:
-    return text.worded(_voice(request))
+    return text.worded(spoken_in(request))
 
 
 def _read(request: Request, data: bytes, name: str, sheet: object) -> Upload:
@@ -319,7 +319,7 @@ def _problem(request: Request, problem: RowProblem) -> dict[str, Any]:
     from tolok.cli.terminal.said import said_in
     from tolok.i18n import gettext
 
-    asked = _voice(request)
+    asked = spoken_in(request)
     reason = problem.described()
     if asked is not None:
         words = gettext(asked.lang)
