@@ -105,9 +105,7 @@
       if (problem.field) key = problem.field;
       if (key === "value" || key === "growth" || key === "from") key = "target";
       var span = key && document.querySelector('[data-problem="' + key.replace(/[^\w-]/g, "") + '"]');
-      var text = (problem.code ? problem.code + " " : "") + problem.message
-        + (problem.hint ? " " + problem.hint : "")
-        + (problem.line && !span ? " (" + problem.file + ":" + problem.line + ")" : "");
+      var text = window.tolok.problemText(problem, span);
       if (span) {
         span.textContent = span.textContent ? span.textContent + " " + text : text;
         span.hidden = false;
@@ -123,14 +121,7 @@
     }
 
     function send(method, url, body) {
-      var headers = { "Content-Type": "application/json", "Accept": "application/json" };
-      if (said.csrf) headers["X-CSRF-Token"] = said.csrf;
-      return fetch(url + lang, { method: method, headers: headers, credentials: "same-origin",
-                                 body: JSON.stringify(body) })
-        .then(function (answer) {
-          return answer.json().catch(function () { return {}; })
-            .then(function (json) { return { status: answer.status, json: json }; });
-        });
+      return window.tolok.send(method, url + lang, body, said.csrf);
     }
     function unsaved() {
       return { name: checkName(), definition: definition(), new: isNew,

@@ -97,9 +97,7 @@
       var span = null;
       if (key) form.querySelectorAll('[data-problem="' + key.replace(/[^\w-]/g, "") + '"]')
         .forEach(function (one) { if (!span && applies(form, one)) span = one; });
-      var text = (problem.code ? problem.code + " " : "") + problem.message
-        + (problem.hint ? " " + problem.hint : "")
-        + (problem.line && !span ? " (" + problem.file + ":" + problem.line + ")" : "");
+      var text = window.tolok.problemText(problem, span);
       if (span) {
         span.textContent = span.textContent ? span.textContent + " " + text : text;
         span.hidden = false;
@@ -115,14 +113,7 @@
     }
 
     function send(method, url, body) {
-      var headers = { "Content-Type": "application/json", "Accept": "application/json" };
-      if (known.csrf) headers["X-CSRF-Token"] = known.csrf;
-      return fetch(url + lang, { method: method, headers: headers, credentials: "same-origin",
-                                 body: JSON.stringify(body) })
-        .then(function (answer) {
-          return answer.json().catch(function () { return {}; })
-            .then(function (json) { return { status: answer.status, json: json }; });
-        });
+      return window.tolok.send(method, url + lang, body, known.csrf);
     }
 
     function written(form, got, said) {

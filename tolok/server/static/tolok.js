@@ -1,6 +1,26 @@
 // tolok's pages work without this file; it adds what helps: the theme switch, filters that
 // apply themselves, live updates of the board, and the charts (Plotly, figures built by tolok).
 "use strict";
+// What the builder's scripts (build-*.js) share: a JSON request with the session's CSRF token,
+// and a located problem of the API in words.
+window.tolok = {
+  send: function (method, url, body, csrf) {
+    var headers = { "Content-Type": "application/json", "Accept": "application/json" };
+    if (csrf) headers["X-CSRF-Token"] = csrf;
+    return fetch(url, { method: method, headers: headers, credentials: "same-origin",
+                        body: JSON.stringify(body) })
+      .then(function (answer) {
+        return answer.json().catch(function () { return {}; })
+          .then(function (json) { return { status: answer.status, json: json }; });
+      });
+  },
+  // `TLK011 unknown name … hint`, and its file and line when no field shows it.
+  problemText: function (problem, placed) {
+    return (problem.code ? problem.code + " " : "") + problem.message
+      + (problem.hint ? " " + problem.hint : "")
+      + (problem.line && !placed ? " (" + problem.file + ":" + problem.line + ")" : "");
+  }
+};
 (function () {
   var root = document.documentElement;
   // Loaded in <head> without `defer`: the theme chosen before is set before the page is drawn.
