@@ -76,3 +76,20 @@ def test_a_share_link_shows_signed_out_only_what_it_names(shop: Shop) -> None:
     admin = shop.browser("admin@example.com")
     admin.post(f"/admin/shares/{link['id']}/revoke", data={"csrf": admin.headers["X-CSRF-Token"]})
     assert TestClient(shop.client.app).get(path).status_code == 404
+
+
+def test_a_definition_changed_in_the_app_reads_in_words_in_the_audit(shop: Shop) -> None:
+    admin = shop.browser("admin@example.com")
+    got = admin.get("/api/v1/kpis/orders/definition").json()
+    changed = admin.put("/api/v1/kpis/orders/definition", json={
+        "definition": {**got["definition"], "title": "Orders placed"},
+        "fingerprints": got["fingerprints"]})  # fmt: skip
+    assert changed.status_code == 200, changed.text
+    for lang, said, subject in (("en", "changed a definition", "KPI orders"),
+                                ("id", "mengubah definisi", "KPI orders")):  # fmt: skip
+        audit = admin.get("/admin.json", params={"lang": lang}).json()["audit"]
+        entry = next(e for e in audit if e["action"] == "definition.changed")
+        assert (entry["said"], entry["subject_text"]) == (said, subject)
+    page = admin.get("/admin", params={"lang": "id"}).text
+    assert "mengubah definisi" in page
+    assert "definition.changed" not in page

@@ -319,9 +319,16 @@ def _shared(ctx: Context, kind: str, target: str) -> str:
 def _subject(ctx: Context, subject: str) -> str:
     """An audit entry's subject (`share:3`, `user:a@b.c`, `team:sales`) in words."""
     kind, _sep, which = subject.partition(":")
+    if not which:  # a definition's: `kpis revenue`, `alerts big-spend` (see api_definitions)
+        kind, _sep, which = subject.partition(" ")
     words = {"share": ctx._("share link {which}", which=which),
              "token": ctx._("API token {which}", which=which),
-             "team": ctx._("team {which}", which=which), "user": which}  # fmt: skip
+             "team": ctx._("team {which}", which=which), "user": which,
+             "kpis": ctx._("KPI {which}", which=which),
+             "datasets": ctx._("dataset {which}", which=which),
+             "goals": ctx._("goal {which}", which=which),
+             "alerts": ctx._("alert rule {which}", which=which),
+             "schedules": ctx._("schedule {which}", which=which)}  # fmt: skip
     return words.get(kind, subject) if which else subject
 
 
@@ -336,4 +343,10 @@ def audit_words(_: Callable[..., str]) -> dict[str, str]:
         "comment.add": _("added a comment"), "annotation.add": _("recorded a change"),
         "target.set": _("set a target"), "manual_value.enter": _("entered a value"),
         "manual_value.edit": _("corrected a value"),
+        "definition.created": _("created a definition"),
+        "definition.changed": _("changed a definition"),
+        "definition.retired": _("retired a definition"),
+        "definition.deleted": _("deleted a definition"),
+        "signin.sso": _("signed in through single sign-on"),
+        "team.leave": _("removed a team member"),
     }  # fmt: skip
