@@ -235,7 +235,7 @@ app.add_typer(db, name="db")
 def db_upgrade(path: ProjectPath = Path(".")) -> None:
     """Migrate the project's store to the newest revision (creates it when empty)."""
     from tolok.cli.lang import words
-    from tolok.cli.terminal.said import error_text
+    from tolok.said import error_text
     from tolok.store.database import connect, current, head, store_url, upgrade
     from tolok.store.errors import StoreError
 

@@ -316,8 +316,8 @@ def _proposal(proposal: Proposal) -> dict[str, Any]:
 
 def _problem(request: Request, problem: RowProblem) -> dict[str, Any]:
     """A bad row in the reader's language (ingest's sentences, as the terminal says them)."""
-    from tolok.cli.terminal.said import said_in
     from tolok.i18n import gettext
+    from tolok.said import said_in
 
     asked = spoken_in(request)
     reason = problem.described()

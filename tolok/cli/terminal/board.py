@@ -20,7 +20,6 @@ from rich.table import Table
 
 from tolok.answers.views import SeriesView, change_of, existing_store, slices_of
 from tolok.cli.lang import counted, formats, lang_of, period_label, status_word, words
-from tolok.cli.terminal.said import said_in
 from tolok.display import (
     format_change,
     format_points,
@@ -31,6 +30,7 @@ from tolok.display import (
 )
 from tolok.engine.errors import WarehouseError
 from tolok.i18n import voice
+from tolok.said import said_in
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import KPI, Direction, Grain, Project, Unit
 from tolok.spec.problems import Location, Problem, Text
@@ -279,7 +279,7 @@ def run_show(loaded: LoadedProject, options: ShowOptions, out: Console, errors: 
         with reported(loaded, errors):
             view = series_view(loaded, query)
     except ViewError as exc:
-        from tolok.cli.terminal.said import error_text
+        from tolok.said import error_text
 
         if exc.field == "where":
             errors.print(error_text(f"--{exc.message}", words(project)), markup=False)

@@ -13,8 +13,8 @@ from rich.table import Table
 from tolok.catalog.add import CatalogError, plan, write
 from tolok.catalog.templates import Template, catalog, find, search
 from tolok.cli.lang import lang_of, words
-from tolok.cli.terminal.said import error_text
 from tolok.i18n import gettext, voice
+from tolok.said import error_text
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Function, Indicator, Level, Measure
 

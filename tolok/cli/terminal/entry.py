@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from tolok.cli.lang import lang_of, number_text, words
 from tolok.cli.terminal.board import project_of, reported
-from tolok.cli.terminal.said import error_text, row_problem, said_in
+from tolok.said import error_text, row_problem, said_in
 from tolok.spec.calendar import Calendar
 from tolok.spec.loaded import LoadedProject
 from tolok.spec.models import Project

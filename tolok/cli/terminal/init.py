@@ -12,8 +12,8 @@ from rich.console import Console
 from tolok.catalog.add import CatalogError
 from tolok.catalog.init import create
 from tolok.cli.lang import counted
-from tolok.cli.terminal.said import error_text
 from tolok.i18n import gettext
+from tolok.said import error_text
 from tolok.spec.loader import load_project
 from tolok.spec.models import Project
 

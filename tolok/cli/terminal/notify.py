@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tolok.cli.lang import lang_of, number_text, period_label, words
-from tolok.cli.terminal.said import error_text
+from tolok.said import error_text
 from tolok.spec.loaded import LoadedProject
 
 

@@ -23,9 +23,9 @@ def run_report(
     err: Console,
 ) -> bool:
     from tolok.cli.lang import counted, lang_of, words
-    from tolok.cli.terminal.said import error_text
     from tolok.i18n import gettext
     from tolok.notify import report as reports
+    from tolok.said import error_text
 
     _ = gettext(lang) if lang else words(loaded.project)
     try:

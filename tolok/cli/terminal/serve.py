@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from tolok.auth import accounts
 from tolok.cli.lang import lang_of, number_text, words
-from tolok.cli.terminal.said import error_text
+from tolok.said import error_text
 from tolok.spec.loaded import LoadedProject
 from tolok.store.database import open_store, store_url
 from tolok.store.errors import StoreError

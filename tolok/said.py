@@ -1,8 +1,9 @@
-"""What the packages under the command line tell a person (an entry refused, a bad row, an
-unknown account), said in the terminal's language.
+"""What the packages under the surfaces tell a person (an entry refused, a bad row, an
+unknown account), said in the reader's language: by the terminal, and by the pages and the
+API where they pass such a sentence on (a bad row of an uploaded file).
 
 `store`, `engine`, `auth` and `catalog` raise their messages in English words, one sentence
-each, with the names and values in it. The terminal recognises each such sentence by its
+each, with the names and values in it. A surface recognises each such sentence by its
 shape and says it again in the reader's language from the catalog (`_("…")`), the names and
 values kept; a sentence it does not know is shown as it came, never lost.
 
