@@ -176,3 +176,28 @@ def test_nothing_is_written_to_the_store_by_a_preview(served: Served) -> None:
     series = editor.get("/api/v1/kpis").json()
     assert "profit_ratio" not in str(series)
     assert sorted(p.name for p in Path(served.root).iterdir()) == before
+
+
+def test_the_preview_of_a_kpi_judges_with_the_targets_people_set(served: Served) -> None:
+    """The edit page's preview of an existing KPI judges each period as the board does: a
+    target set in the app for February wins over the YAML's 300 (January 250, February 200)."""
+    editor = served.browser("editor@example.com")
+    set_ = editor.put("/api/v1/kpis/revenue/targets", json={"period": "2026-02", "value": 200})
+    assert set_.status_code == 200, set_.text
+    got = editor.get("/api/v1/kpis/revenue/definition").json()
+    body = {"name": "revenue", "new": False, "definition": got["definition"]}
+    preview = editor.post("/api/v1/builder/preview", json=body)
+    assert preview.status_code == 200, preview.text
+    periods = {p["period"]: p for p in preview.json()["periods"]}
+    assert (periods["2026-01-01"]["target"], periods["2026-01-01"]["status"]) == (
+        300.0,
+        "off_track",  # 250 / 300 = 83 %
+    )
+    assert (periods["2026-02-01"]["target"], periods["2026-02-01"]["status"]) == (
+        200.0,
+        "on_track",  # 200 / 200, the target set in the app
+    )
+    # An unsaved KPI of another name knows no such target: February against the YAML's 300.
+    other = editor.post("/api/v1/builder/preview", json={**NEW, "definition": {
+        "formula": "revenue", "target": {"value": 300}}})  # fmt: skip
+    assert [p["status"] for p in other.json()["periods"]] == ["off_track", "off_track"]

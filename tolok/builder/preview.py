@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from tolok import clock
-from tolok.answers.verdicts import series_verdicts, settling_of, spans_of
+from tolok.answers.verdicts import needs_rhythm, series_verdicts, settling_of, spans_of
 from tolok.engine.series import KpiSeries, Request
 from tolok.spec import edit
 from tolok.spec.calendar import Calendar
@@ -111,10 +111,13 @@ def computed(
     name: str,
     manual: Manual | None = None,
     today: dt.date | None = None,
+    targets: Mapping[tuple[dt.date, str], float] | None = None,
 ) -> Computed:
     """KPI `name` of `loaded` computed whole on the warehouse (raises the engine's
-    `WarehouseError` when the data cannot be read) and judged on `today`."""
-    from tolok.answers.views import Known
+    `WarehouseError` when the data cannot be read) and judged on `today` as the board judges
+    it: with the targets people set for it in the app (`targets`, by period and slice), and
+    its own day-by-day rhythm where its target is split by it."""
+    from tolok.answers.views import Known, day_profile_of
     from tolok.engine.compute import compute
     from tolok.engine.warehouse import Warehouse
 
@@ -129,5 +132,8 @@ def computed(
         warehouse.close()
     series = KpiSeries(name, kpi.grain, (), tuple(p for p in series.points if not p.slice))
     settling = settling_of(project, name, kpi.grain, spans_of(loaded), today)
-    verdicts = series_verdicts(project, kpi, series, Known({}, {}), today, settling)
+    known = Known({}, dict(targets or {}))
+    if needs_rhythm(project, kpi, series, today, Calendar.of(project)):
+        known = replace(known, profile=day_profile_of(loaded, name))
+    verdicts = series_verdicts(project, kpi, series, known, today, settling)
     return Computed(loaded, name, kpi, series, tuple(verdicts))

@@ -305,8 +305,17 @@ def _computed(request: Request, body: UnsavedKpiIn) -> Computed:
         loaded = _overlay(request, body)
     except edit.InvalidError as exc:
         raise refused(request, exc) from None
+    engine = state_of(request).engine
+    targets = None
+    if not body.new:  # a KPI that exists: judged with the targets people set for it
+        from sqlalchemy.orm import Session
+
+        from tolok.store.targets import person_targets
+
+        with Session(engine) as session:
+            targets = person_targets(session, body.name)
     try:
-        return computed(loaded, body.name, source(state_of(request).engine))
+        return computed(loaded, body.name, source(engine), targets=targets)
     except (WarehouseError, CompileError, FormulaError, ValueError, OSError) as exc:
         log.info("preview of %s failed: %s", body.name, exc)
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
