@@ -13,6 +13,22 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "projects"
 EXAMPLE = ROOT / "examples" / "toko"
 
 
+def shared_data(name: str) -> Path:
+    """A dataset of `../shared/data` (SOURCE.md beside each): beside the project's folder, or
+    at /work/shared/data when the checkout lies elsewhere (CI's clean clone)."""
+    for base in (ROOT.parent / "shared" / "data", Path("/work/shared/data")):
+        if (base / name).exists():
+            return base / name
+    return ROOT.parent / "shared" / "data" / name
+
+
+def without_shared_data(path: Path) -> pytest.MarkDecorator:
+    """Skip where the shared data is missing, locally; in CI its absence fails the test."""
+    return pytest.mark.skipif(
+        not path.exists() and not os.environ.get("CI"), reason=f"the shared data: {path}"
+    )
+
+
 def unavailable(backend: str, reason: object) -> None:
     message = f"{backend} is not reachable here: {reason}"
     if os.environ.get("CI"):

@@ -23,10 +23,11 @@ from sqlalchemy.orm import Session
 
 from tests.browser.conftest import Live, screenshot, sign_in
 from tests.browser.test_new_kpi_browser import expected_status, last_month_ratio
+from tests.conftest import shared_data, without_shared_data
 from tests.serving import serving
 from tests.shop import PASSWORD
 
-ORDERS = Path(__file__).resolve().parents[3] / "shared" / "data" / "superstore" / "orders.csv"
+ORDERS = shared_data("superstore") / "orders.csv"
 TODAY = "2026-12-08"
 NEW_PROJECT = """\
 name: Toko Baru
@@ -43,7 +44,7 @@ WORDS = {
     "id": {"validates": "Definisinya lolos validasi.", "unknown": "tidak dikenal",
            "target": "0,1", "search": "pendapatan penjualan"},
 }  # fmt: skip
-pytestmark = pytest.mark.skipif(not ORDERS.exists(), reason="the shared superstore data")
+pytestmark = without_shared_data(ORDERS)
 
 
 @pytest.fixture

@@ -12,10 +12,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Live, screenshot, sign_in
+from tests.conftest import shared_data, without_shared_data
 from tolok.spec.loader import load_project
 
-ORDERS = Path(__file__).resolve().parents[3] / "shared" / "data" / "superstore" / "orders.csv"
-needs_orders = pytest.mark.skipif(not ORDERS.exists(), reason="the shared superstore data")
+ORDERS = shared_data("superstore") / "orders.csv"
+needs_orders = without_shared_data(ORDERS)
 
 
 def kind_of(page: Page, column: str) -> str:

@@ -17,10 +17,11 @@ from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
 from tests.browser.conftest import Live, screenshot, sign_in
+from tests.conftest import shared_data, without_shared_data
 from tests.serving import serving
 from tolok.spec.loader import load_project
 
-ORDERS = Path(__file__).resolve().parents[3] / "shared" / "data" / "superstore" / "orders.csv"
+ORDERS = shared_data("superstore") / "orders.csv"
 PROJECT = """\
 name: Superstore
 timezone: UTC
@@ -39,7 +40,7 @@ datasets:
 TODAY = "2026-12-08"
 EDITOR = "editor@example.com"
 PASSWORD = "correct horse battery"
-pytestmark = pytest.mark.skipif(not ORDERS.exists(), reason="the shared superstore data")
+pytestmark = without_shared_data(ORDERS)
 
 
 @pytest.fixture

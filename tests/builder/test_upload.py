@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import Workbook
 
+from tests.conftest import shared_data, without_shared_data
 from tolok.builder.upload import Kind, UploadError, read_path, read_upload
 from tolok.builder.upload_proposal import dataset_name, plural, propose, snake
 from tolok.builder.upload_save import (
@@ -30,9 +31,9 @@ from tolok.spec.edit import InvalidError
 from tolok.spec.loader import load_project
 
 UTC = ZoneInfo("UTC")
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+SHARED = shared_data("superstore").parent
 ORDERS = SHARED / "superstore" / "orders.csv"
-needs_shared = pytest.mark.skipif(not ORDERS.exists(), reason="the shared data sets")
+needs_shared = without_shared_data(ORDERS)
 PROJECT = """\
 name: Shop
 timezone: UTC

@@ -7,19 +7,19 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import shared_data, without_shared_data
 from tests.server.conftest import Served
 from tests.server.test_definitions_api import refresh
 from tolok.spec.loader import load_project
 
-ORDERS = Path(__file__).resolve().parents[3] / "shared" / "data" / "superstore" / "orders.csv"
-needs_orders = pytest.mark.skipif(not ORDERS.exists(), reason="the shared superstore data")
+ORDERS = shared_data("superstore") / "orders.csv"
+needs_orders = without_shared_data(ORDERS)
 
 
 def upload(client: TestClient, name: str, data: bytes, kind: str = "text/csv") -> Any:
