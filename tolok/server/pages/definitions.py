@@ -78,7 +78,9 @@ class Choices(BaseModel):
     names: list[str]  # measures and KPIs, for the formula's suggestions
 
 
-class DefinitionPage(BaseModel):
+class DefinitionPage(Choices):
+    """The form of an existing KPI, with the choices its lists offer (`Choices`)."""
+
     name: str
     title: str
     file: str
@@ -86,15 +88,6 @@ class DefinitionPage(BaseModel):
     form: DefinitionForm
     definition: dict[str, Any]  # as the YAML holds it: the keys the form leaves alone stay
     fingerprints: dict[str, str]
-    units: list[Choice]
-    directions: list[Choice]
-    grains: list[Choice]
-    statuses: list[Choice]
-    owners: list[Choice]
-    goals: list[Choice]
-    target_kinds: list[Choice]
-    comparisons: list[Choice]
-    names: list[str]  # measures and KPIs, for the formula's suggestions
     can_save: bool
     read_only: str | None  # why nobody may save here, in the reader's words
     not_allowed: str | None  # why this reader may not

@@ -20,7 +20,14 @@ from tolok.catalog.templates import catalog
 from tolok.i18n import voice
 from tolok.server.api_definitions import EDIT, read_only
 from tolok.server.pages.catalog import entry_of
-from tolok.server.pages.definitions import DEFAULTS, Choice, DefinitionForm, choices, form_of
+from tolok.server.pages.definitions import (
+    DEFAULTS,
+    Choice,
+    Choices,
+    DefinitionForm,
+    choices,
+    form_of,
+)
 from tolok.server.web import Context
 from tolok.spec import edit
 
@@ -47,22 +54,13 @@ class TemplateOut(BaseModel):
     roles: list[RoleOut]
 
 
-class NewKpiPage(BaseModel):
+class NewKpiPage(Choices):
     form: DefinitionForm
     dataset: str | None  # preselected (`?dataset=`)
     template: str | None  # preselected (`?template=`)
     datasets: list[DatasetOut]
     templates: list[TemplateOut]
     fingerprints: dict[str, str]
-    units: list[Choice]
-    directions: list[Choice]
-    grains: list[Choice]
-    statuses: list[Choice]
-    owners: list[Choice]
-    goals: list[Choice]
-    target_kinds: list[Choice]
-    comparisons: list[Choice]
-    names: list[str]
     can_save: bool
     read_only: str | None
     not_allowed: str | None
